@@ -1,0 +1,239 @@
+/*
+ * gymdash.h — the C ABI of gymdash.
+ *
+ * A plain C header (C99/C11 and C++) over the C++ library: leads and gyms in,
+ * JSON out. Link with -lgymdash_c (CMake: gymdash::c). The reference, with the
+ * JSON shapes and Python usage, is docs/c-api.md.
+ *
+ * Conventions
+ * -----------
+ *  1. Handles are opaque. `gymdash_t` is one opened library instance (a store,
+ *     its services and their worker threads). Only pointers to it exist.
+ *
+ *  2. Errors. Every function that can fail returns `int`: 0 (GYMDASH_OK) on
+ *     success, otherwise a stable negative error code, GYMDASH_E_*. The values
+ *     are those of gymdash::ErrorCode in C++; they are never renumbered, only
+ *     appended, so a host may switch on them. Any code not listed here must be
+ *     treated like GYMDASH_E_INTERNAL.
+ *
+ *  3. Arguments. Outputs come first and are named `out`. Requests and results
+ *     are JSON text (UTF-8, NUL-terminated); ids and free text are plain
+ *     UTF-8 strings. The JSON shapes are those of the C++ model (field names
+ *     are the C++ member names); reading is strict: an unknown field, a wrong
+ *     type or a bad enum value is GYMDASH_E_INVALID_ARGUMENT naming the field.
+ *
+ *  4. The last error. When a function fails, a message naming the offending
+ *     argument, field or id ("phone: not a valid number in region US",
+ *     "gym_id: must not be NULL") is kept for the calling thread:
+ *     gymdash_last_error_code() and gymdash_last_error_message() read it. The
+ *     message is owned by the library and stays valid until the next call of a
+ *     gymdash function that returns int on the same thread; each such call
+ *     clears it on entry (code 0, message "").
+ *
+ *  5. Who frees what. A string returned through `char** out` is allocated by
+ *     the library and belongs to the caller, who frees it only with
+ *     gymdash_string_free() (never free()). On failure `*out` is set to NULL,
+ *     so freeing it unconditionally is safe. Strings returned as
+ *     `const char*` (version, error messages and names) belong to the library
+ *     and must not be freed. Every gymdash_open() is paired with a
+ *     gymdash_close(); gymdash_close(NULL) and gymdash_string_free(NULL) do
+ *     nothing. The library never keeps a pointer to an argument after the call
+ *     returns.
+ *
+ *  6. NULL. `out`, the handle, ids, JSON and text arguments must not be NULL
+ *     unless the function says so (gymdash_open's `storage`,
+ *     gymdash_lead_list's `filter_json`); a NULL where one is required is
+ *     GYMDASH_E_INVALID_ARGUMENT naming the parameter. Functions taking a
+ *     pointer to free or close accept NULL.
+ *
+ *  7. Threads. A handle may be used from several threads at once without
+ *     external locking. gymdash_close() must not race with other calls on the
+ *     same handle: close it only after every other call on it has returned.
+ *     No callback is ever made into the host.
+ *
+ *  8. Limits. Any string or JSON argument longer than 1 MiB (1048576 bytes,
+ *     GYMDASH_MAX_ARG_BYTES) or that is not valid UTF-8 is
+ *     GYMDASH_E_INVALID_ARGUMENT naming the argument. Field limits inside the
+ *     JSON (names 200 code points, notes 10000, 100 tags …) are in
+ *     docs/c-api.md.
+ *
+ *  9. Exceptions never cross this ABI: every failure, including running out
+ *     of memory, comes back as an error code.
+ */
+#ifndef GYMDASH_H
+#define GYMDASH_H
+
+#if defined(_WIN32)
+#  if defined(GYMDASH_C_BUILDING)
+#    define GYMDASH_C_API __declspec(dllexport)
+#  else
+#    define GYMDASH_C_API __declspec(dllimport)
+#  endif
+#elif defined(__GNUC__) || defined(__clang__)
+#  define GYMDASH_C_API __attribute__((visibility("default")))
+#else
+#  define GYMDASH_C_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Error codes (convention 2)                                               */
+/* ------------------------------------------------------------------------ */
+
+/** Stable error codes; the same values as gymdash::ErrorCode in C++. */
+enum gymdash_error_code {
+  GYMDASH_OK = 0,
+  GYMDASH_E_NOT_FOUND = -1,          /**< the id does not exist (or belongs to another gym) */
+  GYMDASH_E_INVALID_ARGUMENT = -2,   /**< an argument or field is missing, malformed or out of range */
+  GYMDASH_E_ALREADY_EXISTS = -3,     /**< an object with that id already exists */
+  GYMDASH_E_CONFLICT = -4,           /**< illegal state transition or concurrent modification */
+  GYMDASH_E_COMPLIANCE_BLOCKED = -5, /**< a calling rule (consent, do-not-call, hours) forbids it */
+  GYMDASH_E_RATE_LIMITED = -6,       /**< a pacing or provider rate limit was hit */
+  GYMDASH_E_PROVIDER_ERROR = -7,     /**< the voice provider answered with an error */
+  GYMDASH_E_STORAGE_ERROR = -8,      /**< the storage backend failed (I/O, corruption, schema) */
+  GYMDASH_E_UNAVAILABLE = -9,        /**< a dependency is temporarily unreachable; retrying may succeed */
+  GYMDASH_E_INTERNAL = -10           /**< a bug in gymdash (or out of memory); the message says where */
+};
+
+/** Longest accepted string or JSON argument, in bytes (convention 8). */
+#define GYMDASH_MAX_ARG_BYTES 1048576
+
+/** An opened library instance (convention 1). */
+typedef struct gymdash_t gymdash_t;
+
+/* ------------------------------------------------------------------------ */
+/* Version, errors, memory                                                  */
+/* ------------------------------------------------------------------------ */
+
+/** The version of the library actually loaded, "MAJOR.MINOR.PATCH". Static storage. */
+GYMDASH_C_API const char* gymdash_version(void);
+/** The loaded library's major version number (for hosts that cannot read macros, e.g. ctypes). */
+GYMDASH_C_API int gymdash_version_major(void);
+/** The loaded library's minor version number. */
+GYMDASH_C_API int gymdash_version_minor(void);
+/** The loaded library's patch version number. */
+GYMDASH_C_API int gymdash_version_patch(void);
+
+/** The code of the calling thread's last failure, or GYMDASH_OK (convention 4). */
+GYMDASH_C_API int gymdash_last_error_code(void);
+/**
+ * The message of the calling thread's last failure, "" when there is none.
+ * Never NULL. Owned by the library; valid until the next int-returning
+ * gymdash call on this thread.
+ */
+GYMDASH_C_API const char* gymdash_last_error_message(void);
+/**
+ * The short stable name of an error code: "ok", "not_found",
+ * "invalid_argument", …; "unknown" for a value that is not a code. Static
+ * storage.
+ */
+GYMDASH_C_API const char* gymdash_error_name(int code);
+
+/** Frees a string returned through `char** out`. NULL does nothing. */
+GYMDASH_C_API void gymdash_string_free(char* s);
+
+/* ------------------------------------------------------------------------ */
+/* Open and close                                                           */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * Opens a library instance.
+ *
+ * `storage` is a storage URI — "memory:" (nothing persists) or "sqlite:PATH"
+ * (created and migrated if needed) — or a JSON object of options:
+ * {"storage":"sqlite:gym.db","worker_threads":2}. NULL means "memory:".
+ * On success `*out` is the new handle, to be closed with gymdash_close().
+ * Errors: INVALID_ARGUMENT (unknown scheme or option), STORAGE_ERROR (the
+ * database cannot be opened or is from a newer schema).
+ */
+GYMDASH_C_API int gymdash_open(gymdash_t** out, const char* storage);
+
+/**
+ * Closes a handle: waits for its background work, closes the store, frees
+ * everything. NULL does nothing. Every other call on the handle must have
+ * returned.
+ */
+GYMDASH_C_API void gymdash_close(gymdash_t* db);
+
+/* ------------------------------------------------------------------------ */
+/* Gyms                                                                     */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * Creates a gym from a Gym JSON object; `*out` is the stored gym. An empty or
+ * missing "id" gets a generated one. Errors: INVALID_ARGUMENT naming the field,
+ * ALREADY_EXISTS for a taken id.
+ */
+GYMDASH_C_API int gymdash_gym_create(char** out, gymdash_t* db, const char* gym_json);
+/** `*out` is the gym with that id as JSON. Errors: NOT_FOUND. */
+GYMDASH_C_API int gymdash_gym_get(char** out, gymdash_t* db, const char* gym_id);
+/** `*out` is a JSON array of every gym, ordered by id. */
+GYMDASH_C_API int gymdash_gym_list(char** out, gymdash_t* db);
+/**
+ * Replaces the settings of the gym named by the JSON's "id" (created_at is
+ * kept); `*out` is the stored gym. Errors: NOT_FOUND, INVALID_ARGUMENT.
+ */
+GYMDASH_C_API int gymdash_gym_update(char** out, gymdash_t* db, const char* gym_json);
+
+/* ------------------------------------------------------------------------ */
+/* Leads (every call is scoped to one gym: another gym's lead is NOT_FOUND)  */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * Creates a lead from a LeadInput JSON object (only "phone" is required; it is
+ * read in the gym's region and stored E.164). A lead of the gym with the same
+ * number is merged instead. `*out` is {"lead":{…},"merged":false|true}.
+ * Errors: NOT_FOUND (gym), INVALID_ARGUMENT naming the field.
+ */
+GYMDASH_C_API int gymdash_lead_create(char** out, gymdash_t* db, const char* gym_id, const char* lead_json);
+/** `*out` is the lead as JSON. Errors: NOT_FOUND. */
+GYMDASH_C_API int gymdash_lead_get(char** out, gymdash_t* db, const char* gym_id, const char* lead_id);
+/**
+ * Changes the fields present in a LeadPatch JSON object; `*out` is the lead.
+ * Errors: NOT_FOUND, INVALID_ARGUMENT, ALREADY_EXISTS (the new phone belongs
+ * to another lead), CONFLICT (a concurrent change).
+ */
+GYMDASH_C_API int gymdash_lead_update(char** out, gymdash_t* db, const char* gym_id, const char* lead_id,
+                                      const char* patch_json);
+/** Deletes a lead and its history. Errors: NOT_FOUND. */
+GYMDASH_C_API int gymdash_lead_delete(gymdash_t* db, const char* gym_id, const char* lead_id);
+/**
+ * One page of the gym's leads, newest first. `filter_json` is a LeadFilter
+ * JSON object, or NULL for the first page of everything. `*out` is
+ * {"items":[…],"page":1,"page_size":50,"total":N}.
+ */
+GYMDASH_C_API int gymdash_lead_list(char** out, gymdash_t* db, const char* gym_id, const char* filter_json);
+/**
+ * Adds tags given as a JSON array of strings (["vip","spanish"]); tags are
+ * trimmed, lower-cased and deduplicated. `*out` is the lead.
+ */
+GYMDASH_C_API int gymdash_lead_add_tags(char** out, gymdash_t* db, const char* gym_id, const char* lead_id,
+                                        const char* tags_json);
+/** Removes tags given as a JSON array of strings; absent tags are ignored. `*out` is the lead. */
+GYMDASH_C_API int gymdash_lead_remove_tags(char** out, gymdash_t* db, const char* gym_id, const char* lead_id,
+                                           const char* tags_json);
+/**
+ * Appends a note (plain UTF-8 text, 1–10000 code points, not JSON) to the
+ * lead's history. `*out` is the history event (LeadEvent JSON).
+ */
+GYMDASH_C_API int gymdash_lead_add_note(char** out, gymdash_t* db, const char* gym_id, const char* lead_id,
+                                        const char* text);
+/**
+ * Moves the lead's status. `change_json` is a StatusChange JSON object:
+ * {"to":"qualified","actor":"ana","reason":"…","force":false}. `*out` is the
+ * lead. Errors: CONFLICT for a move back (or out of converted) without
+ * "force" and a "reason".
+ */
+GYMDASH_C_API int gymdash_lead_change_status(char** out, gymdash_t* db, const char* gym_id, const char* lead_id,
+                                             const char* change_json);
+/** `*out` is a JSON array of the lead's history events, oldest first. Errors: NOT_FOUND. */
+GYMDASH_C_API int gymdash_lead_history(char** out, gymdash_t* db, const char* gym_id, const char* lead_id);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* GYMDASH_H */

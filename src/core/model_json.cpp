@@ -1,0 +1,526 @@
+// Enum names and the Boost.JSON conversions of the model types.
+#include "core/json_reader.hpp"
+
+#include <gymdash/error.hpp>
+#include <gymdash/model.hpp>
+#include <gymdash/services/lead.hpp>
+
+#include <fmt/format.h>
+
+#include <array>
+
+namespace gymdash {
+
+namespace bj = boost::json;
+using json::ObjectReader;
+
+// ---- enums ------------------------------------------------------------------
+
+namespace {
+constexpr std::array<const char*, 6> kStatusNames{"new", "contacted", "qualified", "trial_booked", "converted", "lost"};
+constexpr std::array<const char*, 3> kQualificationNames{"hot", "neutral", "cold"};
+constexpr std::array<const char*, 7> kDayNames{"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+}  // namespace
+
+const char* to_string(LeadStatus s) noexcept {
+  const auto i = static_cast<std::size_t>(s);
+  return i < kStatusNames.size() ? kStatusNames[i] : "unknown";
+}
+
+const char* to_string(Qualification q) noexcept {
+  const auto i = static_cast<std::size_t>(q);
+  return i < kQualificationNames.size() ? kQualificationNames[i] : "unknown";
+}
+
+LeadStatus parse_lead_status(std::string_view text, std::string_view field) {
+  for (std::size_t i = 0; i < kStatusNames.size(); ++i)
+    if (text == kStatusNames[i]) return static_cast<LeadStatus>(i);
+  throw_invalid(field, fmt::format("\"{}\" is not a status (new, contacted, qualified, trial_booked, converted, lost)",
+                                   text.substr(0, 64)));
+}
+
+Qualification parse_qualification(std::string_view text, std::string_view field) {
+  for (std::size_t i = 0; i < kQualificationNames.size(); ++i)
+    if (text == kQualificationNames[i]) return static_cast<Qualification>(i);
+  if (text == "warm") return Qualification::Neutral;
+  throw_invalid(field, fmt::format("\"{}\" is not a qualification (hot, neutral, cold)", text.substr(0, 64)));
+}
+
+namespace {
+
+std::string format_local_time(int minute) { return fmt::format("{:02}:{:02}", minute / 60, minute % 60); }
+
+int parse_local_time(std::string_view text, const std::string& field) {
+  // HH:MM, 00:00–24:00
+  if (text.size() == 5 && text[2] == ':') {
+    const auto d = [&](std::size_t i) { return text[i] >= '0' && text[i] <= '9' ? text[i] - '0' : -100; };
+    const int h = d(0) * 10 + d(1);
+    const int m = d(3) * 10 + d(4);
+    if (h >= 0 && m >= 0 && m < 60 && (h < 24 || (h == 24 && m == 0))) return h * 60 + m;
+  }
+  throw_invalid(field, fmt::format("\"{}\" is not a time (HH:MM, 00:00–24:00)", text.substr(0, 32)));
+}
+
+bj::value optional_time(const std::optional<Timestamp>& t) {
+  if (t) return bj::value(format_timestamp(*t));
+  return nullptr;
+}
+
+bj::array string_array(const std::vector<std::string>& v) {
+  bj::array a;
+  a.reserve(v.size());
+  for (const auto& s : v) a.emplace_back(s);
+  return a;
+}
+
+bj::object string_map(const std::map<std::string, std::string>& m) {
+  bj::object o;
+  for (const auto& [k, v] : m) o.emplace(k, v);
+  return o;
+}
+
+DayMask parse_days(const std::vector<std::string>& names, const std::string& field) {
+  DayMask mask = 0;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    bool found = false;
+    for (std::size_t d = 0; d < kDayNames.size(); ++d) {
+      if (names[i] == kDayNames[d]) {
+        mask |= static_cast<DayMask>(1u << d);
+        found = true;
+      }
+    }
+    if (!found)
+      throw_invalid(fmt::format("{}[{}]", field, i),
+                    fmt::format("\"{}\" is not a day (mon, tue, wed, thu, fri, sat, sun)", names[i].substr(0, 32)));
+  }
+  return mask;
+}
+
+bj::array format_days(DayMask mask) {
+  bj::array a;
+  for (std::size_t d = 0; d < kDayNames.size(); ++d)
+    if (mask & (1u << d)) a.emplace_back(kDayNames[d]);
+  return a;
+}
+
+template <class E, class Parse>
+std::vector<E> enum_array(ObjectReader& r, std::string_view key, Parse parse) {
+  std::vector<E> out;
+  if (auto names = r.string_array(key)) {
+    for (std::size_t i = 0; i < names->size(); ++i) out.push_back(parse((*names)[i], fmt::format("{}[{}]", r.path(key), i)));
+  }
+  return out;
+}
+
+Consent read_consent(const bj::value& v, const std::string& path) {
+  if (v.is_bool()) return Consent{v.get_bool(), std::nullopt, {}, {}};
+  ObjectReader r(v, path);
+  Consent c;
+  if (auto x = r.boolean("given")) c.given = *x;
+  c.at = r.timestamp("at");
+  if (auto x = r.string("method")) c.method = *x;
+  if (auto x = r.string("source")) c.source = *x;
+  r.finish();
+  return c;
+}
+
+}  // namespace
+
+// ---- LocalWindow -------------------------------------------------------------
+
+void tag_invoke(const bj::value_from_tag&, bj::value& jv, const LocalWindow& v) {
+  jv = bj::object{{"start", format_local_time(v.start_minute)}, {"end", format_local_time(v.end_minute)}};
+}
+
+LocalWindow tag_invoke(const bj::value_to_tag<LocalWindow>&, const bj::value& jv) {
+  ObjectReader r(jv, "call_hours");
+  LocalWindow w;
+  if (auto s = r.string("start")) w.start_minute = parse_local_time(*s, r.path("start"));
+  if (auto s = r.string("end")) w.end_minute = parse_local_time(*s, r.path("end"));
+  r.finish();
+  return w;
+}
+
+// ---- Gym ---------------------------------------------------------------------
+
+void tag_invoke(const bj::value_from_tag&, bj::value& jv, const Gym& g) {
+  bj::object o;
+  o["id"] = g.id;
+  o["name"] = g.name;
+  o["timezone"] = g.timezone;
+  o["region"] = g.region;
+  o["state"] = g.state;
+  bj::value hours;
+  tag_invoke(bj::value_from_tag{}, hours, g.call_hours);
+  o["call_hours"] = std::move(hours);
+  o["call_days"] = format_days(g.call_days);
+  o["caller_ids"] = string_array(g.caller_ids);
+  o["created_at"] = format_timestamp(g.created_at);
+  o["updated_at"] = format_timestamp(g.updated_at);
+  jv = std::move(o);
+}
+
+Gym tag_invoke(const bj::value_to_tag<Gym>&, const bj::value& jv) {
+  ObjectReader r(jv, "");
+  Gym g;
+  if (auto x = r.string("id")) g.id = *x;
+  if (auto x = r.string("name")) g.name = *x;
+  if (auto x = r.string("timezone")) g.timezone = *x;
+  if (auto x = r.string("region")) g.region = *x;
+  if (auto x = r.string("state")) g.state = *x;
+  if (const auto* v = r.value("call_hours")) {
+    ObjectReader h(*v, "call_hours");
+    if (auto s = h.string("start")) g.call_hours.start_minute = parse_local_time(*s, h.path("start"));
+    if (auto s = h.string("end")) g.call_hours.end_minute = parse_local_time(*s, h.path("end"));
+    h.finish();
+  }
+  if (auto x = r.string_array("call_days")) g.call_days = parse_days(*x, "call_days");
+  if (auto x = r.string_array("caller_ids")) g.caller_ids = *x;
+  if (auto x = r.timestamp("created_at")) g.created_at = *x;
+  if (auto x = r.timestamp("updated_at")) g.updated_at = *x;
+  r.finish();
+  return g;
+}
+
+// ---- Consent -----------------------------------------------------------------
+
+void tag_invoke(const bj::value_from_tag&, bj::value& jv, const Consent& c) {
+  jv = bj::object{{"given", c.given}, {"at", optional_time(c.at)}, {"method", c.method}, {"source", c.source}};
+}
+
+Consent tag_invoke(const bj::value_to_tag<Consent>&, const bj::value& jv) { return read_consent(jv, "consent"); }
+
+// ---- enums as JSON -----------------------------------------------------------
+
+void tag_invoke(const bj::value_from_tag&, bj::value& jv, const LeadStatus& s) { jv = to_string(s); }
+LeadStatus tag_invoke(const bj::value_to_tag<LeadStatus>&, const bj::value& jv) {
+  if (!jv.is_string()) throw_invalid("status", fmt::format("expected a string, got {}", json::kind_name(jv)));
+  return parse_lead_status(jv.get_string());
+}
+void tag_invoke(const bj::value_from_tag&, bj::value& jv, const Qualification& q) { jv = to_string(q); }
+Qualification tag_invoke(const bj::value_to_tag<Qualification>&, const bj::value& jv) {
+  if (!jv.is_string()) throw_invalid("qualification", fmt::format("expected a string, got {}", json::kind_name(jv)));
+  return parse_qualification(jv.get_string());
+}
+
+// ---- Lead --------------------------------------------------------------------
+
+void tag_invoke(const bj::value_from_tag&, bj::value& jv, const Lead& l) {
+  bj::object o;
+  o["id"] = l.id;
+  o["gym_id"] = l.gym_id;
+  o["external_id"] = l.external_id;
+  o["phone"] = l.phone;
+  o["first_name"] = l.first_name;
+  o["last_name"] = l.last_name;
+  o["email"] = l.email;
+  o["source"] = l.source;
+  o["interest"] = l.interest;
+  o["timeline"] = l.timeline;
+  o["notes"] = l.notes;
+  o["tags"] = string_array(l.tags);
+  bj::value consent;
+  tag_invoke(bj::value_from_tag{}, consent, l.consent);
+  o["consent"] = std::move(consent);
+  o["do_not_call"] = l.do_not_call;
+  o["phone_invalid"] = l.phone_invalid;
+  o["status"] = to_string(l.status);
+  o["qualification"] = to_string(l.qualification);
+  o["qualification_manual"] = l.qualification_manual;
+  o["score"] = l.score;
+  o["attempts"] = l.attempts;
+  o["last_call_at"] = optional_time(l.last_call_at);
+  o["next_call_at"] = optional_time(l.next_call_at);
+  o["timezone"] = l.timezone;
+  o["custom_fields"] = string_map(l.custom_fields);
+  o["created_at"] = format_timestamp(l.created_at);
+  o["updated_at"] = format_timestamp(l.updated_at);
+  o["version"] = l.version;
+  jv = std::move(o);
+}
+
+Lead tag_invoke(const bj::value_to_tag<Lead>&, const bj::value& jv) {
+  ObjectReader r(jv, "");
+  Lead l;
+  if (auto x = r.string("id")) l.id = *x;
+  if (auto x = r.string("gym_id")) l.gym_id = *x;
+  if (auto x = r.string("external_id")) l.external_id = *x;
+  if (auto x = r.string("phone")) l.phone = *x;
+  if (auto x = r.string("first_name")) l.first_name = *x;
+  if (auto x = r.string("last_name")) l.last_name = *x;
+  if (auto x = r.string("email")) l.email = *x;
+  if (auto x = r.string("source")) l.source = *x;
+  if (auto x = r.string("interest")) l.interest = *x;
+  if (auto x = r.string("timeline")) l.timeline = *x;
+  if (auto x = r.string("notes")) l.notes = *x;
+  if (auto x = r.string_array("tags")) l.tags = *x;
+  if (const auto* v = r.value("consent")) l.consent = read_consent(*v, "consent");
+  if (auto x = r.boolean("do_not_call")) l.do_not_call = *x;
+  if (auto x = r.boolean("phone_invalid")) l.phone_invalid = *x;
+  if (auto x = r.string("status")) l.status = parse_lead_status(*x);
+  if (auto x = r.string("qualification")) l.qualification = parse_qualification(*x);
+  if (auto x = r.boolean("qualification_manual")) l.qualification_manual = *x;
+  if (auto x = r.integer("score")) l.score = static_cast<int>(*x);
+  if (auto x = r.integer("attempts")) l.attempts = static_cast<int>(*x);
+  l.last_call_at = r.timestamp("last_call_at");
+  l.next_call_at = r.timestamp("next_call_at");
+  if (auto x = r.string("timezone")) l.timezone = *x;
+  if (auto x = r.string_map("custom_fields")) l.custom_fields = *x;
+  if (auto x = r.timestamp("created_at")) l.created_at = *x;
+  if (auto x = r.timestamp("updated_at")) l.updated_at = *x;
+  if (auto x = r.integer("version")) l.version = *x;
+  r.finish();
+  return l;
+}
+
+// ---- LeadEvent ---------------------------------------------------------------
+
+void tag_invoke(const bj::value_from_tag&, bj::value& jv, const LeadEvent& e) {
+  jv = bj::object{{"seq", e.seq},   {"lead_id", e.lead_id}, {"at", format_timestamp(e.at)},
+                  {"kind", e.kind}, {"from", e.from},       {"to", e.to},
+                  {"actor", e.actor}, {"reason", e.reason}};
+}
+
+LeadEvent tag_invoke(const bj::value_to_tag<LeadEvent>&, const bj::value& jv) {
+  ObjectReader r(jv, "");
+  LeadEvent e;
+  if (auto x = r.integer("seq")) e.seq = *x;
+  if (auto x = r.string("lead_id")) e.lead_id = *x;
+  if (auto x = r.timestamp("at")) e.at = *x;
+  if (auto x = r.string("kind")) e.kind = *x;
+  if (auto x = r.string("from")) e.from = *x;
+  if (auto x = r.string("to")) e.to = *x;
+  if (auto x = r.string("actor")) e.actor = *x;
+  if (auto x = r.string("reason")) e.reason = *x;
+  r.finish();
+  return e;
+}
+
+// ---- LeadInput ---------------------------------------------------------------
+
+void tag_invoke(const bj::value_from_tag&, bj::value& jv, const LeadInput& in) {
+  bj::object o;
+  o["external_id"] = in.external_id;
+  o["phone"] = in.phone;
+  o["first_name"] = in.first_name;
+  o["last_name"] = in.last_name;
+  o["email"] = in.email;
+  o["source"] = in.source;
+  o["interest"] = in.interest;
+  o["timeline"] = in.timeline;
+  o["notes"] = in.notes;
+  o["tags"] = string_array(in.tags);
+  if (in.consent) {
+    bj::value consent;
+    tag_invoke(bj::value_from_tag{}, consent, *in.consent);
+    o["consent"] = std::move(consent);
+  }
+  o["do_not_call"] = in.do_not_call;
+  if (in.status) o["status"] = to_string(*in.status);
+  if (in.qualification) o["qualification"] = to_string(*in.qualification);
+  o["timezone"] = in.timezone;
+  o["custom_fields"] = string_map(in.custom_fields);
+  if (in.created_at) o["created_at"] = format_timestamp(*in.created_at);
+  if (!in.actor.empty()) o["actor"] = in.actor;
+  jv = std::move(o);
+}
+
+LeadInput tag_invoke(const bj::value_to_tag<LeadInput>&, const bj::value& jv) {
+  ObjectReader r(jv, "");
+  LeadInput in;
+  if (auto x = r.string("external_id")) in.external_id = *x;
+  if (auto x = r.string("phone")) in.phone = *x;
+  if (auto x = r.string("first_name")) in.first_name = *x;
+  if (auto x = r.string("last_name")) in.last_name = *x;
+  if (auto x = r.string("email")) in.email = *x;
+  if (auto x = r.string("source")) in.source = *x;
+  if (auto x = r.string("interest")) in.interest = *x;
+  if (auto x = r.string("timeline")) in.timeline = *x;
+  if (auto x = r.string("notes")) in.notes = *x;
+  if (auto x = r.string_array("tags")) in.tags = *x;
+  if (const auto* v = r.value("consent")) in.consent = read_consent(*v, "consent");
+  if (auto x = r.boolean("do_not_call")) in.do_not_call = *x;
+  if (auto x = r.string("status")) in.status = parse_lead_status(*x);
+  if (auto x = r.string("qualification")) in.qualification = parse_qualification(*x);
+  if (auto x = r.string("timezone")) in.timezone = *x;
+  if (auto x = r.string_map("custom_fields")) in.custom_fields = *x;
+  in.created_at = r.timestamp("created_at");
+  if (auto x = r.string("actor")) in.actor = *x;
+  r.finish();
+  return in;
+}
+
+// ---- LeadPatch ---------------------------------------------------------------
+
+void tag_invoke(const bj::value_from_tag&, bj::value& jv, const LeadPatch& p) {
+  bj::object o;
+  const auto put = [&](const char* k, const std::optional<std::string>& v) {
+    if (v) o[k] = *v;
+  };
+  put("external_id", p.external_id);
+  put("phone", p.phone);
+  put("first_name", p.first_name);
+  put("last_name", p.last_name);
+  put("email", p.email);
+  put("source", p.source);
+  put("interest", p.interest);
+  put("timeline", p.timeline);
+  put("notes", p.notes);
+  if (p.consent) {
+    bj::value c;
+    tag_invoke(bj::value_from_tag{}, c, *p.consent);
+    o["consent"] = std::move(c);
+  }
+  if (p.qualification) o["qualification"] = to_string(*p.qualification);
+  put("timezone", p.timezone);
+  if (p.custom_fields) o["custom_fields"] = string_map(*p.custom_fields);
+  if (!p.actor.empty()) o["actor"] = p.actor;
+  jv = std::move(o);
+}
+
+LeadPatch tag_invoke(const bj::value_to_tag<LeadPatch>&, const bj::value& jv) {
+  ObjectReader r(jv, "");
+  LeadPatch p;
+  p.external_id = r.string("external_id");
+  p.phone = r.string("phone");
+  p.first_name = r.string("first_name");
+  p.last_name = r.string("last_name");
+  p.email = r.string("email");
+  p.source = r.string("source");
+  p.interest = r.string("interest");
+  p.timeline = r.string("timeline");
+  p.notes = r.string("notes");
+  if (const auto* v = r.value("consent")) p.consent = read_consent(*v, "consent");
+  if (auto x = r.string("qualification")) p.qualification = parse_qualification(*x);
+  p.timezone = r.string("timezone");
+  p.custom_fields = r.string_map("custom_fields");
+  if (auto x = r.string("actor")) p.actor = *x;
+  r.finish();
+  return p;
+}
+
+// ---- StatusChange --------------------------------------------------------------
+
+void tag_invoke(const bj::value_from_tag&, bj::value& jv, const StatusChange& c) {
+  jv = bj::object{{"to", to_string(c.to)}, {"actor", c.actor}, {"reason", c.reason}, {"force", c.force}};
+}
+
+StatusChange tag_invoke(const bj::value_to_tag<StatusChange>&, const bj::value& jv) {
+  ObjectReader r(jv, "");
+  StatusChange c;
+  auto to = r.string("to");
+  if (!to) throw_invalid("to", "is required");
+  c.to = parse_lead_status(*to, "to");
+  if (auto x = r.string("actor")) c.actor = *x;
+  if (auto x = r.string("reason")) c.reason = *x;
+  if (auto x = r.boolean("force")) c.force = *x;
+  r.finish();
+  return c;
+}
+
+// ---- LeadFilter ----------------------------------------------------------------
+
+void tag_invoke(const bj::value_from_tag&, bj::value& jv, const LeadFilter& f) {
+  bj::object o;
+  bj::array statuses, quals;
+  for (auto s : f.statuses) statuses.emplace_back(to_string(s));
+  for (auto q : f.qualifications) quals.emplace_back(to_string(q));
+  o["statuses"] = std::move(statuses);
+  o["qualifications"] = std::move(quals);
+  o["tags"] = string_array(f.tags);
+  o["source"] = f.source;
+  o["created_from"] = optional_time(f.created_from);
+  o["created_to"] = optional_time(f.created_to);
+  o["search"] = f.search;
+  o["page"] = f.page;
+  o["page_size"] = f.page_size;
+  jv = std::move(o);
+}
+
+LeadFilter tag_invoke(const bj::value_to_tag<LeadFilter>&, const bj::value& jv) {
+  ObjectReader r(jv, "");
+  LeadFilter f;
+  f.statuses = enum_array<LeadStatus>(r, "statuses", [](std::string_view s, const std::string& field) {
+    return parse_lead_status(s, field);
+  });
+  f.qualifications = enum_array<Qualification>(r, "qualifications", [](std::string_view s, const std::string& field) {
+    return parse_qualification(s, field);
+  });
+  if (auto x = r.string_array("tags")) f.tags = *x;
+  if (auto x = r.string("source")) f.source = *x;
+  f.created_from = r.timestamp("created_from");
+  f.created_to = r.timestamp("created_to");
+  if (auto x = r.string("search")) f.search = *x;
+  if (auto x = r.integer("page")) {
+    if (*x < 1 || *x > 1'000'000'000) throw_invalid("page", "must be 1 or more");
+    f.page = static_cast<int>(*x);
+  }
+  if (auto x = r.integer("page_size")) {
+    if (*x < 1 || *x > kMaxPageSize) throw_invalid("page_size", fmt::format("must be between 1 and {}", kMaxPageSize));
+    f.page_size = static_cast<int>(*x);
+  }
+  r.finish();
+  return f;
+}
+
+// ---- LeadPage / CreateLeadResult ---------------------------------------------
+
+void tag_invoke(const bj::value_from_tag&, bj::value& jv, const LeadPage& p) {
+  bj::array items;
+  items.reserve(p.items.size());
+  for (const auto& l : p.items) items.push_back(bj::value_from(l));
+  jv = bj::object{{"items", std::move(items)}, {"page", p.page}, {"page_size", p.page_size}, {"total", p.total}};
+}
+
+LeadPage tag_invoke(const bj::value_to_tag<LeadPage>&, const bj::value& jv) {
+  ObjectReader r(jv, "");
+  LeadPage p;
+  if (const auto* v = r.value("items")) {
+    if (!v->is_array()) throw_invalid("items", "expected an array");
+    for (const auto& item : v->get_array()) p.items.push_back(bj::value_to<Lead>(item));
+  }
+  if (auto x = r.integer("page")) p.page = static_cast<int>(*x);
+  if (auto x = r.integer("page_size")) p.page_size = static_cast<int>(*x);
+  if (auto x = r.integer("total")) p.total = *x;
+  r.finish();
+  return p;
+}
+
+void tag_invoke(const bj::value_from_tag&, bj::value& jv, const CreateLeadResult& v) {
+  jv = bj::object{{"lead", bj::value_from(v.lead)}, {"merged", v.merged}};
+}
+
+// ---- string helpers ------------------------------------------------------------
+
+template <class T>
+std::string to_json(const T& v) {
+  return bj::serialize(bj::value_from(v));
+}
+
+template <class T>
+T from_json(std::string_view text) {
+  return bj::value_to<T>(json::parse(text));
+}
+
+#define GYMDASH_INSTANTIATE(T)                  \
+  template std::string to_json<T>(const T&); \
+  template T from_json<T>(std::string_view);
+
+GYMDASH_INSTANTIATE(LocalWindow)
+GYMDASH_INSTANTIATE(Gym)
+GYMDASH_INSTANTIATE(Consent)
+GYMDASH_INSTANTIATE(Lead)
+GYMDASH_INSTANTIATE(LeadEvent)
+GYMDASH_INSTANTIATE(LeadInput)
+GYMDASH_INSTANTIATE(LeadPatch)
+GYMDASH_INSTANTIATE(StatusChange)
+GYMDASH_INSTANTIATE(LeadFilter)
+GYMDASH_INSTANTIATE(LeadPage)
+#undef GYMDASH_INSTANTIATE
+
+template std::string to_json<CreateLeadResult>(const CreateLeadResult&);
+template std::string to_json<std::vector<Gym>>(const std::vector<Gym>&);
+template std::string to_json<std::vector<LeadEvent>>(const std::vector<LeadEvent>&);
+template std::string to_json<std::vector<Lead>>(const std::vector<Lead>&);
+
+}  // namespace gymdash

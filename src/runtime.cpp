@@ -1,0 +1,89 @@
+#include "runtime_impl.hpp"
+
+#include "services/instrumented.hpp"
+
+#include <gymdash/error.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+
+namespace gymdash {
+
+namespace {
+
+std::shared_ptr<LogSink> sink_for(const LoggingConfig& logging) {
+  if (logging.sink == "file") return make_file_log_sink(logging.file, logging.format, "logging.file");
+  if (logging.sink == "none") return nullptr;
+  return make_stderr_log_sink(logging.format);
+}
+
+}  // namespace
+
+Runtime::Impl::Impl(Config cfg, std::shared_ptr<Clock> clk, std::shared_ptr<LogSink> sink)
+    : config(std::move(cfg)),
+      clock(clk ? std::move(clk) : make_system_clock()),
+      logger(std::make_shared<Logger>(sink ? std::move(sink) : sink_for(config.logging), config.logging.level)),
+      metrics(std::make_shared<Metrics>()),
+      store(open_store(config.storage)),
+      pool(config.worker_threads) {
+  logger->set_clock(clock);
+  gyms = instrument(make_gym_service(*store, clock), logger, config.metrics.enabled ? metrics : nullptr);
+  leads = instrument(make_lead_service(*store, clock), logger, config.metrics.enabled ? metrics : nullptr);
+}
+
+Runtime::Impl::~Impl() {
+  // Finish queued asynchronous work before the services it uses go away.
+  pool.join();
+  logger->log(LogLevel::Info, "runtime.close", "closed");
+}
+
+Runtime::Runtime(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Runtime::~Runtime() = default;
+
+std::unique_ptr<Runtime> Runtime::open(Config config, std::shared_ptr<Clock> clock) {
+  return open_with(std::move(config), std::move(clock), nullptr);
+}
+
+std::unique_ptr<Runtime> Runtime::open_with(Config config, std::shared_ptr<Clock> clock,
+                                            std::shared_ptr<LogSink> sink) {
+  if (config.worker_threads == 0 || config.worker_threads > 64)
+    throw_invalid("worker_threads", "must be between 1 and 64");
+  resolve_secrets(config);
+  const auto start = std::chrono::steady_clock::now();
+  auto impl = std::make_unique<Impl>(std::move(config), std::move(clock), std::move(sink));
+  LogRecord r;
+  r.level = LogLevel::Info;
+  r.operation = "runtime.open";
+  r.message = fmt::format("opened {} storage (schema {})", impl->store->backend(), impl->store->schema_version());
+  r.duration_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  impl->logger->log(std::move(r));
+  return std::unique_ptr<Runtime>(new Runtime(std::move(impl)));
+}
+
+std::unique_ptr<Runtime> Runtime::open(const RuntimeOptions& options) {
+  Config config;
+  config.storage = options.storage;
+  config.worker_threads = options.worker_threads;
+  config.logging.level = options.log_level;
+  return open_with(std::move(config), options.clock, options.log_sink);
+}
+
+std::unique_ptr<Runtime> Runtime::open(const std::string& storage_uri) {
+  RuntimeOptions options;
+  options.storage = storage_uri;
+  return open(options);
+}
+
+Store& Runtime::store() { return *impl_->store; }
+Clock& Runtime::clock() { return *impl_->clock; }
+std::shared_ptr<Clock> Runtime::shared_clock() { return impl_->clock; }
+GymService& Runtime::gyms() { return *impl_->gyms; }
+LeadService& Runtime::leads() { return *impl_->leads; }
+const Config& Runtime::config() const { return impl_->config; }
+Logger& Runtime::logger() { return *impl_->logger; }
+std::shared_ptr<Logger> Runtime::shared_logger() { return impl_->logger; }
+Metrics& Runtime::metrics() { return *impl_->metrics; }
+
+}  // namespace gymdash

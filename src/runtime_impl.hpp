@@ -1,0 +1,27 @@
+// Runtime's private parts, shared with the asynchronous wrappers and the C ABI.
+#pragma once
+
+#include <gymdash/runtime.hpp>
+
+#include <boost/asio/thread_pool.hpp>
+
+#include <memory>
+
+namespace gymdash {
+
+class Runtime::Impl {
+ public:
+  Impl(Config config, std::shared_ptr<Clock> clock, std::shared_ptr<LogSink> sink);
+  ~Impl();
+
+  Config config;
+  std::shared_ptr<Clock> clock;
+  std::shared_ptr<Logger> logger;
+  std::shared_ptr<Metrics> metrics;
+  std::unique_ptr<Store> store;
+  std::unique_ptr<GymService> gyms;
+  std::unique_ptr<LeadService> leads;
+  boost::asio::thread_pool pool;
+};
+
+}  // namespace gymdash

@@ -1,0 +1,100 @@
+// GymService: validation of gym settings over the Store.
+#include <gymdash/error.hpp>
+#include <gymdash/phone.hpp>
+#include <gymdash/services/gym.hpp>
+
+#include "core/text.hpp"
+#include "core/tz.hpp"
+
+#include <fmt/format.h>
+
+namespace gymdash {
+
+namespace {
+
+bool valid_gym_id(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                    c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// Validates and normalizes everything but id and timestamps.
+void validate(Gym& g) {
+  g.name = text::checked_field("name", g.name, kMaxNameLength);
+  if (g.name.empty()) throw_invalid("name", "is required");
+  if (g.timezone.empty()) throw_invalid("timezone", "is required (an IANA zone such as America/New_York)");
+  if (!tz::is_known_zone(g.timezone))
+    throw_invalid("timezone", fmt::format("\"{}\" is not an IANA time zone", g.timezone.substr(0, 64)));
+  if (g.region.empty()) g.region = "US";
+  if (!is_known_phone_region(g.region))
+    throw_invalid("region", fmt::format("\"{}\" is not a phone region (ISO 3166, e.g. US)", g.region.substr(0, 16)));
+  if (!g.state.empty()) {
+    const bool ok = g.state.size() == 2 && g.state[0] >= 'A' && g.state[0] <= 'Z' && g.state[1] >= 'A' &&
+                    g.state[1] <= 'Z';
+    if (!ok) throw_invalid("state", fmt::format("\"{}\" is not a two-letter state code", g.state.substr(0, 16)));
+  }
+  const auto& h = g.call_hours;
+  if (h.start_minute < 0 || h.start_minute > 24 * 60) throw_invalid("call_hours.start", "is out of range");
+  if (h.end_minute < 0 || h.end_minute > 24 * 60) throw_invalid("call_hours.end", "is out of range");
+  if (h.start_minute >= h.end_minute) throw_invalid("call_hours", "start must be before end");
+  if ((g.call_days & kAllDays) == 0) throw_invalid("call_days", "must name at least one day");
+  g.call_days &= kAllDays;
+  if (g.caller_ids.size() > 100) throw_invalid("caller_ids", "has more than 100 numbers");
+  for (std::size_t i = 0; i < g.caller_ids.size(); ++i)
+    g.caller_ids[i] = normalize_phone(g.caller_ids[i], g.region, fmt::format("caller_ids[{}]", i));
+}
+
+class GymServiceImpl final : public GymService {
+ public:
+  GymServiceImpl(Store& store, std::shared_ptr<Clock> clock) : store_(store), clock_(std::move(clock)) {}
+
+  Gym create_gym(const Gym& input) override {
+    Gym g = input;
+    if (g.id.empty()) {
+      g.id = make_id("gym_");
+    } else if (!valid_gym_id(g.id)) {
+      throw_invalid("id", "must be 1–64 characters of A-Z a-z 0-9 . _ -");
+    }
+    validate(g);
+    g.created_at = g.updated_at = clock_->now();
+    store_.gyms().insert(g);
+    return g;
+  }
+
+  Gym get_gym(std::string_view gym_id) override {
+    if (auto g = store_.gyms().find(gym_id)) return *g;
+    throw NotFoundError(fmt::format("gym_id: gym \"{}\" not found", gym_id.substr(0, 64)), "gym_id");
+  }
+
+  std::vector<Gym> list_gyms() override { return store_.gyms().list(); }
+
+  Gym update_gym(const Gym& input) override {
+    Gym result;
+    store_.transact([&] {
+      Gym current = get_gym(input.id);
+      Gym g = input;
+      validate(g);
+      g.created_at = current.created_at;
+      g.updated_at = clock_->now();
+      store_.gyms().update(g);
+      result = std::move(g);
+    });
+    return result;
+  }
+
+ private:
+  Store& store_;
+  std::shared_ptr<Clock> clock_;
+};
+
+}  // namespace
+
+std::unique_ptr<GymService> make_gym_service(Store& store, std::shared_ptr<Clock> clock) {
+  return std::make_unique<GymServiceImpl>(store, std::move(clock));
+}
+
+}  // namespace gymdash

@@ -1,0 +1,178 @@
+#include "services/instrumented.hpp"
+
+#include <chrono>
+
+namespace gymdash {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// What one operation is about, for its log record.
+struct Scope {
+  std::string_view gym_id;
+  std::string_view lead_id;
+};
+
+// One instrumented operation: its counters are resolved once, at construction.
+class Op {
+ public:
+  Op(Metrics* metrics, std::string name, LogLevel success_level)
+      : name_(std::move(name)), metrics_(metrics ? &metrics->operation(name_) : nullptr), level_(success_level) {}
+
+  template <class Fn>
+  auto run(Logger& log, Scope scope, Fn&& fn) -> decltype(fn()) {
+    const auto start = Clock::now();
+    try {
+      if constexpr (std::is_void_v<decltype(fn())>) {
+        fn();
+        finish(log, scope, start, ErrorCode::Ok, "ok");
+      } else {
+        auto result = fn();
+        finish(log, scope, start, ErrorCode::Ok, "ok");
+        return result;
+      }
+    } catch (const Error& e) {
+      finish(log, scope, start, e.code(), e.what());
+      throw;
+    } catch (const std::exception& e) {
+      finish(log, scope, start, ErrorCode::Internal, e.what());
+      throw;
+    } catch (...) {
+      finish(log, scope, start, ErrorCode::Internal, "unknown exception");
+      throw;
+    }
+  }
+
+ private:
+  void finish(Logger& log, Scope scope, Clock::time_point start, ErrorCode code, std::string_view message) {
+    const auto elapsed = Clock::now() - start;
+    if (metrics_) metrics_->record(std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed), code);
+    // Caller mistakes (bad input, unknown ids) are routine; storage and internal failures are not.
+    LogLevel level = level_;
+    if (code != ErrorCode::Ok)
+      level = (code == ErrorCode::StorageError || code == ErrorCode::Internal || code == ErrorCode::Unavailable)
+                  ? LogLevel::Error
+                  : LogLevel::Info;
+    if (!log.enabled(level)) return;
+    LogRecord r;
+    r.level = level;
+    r.operation = name_;
+    r.gym_id = std::string(scope.gym_id.substr(0, 64));
+    r.lead_id = std::string(scope.lead_id.substr(0, 64));
+    r.code = code;
+    r.message = std::string(message);
+    r.duration_ms = std::chrono::duration<double, std::milli>(elapsed).count();
+    log.log(std::move(r));
+  }
+
+  std::string name_;
+  OperationMetrics* metrics_;
+  LogLevel level_;
+};
+
+class InstrumentedGymService final : public GymService {
+ public:
+  InstrumentedGymService(std::unique_ptr<GymService> inner, std::shared_ptr<Logger> logger,
+                         std::shared_ptr<Metrics> metrics)
+      : inner_(std::move(inner)),
+        log_(std::move(logger)),
+        metrics_(std::move(metrics)),
+        create_(metrics_.get(), "gym.create", LogLevel::Info),
+        get_(metrics_.get(), "gym.get", LogLevel::Debug),
+        list_(metrics_.get(), "gym.list", LogLevel::Debug),
+        update_(metrics_.get(), "gym.update", LogLevel::Info) {}
+
+  Gym create_gym(const Gym& gym) override {
+    return create_.run(*log_, {gym.id, {}}, [&] { return inner_->create_gym(gym); });
+  }
+  Gym get_gym(std::string_view id) override {
+    return get_.run(*log_, {id, {}}, [&] { return inner_->get_gym(id); });
+  }
+  std::vector<Gym> list_gyms() override {
+    return list_.run(*log_, {}, [&] { return inner_->list_gyms(); });
+  }
+  Gym update_gym(const Gym& gym) override {
+    return update_.run(*log_, {gym.id, {}}, [&] { return inner_->update_gym(gym); });
+  }
+
+ private:
+  std::unique_ptr<GymService> inner_;
+  std::shared_ptr<Logger> log_;
+  std::shared_ptr<Metrics> metrics_;
+  Op create_, get_, list_, update_;
+};
+
+class InstrumentedLeadService final : public LeadService {
+ public:
+  InstrumentedLeadService(std::unique_ptr<LeadService> inner, std::shared_ptr<Logger> logger,
+                          std::shared_ptr<Metrics> metrics)
+      : inner_(std::move(inner)),
+        log_(std::move(logger)),
+        metrics_(std::move(metrics)),
+        create_(metrics_.get(), "lead.create", LogLevel::Debug),
+        get_(metrics_.get(), "lead.get", LogLevel::Debug),
+        update_(metrics_.get(), "lead.update", LogLevel::Debug),
+        delete_(metrics_.get(), "lead.delete", LogLevel::Info),
+        list_(metrics_.get(), "lead.list", LogLevel::Debug),
+        add_tags_(metrics_.get(), "lead.add_tags", LogLevel::Debug),
+        remove_tags_(metrics_.get(), "lead.remove_tags", LogLevel::Debug),
+        add_note_(metrics_.get(), "lead.add_note", LogLevel::Debug),
+        status_(metrics_.get(), "lead.change_status", LogLevel::Debug),
+        history_(metrics_.get(), "lead.history", LogLevel::Debug) {}
+
+  CreateLeadResult create_lead(std::string_view gym_id, const LeadInput& input) override {
+    return create_.run(*log_, {gym_id, {}}, [&] { return inner_->create_lead(gym_id, input); });
+  }
+  Lead get_lead(std::string_view gym_id, std::string_view lead_id) override {
+    return get_.run(*log_, {gym_id, lead_id}, [&] { return inner_->get_lead(gym_id, lead_id); });
+  }
+  Lead update_lead(std::string_view gym_id, std::string_view lead_id, const LeadPatch& patch) override {
+    return update_.run(*log_, {gym_id, lead_id}, [&] { return inner_->update_lead(gym_id, lead_id, patch); });
+  }
+  void delete_lead(std::string_view gym_id, std::string_view lead_id) override {
+    delete_.run(*log_, {gym_id, lead_id}, [&] { inner_->delete_lead(gym_id, lead_id); });
+  }
+  LeadPage list_leads(std::string_view gym_id, const LeadFilter& filter) override {
+    return list_.run(*log_, {gym_id, {}}, [&] { return inner_->list_leads(gym_id, filter); });
+  }
+  Lead add_tags(std::string_view gym_id, std::string_view lead_id, const std::vector<std::string>& tags,
+                std::string_view actor) override {
+    return add_tags_.run(*log_, {gym_id, lead_id}, [&] { return inner_->add_tags(gym_id, lead_id, tags, actor); });
+  }
+  Lead remove_tags(std::string_view gym_id, std::string_view lead_id, const std::vector<std::string>& tags,
+                   std::string_view actor) override {
+    return remove_tags_.run(*log_, {gym_id, lead_id},
+                            [&] { return inner_->remove_tags(gym_id, lead_id, tags, actor); });
+  }
+  LeadEvent add_note(std::string_view gym_id, std::string_view lead_id, std::string_view text,
+                     std::string_view actor) override {
+    return add_note_.run(*log_, {gym_id, lead_id}, [&] { return inner_->add_note(gym_id, lead_id, text, actor); });
+  }
+  Lead change_status(std::string_view gym_id, std::string_view lead_id, const StatusChange& change) override {
+    return status_.run(*log_, {gym_id, lead_id}, [&] { return inner_->change_status(gym_id, lead_id, change); });
+  }
+  std::vector<LeadEvent> get_history(std::string_view gym_id, std::string_view lead_id) override {
+    return history_.run(*log_, {gym_id, lead_id}, [&] { return inner_->get_history(gym_id, lead_id); });
+  }
+
+ private:
+  std::unique_ptr<LeadService> inner_;
+  std::shared_ptr<Logger> log_;
+  std::shared_ptr<Metrics> metrics_;
+  Op create_, get_, update_, delete_, list_, add_tags_, remove_tags_, add_note_, status_, history_;
+};
+
+}  // namespace
+
+std::unique_ptr<GymService> instrument(std::unique_ptr<GymService> inner, std::shared_ptr<Logger> logger,
+                                       std::shared_ptr<Metrics> metrics) {
+  return std::make_unique<InstrumentedGymService>(std::move(inner), std::move(logger), std::move(metrics));
+}
+
+std::unique_ptr<LeadService> instrument(std::unique_ptr<LeadService> inner, std::shared_ptr<Logger> logger,
+                                        std::shared_ptr<Metrics> metrics) {
+  return std::make_unique<InstrumentedLeadService>(std::move(inner), std::move(logger), std::move(metrics));
+}
+
+}  // namespace gymdash

@@ -1,0 +1,371 @@
+// The memory backend: ordered maps behind one recursive mutex, with the same
+// semantics and the same errors as the SQLite backend (the conformance suite
+// holds both to it).
+//
+// Transactions keep an undo log instead of copying the state: each change made
+// inside transact() records how to reverse itself, and a failing level replays
+// its part of the log backwards. A nested level is a savepoint, as in SQLite:
+// it undoes only its own changes when it throws.
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <functional>
+#include <gymdash/error.hpp>
+#include <gymdash/store.hpp>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace gymdash {
+namespace {
+
+// Case folding of the search: ASCII only, exactly what SQLite's lower() does.
+std::string ascii_lower(std::string_view text) {
+  std::string out(text);
+  for (auto& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+bool contains_folded(std::string_view haystack, const std::string& folded_needle) {
+  return ascii_lower(haystack).find(folded_needle) != std::string::npos;
+}
+
+template <class T>
+bool any_of_or_empty(const std::vector<T>& wanted, const T& value) {
+  return wanted.empty() || std::find(wanted.begin(), wanted.end(), value) != wanted.end();
+}
+
+bool matches(const Lead& lead, const LeadFilter& filter, const std::string& folded_search) {
+  if (!any_of_or_empty(filter.statuses, lead.status)) return false;
+  if (!any_of_or_empty(filter.qualifications, lead.qualification)) return false;
+  for (const auto& tag : filter.tags)
+    if (std::find(lead.tags.begin(), lead.tags.end(), tag) == lead.tags.end()) return false;
+  if (!filter.source.empty() && lead.source != filter.source) return false;
+  if (filter.created_from && lead.created_at < *filter.created_from) return false;
+  if (filter.created_to && !(lead.created_at < *filter.created_to)) return false;
+  if (!folded_search.empty() &&
+      !contains_folded(lead.first_name + " " + lead.last_name, folded_search) &&
+      !contains_folded(lead.phone, folded_search) && !contains_folded(lead.email, folded_search))
+    return false;
+  return true;
+}
+
+class MemoryStore;
+
+class MemoryGyms final : public GymRepository {
+ public:
+  explicit MemoryGyms(MemoryStore& store) : store_(store) {}
+  void insert(const Gym& gym) override;
+  std::optional<Gym> find(std::string_view gym_id) override;
+  std::vector<Gym> list() override;
+  void update(const Gym& gym) override;
+
+ private:
+  MemoryStore& store_;
+};
+
+class MemoryLeads final : public LeadRepository {
+ public:
+  explicit MemoryLeads(MemoryStore& store) : store_(store) {}
+  void insert(const Lead& lead) override;
+  std::optional<Lead> find(std::string_view gym_id, std::string_view lead_id) override;
+  std::optional<Lead> find_by_phone(std::string_view gym_id, std::string_view e164) override;
+  void update(const Lead& lead) override;
+  bool remove(std::string_view gym_id, std::string_view lead_id) override;
+  LeadPage list(std::string_view gym_id, const LeadFilter& filter) override;
+  std::int64_t append_history(std::string_view gym_id, const LeadEvent& event) override;
+  std::vector<LeadEvent> history(std::string_view gym_id, std::string_view lead_id) override;
+
+ private:
+  MemoryStore& store_;
+};
+
+class MemoryStore final : public Store {
+ public:
+  std::string_view backend() const override { return "memory"; }
+  int schema_version() const override { return 0; }
+  GymRepository& gyms() override { return gyms_; }
+  LeadRepository& leads() override { return leads_; }
+
+  void transact(const std::function<void()>& fn) override {
+    // Held for the whole transaction: other threads wait, as with SQLite.
+    std::lock_guard lock(mutex_);
+    const std::size_t mark = undo_.size();
+    ++depth_;
+    try {
+      fn();
+    } catch (...) {
+      rollback_to(mark);
+      --depth_;
+      throw;
+    }
+    --depth_;
+    // Committed: nothing left that could need undoing.
+    if (depth_ == 0) undo_.clear();
+  }
+
+ private:
+  friend class MemoryGyms;
+  friend class MemoryLeads;
+
+  // A gym's leads, with the index that enforces one lead per phone number.
+  struct GymLeads {
+    std::map<std::string, Lead, std::less<>> by_id;
+    std::map<std::string, std::string, std::less<>> id_by_phone;
+  };
+
+  void rollback_to(std::size_t mark) noexcept {
+    while (undo_.size() > mark) {
+      auto undo = std::move(undo_.back());
+      undo_.pop_back();
+      undo();
+    }
+  }
+
+  // Records how to reverse a change, when a transaction may need it.
+  void on_rollback(std::function<void()> undo) {
+    if (depth_ > 0) undo_.push_back(std::move(undo));
+  }
+
+  // The only functions that change the state; each records its own inverse.
+  void put_gym(const std::string& id, std::optional<Gym> next) {
+    std::optional<Gym> previous;
+    if (auto it = gyms_by_id_.find(id); it != gyms_by_id_.end()) {
+      previous = std::move(it->second);
+      gyms_by_id_.erase(it);
+    }
+    if (next) gyms_by_id_.emplace(id, std::move(*next));
+    on_rollback([this, id, previous = std::move(previous)]() mutable {
+      gyms_by_id_.erase(id);
+      if (previous) gyms_by_id_.emplace(id, std::move(*previous));
+    });
+  }
+
+  void put_lead(const std::string& gym_id, const std::string& id, std::optional<Lead> next) {
+    auto previous = take_lead(gym_id, id);
+    if (next) place_lead(std::move(*next));
+    on_rollback([this, gym_id, id, previous = std::move(previous)]() mutable {
+      take_lead(gym_id, id);
+      if (previous) place_lead(std::move(*previous));
+    });
+  }
+
+  std::optional<Lead> take_lead(const std::string& gym_id, const std::string& id) {
+    auto gym = leads_by_gym_.find(gym_id);
+    if (gym == leads_by_gym_.end()) return std::nullopt;
+    auto it = gym->second.by_id.find(id);
+    if (it == gym->second.by_id.end()) return std::nullopt;
+    Lead lead = std::move(it->second);
+    gym->second.by_id.erase(it);
+    gym->second.id_by_phone.erase(lead.phone);
+    gym_of_lead_.erase(id);
+    return lead;
+  }
+
+  void place_lead(Lead lead) {
+    auto& gym = leads_by_gym_[lead.gym_id];
+    gym.id_by_phone[lead.phone] = lead.id;
+    gym_of_lead_[lead.id] = lead.gym_id;
+    auto id = lead.id;
+    gym.by_id.emplace(std::move(id), std::move(lead));
+  }
+
+  void push_event(LeadEvent event) {
+    auto lead_id = event.lead_id;
+    history_[lead_id].push_back(std::move(event));
+    on_rollback([this, lead_id] {
+      auto it = history_.find(lead_id);
+      it->second.pop_back();
+      if (it->second.empty()) history_.erase(it);
+    });
+  }
+
+  void drop_history(const std::string& lead_id) {
+    auto it = history_.find(lead_id);
+    if (it == history_.end()) return;
+    auto events = std::move(it->second);
+    history_.erase(it);
+    on_rollback([this, lead_id, events = std::move(events)]() mutable {
+      history_[lead_id] = std::move(events);
+    });
+  }
+
+  const Lead* lead_in(std::string_view gym_id, std::string_view lead_id) const {
+    auto gym = leads_by_gym_.find(gym_id);
+    if (gym == leads_by_gym_.end()) return nullptr;
+    auto it = gym->second.by_id.find(lead_id);
+    return it == gym->second.by_id.end() ? nullptr : &it->second;
+  }
+
+  std::recursive_mutex mutex_;
+  std::map<std::string, Gym, std::less<>> gyms_by_id_;
+  std::map<std::string, GymLeads, std::less<>> leads_by_gym_;
+  std::map<std::string, std::string, std::less<>> gym_of_lead_;         // ids are unique store-wide
+  std::map<std::string, std::vector<LeadEvent>, std::less<>> history_;  // by lead id
+  std::int64_t next_seq_ = 1;  // never rolled back: seq only has to increase
+  int depth_ = 0;
+  std::vector<std::function<void()>> undo_;
+  MemoryGyms gyms_{*this};
+  MemoryLeads leads_{*this};
+};
+
+// ---------------------------------------------------------------------------
+// Gyms
+// ---------------------------------------------------------------------------
+
+void MemoryGyms::insert(const Gym& gym) {
+  std::lock_guard lock(store_.mutex_);
+  if (store_.gyms_by_id_.contains(gym.id))
+    throw AlreadyExistsError(fmt::format("gym {}: already exists", gym.id), "id");
+  store_.put_gym(gym.id, gym);
+}
+
+std::optional<Gym> MemoryGyms::find(std::string_view gym_id) {
+  std::lock_guard lock(store_.mutex_);
+  auto it = store_.gyms_by_id_.find(gym_id);
+  if (it == store_.gyms_by_id_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<Gym> MemoryGyms::list() {
+  std::lock_guard lock(store_.mutex_);
+  std::vector<Gym> gyms;
+  gyms.reserve(store_.gyms_by_id_.size());
+  for (const auto& [id, gym] : store_.gyms_by_id_) gyms.push_back(gym);
+  return gyms;
+}
+
+void MemoryGyms::update(const Gym& gym) {
+  std::lock_guard lock(store_.mutex_);
+  if (!store_.gyms_by_id_.contains(gym.id))
+    throw NotFoundError(fmt::format("gym {}: not found", gym.id), "id");
+  store_.put_gym(gym.id, gym);
+}
+
+// ---------------------------------------------------------------------------
+// Leads
+// ---------------------------------------------------------------------------
+
+void MemoryLeads::insert(const Lead& lead) {
+  std::lock_guard lock(store_.mutex_);
+  // Checked in the order the SQLite backend explains a failed insert.
+  if (!store_.gyms_by_id_.contains(lead.gym_id))
+    throw NotFoundError(fmt::format("gym {}: not found (storing lead {})", lead.gym_id, lead.id),
+                        "gym_id");
+  if (store_.gym_of_lead_.contains(lead.id))
+    throw AlreadyExistsError(fmt::format("lead {}: already exists", lead.id), "id");
+  if (auto gym = store_.leads_by_gym_.find(lead.gym_id); gym != store_.leads_by_gym_.end()) {
+    if (auto other = gym->second.id_by_phone.find(lead.phone);
+        other != gym->second.id_by_phone.end())
+      throw AlreadyExistsError(fmt::format("lead {}: phone {} already belongs to lead {} in gym {}",
+                                           lead.id, lead.phone, other->second, lead.gym_id),
+                               "phone");
+  }
+  store_.put_lead(lead.gym_id, lead.id, lead);
+}
+
+std::optional<Lead> MemoryLeads::find(std::string_view gym_id, std::string_view lead_id) {
+  std::lock_guard lock(store_.mutex_);
+  if (const Lead* lead = store_.lead_in(gym_id, lead_id)) return *lead;
+  return std::nullopt;
+}
+
+std::optional<Lead> MemoryLeads::find_by_phone(std::string_view gym_id, std::string_view e164) {
+  std::lock_guard lock(store_.mutex_);
+  auto gym = store_.leads_by_gym_.find(gym_id);
+  if (gym == store_.leads_by_gym_.end()) return std::nullopt;
+  auto it = gym->second.id_by_phone.find(e164);
+  if (it == gym->second.id_by_phone.end()) return std::nullopt;
+  return gym->second.by_id.at(it->second);
+}
+
+void MemoryLeads::update(const Lead& lead) {
+  std::lock_guard lock(store_.mutex_);
+  const Lead* stored = store_.lead_in(lead.gym_id, lead.id);
+  if (!stored)
+    throw NotFoundError(fmt::format("lead {}: not found in gym {}", lead.id, lead.gym_id), "id");
+  const bool expectable = lead.version != std::numeric_limits<std::int64_t>::min();
+  if (!expectable || stored->version != lead.version - 1)
+    throw ConflictError(
+        fmt::format("lead {}: version conflict: stored version is {}, the update expects {}",
+                    lead.id, stored->version,
+                    expectable ? fmt::format("{}", lead.version - 1) : std::string("none")),
+        "version");
+  const auto& phones = store_.leads_by_gym_.find(lead.gym_id)->second.id_by_phone;
+  if (auto other = phones.find(lead.phone); other != phones.end() && other->second != lead.id)
+    throw AlreadyExistsError(fmt::format("lead {}: phone {} already belongs to lead {} in gym {}",
+                                         lead.id, lead.phone, other->second, lead.gym_id),
+                             "phone");
+  store_.put_lead(lead.gym_id, lead.id, lead);
+}
+
+bool MemoryLeads::remove(std::string_view gym_id, std::string_view lead_id) {
+  std::lock_guard lock(store_.mutex_);
+  if (!store_.lead_in(gym_id, lead_id)) return false;
+  std::string id(lead_id);
+  store_.put_lead(std::string(gym_id), id, std::nullopt);
+  store_.drop_history(id);
+  return true;
+}
+
+LeadPage MemoryLeads::list(std::string_view gym_id, const LeadFilter& filter) {
+  std::lock_guard lock(store_.mutex_);
+  LeadPage page;
+  page.page = filter.page;
+  page.page_size = filter.page_size;
+  auto gym = store_.leads_by_gym_.find(gym_id);
+  if (gym == store_.leads_by_gym_.end()) return page;
+
+  const std::string folded_search = ascii_lower(filter.search);
+  std::vector<const Lead*> hits;
+  for (const auto& [id, lead] : gym->second.by_id)
+    if (matches(lead, filter, folded_search)) hits.push_back(&lead);
+  page.total = static_cast<std::int64_t>(hits.size());
+
+  const std::int64_t number = std::max(filter.page, 1);
+  const std::int64_t size = std::max(filter.page_size, 0);
+  const std::int64_t offset = (number - 1) * size;
+  if (size == 0 || offset >= page.total) return page;
+  const auto end = static_cast<std::size_t>(std::min(offset + size, page.total));
+
+  auto newest_first = [](const Lead* a, const Lead* b) {
+    if (a->created_at != b->created_at) return a->created_at > b->created_at;
+    return a->id > b->id;
+  };
+  std::partial_sort(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(end), hits.end(),
+                    newest_first);
+  page.items.reserve(end - static_cast<std::size_t>(offset));
+  for (auto i = static_cast<std::size_t>(offset); i < end; ++i) page.items.push_back(*hits[i]);
+  return page;
+}
+
+std::int64_t MemoryLeads::append_history(std::string_view gym_id, const LeadEvent& event) {
+  std::lock_guard lock(store_.mutex_);
+  if (!store_.lead_in(gym_id, event.lead_id))
+    throw NotFoundError(fmt::format("lead {}: not found in gym {}", event.lead_id, gym_id),
+                        "lead_id");
+  LeadEvent stored = event;
+  stored.seq = store_.next_seq_++;
+  const auto seq = stored.seq;
+  store_.push_event(std::move(stored));
+  return seq;
+}
+
+std::vector<LeadEvent> MemoryLeads::history(std::string_view gym_id, std::string_view lead_id) {
+  std::lock_guard lock(store_.mutex_);
+  if (!store_.lead_in(gym_id, lead_id)) return {};
+  auto it = store_.history_.find(lead_id);
+  if (it == store_.history_.end()) return {};
+  return it->second;
+}
+
+}  // namespace
+
+std::unique_ptr<Store> make_memory_store() { return std::make_unique<MemoryStore>(); }
+
+}  // namespace gymdash

@@ -1,0 +1,132 @@
+// The SQLite schema, version by version.
+//
+// Layout decisions that later migrations rely on:
+// - Timestamps are INTEGER milliseconds since the Unix epoch; an absent
+//   optional timestamp is NULL.
+// - Enums are stored as their API names ('trial_booked', 'hot'), so the file
+//   stays readable with the sqlite3 shell and an enum can grow without
+//   renumbering rows. There are no CHECK constraints on them on purpose:
+//   SQLite cannot alter a CHECK without rebuilding the table.
+// - Every column has a default, so that a later `ALTER TABLE leads ADD
+//   COLUMN … DEFAULT …` is all a new field needs; the backend always names
+//   the columns it reads.
+// - leads is a rowid table (cheap appends for bulk imports) with only the
+//   indexes that a query of the backend uses. tags are kept twice: as JSON on
+//   the lead (the value that round-trips, read with the row) and one row per
+//   tag in lead_tags (what tag filters search), maintained by triggers. The
+//   triggers need SQLite's JSON functions (built in since 3.38).
+
+#include "store/sqlite/migrations.hpp"
+
+#include <array>
+
+namespace gymdash::sqlite_store {
+namespace {
+
+constexpr std::string_view kSchemaV1 = R"sql(
+CREATE TABLE gyms (
+  id                TEXT    NOT NULL PRIMARY KEY,
+  name              TEXT    NOT NULL DEFAULT '',
+  timezone          TEXT    NOT NULL DEFAULT '',
+  region            TEXT    NOT NULL DEFAULT 'US',
+  state             TEXT    NOT NULL DEFAULT '',
+  call_start_minute INTEGER NOT NULL DEFAULT 540,
+  call_end_minute   INTEGER NOT NULL DEFAULT 1200,
+  call_days         INTEGER NOT NULL DEFAULT 127,
+  caller_ids        TEXT    NOT NULL DEFAULT '[]',  -- JSON array of E.164 numbers
+  created_at        INTEGER NOT NULL DEFAULT 0,
+  updated_at        INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+
+CREATE TABLE leads (
+  id                   TEXT    NOT NULL PRIMARY KEY,
+  gym_id               TEXT    NOT NULL REFERENCES gyms (id),
+  external_id          TEXT    NOT NULL DEFAULT '',
+  phone                TEXT    NOT NULL,
+  first_name           TEXT    NOT NULL DEFAULT '',
+  last_name            TEXT    NOT NULL DEFAULT '',
+  email                TEXT    NOT NULL DEFAULT '',
+  source               TEXT    NOT NULL DEFAULT '',
+  interest             TEXT    NOT NULL DEFAULT '',
+  timeline             TEXT    NOT NULL DEFAULT '',
+  notes                TEXT    NOT NULL DEFAULT '',
+  tags                 TEXT    NOT NULL DEFAULT '[]',  -- JSON array, as given
+  consent_given        INTEGER NOT NULL DEFAULT 0,
+  consent_at           INTEGER,
+  consent_method       TEXT    NOT NULL DEFAULT '',
+  consent_source       TEXT    NOT NULL DEFAULT '',
+  do_not_call          INTEGER NOT NULL DEFAULT 0,
+  phone_invalid        INTEGER NOT NULL DEFAULT 0,
+  status               TEXT    NOT NULL DEFAULT 'new',
+  qualification        TEXT    NOT NULL DEFAULT 'neutral',
+  qualification_manual INTEGER NOT NULL DEFAULT 0,
+  score                INTEGER NOT NULL DEFAULT 0,
+  attempts             INTEGER NOT NULL DEFAULT 0,
+  last_call_at         INTEGER,
+  next_call_at         INTEGER,
+  timezone             TEXT    NOT NULL DEFAULT '',
+  custom_fields        TEXT    NOT NULL DEFAULT '{}',  -- JSON object of strings
+  created_at           INTEGER NOT NULL DEFAULT 0,
+  updated_at           INTEGER NOT NULL DEFAULT 0,
+  version              INTEGER NOT NULL DEFAULT 0
+);
+-- One person per gym; also serves gym-scoped lookups and the gyms foreign key.
+CREATE UNIQUE INDEX leads_gym_phone ON leads (gym_id, phone);
+-- Listing newest first; a created_at range scan.
+CREATE INDEX leads_gym_created ON leads (gym_id, created_at, id);
+CREATE INDEX leads_gym_status ON leads (gym_id, status);
+-- Matching re-imports against the system a lead came from.
+CREATE INDEX leads_gym_external ON leads (gym_id, external_id);
+
+CREATE TABLE lead_tags (
+  lead_id TEXT NOT NULL REFERENCES leads (id) ON DELETE CASCADE,
+  gym_id  TEXT NOT NULL,
+  tag     TEXT NOT NULL,
+  PRIMARY KEY (lead_id, tag)
+) WITHOUT ROWID;
+-- Covers "leads of this gym having tag X" (the primary key rides along).
+CREATE INDEX lead_tags_gym_tag ON lead_tags (gym_id, tag);
+
+-- lead_tags is derived from leads.tags by the database itself: it cannot
+-- drift from the tags column whoever writes the row, and every lead write
+-- stays one statement (atomic without a savepoint, cheap in bulk imports).
+CREATE TRIGGER leads_tags_insert AFTER INSERT ON leads
+BEGIN
+  INSERT OR IGNORE INTO lead_tags (lead_id, gym_id, tag)
+    SELECT NEW.id, NEW.gym_id, value FROM json_each(NEW.tags);
+END;
+CREATE TRIGGER leads_tags_update AFTER UPDATE OF tags, gym_id ON leads
+  WHEN OLD.tags IS NOT NEW.tags OR OLD.gym_id IS NOT NEW.gym_id
+BEGIN
+  DELETE FROM lead_tags WHERE lead_id = OLD.id;
+  INSERT OR IGNORE INTO lead_tags (lead_id, gym_id, tag)
+    SELECT NEW.id, NEW.gym_id, value FROM json_each(NEW.tags);
+END;
+
+-- AUTOINCREMENT so that seq never goes back, even after the newest rows are
+-- deleted with their lead.
+CREATE TABLE lead_history (
+  seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+  lead_id    TEXT    NOT NULL REFERENCES leads (id) ON DELETE CASCADE,
+  gym_id     TEXT    NOT NULL,
+  at         INTEGER NOT NULL,
+  kind       TEXT    NOT NULL,
+  from_value TEXT    NOT NULL DEFAULT '',
+  to_value   TEXT    NOT NULL DEFAULT '',
+  actor      TEXT    NOT NULL DEFAULT '',
+  reason     TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX lead_history_lead ON lead_history (lead_id);
+)sql";
+
+constexpr std::array kMigrations{
+    Migration{1, kSchemaV1},
+};
+
+}  // namespace
+
+std::span<const Migration> migrations() { return kMigrations; }
+
+int latest_schema_version() { return kMigrations.back().version; }
+
+}  // namespace gymdash::sqlite_store

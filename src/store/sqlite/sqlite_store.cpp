@@ -1,0 +1,988 @@
+// The SQLite backend: one database file in WAL mode, one connection guarded by
+// a recursive mutex, prepared statements cached per SQL text.
+//
+// Error boundary: every public entry point runs its body through
+// SqliteStore::run(), the one place where an SQLite::Exception becomes a
+// StorageError carrying SQLite's text. Constraint failures that mean
+// "duplicate" or "missing gym" are explained before that, right where the
+// failing statement ran, by asking the database which rule was broken.
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <array>
+#include <boost/json.hpp>
+#include <chrono>
+#include <cstdint>
+#include <fstream>
+#include <gymdash/error.hpp>
+#include <gymdash/store.hpp>
+#include <limits>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "store/sqlite/migrations.hpp"
+
+namespace gymdash {
+namespace {
+
+using sqlite_store::kApplicationId;
+using sqlite_store::latest_schema_version;
+
+// ---------------------------------------------------------------------------
+// Value encodings
+// ---------------------------------------------------------------------------
+
+std::int64_t to_millis(Timestamp t) { return t.time_since_epoch().count(); }
+Timestamp from_millis(std::int64_t ms) { return Timestamp{std::chrono::milliseconds{ms}}; }
+
+// The stored names are the file format: they must never change, whatever
+// happens to the API's spelling of the enums.
+constexpr std::array<std::string_view, 6> kStatusNames{"new",          "contacted", "qualified",
+                                                       "trial_booked", "converted", "lost"};
+constexpr std::array<std::string_view, 3> kQualificationNames{"hot", "neutral", "cold"};
+
+// Empty for a value outside the enum; a filter on it then matches nothing.
+std::string_view status_name(LeadStatus s) {
+  auto i = static_cast<std::size_t>(s);
+  return i < kStatusNames.size() ? kStatusNames[i] : std::string_view{};
+}
+std::string_view qualification_name(Qualification q) {
+  auto i = static_cast<std::size_t>(q);
+  return i < kQualificationNames.size() ? kQualificationNames[i] : std::string_view{};
+}
+
+template <class Enum, std::size_t N>
+Enum parse_stored(const std::array<std::string_view, N>& names, const std::string& text,
+                  std::string_view lead_id, std::string_view column) {
+  for (std::size_t i = 0; i < N; ++i)
+    if (names[i] == text) return static_cast<Enum>(i);
+  throw StorageError(
+      fmt::format("lead {}: {}: unknown value \"{}\" in the database", lead_id, column, text),
+      std::string(column));
+}
+
+// Strings are stored byte for byte: the library never rejects a value that a
+// caller managed to store, even one that is not valid UTF-8.
+boost::json::parse_options lenient_json() {
+  boost::json::parse_options options;
+  options.allow_invalid_utf8 = true;
+  return options;
+}
+
+std::string encode_strings(const std::vector<std::string>& values) {
+  boost::json::array array;
+  array.reserve(values.size());
+  for (const auto& v : values) array.emplace_back(boost::json::string_view(v));
+  return boost::json::serialize(array);
+}
+
+std::string encode_fields(const std::map<std::string, std::string>& fields) {
+  boost::json::object object;
+  object.reserve(fields.size());
+  for (const auto& [k, v] : fields) object.emplace(k, boost::json::string_view(v));
+  return boost::json::serialize(object);
+}
+
+[[noreturn]] void corrupt(std::string_view owner, std::string_view column) {
+  throw StorageError(fmt::format("{}: {}: malformed JSON in the database", owner, column),
+                     std::string(column));
+}
+
+boost::json::value parse_column(const std::string& text, std::string_view owner,
+                                std::string_view column) {
+  boost::system::error_code ec;
+  auto value = boost::json::parse(text, ec, {}, lenient_json());
+  if (ec) corrupt(owner, column);
+  return value;
+}
+
+std::vector<std::string> decode_strings(const std::string& text, std::string_view owner,
+                                        std::string_view column) {
+  auto value = parse_column(text, owner, column);
+  if (!value.is_array()) corrupt(owner, column);
+  std::vector<std::string> out;
+  out.reserve(value.get_array().size());
+  for (const auto& item : value.get_array()) {
+    if (!item.is_string()) corrupt(owner, column);
+    out.emplace_back(item.get_string());
+  }
+  return out;
+}
+
+std::map<std::string, std::string> decode_fields(const std::string& text, std::string_view owner,
+                                                 std::string_view column) {
+  auto value = parse_column(text, owner, column);
+  if (!value.is_object()) corrupt(owner, column);
+  std::map<std::string, std::string> out;
+  for (const auto& [k, v] : value.get_object()) {
+    if (!v.is_string()) corrupt(owner, column);
+    out.emplace(std::string(k), std::string(v.get_string()));
+  }
+  return out;
+}
+
+// Case folding of the search: ASCII only, exactly what SQLite's lower() does
+// without ICU (and what the memory backend does).
+std::string ascii_lower(std::string_view text) {
+  std::string out(text);
+  for (auto& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+bool is_constraint(const SQLite::Exception& e) {
+  return (e.getErrorCode() & 0xff) == SQLITE_CONSTRAINT;
+}
+
+// ---------------------------------------------------------------------------
+// SQL
+// ---------------------------------------------------------------------------
+
+// The columns the backend reads, in the order read_lead() expects. A column
+// added by a later migration is appended here and in read_lead()/bind_lead().
+#define GYMDASH_LEAD_COLUMNS                                                                \
+  "id, gym_id, external_id, phone, first_name, last_name, email, source, interest, "        \
+  "timeline, notes, tags, consent_given, consent_at, consent_method, consent_source, "      \
+  "do_not_call, phone_invalid, status, qualification, qualification_manual, score, "        \
+  "attempts, last_call_at, next_call_at, timezone, custom_fields, created_at, updated_at, " \
+  "version"
+
+constexpr std::string_view kInsertLead =
+    "INSERT INTO leads (" GYMDASH_LEAD_COLUMNS
+    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
+    "?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)";
+constexpr std::string_view kUpdateLead =
+    "UPDATE leads SET external_id = ?3, phone = ?4, first_name = ?5, last_name = ?6, email = ?7, "
+    "source = ?8, interest = ?9, timeline = ?10, notes = ?11, tags = ?12, consent_given = ?13, "
+    "consent_at = ?14, consent_method = ?15, consent_source = ?16, do_not_call = ?17, "
+    "phone_invalid = ?18, status = ?19, qualification = ?20, qualification_manual = ?21, "
+    "score = ?22, attempts = ?23, last_call_at = ?24, next_call_at = ?25, timezone = ?26, "
+    "custom_fields = ?27, created_at = ?28, updated_at = ?29, version = ?30 "
+    "WHERE id = ?1 AND gym_id = ?2 AND version = ?31";
+constexpr std::string_view kFindLead =
+    "SELECT " GYMDASH_LEAD_COLUMNS " FROM leads WHERE id = ?1 AND gym_id = ?2";
+constexpr std::string_view kFindLeadByPhone =
+    "SELECT " GYMDASH_LEAD_COLUMNS " FROM leads WHERE gym_id = ?1 AND phone = ?2";
+constexpr std::string_view kLeadVersion = "SELECT version FROM leads WHERE id = ?1 AND gym_id = ?2";
+constexpr std::string_view kLeadIdExists = "SELECT 1 FROM leads WHERE id = ?1";
+constexpr std::string_view kLeadWithPhone =
+    "SELECT id FROM leads WHERE gym_id = ?1 AND phone = ?2 AND id <> ?3";
+constexpr std::string_view kDeleteLead = "DELETE FROM leads WHERE id = ?1 AND gym_id = ?2";
+constexpr std::string_view kAppendHistory =
+    "INSERT INTO lead_history (lead_id, gym_id, at, kind, from_value, to_value, actor, reason) "
+    "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 "
+    "WHERE EXISTS (SELECT 1 FROM leads WHERE id = ?1 AND gym_id = ?2)";
+// How many leads of the gym have a tag, counting no further than kRareTag.
+constexpr std::int64_t kRareTag = 10000;
+constexpr std::string_view kCountTagUpTo =
+    "SELECT count(*) FROM (SELECT 1 FROM lead_tags WHERE gym_id = ?1 AND tag = ?2 LIMIT 10000)";
+constexpr std::string_view kHistory =
+    "SELECT seq, lead_id, at, kind, from_value, to_value, actor, reason FROM lead_history "
+    "WHERE lead_id = ?1 AND gym_id = ?2 ORDER BY seq";
+
+#define GYMDASH_GYM_COLUMNS                                                            \
+  "id, name, timezone, region, state, call_start_minute, call_end_minute, call_days, " \
+  "caller_ids, created_at, updated_at"
+constexpr std::string_view kInsertGym = "INSERT INTO gyms (" GYMDASH_GYM_COLUMNS
+                                        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+constexpr std::string_view kUpdateGym =
+    "UPDATE gyms SET name = ?2, timezone = ?3, region = ?4, state = ?5, call_start_minute = ?6, "
+    "call_end_minute = ?7, call_days = ?8, caller_ids = ?9, created_at = ?10, updated_at = ?11 "
+    "WHERE id = ?1";
+constexpr std::string_view kFindGym = "SELECT " GYMDASH_GYM_COLUMNS " FROM gyms WHERE id = ?1";
+constexpr std::string_view kListGyms = "SELECT " GYMDASH_GYM_COLUMNS " FROM gyms ORDER BY id";
+constexpr std::string_view kGymExists = "SELECT 1 FROM gyms WHERE id = ?1";
+
+// Transaction control goes through the statement cache like everything else.
+// A nested level is a savepoint, so that a failing inner transact undoes only
+// its own writes; the outer transaction decides about the rest.
+constexpr std::string_view kBeginImmediate = "BEGIN IMMEDIATE";
+constexpr std::string_view kBeginDeferred = "BEGIN";
+constexpr std::string_view kCommit = "COMMIT";
+constexpr std::string_view kSavepoint = "SAVEPOINT gymdash_nested";
+constexpr std::string_view kRelease = "RELEASE gymdash_nested";
+
+// Dynamic list queries are cached per distinct SQL text; the number of shapes
+// is bounded but large (tag counts), so the cache is cleared past this size.
+constexpr std::size_t kMaxDynamicStatements = 64;
+
+void bind_optional(SQLite::Statement& s, int index, const std::optional<Timestamp>& t) {
+  if (t)
+    s.bind(index, to_millis(*t));
+  else
+    s.bind(index);
+}
+
+void bind_lead(SQLite::Statement& s, const Lead& lead) {
+  auto status = status_name(lead.status);
+  if (status.empty())
+    throw InvalidArgumentError(fmt::format("lead {}: status: not a lead status", lead.id),
+                               "status");
+  auto qualification = qualification_name(lead.qualification);
+  if (qualification.empty())
+    throw InvalidArgumentError(fmt::format("lead {}: qualification: not a qualification", lead.id),
+                               "qualification");
+  s.bind(1, lead.id);
+  s.bind(2, lead.gym_id);
+  s.bind(3, lead.external_id);
+  s.bind(4, lead.phone);
+  s.bind(5, lead.first_name);
+  s.bind(6, lead.last_name);
+  s.bind(7, lead.email);
+  s.bind(8, lead.source);
+  s.bind(9, lead.interest);
+  s.bind(10, lead.timeline);
+  s.bind(11, lead.notes);
+  s.bind(12, encode_strings(lead.tags));
+  s.bind(13, static_cast<int>(lead.consent.given));
+  bind_optional(s, 14, lead.consent.at);
+  s.bind(15, lead.consent.method);
+  s.bind(16, lead.consent.source);
+  s.bind(17, static_cast<int>(lead.do_not_call));
+  s.bind(18, static_cast<int>(lead.phone_invalid));
+  s.bind(19, std::string(status));
+  s.bind(20, std::string(qualification));
+  s.bind(21, static_cast<int>(lead.qualification_manual));
+  s.bind(22, lead.score);
+  s.bind(23, lead.attempts);
+  bind_optional(s, 24, lead.last_call_at);
+  bind_optional(s, 25, lead.next_call_at);
+  s.bind(26, lead.timezone);
+  s.bind(27, encode_fields(lead.custom_fields));
+  s.bind(28, to_millis(lead.created_at));
+  s.bind(29, to_millis(lead.updated_at));
+  s.bind(30, lead.version);
+}
+
+std::optional<Timestamp> read_optional(const SQLite::Statement& s, int index) {
+  auto column = s.getColumn(index);
+  if (column.isNull()) return std::nullopt;
+  return from_millis(column.getInt64());
+}
+
+Lead read_lead(const SQLite::Statement& s) {
+  Lead lead;
+  lead.id = s.getColumn(0).getString();
+  const std::string owner = "lead " + lead.id;
+  lead.gym_id = s.getColumn(1).getString();
+  lead.external_id = s.getColumn(2).getString();
+  lead.phone = s.getColumn(3).getString();
+  lead.first_name = s.getColumn(4).getString();
+  lead.last_name = s.getColumn(5).getString();
+  lead.email = s.getColumn(6).getString();
+  lead.source = s.getColumn(7).getString();
+  lead.interest = s.getColumn(8).getString();
+  lead.timeline = s.getColumn(9).getString();
+  lead.notes = s.getColumn(10).getString();
+  lead.tags = decode_strings(s.getColumn(11).getString(), owner, "tags");
+  lead.consent.given = s.getColumn(12).getInt() != 0;
+  lead.consent.at = read_optional(s, 13);
+  lead.consent.method = s.getColumn(14).getString();
+  lead.consent.source = s.getColumn(15).getString();
+  lead.do_not_call = s.getColumn(16).getInt() != 0;
+  lead.phone_invalid = s.getColumn(17).getInt() != 0;
+  lead.status =
+      parse_stored<LeadStatus>(kStatusNames, s.getColumn(18).getString(), lead.id, "status");
+  lead.qualification = parse_stored<Qualification>(kQualificationNames, s.getColumn(19).getString(),
+                                                   lead.id, "qualification");
+  lead.qualification_manual = s.getColumn(20).getInt() != 0;
+  lead.score = s.getColumn(21).getInt();
+  lead.attempts = s.getColumn(22).getInt();
+  lead.last_call_at = read_optional(s, 23);
+  lead.next_call_at = read_optional(s, 24);
+  lead.timezone = s.getColumn(25).getString();
+  lead.custom_fields = decode_fields(s.getColumn(26).getString(), owner, "custom_fields");
+  lead.created_at = from_millis(s.getColumn(27).getInt64());
+  lead.updated_at = from_millis(s.getColumn(28).getInt64());
+  lead.version = s.getColumn(29).getInt64();
+  return lead;
+}
+
+void bind_gym(SQLite::Statement& s, const Gym& gym) {
+  s.bind(1, gym.id);
+  s.bind(2, gym.name);
+  s.bind(3, gym.timezone);
+  s.bind(4, gym.region);
+  s.bind(5, gym.state);
+  s.bind(6, gym.call_hours.start_minute);
+  s.bind(7, gym.call_hours.end_minute);
+  s.bind(8, static_cast<int>(gym.call_days));
+  s.bind(9, encode_strings(gym.caller_ids));
+  s.bind(10, to_millis(gym.created_at));
+  s.bind(11, to_millis(gym.updated_at));
+}
+
+Gym read_gym(const SQLite::Statement& s) {
+  Gym gym;
+  gym.id = s.getColumn(0).getString();
+  gym.name = s.getColumn(1).getString();
+  gym.timezone = s.getColumn(2).getString();
+  gym.region = s.getColumn(3).getString();
+  gym.state = s.getColumn(4).getString();
+  gym.call_hours.start_minute = s.getColumn(5).getInt();
+  gym.call_hours.end_minute = s.getColumn(6).getInt();
+  gym.call_days = static_cast<DayMask>(s.getColumn(7).getInt());
+  gym.caller_ids = decode_strings(s.getColumn(8).getString(), "gym " + gym.id, "caller_ids");
+  gym.created_at = from_millis(s.getColumn(9).getInt64());
+  gym.updated_at = from_millis(s.getColumn(10).getInt64());
+  return gym;
+}
+
+// ---------------------------------------------------------------------------
+// Statement checkout
+// ---------------------------------------------------------------------------
+
+// A cached statement lent out for one use. Giving it back resets it: an
+// unreset SELECT would keep its read transaction open and pin a WAL snapshot.
+class StatementUse {
+ public:
+  explicit StatementUse(SQLite::Statement& s) : s_(&s) {}
+  StatementUse(const StatementUse&) = delete;
+  StatementUse& operator=(const StatementUse&) = delete;
+  ~StatementUse() { s_->tryReset(); }
+  SQLite::Statement* operator->() const { return s_; }
+  SQLite::Statement& operator*() const { return *s_; }
+
+ private:
+  SQLite::Statement* s_;
+};
+
+// Looked up by string_view on every call: no allocation per lookup.
+struct SqlHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view sql) const noexcept {
+    return std::hash<std::string_view>{}(sql);
+  }
+};
+using StatementCache =
+    std::unordered_map<std::string, std::unique_ptr<SQLite::Statement>, SqlHash, std::equal_to<>>;
+
+// ---------------------------------------------------------------------------
+// The store
+// ---------------------------------------------------------------------------
+
+class SqliteStore;
+
+class SqliteGyms final : public GymRepository {
+ public:
+  explicit SqliteGyms(SqliteStore& store) : store_(store) {}
+  void insert(const Gym& gym) override;
+  std::optional<Gym> find(std::string_view gym_id) override;
+  std::vector<Gym> list() override;
+  void update(const Gym& gym) override;
+
+ private:
+  SqliteStore& store_;
+};
+
+class SqliteLeads final : public LeadRepository {
+ public:
+  explicit SqliteLeads(SqliteStore& store) : store_(store) {}
+  void insert(const Lead& lead) override;
+  std::optional<Lead> find(std::string_view gym_id, std::string_view lead_id) override;
+  std::optional<Lead> find_by_phone(std::string_view gym_id, std::string_view e164) override;
+  void update(const Lead& lead) override;
+  bool remove(std::string_view gym_id, std::string_view lead_id) override;
+  LeadPage list(std::string_view gym_id, const LeadFilter& filter) override;
+  std::int64_t append_history(std::string_view gym_id, const LeadEvent& event) override;
+  std::vector<LeadEvent> history(std::string_view gym_id, std::string_view lead_id) override;
+
+ private:
+  // A list query: FROM … WHERE … and the values of its numbered parameters.
+  struct ListQuery {
+    std::string from_where;
+    std::vector<std::string> texts;     // ?2, ?3 …
+    std::vector<std::int64_t> numbers;  // after the texts
+  };
+  ListQuery plan_list(std::string_view gym_id, const std::vector<std::string>& statuses,
+                      const std::vector<std::string>& qualifications,
+                      const std::vector<std::string>& tags, const LeadFilter& filter);
+  // Throws the error that explains why writing `lead` broke a constraint, or
+  // returns if none applies (the caller then rethrows SQLite's error).
+  void explain_conflict(const Lead& lead, bool inserting);
+
+  SqliteStore& store_;
+};
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(const SqliteOptions& options);
+
+  std::string_view backend() const override { return "sqlite"; }
+  int schema_version() const override { return schema_version_; }
+  GymRepository& gyms() override { return gyms_; }
+  LeadRepository& leads() override { return leads_; }
+  void transact(const std::function<void()>& fn) override;
+
+  /**
+   * Runs `body` holding the connection; the error boundary of the backend.
+   * `kind` and `id` name the object in a StorageError ("lead", "ld_…").
+   */
+  template <class Body>
+  decltype(auto) run(std::string_view kind, std::string_view id, Body&& body) {
+    std::lock_guard lock(mutex_);
+    try {
+      return body();
+    } catch (const SQLite::Exception& e) {
+      throw StorageError(
+          fmt::format("sqlite:{}: {}{}{}: {}", path_, kind, id.empty() ? "" : " ", id, e.what()));
+    }
+  }
+
+  /**
+   * Runs `body` as one atomic unit: its own transaction, or a savepoint when
+   * one is already open. `read_only` bodies take a deferred (shared) lock.
+   * Call inside run().
+   */
+  template <class Body>
+  decltype(auto) atomically(Body&& body, bool read_only = false) {
+    Level level(*this, read_only);
+    if constexpr (std::is_void_v<decltype(body())>) {
+      body();
+      level.commit();
+    } else {
+      auto result = body();
+      level.commit();
+      return result;
+    }
+  }
+
+  /** Rowid of the last row this connection inserted (call under the store's lock). */
+  std::int64_t last_insert_rowid() const { return db_->getLastInsertRowid(); }
+
+  /** The cached statement for `sql`, reset and with its bindings cleared. */
+  StatementUse statement(std::string_view sql) {
+    auto it = statements_.find(sql);
+    if (it == statements_.end())
+      it = statements_
+               .emplace(std::string(sql),
+                        std::make_unique<SQLite::Statement>(*db_, std::string(sql)))
+               .first;
+    return checkout(*it->second);
+  }
+
+  /** Like statement() for the list query, whose text depends on the filter. */
+  StatementUse dynamic_statement(const std::string& sql) {
+    auto it = dynamic_statements_.find(sql);
+    if (it == dynamic_statements_.end())
+      it = dynamic_statements_.emplace(sql, std::make_unique<SQLite::Statement>(*db_, sql)).first;
+    return checkout(*it->second);
+  }
+
+  /** Drops cached list queries if there are too many; call when none is lent out. */
+  void trim_dynamic_statements() {
+    if (dynamic_statements_.size() >= kMaxDynamicStatements) dynamic_statements_.clear();
+  }
+
+ private:
+  // One level of transaction; rolls back in its destructor unless committed,
+  // and never throws there.
+  class Level {
+   public:
+    Level(SqliteStore& store, bool read_only) : store_(store) {
+      if (store_.depth_ == 0)
+        store_.statement(read_only ? kBeginDeferred : kBeginImmediate)->exec();
+      else
+        store_.statement(kSavepoint)->exec();
+      ++store_.depth_;
+    }
+    Level(const Level&) = delete;
+    Level& operator=(const Level&) = delete;
+    void commit() {
+      store_.statement(store_.depth_ == 1 ? kCommit : kRelease)->exec();
+      --store_.depth_;
+      committed_ = true;
+    }
+    ~Level() {
+      if (committed_) return;
+      --store_.depth_;
+      // A failed statement may already have ended the transaction (I/O
+      // error, full disk); then these fail too, which is fine.
+      if (store_.depth_ == 0) {
+        store_.db_->tryExec("ROLLBACK");
+      } else {
+        store_.db_->tryExec("ROLLBACK TO gymdash_nested");
+        store_.db_->tryExec("RELEASE gymdash_nested");
+      }
+    }
+
+   private:
+    SqliteStore& store_;
+    bool committed_ = false;
+  };
+
+  static StatementUse checkout(SQLite::Statement& s) {
+    s.reset();
+    s.clearBindings();
+    return StatementUse(s);
+  }
+
+  struct Header {
+    std::int64_t application_id = 0;
+    int user_version = 0;
+    std::int64_t objects = 0;  // rows of sqlite_schema (0 when only the bytes were read)
+  };
+  static Header read_header(SQLite::Database& db);
+  void check_header(const Header& header) const;
+  void probe_file() const;
+  void migrate();
+
+  std::string path_;
+  std::recursive_mutex mutex_;
+  // Declared before the statements so that they are finalized first.
+  std::unique_ptr<SQLite::Database> db_;
+  StatementCache statements_;
+  StatementCache dynamic_statements_;
+  int depth_ = 0;  // open transaction levels; guarded by mutex_
+  int schema_version_ = 0;
+  SqliteGyms gyms_{*this};
+  SqliteLeads leads_{*this};
+};
+
+SqliteStore::SqliteStore(const SqliteOptions& options) : path_(options.path) {
+  if (path_.empty())
+    throw InvalidArgumentError("path: the SQLite database needs a file name", "path");
+  try {
+    probe_file();
+    int flags = SQLite::OPEN_READWRITE | (options.create ? SQLite::OPEN_CREATE : 0);
+    db_ = std::make_unique<SQLite::Database>(path_, flags, std::max(options.busy_timeout_ms, 0));
+    db_->exec("PRAGMA foreign_keys = ON");
+    // Again on this connection: another process may have migrated since the
+    // probe, and nothing below may write to a file we refuse.
+    check_header(read_header(*db_));
+    {
+      SQLite::Statement wal(*db_, "PRAGMA journal_mode = WAL");
+      wal.executeStep();
+    }
+    db_->exec("PRAGMA synchronous = NORMAL");
+    // Statement journals (each lead write inside a transaction needs one, for
+    // its trigger) and sorts stay in memory: in a bulk import in one
+    // transaction, temp files made inserts about 1.8 times slower.
+    db_->exec("PRAGMA temp_store = MEMORY");
+    // 32 MiB of page cache instead of SQLite's 2 MiB keeps the index pages of
+    // a large import hot; it is only allocated as it fills.
+    db_->exec("PRAGMA cache_size = -32768");
+    migrate();
+  } catch (const SQLite::Exception& e) {
+    throw StorageError(fmt::format("sqlite:{}: cannot open: {}", path_, e.what()), "path");
+  }
+}
+
+SqliteStore::Header SqliteStore::read_header(SQLite::Database& db) {
+  Header header;
+  header.application_id = db.execAndGet("PRAGMA application_id").getInt64();
+  header.user_version = db.execAndGet("PRAGMA user_version").getInt();
+  header.objects = db.execAndGet("SELECT count(*) FROM sqlite_schema").getInt64();
+  return header;
+}
+
+void SqliteStore::check_header(const Header& header) const {
+  if (header.application_id != 0 && header.application_id != kApplicationId)
+    throw StorageError(fmt::format("sqlite:{}: not a gymdash database (application_id {:#x})",
+                                   path_, header.application_id),
+                       "path");
+  if (header.user_version > latest_schema_version())
+    throw StorageError(
+        fmt::format("sqlite:{}: database schema version {} is newer than this library "
+                    "supports ({}); upgrade gymdash",
+                    path_, header.user_version, latest_schema_version()),
+        "path");
+  if (header.application_id == 0 && (header.user_version != 0 || header.objects != 0))
+    throw StorageError(
+        fmt::format("sqlite:{}: not a gymdash database (it holds tables of another application)",
+                    path_),
+        "path");
+}
+
+// Reads an existing file's header straight from its bytes before SQLite
+// opens it: a file we refuse must come out exactly as it was, and even a
+// read-only connection would leave -wal/-shm files beside a WAL database
+// (and a read-write one could checkpoint a leftover WAL into it on close).
+// The read-write connection checks again, WAL content included.
+void SqliteStore::probe_file() const {
+  std::ifstream in(path_, std::ios::binary);
+  if (!in) return;  // missing, or unreadable: opening it will say why
+  std::array<unsigned char, 100> bytes{};
+  in.read(reinterpret_cast<char*>(bytes.data()), bytes.size());
+  const auto size = in.gcount();
+  if (size == 0) return;  // an empty file is an empty database to SQLite
+  constexpr std::string_view kMagic{"SQLite format 3\0", 16};
+  if (size < static_cast<std::streamsize>(bytes.size()) ||
+      !std::equal(kMagic.begin(), kMagic.end(), bytes.begin()))
+    throw StorageError(fmt::format("sqlite:{}: not an SQLite database", path_), "path");
+  auto be32 = [&](std::size_t offset) {
+    std::uint32_t v = 0;
+    for (std::size_t i = 0; i < 4; ++i) v = (v << 8) | bytes[offset + i];
+    return static_cast<std::int32_t>(v);
+  };
+  Header header;
+  header.user_version = be32(60);
+  header.application_id = be32(68);
+  check_header(header);
+}
+
+void SqliteStore::migrate() {
+  int current = read_header(*db_).user_version;
+  for (const auto& migration : sqlite_store::migrations()) {
+    if (migration.version <= current) continue;
+    Level level(*this, false);
+    // Re-read under the write lock: another process may have got here first.
+    Header header = read_header(*db_);
+    check_header(header);
+    if (header.user_version < migration.version) {
+      db_->exec(std::string(migration.sql));
+      db_->exec(fmt::format("PRAGMA user_version = {}", migration.version));
+      if (header.application_id == 0)
+        db_->exec(fmt::format("PRAGMA application_id = {}", kApplicationId));
+      current = migration.version;
+    } else {
+      current = header.user_version;
+    }
+    level.commit();
+  }
+  schema_version_ = current;
+}
+
+void SqliteStore::transact(const std::function<void()>& fn) {
+  // The lock is held for the whole transaction: other threads' calls wait for
+  // it instead of seeing (or failing on) half of it.
+  run("transaction", "", [&] { atomically(fn); });
+}
+
+// ---------------------------------------------------------------------------
+// Gyms
+// ---------------------------------------------------------------------------
+
+void SqliteGyms::insert(const Gym& gym) {
+  store_.run("gym", gym.id, [&] {
+    auto s = store_.statement(kInsertGym);
+    bind_gym(*s, gym);
+    try {
+      s->exec();
+    } catch (const SQLite::Exception& e) {
+      if (!is_constraint(e)) throw;
+      auto exists = store_.statement(kGymExists);
+      exists->bind(1, gym.id);
+      if (exists->executeStep())
+        throw AlreadyExistsError(fmt::format("gym {}: already exists", gym.id), "id");
+      throw;
+    }
+  });
+}
+
+std::optional<Gym> SqliteGyms::find(std::string_view gym_id) {
+  return store_.run("gym", gym_id, [&]() -> std::optional<Gym> {
+    auto s = store_.statement(kFindGym);
+    s->bind(1, std::string(gym_id));
+    if (!s->executeStep()) return std::nullopt;
+    return read_gym(*s);
+  });
+}
+
+std::vector<Gym> SqliteGyms::list() {
+  return store_.run("gyms", "", [&] {
+    auto s = store_.statement(kListGyms);
+    std::vector<Gym> gyms;
+    while (s->executeStep()) gyms.push_back(read_gym(*s));
+    return gyms;
+  });
+}
+
+void SqliteGyms::update(const Gym& gym) {
+  store_.run("gym", gym.id, [&] {
+    auto s = store_.statement(kUpdateGym);
+    bind_gym(*s, gym);
+    if (s->exec() == 0) throw NotFoundError(fmt::format("gym {}: not found", gym.id), "id");
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Leads
+// ---------------------------------------------------------------------------
+
+void SqliteLeads::explain_conflict(const Lead& lead, bool inserting) {
+  if (inserting) {
+    auto gym = store_.statement(kGymExists);
+    gym->bind(1, lead.gym_id);
+    if (!gym->executeStep())
+      throw NotFoundError(fmt::format("gym {}: not found (storing lead {})", lead.gym_id, lead.id),
+                          "gym_id");
+    auto id = store_.statement(kLeadIdExists);
+    id->bind(1, lead.id);
+    if (id->executeStep())
+      throw AlreadyExistsError(fmt::format("lead {}: already exists", lead.id), "id");
+  }
+  auto phone = store_.statement(kLeadWithPhone);
+  phone->bind(1, lead.gym_id);
+  phone->bind(2, lead.phone);
+  phone->bind(3, lead.id);
+  if (phone->executeStep())
+    throw AlreadyExistsError(
+        fmt::format("lead {}: phone {} already belongs to lead {} in gym {}", lead.id, lead.phone,
+                    phone->getColumn(0).getString(), lead.gym_id),
+        "phone");
+}
+
+// Every lead write is one statement (lead_tags follows by trigger), so each
+// is atomic on its own, inside a caller's transaction or not.
+
+void SqliteLeads::insert(const Lead& lead) {
+  store_.run("lead", lead.id, [&] {
+    auto s = store_.statement(kInsertLead);
+    bind_lead(*s, lead);
+    try {
+      s->exec();
+    } catch (const SQLite::Exception& e) {
+      if (!is_constraint(e)) throw;
+      explain_conflict(lead, true);
+      throw;
+    }
+  });
+}
+
+std::optional<Lead> SqliteLeads::find(std::string_view gym_id, std::string_view lead_id) {
+  return store_.run("lead", lead_id, [&]() -> std::optional<Lead> {
+    auto s = store_.statement(kFindLead);
+    s->bind(1, std::string(lead_id));
+    s->bind(2, std::string(gym_id));
+    if (!s->executeStep()) return std::nullopt;
+    return read_lead(*s);
+  });
+}
+
+std::optional<Lead> SqliteLeads::find_by_phone(std::string_view gym_id, std::string_view e164) {
+  return store_.run("lead with phone", e164, [&]() -> std::optional<Lead> {
+    auto s = store_.statement(kFindLeadByPhone);
+    s->bind(1, std::string(gym_id));
+    s->bind(2, std::string(e164));
+    if (!s->executeStep()) return std::nullopt;
+    return read_lead(*s);
+  });
+}
+
+void SqliteLeads::update(const Lead& lead) {
+  store_.run("lead", lead.id, [&] {
+    // Guarded by the version in the statement itself, so that a writer in
+    // another process cannot slip in between a check and the write.
+    const bool expectable = lead.version != std::numeric_limits<std::int64_t>::min();
+    if (expectable) {
+      auto s = store_.statement(kUpdateLead);
+      bind_lead(*s, lead);
+      s->bind(31, lead.version - 1);
+      try {
+        if (s->exec() > 0) return;
+      } catch (const SQLite::Exception& e) {
+        if (!is_constraint(e)) throw;
+        explain_conflict(lead, false);
+        throw;
+      }
+    }
+    // Nothing matched: say whether the lead is missing or has moved on.
+    auto s = store_.statement(kLeadVersion);
+    s->bind(1, lead.id);
+    s->bind(2, lead.gym_id);
+    if (!s->executeStep())
+      throw NotFoundError(fmt::format("lead {}: not found in gym {}", lead.id, lead.gym_id), "id");
+    throw ConflictError(
+        fmt::format("lead {}: version conflict: stored version is {}, the update expects {}",
+                    lead.id, s->getColumn(0).getInt64(),
+                    expectable ? fmt::format("{}", lead.version - 1) : std::string("none")),
+        "version");
+  });
+}
+
+bool SqliteLeads::remove(std::string_view gym_id, std::string_view lead_id) {
+  // History and tags go with the lead by ON DELETE CASCADE, in this statement.
+  return store_.run("lead", lead_id, [&] {
+    auto s = store_.statement(kDeleteLead);
+    s->bind(1, std::string(lead_id));
+    s->bind(2, std::string(gym_id));
+    return s->exec() > 0;
+  });
+}
+
+LeadPage SqliteLeads::list(std::string_view gym_id, const LeadFilter& filter) {
+  // Duplicates in the filter change neither its meaning nor (after this) the SQL.
+  auto unique_names = [](const auto& values, auto name) {
+    std::vector<std::string> names;
+    for (auto v : values) names.emplace_back(name(v));
+    std::sort(names.begin(), names.end());
+    names.erase(std::unique(names.begin(), names.end()), names.end());
+    return names;
+  };
+  const auto statuses = unique_names(filter.statuses, status_name);
+  const auto qualifications = unique_names(filter.qualifications, qualification_name);
+  auto tags = filter.tags;
+  std::sort(tags.begin(), tags.end());
+  tags.erase(std::unique(tags.begin(), tags.end()), tags.end());
+
+  const std::int64_t page = std::max(filter.page, 1);
+  const std::int64_t page_size = std::max(filter.page_size, 0);
+
+  return store_.run("leads of gym", gym_id, [&] {
+    store_.trim_dynamic_statements();
+    // One snapshot for the probes, the count and the page, so that they agree.
+    return store_.atomically(
+        [&] {
+          const ListQuery query = plan_list(gym_id, statuses, qualifications, tags, filter);
+          auto bind_where = [&](SQLite::Statement& s) {
+            s.bind(1, std::string(gym_id));
+            int index = 2;
+            for (const auto& t : query.texts) s.bind(index++, t);
+            for (auto n : query.numbers) s.bind(index++, n);
+          };
+          const int next_param = static_cast<int>(query.texts.size() + query.numbers.size()) + 2;
+
+          LeadPage result;
+          result.page = filter.page;
+          result.page_size = filter.page_size;
+          {
+            auto s = store_.dynamic_statement("SELECT count(*) FROM " + query.from_where);
+            bind_where(*s);
+            s->executeStep();
+            result.total = s->getColumn(0).getInt64();
+          }
+          const std::int64_t offset = (page - 1) * page_size;
+          if (page_size == 0 || offset >= result.total) return result;
+          auto s = store_.dynamic_statement(
+              "SELECT " GYMDASH_LEAD_COLUMNS " FROM " + query.from_where +
+              fmt::format(" ORDER BY created_at DESC, id DESC LIMIT ?{} OFFSET ?{}", next_param,
+                          next_param + 1));
+          bind_where(*s);
+          s->bind(next_param, page_size);
+          s->bind(next_param + 1, offset);
+          result.items.reserve(static_cast<std::size_t>(std::min(page_size, result.total)));
+          while (s->executeStep()) result.items.push_back(read_lead(*s));
+          return result;
+        },
+        true);
+  });
+}
+
+SqliteLeads::ListQuery SqliteLeads::plan_list(std::string_view gym_id,
+                                              const std::vector<std::string>& statuses,
+                                              const std::vector<std::string>& qualifications,
+                                              const std::vector<std::string>& tags,
+                                              const LeadFilter& filter) {
+  ListQuery q;
+  // Numbered parameters: ?1 is the gym, then every text, then every number.
+  auto text_param = [&](std::string value) {
+    q.texts.push_back(std::move(value));
+    return fmt::format("?{}", q.texts.size() + 1);
+  };
+  auto in_list = [&](std::string_view column, const std::vector<std::string>& values) {
+    std::string sql = fmt::format(" AND {} IN (", column);
+    for (std::size_t i = 0; i < values.size(); ++i) sql += (i ? ", " : "") + text_param(values[i]);
+    return sql + ")";
+  };
+
+  // Tagged leads are found from the rarest tag's index entries when that tag
+  // is rare (cost follows the matches, not the gym), else by probing each of
+  // the gym's leads in listing order (which stops early for a page). How rare
+  // is measured by counting at most kRareTag entries of each tag.
+  std::optional<std::size_t> driver;
+  std::int64_t fewest = kRareTag;
+  for (std::size_t i = 0; i < tags.size(); ++i) {
+    auto s = store_.statement(kCountTagUpTo);
+    s->bind(1, std::string(gym_id));
+    s->bind(2, tags[i]);
+    s->executeStep();
+    if (auto n = s->getColumn(0).getInt64(); n < fewest) {
+      fewest = n;
+      driver = i;
+    }
+  }
+
+  std::string where = "leads.gym_id = ?1";
+  if (driver)
+    q.from_where =
+        "(SELECT lead_id FROM lead_tags WHERE gym_id = ?1 AND tag = " + text_param(tags[*driver]) +
+        ") AS d CROSS JOIN leads ON leads.id = d.lead_id WHERE ";
+  else
+    q.from_where = "leads WHERE ";
+  for (std::size_t i = 0; i < tags.size(); ++i)
+    if (i != driver)
+      where += " AND EXISTS (SELECT 1 FROM lead_tags t WHERE t.lead_id = leads.id AND t.tag = " +
+               text_param(tags[i]) + ")";
+  if (!statuses.empty()) where += in_list("status", statuses);
+  if (!qualifications.empty()) where += in_list("qualification", qualifications);
+  if (!filter.source.empty()) where += " AND source = " + text_param(filter.source);
+  if (!filter.search.empty()) {
+    // lower() and the needle fold ASCII only, like the memory backend; instr
+    // keeps LIKE's wildcards in user text literal.
+    auto p = text_param(ascii_lower(filter.search));
+    where += fmt::format(
+        " AND (instr(lower(first_name || ' ' || last_name), {0}) > 0"
+        " OR instr(lower(phone), {0}) > 0 OR instr(lower(email), {0}) > 0)",
+        p);
+  }
+  // Numbers come after every text in the numbering, so they are added last.
+  auto number_param = [&](std::int64_t value) {
+    q.numbers.push_back(value);
+    return fmt::format("?{}", q.texts.size() + q.numbers.size() + 1);
+  };
+  if (filter.created_from)
+    where += " AND created_at >= " + number_param(to_millis(*filter.created_from));
+  if (filter.created_to)
+    where += " AND created_at < " + number_param(to_millis(*filter.created_to));
+  q.from_where += where;
+  return q;
+}
+
+std::int64_t SqliteLeads::append_history(std::string_view gym_id, const LeadEvent& event) {
+  return store_.run("lead", event.lead_id, [&] {
+    auto s = store_.statement(kAppendHistory);
+    s->bind(1, event.lead_id);
+    s->bind(2, std::string(gym_id));
+    s->bind(3, to_millis(event.at));
+    s->bind(4, event.kind);
+    s->bind(5, event.from);
+    s->bind(6, event.to);
+    s->bind(7, event.actor);
+    s->bind(8, event.reason);
+    if (s->exec() == 0)
+      throw NotFoundError(fmt::format("lead {}: not found in gym {}", event.lead_id, gym_id),
+                          "lead_id");
+    return store_.last_insert_rowid();
+  });
+}
+
+std::vector<LeadEvent> SqliteLeads::history(std::string_view gym_id, std::string_view lead_id) {
+  return store_.run("lead", lead_id, [&] {
+    auto s = store_.statement(kHistory);
+    s->bind(1, std::string(lead_id));
+    s->bind(2, std::string(gym_id));
+    std::vector<LeadEvent> events;
+    while (s->executeStep()) {
+      LeadEvent e;
+      e.seq = s->getColumn(0).getInt64();
+      e.lead_id = s->getColumn(1).getString();
+      e.at = from_millis(s->getColumn(2).getInt64());
+      e.kind = s->getColumn(3).getString();
+      e.from = s->getColumn(4).getString();
+      e.to = s->getColumn(5).getString();
+      e.actor = s->getColumn(6).getString();
+      e.reason = s->getColumn(7).getString();
+      events.push_back(std::move(e));
+    }
+    return events;
+  });
+}
+
+}  // namespace
+
+std::unique_ptr<Store> make_sqlite_store(const SqliteOptions& options) {
+  return std::make_unique<SqliteStore>(options);
+}
+
+}  // namespace gymdash

@@ -1,0 +1,574 @@
+"""Tests of the gymdash ctypes package (stdlib unittest, Debian's python3).
+
+Run from tests/python with PYTHONPATH pointing at capi/python and
+GYMDASH_LIBRARY at the built libgymdash_c.so (ctest sets both):
+
+    python3 -m unittest -v test_gymdash
+"""
+
+import ctypes
+import doctest
+import gc
+import os
+import shutil
+import tempfile
+import threading
+import unittest
+
+import gymdash
+from gymdash import _ffi
+
+GYM = {
+    "id": "gym-nyc",
+    "name": "NYC Midtown",
+    "timezone": "America/New_York",
+    "region": "US",
+    "state": "NY",
+    "call_hours": {"start": "09:00", "end": "20:00"},
+    "call_days": ["mon", "tue", "wed", "thu", "fri", "sat"],
+    "caller_ids": ["(212) 736-5000"],
+}
+
+ALL_ERRORS = [
+    (-1, gymdash.NotFoundError, "not_found"),
+    (-2, gymdash.InvalidArgumentError, "invalid_argument"),
+    (-3, gymdash.AlreadyExistsError, "already_exists"),
+    (-4, gymdash.ConflictError, "conflict"),
+    (-5, gymdash.ComplianceBlockedError, "compliance_blocked"),
+    (-6, gymdash.RateLimitedError, "rate_limited"),
+    (-7, gymdash.ProviderError, "provider_error"),
+    (-8, gymdash.StorageError, "storage_error"),
+    (-9, gymdash.UnavailableError, "unavailable"),
+    (-10, gymdash.InternalError, "internal"),
+]
+
+
+def tmp_dir():
+    """A fresh directory under $GYMDASH_TEST_TMP (set by ctest) or the system temp dir."""
+    base = os.environ.get("GYMDASH_TEST_TMP") or None
+    if base:
+        os.makedirs(base, exist_ok=True)
+    return tempfile.mkdtemp(prefix="pytest-gymdash-", dir=base)
+
+
+def sanitizer_loaded():
+    """True if AddressSanitizer is in this process: its quarantine makes RSS useless as a leak signal."""
+    try:
+        with open("/proc/self/maps") as f:
+            return any("libasan" in line or "libtsan" in line for line in f)
+    except OSError:
+        return False
+
+
+def rss_bytes():
+    """Resident set size of this process (Linux)."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+class ModuleTest(unittest.TestCase):
+    """Module-level functions and the exception hierarchy."""
+
+    def test_version(self):
+        v = gymdash.version()
+        self.assertRegex(v, r"^\d+\.\d+\.\d+$")
+        self.assertEqual(v, "%d.%d.%d" % gymdash.version_info())
+
+    def test_library_path(self):
+        self.assertTrue(gymdash.library_path)
+        if os.environ.get("GYMDASH_LIBRARY"):
+            self.assertEqual(gymdash.library_path, os.environ["GYMDASH_LIBRARY"])
+
+    def test_error_names(self):
+        self.assertEqual(gymdash.error_name(0), "ok")
+        for code, _cls, name in ALL_ERRORS:
+            self.assertEqual(gymdash.error_name(code), name)
+        self.assertEqual(gymdash.error_name(-99), "unknown")
+
+    def test_exception_class_per_code(self):
+        for code, cls, name in ALL_ERRORS:
+            with self.subTest(code=code):
+                e = gymdash.error_for_code(code, "x: y")
+                self.assertIs(type(e), cls)
+                self.assertIsInstance(e, gymdash.GymdashError)
+                self.assertIsInstance(e, Exception)
+                self.assertEqual(e.code, code)
+                self.assertEqual(cls.CODE, code)
+                self.assertEqual(cls.NAME, name)
+                self.assertEqual(e.message, "x: y")
+                self.assertEqual(str(e), "x: y")
+                self.assertIn(cls.__name__, repr(e))
+                self.assertTrue(cls.__doc__)
+
+    def test_unknown_code_is_internal(self):
+        e = gymdash.error_for_code(-42, "from the future")
+        self.assertIsInstance(e, gymdash.InternalError)
+        self.assertEqual(e.code, -42)
+
+    def test_errcheck_raises_class_per_code(self):
+        # The one errcheck of the function table maps every code.
+        for code, cls, _name in ALL_ERRORS:
+            with self.subTest(code=code):
+                with self.assertRaises(cls) as cm:
+                    _ffi._check(code, None, ())
+                self.assertEqual(cm.exception.code, code)
+        self.assertEqual(_ffi._check(0, None, ()), 0)
+
+    def test_every_function_declared(self):
+        names = {row[0] for row in _ffi._FUNCTIONS}
+        expected = {
+            "gymdash_version", "gymdash_version_major", "gymdash_version_minor", "gymdash_version_patch",
+            "gymdash_last_error_code", "gymdash_last_error_message", "gymdash_error_name", "gymdash_string_free",
+            "gymdash_open", "gymdash_close", "gymdash_gym_create", "gymdash_gym_get", "gymdash_gym_list",
+            "gymdash_gym_update", "gymdash_lead_create", "gymdash_lead_get", "gymdash_lead_update",
+            "gymdash_lead_delete", "gymdash_lead_list", "gymdash_lead_add_tags", "gymdash_lead_remove_tags",
+            "gymdash_lead_add_note", "gymdash_lead_change_status", "gymdash_lead_history",
+        }
+        self.assertEqual(names, expected)
+        for name, _argtypes, restype, _errcheck in _ffi._FUNCTIONS:
+            # Owned strings never come back as c_char_p; only static/thread-local ones do.
+            if restype is ctypes.c_char_p:
+                self.assertIn(name, {"gymdash_version", "gymdash_last_error_message", "gymdash_error_name"})
+
+
+class OpenCloseTest(unittest.TestCase):
+    """Opening, closing, the context manager and the finalizer."""
+
+    def test_default_is_memory(self):
+        with gymdash.Gymdash() as db:
+            self.assertFalse(db.closed)
+            self.assertEqual(db.list_gyms(), [])
+        self.assertTrue(db.closed)
+
+    def test_none_is_memory(self):
+        with gymdash.Gymdash(None) as db:
+            self.assertEqual(db.list_gyms(), [])
+
+    def test_worker_threads_option(self):
+        with gymdash.Gymdash("memory:", worker_threads=3) as db:
+            self.assertEqual(db.list_gyms(), [])
+        with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+            gymdash.Gymdash("memory:", worker_threads=0)
+        self.assertIn("worker_threads", cm.exception.message)
+
+    def test_json_options(self):
+        with gymdash.Gymdash('{"storage":"memory:","worker_threads":2}') as db:
+            self.assertEqual(db.list_gyms(), [])
+        with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+            gymdash.Gymdash('{"storage":"memory:","colour":"red"}')
+        self.assertIn("storage.colour", cm.exception.message)
+
+    def test_unknown_scheme(self):
+        with self.assertRaises(gymdash.InvalidArgumentError):
+            gymdash.Gymdash("carrier-pigeon:coop")
+
+    def test_storage_error(self):
+        with self.assertRaises(gymdash.StorageError) as cm:
+            gymdash.Gymdash("sqlite:/nonexistent-dir/for/sure/gym.db")
+        self.assertEqual(cm.exception.code, -8)
+
+    def test_close_twice_and_use_after_close(self):
+        db = gymdash.Gymdash()
+        db.close()
+        db.close()
+        with self.assertRaises(ValueError):
+            db.list_gyms()
+        self.assertIn("closed", repr(db))
+
+    def test_context_manager_closes_on_exception(self):
+        with self.assertRaises(RuntimeError):
+            with gymdash.Gymdash() as db:
+                raise RuntimeError("boom")
+        self.assertTrue(db.closed)
+
+    def test_del_closes(self):
+        closed = []
+        db = gymdash.Gymdash()
+        real = db._close_fn
+        db._close_fn = lambda h: (closed.append(True), real(h))
+        del db
+        gc.collect()
+        self.assertEqual(closed, [True])
+
+    def test_close_called_once(self):
+        closed = []
+        with gymdash.Gymdash() as db:
+            real = db._close_fn
+            db._close_fn = lambda h: (closed.append(True), real(h))
+        db.close()
+        del db
+        gc.collect()
+        self.assertEqual(closed, [True])
+
+
+class ScenarioMixin:
+    """Every gym and lead method; run over each backend."""
+
+    storage = None  # set by subclasses
+
+    def setUp(self):
+        self.dir = tmp_dir()
+        self.db = gymdash.Gymdash(self.storage_uri())
+        self.gym = self.db.create_gym(GYM)
+        self.db.create_gym(id="gym-la", name="LA Downtown", timezone="America/Los_Angeles")
+
+    def tearDown(self):
+        self.db.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def storage_uri(self):
+        return self.storage
+
+    def new_lead(self, phone="(212) 736-5001", **fields):
+        return self.db.create_lead("gym-nyc", phone=phone, **fields)["lead"]
+
+    # ---- gyms ------------------------------------------------------------------
+
+    def test_gym_create_get_list_update(self):
+        self.assertEqual(self.gym["id"], "gym-nyc")
+        self.assertEqual(self.gym["caller_ids"], ["+12127365000"])
+        self.assertEqual(self.gym["call_days"], GYM["call_days"])
+        self.assertTrue(self.gym["created_at"].endswith("Z"))
+        self.assertEqual(self.db.get_gym("gym-nyc"), self.gym)
+        self.assertEqual([g["id"] for g in self.db.list_gyms()], ["gym-la", "gym-nyc"])
+        generated = self.db.create_gym(name="No Id", timezone="Europe/London", region="GB")
+        self.assertTrue(generated["id"].startswith("gym_"))
+        changed = dict(self.gym, name="NYC Midtown West")
+        updated = self.db.update_gym(changed)
+        self.assertEqual(updated["name"], "NYC Midtown West")
+        self.assertEqual(updated["created_at"], self.gym["created_at"])
+        updated = self.db.update_gym(self.db.get_gym("gym-nyc"), call_hours={"start": "10:00", "end": "19:00"})
+        self.assertEqual(updated["call_hours"], {"start": "10:00", "end": "19:00"})
+        self.assertEqual(updated["name"], "NYC Midtown West")
+
+    def test_gym_errors(self):
+        with self.assertRaises(gymdash.AlreadyExistsError) as cm:
+            self.db.create_gym(GYM)
+        self.assertIn("gym-nyc", cm.exception.message)
+        with self.assertRaises(gymdash.NotFoundError) as cm:
+            self.db.get_gym("gym-nowhere")
+        self.assertIn("gym-nowhere", str(cm.exception))
+        self.assertEqual(_ffi.lib.gymdash_last_error_code(), -1)
+        with self.assertRaises(gymdash.NotFoundError):
+            self.db.update_gym(id="gym-nowhere", name="X", timezone="UTC")
+        cases = [
+            ('{"name":', "gym_json"),                                   # invalid JSON
+            ("[1, 2]", "gym_json"),                                      # not an object
+            ({"name": 5, "timezone": "UTC"}, "name"),                    # wrong type
+            ({"name": "A", "timezone": "UTC", "colour": "red"}, "colour"),  # unknown field
+            ({"name": "A", "timezone": "UTC", "call_days": ["funday"]}, "call_days[0]"),  # bad enum
+            ({"name": "A", "timezone": "Mars/Olympus_Mons"}, "timezone"),
+            ({"name": "A", "timezone": "UTC", "call_hours": {"start": "25:00"}}, "call_hours.start"),
+        ]
+        for body, field in cases:
+            with self.subTest(body=body):
+                with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+                    self.db.create_gym(body)
+                self.assertIn(field, cm.exception.message)
+                self.assertEqual(cm.exception.code, -2)
+
+    # ---- leads -----------------------------------------------------------------
+
+    def test_lead_create_merge_get(self):
+        created = self.db.create_lead("gym-nyc", {
+            "phone": "(212) 736-5001", "first_name": "Ana", "last_name": "López", "source": "web_form",
+            "consent": {"given": True, "at": "2026-01-05T14:00:00Z", "method": "web_form", "source": "site"},
+            "custom_fields": {"goal": "strength"}, "tags": ["Spanish"]})
+        self.assertFalse(created["merged"])
+        lead = created["lead"]
+        self.assertTrue(lead["id"].startswith("ld_"))
+        self.assertEqual(lead["phone"], "+12127365001")
+        self.assertEqual(lead["gym_id"], "gym-nyc")
+        self.assertEqual(lead["status"], "new")
+        self.assertEqual(lead["tags"], ["spanish"])
+        self.assertEqual(lead["custom_fields"], {"goal": "strength"})
+        self.assertEqual(lead["consent"]["at"], "2026-01-05T14:00:00Z")
+        again = self.db.create_lead("gym-nyc", phone="+1 212.736.5001", interest="boxing")
+        self.assertTrue(again["merged"])
+        self.assertEqual(again["lead"]["id"], lead["id"])
+        self.assertEqual(again["lead"]["interest"], "boxing")
+        got = self.db.get_lead("gym-nyc", lead["id"])
+        self.assertEqual(got["last_name"], "López")
+        with self.assertRaises(gymdash.NotFoundError) as cm:
+            self.db.get_lead("gym-la", lead["id"])
+        self.assertIn(lead["id"], cm.exception.message)
+
+    def test_lead_create_errors(self):
+        with self.assertRaises(gymdash.NotFoundError):
+            self.db.create_lead("gym-nowhere", phone="(212) 736-5003")
+        cases = [
+            ({"phone": "12"}, "phone"),                                  # invalid phone
+            ({"first_name": "No Phone"}, "phone"),                      # missing phone
+            ({"phone": 2127365003}, "phone"),                            # wrong type
+            ({"phone": "(212) 736-5003", "favourite": 1}, "favourite"),  # unknown field
+            ({"phone": "(212) 736-5003", "status": "keen"}, "status"),   # bad enum
+            ({"phone": "(212) 736-5003", "consent": {"given": "yes"}}, "consent.given"),
+            ("not json", "lead_json"),
+        ]
+        for body, field in cases:
+            with self.subTest(body=body):
+                with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+                    self.db.create_lead("gym-nyc", body)
+                self.assertIn(field, cm.exception.message)
+
+    def test_lead_update(self):
+        lead = self.new_lead()
+        other = self.new_lead("(212) 736-5002")
+        updated = self.db.update_lead("gym-nyc", lead["id"], {"first_name": "Ana"}, qualification="hot",
+                                      actor="coach")
+        self.assertEqual(updated["first_name"], "Ana")
+        self.assertEqual(updated["qualification"], "hot")
+        self.assertTrue(updated["qualification_manual"])
+        self.assertGreater(updated["version"], lead["version"])
+        with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+            self.db.update_lead("gym-nyc", lead["id"], qualification="lukewarm")
+        self.assertIn("qualification", cm.exception.message)
+        with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+            self.db.update_lead("gym-nyc", lead["id"], status="converted")
+        self.assertIn("status", cm.exception.message)
+        with self.assertRaises(gymdash.AlreadyExistsError):
+            self.db.update_lead("gym-nyc", lead["id"], phone=other["phone"])
+        with self.assertRaises(gymdash.NotFoundError):
+            self.db.update_lead("gym-la", lead["id"], first_name="X")
+
+    def test_lead_list(self):
+        a = self.new_lead("(212) 736-5001", source="web_form", last_name="López")
+        b = self.new_lead("(212) 736-5002", source="facebook_ads", qualification="hot")
+        page = self.db.list_leads("gym-nyc")
+        self.assertEqual(page["total"], 2)
+        self.assertEqual(page["page"], 1)
+        self.assertEqual(page["page_size"], 50)
+        self.assertEqual({x["id"] for x in page["items"]}, {a["id"], b["id"]})
+        self.assertEqual(self.db.list_leads("gym-nyc", source="facebook_ads")["items"][0]["id"], b["id"])
+        self.assertEqual(self.db.list_leads("gym-nyc", {"qualifications": ["hot"]})["total"], 1)
+        self.assertEqual(self.db.list_leads("gym-nyc", {"page_size": 1}, page=2)["page"], 2)
+        self.assertEqual(len(self.db.list_leads("gym-nyc", page_size=1)["items"]), 1)
+        self.assertEqual(self.db.list_leads("gym-nyc", search="lópez")["total"], 1)
+        self.assertEqual(self.db.list_leads("gym-la"), {"items": [], "page": 1, "page_size": 50, "total": 0})
+        for criteria, field in [({"statuses": ["new", "sleepy"]}, "statuses[1]"), ({"page_size": 0}, "page_size"),
+                                ({"pages": 2}, "pages")]:
+            with self.subTest(criteria=criteria):
+                with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+                    self.db.list_leads("gym-nyc", criteria)
+                self.assertIn(field, cm.exception.message)
+
+    def test_tags(self):
+        lead = self.new_lead(tags=["Spanish"])
+        lead = self.db.add_tags("gym-nyc", lead["id"], ["VIP", " morning "])
+        self.assertEqual(lead["tags"], ["morning", "spanish", "vip"])
+        lead = self.db.remove_tags("gym-nyc", lead["id"], ["morning", "not-there"])
+        self.assertEqual(lead["tags"], ["spanish", "vip"])
+        lead = self.db.add_tags("gym-nyc", lead["id"], "evening")
+        self.assertIn("evening", lead["tags"])
+        self.assertEqual(self.db.list_leads("gym-nyc", tags=["vip", "spanish"])["total"], 1)
+        with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+            self.db.add_tags("gym-nyc", lead["id"], ["a", 7])
+        self.assertIn("tags_json[1]", cm.exception.message)
+        with self.assertRaises(gymdash.NotFoundError):
+            self.db.remove_tags("gym-la", lead["id"], ["vip"])
+
+    def test_note_status_history_delete(self):
+        lead = self.new_lead()
+        event = self.db.add_note("gym-nyc", lead["id"], 'Asked about "Bootcamp" — evenings.')
+        self.assertEqual(event["kind"], "note")
+        self.assertEqual(event["to"], 'Asked about "Bootcamp" — evenings.')
+        self.assertEqual(event["lead_id"], lead["id"])
+        with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+            self.db.add_note("gym-nyc", lead["id"], "")
+        self.assertIn("text", cm.exception.message)
+
+        lead = self.db.change_status("gym-nyc", lead["id"], "qualified", actor="ana")
+        self.assertEqual(lead["status"], "qualified")
+        with self.assertRaises(gymdash.ConflictError) as cm:
+            self.db.change_status("gym-nyc", lead["id"], "contacted")
+        self.assertEqual(cm.exception.code, -4)
+        lead = self.db.change_status("gym-nyc", lead["id"], "contacted", reason="by mistake", actor="ana", force=True)
+        self.assertEqual(lead["status"], "contacted")
+        with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+            self.db.change_status("gym-nyc", lead["id"], "maybe")
+        self.assertIn("to", cm.exception.message)
+
+        history = self.db.history("gym-nyc", lead["id"])
+        kinds = [e["kind"] for e in history]
+        self.assertEqual(kinds[0], "created")
+        self.assertIn("note", kinds)
+        self.assertEqual([e["to"] for e in history if e["kind"] == "status"], ["qualified", "contacted"])
+        self.assertEqual(history[-1]["reason"], "by mistake")
+        self.assertEqual(history[-1]["actor"], "ana")
+        with self.assertRaises(gymdash.NotFoundError):
+            self.db.history("gym-la", lead["id"])
+
+        with self.assertRaises(gymdash.NotFoundError):
+            self.db.delete_lead("gym-la", lead["id"])
+        self.assertIsNone(self.db.delete_lead("gym-nyc", lead["id"]))
+        with self.assertRaises(gymdash.NotFoundError):
+            self.db.get_lead("gym-nyc", lead["id"])
+        with self.assertRaises(gymdash.NotFoundError):
+            self.db.delete_lead("gym-nyc", lead["id"])
+
+    # ---- argument checks ---------------------------------------------------------
+
+    def test_limits_and_utf8(self):
+        big = "a" * (1048576 + 1)
+        with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+            self.db.get_gym(big)
+        self.assertIn("gym_id", cm.exception.message)
+        self.assertIn("1048576", cm.exception.message)
+        with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+            self.db.create_gym(name=big, timezone="UTC")
+        self.assertIn("gym_json", cm.exception.message)
+        with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+            self.db.add_note("gym-nyc", "ld_x", big)
+        self.assertIn("text", cm.exception.message)
+        # invalid UTF-8 as bytes reaches the library, which names the argument
+        with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+            self.db.get_gym(b"gym-\xff")
+        self.assertIn("gym_id", cm.exception.message)
+        self.assertIn("UTF-8", cm.exception.message)
+        with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+            self.db.create_gym(b'{"name":"Caf\xc3\x28","timezone":"UTC"}')
+        self.assertIn("gym_json", cm.exception.message)
+        # a lone surrogate cannot even be encoded
+        with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+            self.db.add_note("gym-nyc", "ld_x", "bad \udc80 text")
+        self.assertIn("text", cm.exception.message)
+        # an embedded NUL would silently cut the text in C
+        with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+            self.db.get_gym("gym-nyc\0tail")
+        self.assertIn("gym_id", cm.exception.message)
+        with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+            self.db.get_gym(None)
+        self.assertIn("gym_id", cm.exception.message)
+        with self.assertRaises(gymdash.InvalidArgumentError):
+            self.db.create_gym({"name": object()})
+
+    def test_null_pointers_from_ctypes(self):
+        # Bypass the wrapper to pass NULL where the C ABI requires a pointer.
+        lib = _ffi.lib
+        out = ctypes.c_void_p()
+        for call, field in [
+            (lambda: lib.gymdash_gym_get(ctypes.byref(out), self.db._h(), None), "gym_id"),
+            (lambda: lib.gymdash_gym_get(None, self.db._h(), b"gym-nyc"), "out"),
+            (lambda: lib.gymdash_gym_list(ctypes.byref(out), None), "db"),
+            (lambda: lib.gymdash_lead_create(ctypes.byref(out), self.db._h(), b"gym-nyc", None), "lead_json"),
+            (lambda: lib.gymdash_lead_delete(self.db._h(), b"gym-nyc", None), "lead_id"),
+            (lambda: lib.gymdash_lead_add_note(ctypes.byref(out), self.db._h(), b"gym-nyc", b"ld_x", None), "text"),
+        ]:
+            with self.subTest(field=field):
+                with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+                    call()
+                self.assertIn("%s: must not be NULL" % field, cm.exception.message)
+                self.assertIsNone(out.value)
+                self.assertEqual(lib.gymdash_last_error_code(), -2)
+        lib.gymdash_string_free(None)
+        lib.gymdash_close(None)
+
+    def test_last_error_cleared_by_success(self):
+        with self.assertRaises(gymdash.NotFoundError):
+            self.db.get_gym("gym-missing")
+        self.assertEqual(_ffi.lib.gymdash_last_error_code(), -1)
+        self.assertIn(b"gym-missing", _ffi.lib.gymdash_last_error_message())
+        self.db.get_gym("gym-nyc")
+        self.assertEqual(_ffi.lib.gymdash_last_error_code(), 0)
+        self.assertEqual(_ffi.lib.gymdash_last_error_message(), b"")
+
+    # ---- memory ownership --------------------------------------------------------
+
+    def test_every_owned_string_is_freed_once(self):
+        frees = []
+        real = _ffi._string_free
+
+        def counting_free(pointer):
+            frees.append(pointer)
+            real(pointer)
+
+        _ffi._string_free = counting_free
+        try:
+            lead = self.new_lead()
+            self.db.get_gym("gym-nyc")
+            self.db.list_gyms()
+            self.db.list_leads("gym-nyc")
+            self.db.get_lead("gym-nyc", lead["id"])
+            self.db.add_tags("gym-nyc", lead["id"], ["x"])
+            self.db.history("gym-nyc", lead["id"])
+            self.assertEqual(len(frees), 7)
+            self.assertTrue(all(isinstance(p, int) and p for p in frees))
+            with self.assertRaises(gymdash.NotFoundError):
+                self.db.get_gym("gym-nowhere")  # nothing returned, nothing to free
+            self.assertEqual(len(frees), 7)
+        finally:
+            _ffi._string_free = real
+
+    @unittest.skipIf(sanitizer_loaded(), "a sanitizer's allocator keeps freed memory; see the counting test")
+    def test_no_leak_over_many_calls(self):
+        lead = self.new_lead()
+        for _ in range(2000):  # warm up allocator pools and caches
+            self.db.get_lead("gym-nyc", lead["id"])
+        before = rss_bytes()
+        n = 50000 if self.storage == "memory:" else 20000
+        for _ in range(n):
+            self.db.get_lead("gym-nyc", lead["id"])  # ~900 bytes each: a leak would be tens of MB
+        grown = rss_bytes() - before
+        self.assertLess(grown, 8 * 1024 * 1024, "RSS grew by %d bytes over %d calls" % (grown, n))
+
+    # ---- threads -----------------------------------------------------------------
+
+    def test_threads_share_one_handle(self):
+        errors = []
+        mismatched = []
+
+        def work(index):
+            try:
+                for i in range(25):
+                    self.db.create_lead("gym-la", phone="(646) 736-%02d%02d" % (index + 10, i), source="thread")
+                    self.db.list_gyms()
+                    try:
+                        self.db.get_gym("gym-missing-%d" % index)
+                    except gymdash.NotFoundError as e:
+                        # the message is the thread's own
+                        if ("gym-missing-%d" % index) not in e.message:
+                            mismatched.append(e.message)
+            except Exception as e:  # reported below
+                errors.append(repr(e))
+
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(errors, [])
+        self.assertEqual(mismatched, [])
+        self.assertEqual(self.db.list_leads("gym-la", source="thread", page_size=1)["total"], 200)
+
+
+class MemoryScenarioTest(ScenarioMixin, unittest.TestCase):
+    """The scenario over the memory backend."""
+
+    storage = "memory:"
+
+
+class SqliteScenarioTest(ScenarioMixin, unittest.TestCase):
+    """The scenario over SQLite, plus persistence across reopening."""
+
+    storage = "sqlite"
+
+    def storage_uri(self):
+        return "sqlite:" + os.path.join(self.dir, "gym.db")
+
+    def test_reopen_keeps_data(self):
+        lead = self.new_lead(first_name="Ana")
+        self.db.close()
+        with gymdash.Gymdash(self.storage_uri(), worker_threads=1) as db:
+            self.assertEqual(db.get_gym("gym-nyc")["name"], "NYC Midtown")
+            self.assertEqual(db.get_lead("gym-nyc", lead["id"])["first_name"], "Ana")
+            self.assertEqual(len(db.history("gym-nyc", lead["id"])), 1)
+
+
+def load_tests(loader, tests, pattern):
+    """Adds the package docstring's examples (doctest) to the suite."""
+    tests.addTests(doctest.DocTestSuite(gymdash))
+    return tests
+
+
+if __name__ == "__main__":
+    unittest.main()

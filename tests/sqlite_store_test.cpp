@@ -1,0 +1,494 @@
+// What only the SQLite backend promises: the file format (schema version,
+// application id, WAL), persistence across reopen, refusing files it must not
+// touch, transactions as other connections see them, and open_store().
+//
+// The file header is read byte by byte (https://sqlite.org/fileformat.html,
+// "The Database Header"), which needs no SQLite API in the test.
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <gymdash/error.hpp>
+#include <gymdash/store.hpp>
+#include <iterator>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include "store/sqlite/migrations.hpp"
+#include "test_util.hpp"
+
+namespace gymdash {
+namespace {
+
+Timestamp at_ms(std::int64_t ms) { return Timestamp{std::chrono::milliseconds{ms}}; }
+constexpr std::int64_t kT0 = 1'760'000'000'000;
+
+// Header offsets.
+constexpr std::size_t kWriteVersion = 18;  // 1 = rollback journal, 2 = WAL
+constexpr std::size_t kReadVersion = 19;
+constexpr std::size_t kUserVersion = 60;
+constexpr std::size_t kApplicationIdOffset = 68;
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void write_bytes(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+std::uint32_t be32(const std::string& bytes, std::size_t offset) {
+  std::uint32_t v = 0;
+  for (std::size_t i = 0; i < 4; ++i)
+    v = (v << 8) | static_cast<unsigned char>(bytes.at(offset + i));
+  return v;
+}
+
+void put_be32(std::string& bytes, std::size_t offset, std::uint32_t v) {
+  for (std::size_t i = 0; i < 4; ++i)
+    bytes.at(offset + i) = static_cast<char>((v >> (8 * (3 - i))) & 0xff);
+}
+
+std::unique_ptr<Store> open_sqlite(const std::string& path, int busy_timeout_ms = 10000) {
+  SqliteOptions options;
+  options.path = path;
+  options.busy_timeout_ms = busy_timeout_ms;
+  return make_sqlite_store(options);
+}
+
+Gym make_gym(std::string id) {
+  Gym gym;
+  gym.id = std::move(id);
+  gym.name = "Iron Temple";
+  gym.timezone = "America/New_York";
+  gym.caller_ids = {"+12125550100"};
+  gym.created_at = gym.updated_at = at_ms(kT0);
+  return gym;
+}
+
+Lead make_lead(std::string gym_id, std::string id, std::string phone) {
+  Lead lead;
+  lead.id = std::move(id);
+  lead.gym_id = std::move(gym_id);
+  lead.phone = std::move(phone);
+  lead.first_name = "Zoë";
+  lead.tags = {"fb", "vip"};
+  lead.custom_fields = {{"goal", "strength"}};
+  lead.consent = {true, at_ms(kT0 - 1), "web_form", "https://example.test/join"};
+  lead.next_call_at = at_ms(kT0 + 60'000);
+  lead.status = LeadStatus::Qualified;
+  lead.created_at = lead.updated_at = at_ms(kT0);
+  lead.version = 1;
+  return lead;
+}
+
+// A closed, valid gymdash database at `path`, holding one gym.
+void make_database(const std::string& path) {
+  auto store = open_sqlite(path);
+  store->gyms().insert(make_gym("gym-a"));
+}
+
+// Expects opening `path` to fail with StorageError naming the path and
+// containing `part`, and the file to come out byte for byte as it went in.
+void check_refused(const std::string& path, std::string_view part) {
+  const std::string before = read_bytes(path);
+  try {
+    open_sqlite(path);
+    FAIL("expected StorageError");
+  } catch (const StorageError& e) {
+    const std::string message = e.what();
+    INFO("message: ", message);
+    CHECK(e.code() == ErrorCode::StorageError);
+    CHECK(message.find(path) != std::string::npos);
+    CHECK(message.find(part) != std::string::npos);
+  }
+  CHECK(read_bytes(path) == before);
+  CHECK_THROWS_AS(open_store("sqlite:" + path), StorageError);
+  CHECK(read_bytes(path) == before);
+  // Nor is anything left beside it.
+  CHECK_FALSE(std::filesystem::exists(path + "-wal"));
+  CHECK_FALSE(std::filesystem::exists(path + "-shm"));
+  CHECK_FALSE(std::filesystem::exists(path + "-journal"));
+}
+
+// ---------------------------------------------------------------------------
+// File format
+// ---------------------------------------------------------------------------
+
+TEST_CASE("sqlite: a new database gets the schema, WAL and gymdash's application id") {
+  test::TempPath path("sqlite-new");
+  {
+    auto store = open_sqlite(path.str());
+    CHECK(store->backend() == "sqlite");
+    CHECK(store->schema_version() == sqlite_store::latest_schema_version());
+    CHECK(store->schema_version() >= 1);
+    store->gyms().insert(make_gym("gym-a"));
+    // WAL mode keeps a write-ahead log beside the database while it is open.
+    CHECK(std::filesystem::exists(path.str() + "-wal"));
+  }
+  const std::string bytes = read_bytes(path.str());
+  REQUIRE(bytes.size() >= 100);
+  CHECK(bytes.compare(0, 16, std::string("SQLite format 3\0", 16)) == 0);
+  CHECK(bytes[kWriteVersion] == 2);
+  CHECK(bytes[kReadVersion] == 2);
+  CHECK(be32(bytes, kUserVersion) ==
+        static_cast<std::uint32_t>(sqlite_store::latest_schema_version()));
+  CHECK(be32(bytes, kApplicationIdOffset) ==
+        static_cast<std::uint32_t>(sqlite_store::kApplicationId));
+}
+
+TEST_CASE("sqlite: the migrations are numbered 1, 2, 3 … in order") {
+  int expected = 1;
+  for (const auto& m : sqlite_store::migrations()) {
+    CHECK(m.version == expected++);
+    CHECK_FALSE(m.sql.empty());
+  }
+  CHECK(sqlite_store::latest_schema_version() == expected - 1);
+}
+
+TEST_CASE("sqlite: an empty file becomes a gymdash database") {
+  test::TempPath path("sqlite-empty");
+  write_bytes(path.str(), "");
+  auto store = open_sqlite(path.str());
+  CHECK(store->schema_version() == sqlite_store::latest_schema_version());
+  store->gyms().insert(make_gym("gym-a"));
+  CHECK(store->gyms().find("gym-a"));
+}
+
+TEST_CASE("sqlite: reopening keeps the data and the schema") {
+  test::TempPath path("sqlite-reopen");
+  const Gym gym = make_gym("gym-a");
+  const Lead lead = make_lead("gym-a", "ld_1", "+12125550001");
+  std::vector<LeadEvent> history;
+  {
+    auto store = open_sqlite(path.str());
+    store->gyms().insert(gym);
+    store->leads().insert(lead);
+    store->leads().append_history(
+        "gym-a", LeadEvent{0, "ld_1", at_ms(kT0), "created", "", "new", "api", ""});
+    store->leads().append_history("gym-a", LeadEvent{0, "ld_1", at_ms(kT0 + 1), "status", "new",
+                                                     "qualified", "maria", "keen"});
+    history = store->leads().history("gym-a", "ld_1");
+  }
+  for (int round = 0; round < 2; ++round) {
+    auto store = open_sqlite(path.str());
+    CHECK(store->schema_version() == sqlite_store::latest_schema_version());
+    CHECK(store->gyms().find("gym-a") == gym);
+    CHECK(store->leads().find("gym-a", "ld_1") == lead);
+    CHECK(store->leads().history("gym-a", "ld_1") == history);
+    LeadFilter vip;
+    vip.tags = {"vip"};
+    CHECK(store->leads().list("gym-a", vip).total == 1);
+  }
+}
+
+TEST_CASE("sqlite: the sequence of history events survives a reopen") {
+  test::TempPath path("sqlite-seq");
+  std::int64_t last = 0;
+  {
+    auto store = open_sqlite(path.str());
+    store->gyms().insert(make_gym("gym-a"));
+    store->leads().insert(make_lead("gym-a", "ld_1", "+12125550001"));
+    store->leads().insert(make_lead("gym-a", "ld_2", "+12125550002"));
+    store->leads().append_history("gym-a",
+                                  LeadEvent{0, "ld_2", at_ms(kT0), "created", "", "", "", ""});
+    store->leads().append_history("gym-a",
+                                  LeadEvent{0, "ld_1", at_ms(kT0), "created", "", "", "", ""});
+    last = store->leads().history("gym-a", "ld_1").back().seq;
+    CHECK(store->leads().remove("gym-a", "ld_1"));
+  }
+  auto store = open_sqlite(path.str());
+  store->leads().append_history("gym-a", LeadEvent{0, "ld_2", at_ms(kT0), "note", "", "", "", ""});
+  CHECK(store->leads().history("gym-a", "ld_2").back().seq > last);
+}
+
+// ---------------------------------------------------------------------------
+// Files the backend refuses
+// ---------------------------------------------------------------------------
+
+TEST_CASE("sqlite: a database from a newer gymdash is refused and left untouched") {
+  test::TempPath path("sqlite-newer");
+  make_database(path.str());
+  std::string bytes = read_bytes(path.str());
+  put_be32(bytes, kUserVersion, 7);
+  write_bytes(path.str(), bytes);
+
+  check_refused(path.str(), "database schema version 7 is newer than this library supports (" +
+                                std::to_string(sqlite_store::latest_schema_version()) +
+                                "); upgrade gymdash");
+}
+
+TEST_CASE("sqlite: a newer database is refused even in rollback-journal mode") {
+  test::TempPath path("sqlite-newer-journal");
+  make_database(path.str());
+  std::string bytes = read_bytes(path.str());
+  put_be32(bytes, kUserVersion, 2'000'000);
+  bytes[kWriteVersion] = bytes[kReadVersion] = 1;
+  write_bytes(path.str(), bytes);
+  check_refused(path.str(), "newer than this library supports");
+}
+
+TEST_CASE("sqlite: another application's database is refused and left untouched") {
+  test::TempPath path("sqlite-foreign");
+  make_database(path.str());
+  std::string bytes = read_bytes(path.str());
+
+  SUBCASE("its own application id") {
+    put_be32(bytes, kApplicationIdOffset, 0x12345678);
+    write_bytes(path.str(), bytes);
+    check_refused(path.str(), "not a gymdash database");
+  }
+  SUBCASE("no application id, but tables") {
+    put_be32(bytes, kApplicationIdOffset, 0);
+    put_be32(bytes, kUserVersion, 0);
+    write_bytes(path.str(), bytes);
+    check_refused(path.str(), "not a gymdash database");
+  }
+}
+
+TEST_CASE("sqlite: a file that is not a database is refused and left untouched") {
+  test::TempPath path("sqlite-garbage");
+  std::string text;
+  SUBCASE("a CSV file") {
+    while (text.size() < 8192) text += "name,phone\nAlice,+12125550001\n";
+  }
+  SUBCASE("a few bytes") { text = "hello"; }
+  SUBCASE("a cut-off SQLite header") { text = std::string("SQLite format 3\0", 16) + "xyz"; }
+  write_bytes(path.str(), text);
+  check_refused(path.str(), "not an SQLite database");
+}
+
+TEST_CASE("sqlite: create = false does not create a missing file") {
+  test::TempPath path("sqlite-missing");
+  SqliteOptions options;
+  options.path = path.str();
+  options.create = false;
+  try {
+    make_sqlite_store(options);
+    FAIL("expected StorageError");
+  } catch (const StorageError& e) {
+    CHECK(std::string(e.what()).find(path.str()) != std::string::npos);
+  }
+  CHECK_FALSE(std::filesystem::exists(path.str()));
+
+  make_database(path.str());
+  CHECK(make_sqlite_store(options)->gyms().find("gym-a"));
+}
+
+TEST_CASE("sqlite: an empty path is an invalid argument") {
+  CHECK_THROWS_AS(make_sqlite_store(SqliteOptions{}), InvalidArgumentError);
+}
+
+TEST_CASE("sqlite: a path that cannot be opened is a StorageError naming it") {
+  test::TempPath dir("sqlite-dir");
+  std::filesystem::create_directories(dir.str());
+  const std::string inside = dir.str() + "/no/such/dir/gym.db";
+  try {
+    open_sqlite(inside);
+    FAIL("expected StorageError");
+  } catch (const StorageError& e) {
+    CHECK(std::string(e.what()).find(inside) != std::string::npos);
+  }
+  std::filesystem::remove_all(dir.str());
+}
+
+// ---------------------------------------------------------------------------
+// Integrity and transactions
+// ---------------------------------------------------------------------------
+
+TEST_CASE("sqlite: foreign keys are enforced") {
+  test::TempPath path("sqlite-fk");
+  {
+    auto store = open_sqlite(path.str());
+    CHECK_THROWS_AS(store->leads().insert(make_lead("gym-nowhere", "ld_1", "+12125550001")),
+                    NotFoundError);
+    store->gyms().insert(make_gym("gym-a"));
+    store->leads().insert(make_lead("gym-a", "ld_2", "+12125550002"));
+    store->leads().append_history("gym-a",
+                                  LeadEvent{0, "ld_2", at_ms(kT0), "created", "", "", "", ""});
+    CHECK(store->leads().remove("gym-a", "ld_2"));
+  }
+  auto store = open_sqlite(path.str());
+  CHECK_FALSE(store->leads().find("gym-nowhere", "ld_1"));
+  CHECK(store->leads().history("gym-a", "ld_2").empty());
+  // The tag rows went with the lead: a new lead with those tags is the only match.
+  store->leads().insert(make_lead("gym-a", "ld_3", "+12125550003"));
+  LeadFilter vip;
+  vip.tags = {"vip"};
+  CHECK(store->leads().list("gym-a", vip).total == 1);
+}
+
+struct Abort : std::runtime_error {
+  Abort() : std::runtime_error("abort") {}
+};
+
+TEST_CASE("sqlite: a transaction that throws leaves nothing in the file") {
+  test::TempPath path("sqlite-rollback");
+  make_database(path.str());
+  {
+    auto store = open_sqlite(path.str());
+    CHECK_THROWS_AS(store->transact([&] {
+      store->gyms().insert(make_gym("gym-b"));
+      store->leads().insert(make_lead("gym-a", "ld_1", "+12125550001"));
+      store->leads().append_history("gym-a",
+                                    LeadEvent{0, "ld_1", at_ms(kT0), "created", "", "", "", ""});
+      throw Abort();
+    }),
+                    Abort);
+    // The connection is usable afterwards, outside any transaction.
+    store->leads().insert(make_lead("gym-a", "ld_2", "+12125550002"));
+  }
+  auto store = open_sqlite(path.str());
+  CHECK_FALSE(store->gyms().find("gym-b"));
+  CHECK_FALSE(store->leads().find("gym-a", "ld_1"));
+  CHECK(store->leads().history("gym-a", "ld_1").empty());
+  CHECK(store->leads().find("gym-a", "ld_2"));
+}
+
+TEST_CASE("sqlite: a committed transaction is durable") {
+  test::TempPath path("sqlite-commit");
+  make_database(path.str());
+  {
+    auto store = open_sqlite(path.str());
+    store->transact([&] {
+      store->leads().insert(make_lead("gym-a", "ld_1", "+12125550001"));
+      store->leads().insert(make_lead("gym-a", "ld_2", "+12125550002"));
+    });
+  }
+  auto store = open_sqlite(path.str());
+  CHECK(store->leads().list("gym-a", LeadFilter{}).total == 2);
+}
+
+TEST_CASE("sqlite: a nested transact joins the outer one") {
+  test::TempPath path("sqlite-nested");
+  make_database(path.str());
+  auto store = open_sqlite(path.str());
+  // A second connection sees only what is committed.
+  auto observer = open_sqlite(path.str());
+
+  SUBCASE("the inner transact does not commit on its own") {
+    store->transact([&] {
+      store->transact([&] { store->leads().insert(make_lead("gym-a", "ld_1", "+12125550001")); });
+      CHECK(store->leads().find("gym-a", "ld_1"));
+      CHECK_FALSE(observer->leads().find("gym-a", "ld_1"));
+    });
+    CHECK(observer->leads().find("gym-a", "ld_1"));
+  }
+  SUBCASE("the outer rollback takes the inner work with it") {
+    CHECK_THROWS_AS(store->transact([&] {
+      store->transact([&] { store->leads().insert(make_lead("gym-a", "ld_1", "+12125550001")); });
+      throw Abort();
+    }),
+                    Abort);
+    CHECK_FALSE(store->leads().find("gym-a", "ld_1"));
+    CHECK_FALSE(observer->leads().find("gym-a", "ld_1"));
+  }
+}
+
+TEST_CASE(
+    "sqlite: another connection's write lock becomes a StorageError, not an SQLite exception") {
+  test::TempPath path("sqlite-busy");
+  make_database(path.str());
+  auto holder = open_sqlite(path.str());
+  auto waiter = open_sqlite(path.str(), 50);
+  holder->transact([&] {
+    holder->leads().insert(make_lead("gym-a", "ld_1", "+12125550001"));
+    try {
+      waiter->leads().insert(make_lead("gym-a", "ld_2", "+12125550002"));
+      FAIL("expected StorageError");
+    } catch (const StorageError& e) {
+      const std::string message = e.what();
+      INFO("message: ", message);
+      CHECK(message.find(path.str()) != std::string::npos);
+      CHECK(message.find("ld_2") != std::string::npos);
+      CHECK(message.find("locked") != std::string::npos);
+    }
+    // Reads are not blocked by a writer in WAL mode.
+    CHECK(waiter->gyms().find("gym-a"));
+  });
+  // Once the lock is gone, the waiter writes normally.
+  waiter->leads().insert(make_lead("gym-a", "ld_2", "+12125550002"));
+  CHECK(holder->leads().find("gym-a", "ld_2"));
+}
+
+// Two connections stand for two processes sharing the file: transactions that
+// read then write must queue on the write lock, not fail when the other commits.
+TEST_CASE("sqlite: transactions of two connections on one file both complete") {
+  test::TempPath path("sqlite-two-writers");
+  make_database(path.str());
+  constexpr int kRounds = 100;
+  std::atomic<int> failures{0};
+  auto writer = [&](int who) {
+    try {
+      auto store = open_sqlite(path.str());
+      for (int i = 0; i < kRounds; ++i) {
+        store->transact([&] {
+          // Read first: a transaction that only later asks for the write lock
+          // would find the other connection's commit in its way.
+          const std::int64_t before = store->leads().list("gym-a", LeadFilter{}).total;
+          const int n = who * kRounds + i;
+          Lead lead =
+              make_lead("gym-a", "ld_" + std::to_string(n), "+1212" + std::to_string(5000000 + n));
+          store->leads().insert(lead);
+          CHECK(store->leads().list("gym-a", LeadFilter{}).total == before + 1);
+        });
+      }
+    } catch (const std::exception& e) {
+      MESSAGE("writer ", who, ": ", e.what());
+      ++failures;
+    }
+  };
+  std::thread a(writer, 0);
+  std::thread b(writer, 1);
+  a.join();
+  b.join();
+  CHECK(failures == 0);
+  CHECK(open_sqlite(path.str())->leads().list("gym-a", LeadFilter{}).total == 2 * kRounds);
+}
+
+// ---------------------------------------------------------------------------
+// open_store
+// ---------------------------------------------------------------------------
+
+TEST_CASE("open_store: chooses the backend by scheme") {
+  CHECK(open_store("memory:")->backend() == "memory");
+  CHECK(open_store("memory:")->schema_version() == 0);
+
+  test::TempPath path("open-store");
+  auto store = open_store("sqlite:" + path.str());
+  CHECK(store->backend() == "sqlite");
+  CHECK(store->schema_version() == sqlite_store::latest_schema_version());
+  CHECK(std::filesystem::exists(path.str()));
+}
+
+TEST_CASE("open_store: bad URIs are invalid arguments naming uri") {
+  auto check_invalid = [](std::string_view uri, std::string_view part) {
+    try {
+      open_store(uri);
+      FAIL("expected InvalidArgumentError for ", uri);
+    } catch (const InvalidArgumentError& e) {
+      const std::string message = e.what();
+      INFO("message: ", message);
+      CHECK(e.field() == "uri");
+      CHECK(message.rfind("uri: ", 0) == 0);
+      CHECK(message.find(part) != std::string::npos);
+    }
+  };
+  check_invalid("foo:bar", "unknown storage scheme \"foo:\" (expected memory: or sqlite:PATH)");
+  check_invalid("postgresql://localhost/gym", "\"postgresql:\"");
+  check_invalid("sqlite:", "sqlite:PATH");
+  check_invalid("", "expected memory: or sqlite:PATH");
+  check_invalid("gym.db", "gym.db");
+  check_invalid("memory:extra", "memory:extra");
+  check_invalid("SQLITE:gym.db", "\"SQLITE:\"");
+}
+
+}  // namespace
+}  // namespace gymdash
