@@ -22,15 +22,15 @@ std::shared_ptr<LogSink> sink_for(const LoggingConfig& logging) {
 }  // namespace
 
 Runtime::Impl::Impl(Config cfg, std::shared_ptr<Clock> clk, std::shared_ptr<LogSink> sink)
-    : config(std::move(cfg)),
+    : config(std::make_shared<const Config>(std::move(cfg))),
       clock(clk ? std::move(clk) : make_system_clock()),
-      logger(std::make_shared<Logger>(sink ? std::move(sink) : sink_for(config.logging), config.logging.level)),
+      logger(std::make_shared<Logger>(sink ? std::move(sink) : sink_for(config->logging), config->logging.level)),
       metrics(std::make_shared<Metrics>()),
-      store(open_store(config.storage)),
-      pool(config.worker_threads) {
+      store(open_store(config->storage)),
+      pool(config->worker_threads) {
   logger->set_clock(clock);
-  gyms = instrument(make_gym_service(*store, clock), logger, config.metrics.enabled ? metrics : nullptr);
-  leads = instrument(make_lead_service(*store, clock), logger, config.metrics.enabled ? metrics : nullptr);
+  gyms = instrument(make_gym_service(*store, clock), logger, config->metrics.enabled ? metrics : nullptr);
+  leads = instrument(make_lead_service(*store, clock, config), logger, config->metrics.enabled ? metrics : nullptr);
 }
 
 Runtime::Impl::~Impl() {
@@ -81,7 +81,7 @@ Clock& Runtime::clock() { return *impl_->clock; }
 std::shared_ptr<Clock> Runtime::shared_clock() { return impl_->clock; }
 GymService& Runtime::gyms() { return *impl_->gyms; }
 LeadService& Runtime::leads() { return *impl_->leads; }
-const Config& Runtime::config() const { return impl_->config; }
+const Config& Runtime::config() const { return *impl_->config; }
 Logger& Runtime::logger() { return *impl_->logger; }
 std::shared_ptr<Logger> Runtime::shared_logger() { return impl_->logger; }
 Metrics& Runtime::metrics() { return *impl_->metrics; }

@@ -14,7 +14,7 @@ class Runtime::Impl {
   Impl(Config config, std::shared_ptr<Clock> clock, std::shared_ptr<LogSink> sink);
   ~Impl();
 
-  Config config;
+  std::shared_ptr<const Config> config;
   std::shared_ptr<Clock> clock;
   std::shared_ptr<Logger> logger;
   std::shared_ptr<Metrics> metrics;

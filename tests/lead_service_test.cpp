@@ -172,7 +172,7 @@ TEST_CASE_FIXTURE(Fixture, "update changes present fields and records them") {
   CHECK(h[1].kind == "updated");
   CHECK(h[1].to == "last_name,phone,custom_fields");
   CHECK(h[2].kind == "qualification");
-  CHECK(h[2].from == "neutral");
+  CHECK(h[2].from == "cold");  // what scoring gave a lead with nothing but a number
   CHECK(h[2].to == "hot");
   CHECK(h[2].actor == "ana");
 

@@ -25,10 +25,12 @@
  *  4. The last error. When a function fails, a message naming the offending
  *     argument, field or id ("phone: not a valid number in region US",
  *     "gym_id: must not be NULL") is kept for the calling thread:
- *     gymdash_last_error_code() and gymdash_last_error_message() read it. The
- *     message is owned by the library and stays valid until the next call of a
+ *     gymdash_last_error_code() and gymdash_last_error_message() read it, and
+ *     gymdash_last_error_field() gives the name or key path alone ("phone",
+ *     "gyms.gym-nyc.call_hours.start"; "" when the error names none). Both
+ *     strings are owned by the library and stay valid until the next call of a
  *     gymdash function that returns int on the same thread; each such call
- *     clears it on entry (code 0, message "").
+ *     clears them on entry (code 0, message and field "").
  *
  *  5. Who frees what. A string returned through `char** out` is allocated by
  *     the library and belongs to the caller, who frees it only with
@@ -42,14 +44,17 @@
  *
  *  6. NULL. `out`, the handle, ids, JSON and text arguments must not be NULL
  *     unless the function says so (gymdash_open's `storage`,
- *     gymdash_lead_list's `filter_json`); a NULL where one is required is
+ *     gymdash_lead_list's `filter_json`, gymdash_lead_add_note_by's `actor`,
+ *     gymdash_metrics' `format`, gymdash_set_log_callback's `fn` and `user`);
+ *     a NULL where one is required is
  *     GYMDASH_E_INVALID_ARGUMENT naming the parameter. Functions taking a
  *     pointer to free or close accept NULL.
  *
  *  7. Threads. A handle may be used from several threads at once without
  *     external locking. gymdash_close() must not race with other calls on the
  *     same handle: close it only after every other call on it has returned.
- *     No callback is ever made into the host.
+ *     The only call the library makes into the host is the log callback
+ *     (convention 11).
  *
  *  8. Limits. Any string or JSON argument longer than 1 MiB (1048576 bytes,
  *     GYMDASH_MAX_ARG_BYTES) or that is not valid UTF-8 is
@@ -59,6 +64,28 @@
  *
  *  9. Exceptions never cross this ABI: every failure, including running out
  *     of memory, comes back as an error code.
+ *
+ * 10. Configuration. One JSON document configures a handle: storage, worker
+ *     threads, per-gym policy, voice providers, limits, logging and metrics.
+ *     Every key and its default is in docs/operations.md. A document is read
+ *     completely and strictly: the error message lists every mistake, one per
+ *     line, each starting with its key path, and an unknown key comes with the
+ *     nearest known one. Secrets are never in the document, only the names of
+ *     the environment variables that hold them; those are read when the
+ *     handle opens. Any failure at open (a bad key, an unset variable, a log
+ *     file that cannot be written, a database that cannot be opened) returns
+ *     an error and leaves nothing open.
+ *
+ * 11. Logging. A handle writes structured records (what was done, for which
+ *     gym and lead, how long it took, how it ended) to the sink its
+ *     configuration names: stderr (the default), a file, or none.
+ *     gymdash_set_log_callback() sends them to the host instead. The callback
+ *     may be called from any thread (the caller's or one of the library's
+ *     own), by several threads at once, and from within gymdash_close(). It
+ *     must not call gymdash functions on the same handle (they would log and
+ *     call it again), and must return normally (no longjmp, no C++
+ *     exception). Phone numbers in records appear only as their last four
+ *     digits ("***5001"), email addresses not at all ("[email]").
  */
 #ifndef GYMDASH_H
 #define GYMDASH_H
@@ -104,6 +131,16 @@ enum gymdash_error_code {
 /** An opened library instance (convention 1). */
 typedef struct gymdash_t gymdash_t;
 
+/** Log levels (convention 11), lowest first; the values of gymdash::LogLevel. */
+#define GYMDASH_LOG_TRACE 0
+#define GYMDASH_LOG_DEBUG 1
+#define GYMDASH_LOG_INFO 2
+#define GYMDASH_LOG_WARN 3
+#define GYMDASH_LOG_ERROR 4
+#define GYMDASH_LOG_OFF 5
+/** For gymdash_set_log_callback's `min_level`: keep the handle's current level. */
+#define GYMDASH_LOG_UNCHANGED (-1)
+
 /* ------------------------------------------------------------------------ */
 /* Version, errors, memory                                                  */
 /* ------------------------------------------------------------------------ */
@@ -126,6 +163,13 @@ GYMDASH_C_API int gymdash_last_error_code(void);
  */
 GYMDASH_C_API const char* gymdash_last_error_message(void);
 /**
+ * The argument name or key path the calling thread's last failure is about
+ * ("phone", "tags_json[1]", "gyms.gym-nyc.call_hours.start"), "" when there
+ * is none. For a configuration with several errors it is the first one's.
+ * Never NULL; owned by the library like the message.
+ */
+GYMDASH_C_API const char* gymdash_last_error_field(void);
+/**
  * The short stable name of an error code: "ok", "not_found",
  * "invalid_argument", …; "unknown" for a value that is not a code. Static
  * storage.
@@ -143,13 +187,26 @@ GYMDASH_C_API void gymdash_string_free(char* s);
  * Opens a library instance.
  *
  * `storage` is a storage URI — "memory:" (nothing persists) or "sqlite:PATH"
- * (created and migrated if needed) — or a JSON object of options:
- * {"storage":"sqlite:gym.db","worker_threads":2}. NULL means "memory:".
+ * (created and migrated if needed) — or, when it starts with `{`, a whole
+ * configuration document (convention 10), e.g.
+ * {"storage":"sqlite:gym.db","worker_threads":2,"logging":{"level":"debug"}}.
+ * Keys a document leaves out take their defaults (storage
+ * "sqlite:gymdash.db"). NULL means "memory:" with every other default.
  * On success `*out` is the new handle, to be closed with gymdash_close().
- * Errors: INVALID_ARGUMENT (unknown scheme or option), STORAGE_ERROR (the
- * database cannot be opened or is from a newer schema).
+ * Errors: INVALID_ARGUMENT (unknown scheme; every configuration error, each
+ * naming its key path; an unset secret variable; a log file that cannot be
+ * opened), STORAGE_ERROR (the database cannot be opened or is from a newer
+ * schema). On error `*out` is NULL and nothing is left open.
  */
 GYMDASH_C_API int gymdash_open(gymdash_t** out, const char* storage);
+
+/**
+ * Opens a library instance from a configuration file (a JSON document as for
+ * gymdash_open, at most 16 MiB). A relative "sqlite:PATH" is relative to the
+ * working directory, not to the file. Errors: as gymdash_open, plus
+ * INVALID_ARGUMENT naming the path when the file cannot be read.
+ */
+GYMDASH_C_API int gymdash_open_config_file(gymdash_t** out, const char* path);
 
 /**
  * Closes a handle: waits for its background work, closes the store, frees
@@ -207,12 +264,17 @@ GYMDASH_C_API int gymdash_lead_delete(gymdash_t* db, const char* gym_id, const c
  */
 GYMDASH_C_API int gymdash_lead_list(char** out, gymdash_t* db, const char* gym_id, const char* filter_json);
 /**
- * Adds tags given as a JSON array of strings (["vip","spanish"]); tags are
- * trimmed, lower-cased and deduplicated. `*out` is the lead.
+ * Adds tags given as a JSON array of strings (["vip","spanish"]), or as an
+ * object naming who does it ({"tags":["vip"],"actor":"ana"}; the actor is
+ * recorded in the history, default "api"). Tags are trimmed, lower-cased and
+ * deduplicated. `*out` is the lead.
  */
 GYMDASH_C_API int gymdash_lead_add_tags(char** out, gymdash_t* db, const char* gym_id, const char* lead_id,
                                         const char* tags_json);
-/** Removes tags given as a JSON array of strings; absent tags are ignored. `*out` is the lead. */
+/**
+ * Removes tags given as for gymdash_lead_add_tags (an array, or
+ * {"tags":[…],"actor":"…"}); absent tags are ignored. `*out` is the lead.
+ */
 GYMDASH_C_API int gymdash_lead_remove_tags(char** out, gymdash_t* db, const char* gym_id, const char* lead_id,
                                            const char* tags_json);
 /**
@@ -221,6 +283,12 @@ GYMDASH_C_API int gymdash_lead_remove_tags(char** out, gymdash_t* db, const char
  */
 GYMDASH_C_API int gymdash_lead_add_note(char** out, gymdash_t* db, const char* gym_id, const char* lead_id,
                                         const char* text);
+/**
+ * As gymdash_lead_add_note, recording `actor` (who wrote it, 1–200 code
+ * points) in the history; NULL or "" means "api".
+ */
+GYMDASH_C_API int gymdash_lead_add_note_by(char** out, gymdash_t* db, const char* gym_id, const char* lead_id,
+                                           const char* text, const char* actor);
 /**
  * Moves the lead's status. `change_json` is a StatusChange JSON object:
  * {"to":"qualified","actor":"ana","reason":"…","force":false}. `*out` is the
@@ -231,6 +299,71 @@ GYMDASH_C_API int gymdash_lead_change_status(char** out, gymdash_t* db, const ch
                                              const char* change_json);
 /** `*out` is a JSON array of the lead's history events, oldest first. Errors: NOT_FOUND. */
 GYMDASH_C_API int gymdash_lead_history(char** out, gymdash_t* db, const char* gym_id, const char* lead_id);
+
+/* ------------------------------------------------------------------------ */
+/* Configuration (convention 10)                                            */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * Reads a configuration document without opening anything. `*out` is the
+ * document as the library understood it, every default filled in (pretty
+ * JSON; secrets appear only as the names of their variables). Errors:
+ * INVALID_ARGUMENT whose message lists every error, one per line, each
+ * starting with its key path; gymdash_last_error_field() is the first path.
+ * Environment variables, files and storage are not touched: those are
+ * checked when a handle opens.
+ */
+GYMDASH_C_API int gymdash_config_check(char** out, const char* config_json);
+/** `*out` is the default configuration document (pretty JSON). */
+GYMDASH_C_API int gymdash_config_defaults(char** out);
+
+/* ------------------------------------------------------------------------ */
+/* Logging (convention 11)                                                  */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * A log callback. `level` is a GYMDASH_LOG_* value; `line` is the record
+ * written in the handle's configured format (logging.format: a JSON object or
+ * a logfmt line, no newline); `record_json` is the same record always as a
+ * JSON object: {"time","level","op","gym","lead","error","ms","msg",…} (empty
+ * members are left out). Both strings are valid only during the call. `user`
+ * is the pointer given to gymdash_set_log_callback.
+ */
+typedef void (*gymdash_log_fn)(void* user, int level, const char* line, const char* record_json);
+
+/**
+ * Sends the handle's log records to `fn` instead of its configured sink, and
+ * sets the handle's level to `min_level` (GYMDASH_LOG_TRACE … GYMDASH_LOG_OFF;
+ * GYMDASH_LOG_UNCHANGED keeps it). `fn` NULL gives the records back to the
+ * configured sink (stderr unless the configuration says otherwise).
+ *
+ * Lifetimes: `fn` and `user` must stay valid until they are replaced by
+ * another call that has returned, or until gymdash_close() has returned
+ * (close itself logs "runtime.close"). A record being written concurrently
+ * on another thread may still reach the previous callback while the
+ * replacement is in progress.
+ * Threads: `fn` may be called from any thread, concurrently (convention 11).
+ * Errors: INVALID_ARGUMENT naming `min_level`; for NULL `fn`, INVALID_ARGUMENT
+ * naming logging.file when the configured log file cannot be reopened.
+ */
+GYMDASH_C_API int gymdash_set_log_callback(gymdash_t* db, gymdash_log_fn fn, void* user, int min_level);
+
+/** Sets the lowest level the handle logs (GYMDASH_LOG_*; GYMDASH_LOG_OFF silences it). */
+GYMDASH_C_API int gymdash_set_log_level(gymdash_t* db, int level);
+
+/* ------------------------------------------------------------------------ */
+/* Metrics                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * `*out` is the handle's metrics: per operation ("lead.create" …) the calls,
+ * the errors by code and latency quantiles, plus gauges. `format` is
+ * "prometheus" (the text exposition format 0.0.4; also when NULL) or "json"
+ * ({"operations":[{"operation","calls","errors":{…},"p50_ms","p90_ms",
+ * "p99_ms","sum_ms"}…],"gauges":{…}}). The names are in docs/operations.md.
+ * Errors: INVALID_ARGUMENT naming `format`.
+ */
+GYMDASH_C_API int gymdash_metrics(char** out, gymdash_t* db, const char* format);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -64,8 +64,34 @@ enum class LeadStatus : std::uint8_t { New, Contacted, Qualified, TrialBooked, C
 /** How promising a lead is. Input "warm" is read as Neutral. */
 enum class Qualification : std::uint8_t { Hot, Neutral, Cold };
 
+/** Final (or current) state of a call, provider-neutral. */
+enum class CallStatus : std::uint8_t { Queued, Ringing, InProgress, Completed, Busy, NoAnswer, Failed, Canceled };
+
+/** Who picked up. */
+enum class AnsweredBy : std::uint8_t { Unknown, Human, Machine };
+
+/** What a conversation with a person ended in. */
+enum class CallOutcome : std::uint8_t {
+  Interested,
+  NotInterested,
+  CallbackRequested,
+  TrialBooked,
+  MembershipSold,
+  WrongNumber,
+  DoNotCall
+};
+
 const char* to_string(LeadStatus s) noexcept;
 const char* to_string(Qualification q) noexcept;
+const char* to_string(CallStatus s) noexcept;
+const char* to_string(AnsweredBy a) noexcept;
+const char* to_string(CallOutcome o) noexcept;
+/** `queued`, `ringing`, `in_progress`, `completed`, `busy`, `no_answer` (or `no-answer`), `failed`, `canceled`. */
+CallStatus parse_call_status(std::string_view text, std::string_view field = "status");
+/** `human`, `machine`, `unknown`. */
+AnsweredBy parse_answered_by(std::string_view text, std::string_view field = "answered_by");
+/** `interested`, `not_interested`, `callback_requested`, `trial_booked`, `membership_sold`, `wrong_number`, `do_not_call`. */
+CallOutcome parse_call_outcome(std::string_view text, std::string_view field = "outcome");
 /** Parses `new`, `contacted`, `qualified`, `trial_booked`, `converted`, `lost`; throws InvalidArgumentError naming `field`. */
 LeadStatus parse_lead_status(std::string_view text, std::string_view field = "status");
 /** Parses `hot`, `neutral` (or `warm`), `cold`; throws InvalidArgumentError naming `field`. */
@@ -144,7 +170,45 @@ struct Lead {
   Timestamp created_at{};
   Timestamp updated_at{};
   std::int64_t version = 0;       ///< increases with every stored change
+
+  // What calls taught us (maintained by update_lead_after_call).
+  std::optional<Timestamp> callback_at;  ///< a callback the lead asked for, due at this time
+  std::optional<Timestamp> blocked_until;  ///< a state's call cap forbids calling before this time
+  std::vector<Timestamp> recent_calls;   ///< start times of the last attempts, oldest first (at most 10)
+  std::string last_outcome;              ///< outcome of the latest call that reached the person, or empty
+  std::string sentiment;                 ///< `positive`, `neutral`, `negative` from the latest call analysis, or empty
+  int connects = 0;                      ///< calls that reached the person
+  std::string active_call_id;            ///< a call in progress, or empty: never two calls at once
+  // Derived by the service when the lead is written.
+  std::string local_zone;                ///< zone for calling windows: `timezone`, else from the area code, else the gym's
+  std::string local_state;               ///< state/province from the area code (`FL`), else the gym's, for state rules
+  bool dnc_listed = false;               ///< the number is on the gym's or the global do-not-call list
+  LeadStatus base_status = LeadStatus::New;  ///< status last set explicitly (creation, import, by hand)
+  Timestamp base_status_at{};            ///< when it was set by hand (epoch for creation); later calls fold on top
   friend bool operator==(const Lead&, const Lead&) = default;
+};
+
+/** The result of one call, as the lead needs it (update_lead_after_call). */
+struct CallResult {
+  std::string call_id;                  ///< the call record's id; a repeated id replaces the earlier result
+  Timestamp started_at{};
+  std::optional<Timestamp> ended_at;
+  CallStatus status = CallStatus::Completed;
+  AnsweredBy answered_by = AnsweredBy::Unknown;
+  std::optional<CallOutcome> outcome;   ///< only when a person answered
+  std::optional<Timestamp> callback_at; ///< with callback_requested: the time asked for (absolute)
+  std::string sentiment;                ///< `positive`, `neutral`, `negative`, or empty
+  friend bool operator==(const CallResult&, const CallResult&) = default;
+};
+
+/** One number on a do-not-call list. */
+struct DncEntry {
+  std::string scope;   ///< a gym id, or `*` for the global list
+  std::string phone;   ///< E.164
+  std::string reason;  ///< why (`asked on call`, `state registry` …)
+  std::string source;  ///< where it came from (`api`, a file name …)
+  Timestamp added_at{};
+  friend bool operator==(const DncEntry&, const DncEntry&) = default;
 };
 
 /** One entry of a lead's history: what changed, when, by whom and why. */
@@ -258,6 +322,8 @@ GYMDASH_JSON_CONVERSIONS(LeadFilter)
 GYMDASH_JSON_CONVERSIONS(LeadPage)
 GYMDASH_JSON_CONVERSIONS(LeadStatus)
 GYMDASH_JSON_CONVERSIONS(Qualification)
+GYMDASH_JSON_CONVERSIONS(CallResult)
+GYMDASH_JSON_CONVERSIONS(DncEntry)
 
 #undef GYMDASH_JSON_CONVERSIONS
 

@@ -21,6 +21,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace gymdash {
@@ -48,6 +49,35 @@ class GymRepository {
 };
 
 /**
+ * What get_prioritized_leads asks the store for: one tier of the call order.
+ *
+ * Every tier returns only leads that pass the rules that do not depend on the
+ * clock's wall time in the lead's zone ("the dialable set"): consent given,
+ * not do_not_call, not dnc_listed, phone not invalid, status one of `new`,
+ * `contacted`, `qualified`, `trial_booked`, no active call, attempts below
+ * `max_attempts`, and blocked_until unset or ≤ `now`. The calling-window rules
+ * (time of day in the lead's zone and state, the gym's hours) are the
+ * service's: it asks only for the (local_zone, local_state) groups whose
+ * window is open.
+ */
+struct DialQuery {
+  enum class Tier : std::uint8_t {
+    Callback,  ///< callback_at ≤ now; oldest callback first
+    Fresh,     ///< never called (attempts 0, no callback): newest lead first
+    Retry,     ///< called before (attempts > 0, no callback), last_call_at ≤ last_call_before:
+               ///< fewer attempts first, then longest since the last call
+  };
+  Tier tier = Tier::Fresh;
+  std::string local_zone;   ///< Fresh and Retry: the group asked for (exact match)
+  std::string local_state;  ///< Fresh and Retry: the group asked for (exact match)
+  std::optional<Qualification> qualification;  ///< Retry: required; others: optional filter
+  Timestamp now{};
+  int max_attempts = 6;
+  Timestamp last_call_before{};  ///< Retry only
+  int limit = 50;
+};
+
+/**
  * Leads and their history in storage.
  * Ownership: owned by its Store; valid while the Store lives.
  * Thread safety: safe for concurrent use from multiple threads.
@@ -65,6 +95,12 @@ class LeadRepository {
    * does not exist.
    */
   virtual void insert(const Lead& lead) = 0;
+  /**
+   * Bulk path of insert: stores the lead unless the gym already has a lead
+   * with that phone number, and says whether it did (no exception for that
+   * case; other failures throw as insert does).
+   */
+  virtual bool insert_if_absent(const Lead& lead) = 0;
   /** The lead of that gym with that id, or nullopt. */
   virtual std::optional<Lead> find(std::string_view gym_id, std::string_view lead_id) = 0;
   /** The lead of that gym with that E.164 number, or nullopt. */
@@ -87,6 +123,48 @@ class LeadRepository {
   virtual std::int64_t append_history(std::string_view gym_id, const LeadEvent& event) = 0;
   /** A lead's history, oldest first; empty for an unknown lead or another gym's. */
   virtual std::vector<LeadEvent> history(std::string_view gym_id, std::string_view lead_id) = 0;
+
+  /**
+   * Up to `query.limit` leads of one tier of the call order (see DialQuery),
+   * in that tier's order; ties broken by id. Must not read more of the gym's
+   * leads than it returns plus those it skips inside the asked group.
+   */
+  virtual std::vector<Lead> dial_candidates(std::string_view gym_id, const DialQuery& query) = 0;
+  /** Every distinct (local_zone, local_state) among the gym's leads, sorted. */
+  virtual std::vector<std::pair<std::string, std::string>> dial_groups(std::string_view gym_id) = 0;
+  /** Every lead, of any gym, with that E.164 number. */
+  virtual std::vector<Lead> find_by_phone_any_gym(std::string_view e164) = 0;
+
+  /**
+   * Stores a call result of a lead; a result with the same call_id replaces
+   * the earlier one. Throws NotFoundError if the lead is not the gym's.
+   */
+  virtual void put_call_result(std::string_view gym_id, std::string_view lead_id, const CallResult& result) = 0;
+  /** A lead's call results ordered by started_at, then call_id. */
+  virtual std::vector<CallResult> call_results(std::string_view gym_id, std::string_view lead_id) = 0;
+};
+
+/**
+ * Do-not-call lists: one per gym (scope = gym id) and one global (scope `*`).
+ * Ownership: owned by its Store. Thread safety: safe concurrently.
+ */
+class DncRepository {
+ public:
+  DncRepository() = default;
+  DncRepository(const DncRepository&) = delete;
+  DncRepository& operator=(const DncRepository&) = delete;
+  virtual ~DncRepository() = default;
+
+  /** Adds a number; returns false (and changes nothing) if the scope already lists it. */
+  virtual bool add(const DncEntry& entry) = 0;
+  /** Removes a number; returns false if the scope did not list it. */
+  virtual bool remove(std::string_view scope, std::string_view e164) = 0;
+  /** The entry, or nullopt. */
+  virtual std::optional<DncEntry> find(std::string_view scope, std::string_view e164) = 0;
+  /** A scope's entries ordered by phone, `limit` from `offset`. */
+  virtual std::vector<DncEntry> list(std::string_view scope, int limit, int offset) = 0;
+  /** How many numbers a scope lists. */
+  virtual std::int64_t count(std::string_view scope) = 0;
 };
 
 /**
@@ -110,6 +188,7 @@ class Store {
 
   virtual GymRepository& gyms() = 0;
   virtual LeadRepository& leads() = 0;
+  virtual DncRepository& dnc() = 0;
 
   /**
    * Runs `fn` as one transaction: every repository call `fn` makes on this

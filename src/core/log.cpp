@@ -295,6 +295,10 @@ void Logger::log(LogRecord record) noexcept {
     if (!sink) return;
     if (record.time == Timestamp{} && clock) record.time = clock->now();
     record.message = redact(record.message);
+    // Ids come from callers too, and a caller may pass a phone number or an email as one.
+    record.gym_id = redact(record.gym_id);
+    record.lead_id = redact(record.lead_id);
+    record.call_id = redact(record.call_id);
     for (auto& [k, v] : record.fields) v = redact(v);
     sink->write(record);
   } catch (...) {

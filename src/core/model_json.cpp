@@ -20,7 +20,48 @@ namespace {
 constexpr std::array<const char*, 6> kStatusNames{"new", "contacted", "qualified", "trial_booked", "converted", "lost"};
 constexpr std::array<const char*, 3> kQualificationNames{"hot", "neutral", "cold"};
 constexpr std::array<const char*, 7> kDayNames{"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+constexpr std::array<const char*, 8> kCallStatusNames{"queued",    "ringing", "in_progress", "completed",
+                                                      "busy",      "no_answer", "failed",    "canceled"};
+constexpr std::array<const char*, 3> kAnsweredByNames{"unknown", "human", "machine"};
+constexpr std::array<const char*, 7> kOutcomeNames{"interested",      "not_interested", "callback_requested",
+                                                   "trial_booked",    "membership_sold", "wrong_number",
+                                                   "do_not_call"};
+
+template <class E, std::size_t N>
+const char* enum_name(const std::array<const char*, N>& names, E v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < N ? names[i] : "unknown";
+}
 }  // namespace
+
+const char* to_string(CallStatus s) noexcept { return enum_name(kCallStatusNames, s); }
+const char* to_string(AnsweredBy a) noexcept { return enum_name(kAnsweredByNames, a); }
+const char* to_string(CallOutcome o) noexcept { return enum_name(kOutcomeNames, o); }
+
+CallStatus parse_call_status(std::string_view text, std::string_view field) {
+  for (std::size_t i = 0; i < kCallStatusNames.size(); ++i)
+    if (text == kCallStatusNames[i]) return static_cast<CallStatus>(i);
+  if (text == "no-answer") return CallStatus::NoAnswer;
+  if (text == "in-progress") return CallStatus::InProgress;
+  if (text == "cancelled") return CallStatus::Canceled;
+  throw_invalid(field, fmt::format("\"{}\" is not a call status (queued, ringing, in_progress, completed, busy, "
+                                   "no_answer, failed, canceled)",
+                                   text.substr(0, 64)));
+}
+
+AnsweredBy parse_answered_by(std::string_view text, std::string_view field) {
+  for (std::size_t i = 0; i < kAnsweredByNames.size(); ++i)
+    if (text == kAnsweredByNames[i]) return static_cast<AnsweredBy>(i);
+  throw_invalid(field, fmt::format("\"{}\" is not one of human, machine, unknown", text.substr(0, 64)));
+}
+
+CallOutcome parse_call_outcome(std::string_view text, std::string_view field) {
+  for (std::size_t i = 0; i < kOutcomeNames.size(); ++i)
+    if (text == kOutcomeNames[i]) return static_cast<CallOutcome>(i);
+  throw_invalid(field, fmt::format("\"{}\" is not an outcome (interested, not_interested, callback_requested, "
+                                   "trial_booked, membership_sold, wrong_number, do_not_call)",
+                                   text.substr(0, 64)));
+}
 
 const char* to_string(LeadStatus s) noexcept {
   const auto i = static_cast<std::size_t>(s);
@@ -236,6 +277,20 @@ void tag_invoke(const bj::value_from_tag&, bj::value& jv, const Lead& l) {
   o["created_at"] = format_timestamp(l.created_at);
   o["updated_at"] = format_timestamp(l.updated_at);
   o["version"] = l.version;
+  o["callback_at"] = optional_time(l.callback_at);
+  o["blocked_until"] = optional_time(l.blocked_until);
+  bj::array recent;
+  for (auto t : l.recent_calls) recent.emplace_back(format_timestamp(t));
+  o["recent_calls"] = std::move(recent);
+  o["last_outcome"] = l.last_outcome;
+  o["sentiment"] = l.sentiment;
+  o["connects"] = l.connects;
+  o["active_call_id"] = l.active_call_id;
+  o["local_zone"] = l.local_zone;
+  o["local_state"] = l.local_state;
+  o["dnc_listed"] = l.dnc_listed;
+  o["base_status"] = to_string(l.base_status);
+  o["base_status_at"] = format_timestamp(l.base_status_at);
   jv = std::move(o);
 }
 
@@ -269,8 +324,75 @@ Lead tag_invoke(const bj::value_to_tag<Lead>&, const bj::value& jv) {
   if (auto x = r.timestamp("created_at")) l.created_at = *x;
   if (auto x = r.timestamp("updated_at")) l.updated_at = *x;
   if (auto x = r.integer("version")) l.version = *x;
+  l.callback_at = r.timestamp("callback_at");
+  l.blocked_until = r.timestamp("blocked_until");
+  if (auto x = r.string_array("recent_calls")) {
+    for (std::size_t i = 0; i < x->size(); ++i)
+      l.recent_calls.push_back(parse_timestamp((*x)[i], fmt::format("recent_calls[{}]", i)));
+  }
+  if (auto x = r.string("last_outcome")) l.last_outcome = *x;
+  if (auto x = r.string("sentiment")) l.sentiment = *x;
+  if (auto x = r.integer("connects")) l.connects = static_cast<int>(*x);
+  if (auto x = r.string("active_call_id")) l.active_call_id = *x;
+  if (auto x = r.string("local_zone")) l.local_zone = *x;
+  if (auto x = r.string("local_state")) l.local_state = *x;
+  if (auto x = r.boolean("dnc_listed")) l.dnc_listed = *x;
+  if (auto x = r.string("base_status")) l.base_status = parse_lead_status(*x, "base_status");
+  if (auto x = r.timestamp("base_status_at")) l.base_status_at = *x;
   r.finish();
   return l;
+}
+
+// ---- CallResult ----------------------------------------------------------------
+
+void tag_invoke(const bj::value_from_tag&, bj::value& jv, const CallResult& c) {
+  bj::object o;
+  o["call_id"] = c.call_id;
+  o["started_at"] = format_timestamp(c.started_at);
+  o["ended_at"] = optional_time(c.ended_at);
+  o["status"] = to_string(c.status);
+  o["answered_by"] = to_string(c.answered_by);
+  if (c.outcome) o["outcome"] = to_string(*c.outcome);
+  else o["outcome"] = nullptr;
+  o["callback_at"] = optional_time(c.callback_at);
+  o["sentiment"] = c.sentiment;
+  jv = std::move(o);
+}
+
+CallResult tag_invoke(const bj::value_to_tag<CallResult>&, const bj::value& jv) {
+  ObjectReader r(jv, "");
+  CallResult c;
+  if (auto x = r.string("call_id")) c.call_id = *x;
+  auto started = r.timestamp("started_at");
+  if (!started) throw_invalid("started_at", "is required");
+  c.started_at = *started;
+  c.ended_at = r.timestamp("ended_at");
+  if (auto x = r.string("status")) c.status = parse_call_status(*x, "status");
+  if (auto x = r.string("answered_by")) c.answered_by = parse_answered_by(*x, "answered_by");
+  if (auto x = r.string("outcome")) c.outcome = parse_call_outcome(*x, "outcome");
+  c.callback_at = r.timestamp("callback_at");
+  if (auto x = r.string("sentiment")) c.sentiment = *x;
+  r.finish();
+  return c;
+}
+
+// ---- DncEntry ------------------------------------------------------------------
+
+void tag_invoke(const bj::value_from_tag&, bj::value& jv, const DncEntry& e) {
+  jv = bj::object{{"scope", e.scope}, {"phone", e.phone}, {"reason", e.reason}, {"source", e.source},
+                  {"added_at", format_timestamp(e.added_at)}};
+}
+
+DncEntry tag_invoke(const bj::value_to_tag<DncEntry>&, const bj::value& jv) {
+  ObjectReader r(jv, "");
+  DncEntry e;
+  if (auto x = r.string("scope")) e.scope = *x;
+  if (auto x = r.string("phone")) e.phone = *x;
+  if (auto x = r.string("reason")) e.reason = *x;
+  if (auto x = r.string("source")) e.source = *x;
+  if (auto x = r.timestamp("added_at")) e.added_at = *x;
+  r.finish();
+  return e;
 }
 
 // ---- LeadEvent ---------------------------------------------------------------
@@ -516,6 +638,8 @@ GYMDASH_INSTANTIATE(LeadPatch)
 GYMDASH_INSTANTIATE(StatusChange)
 GYMDASH_INSTANTIATE(LeadFilter)
 GYMDASH_INSTANTIATE(LeadPage)
+GYMDASH_INSTANTIATE(CallResult)
+GYMDASH_INSTANTIATE(DncEntry)
 #undef GYMDASH_INSTANTIATE
 
 template std::string to_json<CreateLeadResult>(const CreateLeadResult&);

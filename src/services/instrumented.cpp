@@ -81,7 +81,8 @@ class InstrumentedGymService final : public GymService {
         create_(metrics_.get(), "gym.create", LogLevel::Info),
         get_(metrics_.get(), "gym.get", LogLevel::Debug),
         list_(metrics_.get(), "gym.list", LogLevel::Debug),
-        update_(metrics_.get(), "gym.update", LogLevel::Info) {}
+        update_(metrics_.get(), "gym.update", LogLevel::Info),
+        import_(metrics_.get(), "gyms.import", LogLevel::Info) {}
 
   Gym create_gym(const Gym& gym) override {
     return create_.run(*log_, {gym.id, {}}, [&] { return inner_->create_gym(gym); });
@@ -95,12 +96,15 @@ class InstrumentedGymService final : public GymService {
   Gym update_gym(const Gym& gym) override {
     return update_.run(*log_, {gym.id, {}}, [&] { return inner_->update_gym(gym); });
   }
+  GymImportReport import_gyms(std::istream& csv) override {
+    return import_.run(*log_, {}, [&] { return inner_->import_gyms(csv); });
+  }
 
  private:
   std::unique_ptr<GymService> inner_;
   std::shared_ptr<Logger> log_;
   std::shared_ptr<Metrics> metrics_;
-  Op create_, get_, list_, update_;
+  Op create_, get_, list_, update_, import_;
 };
 
 class InstrumentedLeadService final : public LeadService {
@@ -119,7 +123,15 @@ class InstrumentedLeadService final : public LeadService {
         remove_tags_(metrics_.get(), "lead.remove_tags", LogLevel::Debug),
         add_note_(metrics_.get(), "lead.add_note", LogLevel::Debug),
         status_(metrics_.get(), "lead.change_status", LogLevel::Debug),
-        history_(metrics_.get(), "lead.history", LogLevel::Debug) {}
+        history_(metrics_.get(), "lead.history", LogLevel::Debug),
+        prioritize_(metrics_.get(), "lead.prioritize", LogLevel::Debug),
+        import_(metrics_.get(), "leads.import", LogLevel::Debug),
+        explain_(metrics_.get(), "lead.explain", LogLevel::Debug),
+        after_call_(metrics_.get(), "lead.after_call", LogLevel::Debug),
+        dnc_add_(metrics_.get(), "dnc.add", LogLevel::Info),
+        dnc_remove_(metrics_.get(), "dnc.remove", LogLevel::Info),
+        dnc_check_(metrics_.get(), "dnc.check", LogLevel::Debug),
+        dnc_list_(metrics_.get(), "dnc.list", LogLevel::Debug) {}
 
   CreateLeadResult create_lead(std::string_view gym_id, const LeadInput& input) override {
     return create_.run(*log_, {gym_id, {}}, [&] { return inner_->create_lead(gym_id, input); });
@@ -155,12 +167,73 @@ class InstrumentedLeadService final : public LeadService {
   std::vector<LeadEvent> get_history(std::string_view gym_id, std::string_view lead_id) override {
     return history_.run(*log_, {gym_id, lead_id}, [&] { return inner_->get_history(gym_id, lead_id); });
   }
+  ImportReport import_leads(std::istream& csv, const ImportOptions& options) override {
+    // One record at the start, one every few seconds, one at the end: never one per row.
+    ImportOptions wrapped = options;
+    auto last = std::chrono::steady_clock::now();
+    const auto start = last;
+    log_->log(LogRecord{{}, LogLevel::Info, "leads.import", {}, {}, {}, ErrorCode::Ok,
+                        "import started", -1, {{"source", options.source}}});
+    wrapped.progress = [&, user = options.progress](const ImportProgress& p) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last >= std::chrono::seconds{5}) {
+        last = now;
+        log_->log(LogRecord{{}, LogLevel::Info, "leads.import", {}, {}, {}, ErrorCode::Ok, "import progress",
+                            std::chrono::duration<double, std::milli>(now - start).count(),
+                            {{"rows", std::to_string(p.rows)},
+                             {"imported", std::to_string(p.imported)},
+                             {"merged_duplicates", std::to_string(p.merged_duplicates)},
+                             {"rejected", std::to_string(p.rejected)}}});
+      }
+      if (user) user(p);
+    };
+    return import_.run(*log_, {}, [&] {
+      auto report = inner_->import_leads(csv, wrapped);
+      log_->log(LogRecord{{}, LogLevel::Info, "leads.import", {}, {}, {}, ErrorCode::Ok, "import finished",
+                          report.seconds * 1000,
+                          {{"rows", std::to_string(report.rows)},
+                           {"imported", std::to_string(report.imported)},
+                           {"merged_duplicates", std::to_string(report.merged_duplicates)},
+                           {"rejected", std::to_string(report.rejected)}}});
+      return report;
+    });
+  }
+  std::vector<Lead> get_prioritized_leads(std::string_view gym_id, int count, std::optional<Qualification> q,
+                                          const std::vector<std::string>& exclude,
+                                          std::optional<Timestamp> at) override {
+    return prioritize_.run(*log_, {gym_id, {}},
+                           [&] { return inner_->get_prioritized_leads(gym_id, count, q, exclude, at); });
+  }
+  DialDecision explain(std::string_view gym_id, std::string_view lead_id, std::optional<Timestamp> at) override {
+    return explain_.run(*log_, {gym_id, lead_id}, [&] { return inner_->explain(gym_id, lead_id, at); });
+  }
+  Lead update_lead_after_call(std::string_view gym_id, std::string_view lead_id, const CallResult& result) override {
+    return after_call_.run(*log_, {gym_id, lead_id},
+                           [&] { return inner_->update_lead_after_call(gym_id, lead_id, result); });
+  }
+  DncEntry add_to_dnc(std::string_view scope, std::string_view phone, std::string_view reason,
+                      std::string_view source) override {
+    return dnc_add_.run(*log_, {scope == "*" ? std::string_view{} : scope, {}},
+                        [&] { return inner_->add_to_dnc(scope, phone, reason, source); });
+  }
+  bool remove_from_dnc(std::string_view scope, std::string_view phone, std::string_view actor,
+                       std::string_view reason) override {
+    return dnc_remove_.run(*log_, {scope == "*" ? std::string_view{} : scope, {}},
+                           [&] { return inner_->remove_from_dnc(scope, phone, actor, reason); });
+  }
+  DncCheck check_dnc(std::string_view gym_id, std::string_view phone) override {
+    return dnc_check_.run(*log_, {gym_id, {}}, [&] { return inner_->check_dnc(gym_id, phone); });
+  }
+  std::vector<DncEntry> list_dnc(std::string_view scope, int limit, int offset) override {
+    return dnc_list_.run(*log_, {scope, {}}, [&] { return inner_->list_dnc(scope, limit, offset); });
+  }
 
  private:
   std::unique_ptr<LeadService> inner_;
   std::shared_ptr<Logger> log_;
   std::shared_ptr<Metrics> metrics_;
   Op create_, get_, update_, delete_, list_, add_tags_, remove_tags_, add_note_, status_, history_;
+  Op prioritize_, import_, explain_, after_call_, dnc_add_, dnc_remove_, dnc_check_, dnc_list_;
 };
 
 }  // namespace

@@ -16,6 +16,10 @@ add_test(NAME c_api_test COMMAND c_api_test)
 set_tests_properties(c_api_test PROPERTIES
   ENVIRONMENT "GYMDASH_TEST_TMP=${CMAKE_CURRENT_BINARY_DIR}/tmp"
   LABELS "c")
+# Log records of calls whose gym or lead ids are phone numbers or emails: no
+# full number and no address may appear in any record, in any field.
+add_test(NAME c_api_log_redaction_ids COMMAND c_api_test --redaction-of-ids)
+set_tests_properties(c_api_log_redaction_ids PROPERTIES LABELS "c")
 
 # The header alone, as strict C99 (the test above is C11): a generated
 # translation unit that includes it, built with -Werror and run.

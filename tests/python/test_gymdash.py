@@ -9,7 +9,10 @@ GYMDASH_LIBRARY at the built libgymdash_c.so (ctest sets both):
 import ctypes
 import doctest
 import gc
+import json
+import logging
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -96,6 +99,7 @@ class ModuleTest(unittest.TestCase):
                 self.assertEqual(cls.CODE, code)
                 self.assertEqual(cls.NAME, name)
                 self.assertEqual(e.message, "x: y")
+                self.assertEqual(e.field, "")
                 self.assertEqual(str(e), "x: y")
                 self.assertIn(cls.__name__, repr(e))
                 self.assertTrue(cls.__doc__)
@@ -123,12 +127,16 @@ class ModuleTest(unittest.TestCase):
             "gymdash_gym_update", "gymdash_lead_create", "gymdash_lead_get", "gymdash_lead_update",
             "gymdash_lead_delete", "gymdash_lead_list", "gymdash_lead_add_tags", "gymdash_lead_remove_tags",
             "gymdash_lead_add_note", "gymdash_lead_change_status", "gymdash_lead_history",
+            "gymdash_last_error_field", "gymdash_open_config_file", "gymdash_lead_add_note_by",
+            "gymdash_config_check", "gymdash_config_defaults", "gymdash_set_log_callback",
+            "gymdash_set_log_level", "gymdash_metrics",
         }
         self.assertEqual(names, expected)
         for name, _argtypes, restype, _errcheck in _ffi._FUNCTIONS:
             # Owned strings never come back as c_char_p; only static/thread-local ones do.
             if restype is ctypes.c_char_p:
-                self.assertIn(name, {"gymdash_version", "gymdash_last_error_message", "gymdash_error_name"})
+                self.assertIn(name, {"gymdash_version", "gymdash_last_error_message", "gymdash_last_error_field",
+                                     "gymdash_error_name"})
 
 
 class OpenCloseTest(unittest.TestCase):
@@ -156,7 +164,11 @@ class OpenCloseTest(unittest.TestCase):
             self.assertEqual(db.list_gyms(), [])
         with self.assertRaises(gymdash.InvalidArgumentError) as cm:
             gymdash.Gymdash('{"storage":"memory:","colour":"red"}')
-        self.assertIn("storage.colour", cm.exception.message)
+        self.assertIn("colour: unknown key", cm.exception.message)
+        self.assertEqual(cm.exception.field, "colour")
+        with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+            gymdash.Gymdash('{"storage":')
+        self.assertIn("storage: invalid JSON", cm.exception.message)
 
     def test_unknown_scheme(self):
         with self.assertRaises(gymdash.InvalidArgumentError):
@@ -199,6 +211,354 @@ class OpenCloseTest(unittest.TestCase):
         del db
         gc.collect()
         self.assertEqual(closed, [True])
+
+
+class OperationsTest(unittest.TestCase):
+    """Configuration, logging and metrics (docs/operations.md)."""
+
+    def setUp(self):
+        self.dir = tmp_dir()
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    # ---- configuration ---------------------------------------------------------
+
+    def test_config_defaults(self):
+        defaults = gymdash.config_defaults()
+        self.assertEqual(defaults["storage"], "sqlite:gymdash.db")
+        self.assertEqual(defaults["worker_threads"], 2)
+        self.assertEqual(defaults["defaults"]["call_hours"], {"start": "09:00", "end": "20:00"})
+        self.assertEqual(defaults["logging"], {"level": "info", "format": "json", "sink": "stderr", "file": ""})
+        self.assertEqual(defaults["metrics"], {"enabled": True})
+        self.assertEqual(gymdash.config_check({}), defaults)
+
+    def test_config_check_normalizes(self):
+        checked = gymdash.config_check({"storage": "memory:", "gyms": {"gym-nyc": {"hot_threshold": 80}}})
+        self.assertEqual(checked["gyms"]["gym-nyc"]["hot_threshold"], 80)
+        self.assertEqual(checked["gyms"]["gym-nyc"]["cold_threshold"], 40)  # inherited
+        self.assertEqual(gymdash.config_check('{"worker_threads": 4}')["worker_threads"], 4)
+
+    def test_config_check_names_every_key(self):
+        with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+            gymdash.config_check({"gyms": {"x": {"call_hours": {"start": "25:00"}}}, "worker_thread": 3,
+                                  "limits": {"max_page_size": "big"}})
+        message = cm.exception.message
+        self.assertIn('gyms.x.call_hours.start: "25:00" is not a time', message)
+        self.assertIn('worker_thread: unknown key (did you mean "worker_threads"?)', message)
+        self.assertIn("limits.max_page_size: expected an integer", message)
+        self.assertEqual(len(message.splitlines()), 3)
+        self.assertEqual(cm.exception.field, "gyms.x.call_hours.start")
+        with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+            gymdash.config_check("[1]")
+        with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+            gymdash.config_check({"bad": object()})
+        self.assertIn("config_json", cm.exception.message)
+
+    def test_open_with_config_dict(self):
+        path = os.path.join(self.dir, "gym.db")
+        with gymdash.Gymdash({"storage": "sqlite:" + path, "worker_threads": 1,
+                              "logging": {"level": "debug"}}) as db:
+            db.create_gym(id="gym-a", name="A", timezone="UTC")
+            self.assertEqual(db.storage, "sqlite:" + path)
+        with gymdash.Gymdash("sqlite:" + path) as db:
+            self.assertEqual(db.get_gym("gym-a")["name"], "A")
+
+    def test_open_bad_config_opens_nothing(self):
+        cases = [
+            ({"storage": "memory:", "defaults": {"max_attempts": 0}}, "defaults.max_attempts"),
+            ({"storage": "memory:", "voice_providers": {"main": {"kind": "vapi",
+                                                                 "api_key_env": "GYMDASH_PY_TEST_UNSET"}}},
+             "voice_providers.main.api_key_env"),
+            ({"storage": "memory:", "logging": {"sink": "file", "file": "/nonexistent-dir/for/sure/g.log"}},
+             "logging.file"),
+            ({"storage": "memory:", "logging": {"level": "chatty"}}, "logging.level"),
+        ]
+        for doc, field in cases:
+            with self.subTest(field=field):
+                with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+                    gymdash.Gymdash(doc)
+                self.assertIn(field, cm.exception.message)
+                self.assertEqual(cm.exception.field, field)
+        os.environ["GYMDASH_PY_TEST_SET"] = "sk-test-value"
+        try:
+            with gymdash.Gymdash({"storage": "memory:", "voice_providers": {
+                    "main": {"kind": "vapi", "api_key_env": "GYMDASH_PY_TEST_SET"}}}) as db:
+                self.assertEqual(db.list_gyms(), [])
+        finally:
+            del os.environ["GYMDASH_PY_TEST_SET"]
+
+    def test_open_config_file(self):
+        log_path = os.path.join(self.dir, "gymdash.log")
+        path = os.path.join(self.dir, "gymdash.json")
+        with open(path, "w") as f:
+            json.dump({"storage": "sqlite:" + os.path.join(self.dir, "gym.db"),
+                       "logging": {"sink": "file", "file": log_path, "format": "logfmt"}}, f)
+        with gymdash.Gymdash(config_file=path, log_to_python=False) as db:
+            db.create_gym(id="gym-a", name="A", timezone="UTC")
+        with open(log_path) as f:
+            text = f.read()
+        self.assertIn("op=runtime.open", text)
+        self.assertIn("op=gym.create gym=gym-a", text)
+        with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+            gymdash.Gymdash(config_file=os.path.join(self.dir, "missing.json"))
+        self.assertIn("missing.json", cm.exception.message)
+        with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+            gymdash.Gymdash("memory:", config_file=path)
+        self.assertEqual(cm.exception.field, "config_file")
+
+    def test_error_field(self):
+        with gymdash.Gymdash() as db:
+            with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+                db.create_gym(name="A", timezone="UTC", call_hours={"start": "25:00"})
+            self.assertEqual(cm.exception.field, "call_hours.start")
+            with self.assertRaises(gymdash.NotFoundError) as cm:
+                db.get_gym("gym-nowhere")
+            self.assertIsInstance(cm.exception.field, str)
+
+    # ---- logging ---------------------------------------------------------------
+
+    def test_bridge_to_logging(self):
+        with gymdash.Gymdash() as db:
+            db.create_gym(id="gym-nyc", name="NYC", timezone="America/New_York")
+            with self.assertLogs("gymdash", level="INFO") as cm:
+                with self.assertRaises(gymdash.InvalidArgumentError):
+                    db.create_lead("gym-nyc", phone="12")
+            self.assertEqual(len(cm.records), 1)
+            record = cm.records[0]
+            self.assertEqual(record.levelno, logging.INFO)
+            self.assertEqual(record.gymdash["op"], "lead.create")
+            self.assertEqual(record.gymdash["error"], "invalid_argument")
+            self.assertEqual(record.gymdash["gym"], "gym-nyc")
+            self.assertIn("lead.create gym=gym-nyc: phone:", record.getMessage())
+            self.assertTrue(record.getMessage().endswith("[invalid_argument]"))
+
+            # the library's level decides what is produced at all
+            db.set_log_level("debug")
+            with self.assertLogs("gymdash", level="DEBUG") as cm:
+                lead = db.create_lead("gym-nyc", phone="(212) 736-5001")["lead"]
+            self.assertEqual([r.levelno for r in cm.records], [logging.DEBUG])
+            self.assertEqual(cm.records[0].gymdash["msg"], "ok")
+            self.assertIn("ms", cm.records[0].gymdash)
+
+            # a phone number in a message arrives masked
+            db.create_lead("gym-nyc", phone="(212) 736-5002")
+            with self.assertLogs("gymdash", level="INFO") as cm:
+                with self.assertRaises(gymdash.AlreadyExistsError):
+                    db.update_lead("gym-nyc", lead["id"], phone="(212) 736-5002")
+            self.assertIn("***5002", cm.records[0].gymdash["msg"])
+            self.assertNotIn("7365002", cm.records[0].getMessage())
+
+    def test_bridge_to_another_logger_and_trace(self):
+        logger = logging.getLogger("gymdash.test.custom")
+        with gymdash.Gymdash(logger=logger, log_level="trace") as db:
+            with self.assertLogs(logger, level=gymdash.TRACE) as cm:
+                db.list_gyms()
+            self.assertEqual(cm.records[0].gymdash["op"], "gym.list")
+            self.assertEqual(cm.records[0].levelno, logging.DEBUG)
+
+    def test_close_delivers_runtime_close_then_releases(self):
+        db = gymdash.Gymdash()
+        with self.assertLogs("gymdash", level="INFO") as cm:
+            db.close()
+        self.assertEqual(cm.records[-1].gymdash["op"], "runtime.close")
+        self.assertEqual(db._log_callbacks, [])
+
+    def test_bridge_replaced_and_removed(self):
+        with gymdash.Gymdash({"storage": "memory:", "logging": {"level": "off"}}, log_to_python=False) as db:
+            with self.assertRaises(AssertionError):  # nothing is logged at all
+                with self.assertLogs("gymdash", level="DEBUG"):
+                    db.list_gyms()
+            db.bridge_logging(level="info")
+            with self.assertLogs("gymdash", level="INFO"):
+                with self.assertRaises(gymdash.NotFoundError):
+                    db.get_gym("gym-nowhere")
+            db.unbridge_logging()  # back to the configured sink: stderr
+            db.set_log_level("off")
+            with self.assertRaises(AssertionError):
+                with self.assertLogs("gymdash", level="DEBUG"):
+                    with self.assertRaises(gymdash.NotFoundError):
+                        db.get_gym("gym-nowhere")
+            with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+                db.set_log_level("chatty")
+            self.assertEqual(cm.exception.field, "level")
+            with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+                db.set_log_level(9)
+            self.assertEqual(cm.exception.field, "level")
+
+    def test_a_failing_handler_does_not_break_calls(self):
+        class Broken(logging.Handler):
+            def emit(self, record):
+                raise RuntimeError("handler broke")
+
+            def handleError(self, record):
+                raise RuntimeError("handleError broke too")
+
+        logger = logging.getLogger("gymdash.test.broken")
+        logger.propagate = False
+        logger.addHandler(Broken())
+        logger.setLevel(logging.DEBUG)
+        with gymdash.Gymdash(logger=logger, log_level="debug") as db:
+            self.assertEqual(db.list_gyms(), [])
+            with self.assertRaises(gymdash.NotFoundError):
+                db.get_gym("gym-nowhere")
+
+    def test_records_from_many_threads(self):
+        seen = []
+
+        class Collect(logging.Handler):
+            def emit(self, record):
+                seen.append(record.gymdash["op"])
+
+        logger = logging.getLogger("gymdash.test.threads")
+        logger.propagate = False
+        logger.addHandler(Collect())
+        logger.setLevel(logging.DEBUG)
+        with gymdash.Gymdash(logger=logger, log_level="debug") as db:
+            threads = [threading.Thread(target=lambda: [db.list_gyms() for _ in range(50)]) for _ in range(4)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        self.assertEqual(seen.count("gym.list"), 200)
+
+    # ---- metrics ---------------------------------------------------------------
+
+    def test_metrics(self):
+        with gymdash.Gymdash() as db:
+            text = db.metrics()
+            self.assertIn('gymdash_operation_calls_total{operation="lead.create"} 0\n', text)
+            db.create_gym(id="gym-nyc", name="NYC", timezone="America/New_York")
+            for i in range(4):
+                db.create_lead("gym-nyc", phone="(212) 736-52%02d" % i)
+            with self.assertRaises(gymdash.InvalidArgumentError):
+                db.create_lead("gym-nyc", phone="12")
+            text = db.metrics("prometheus")
+            self.assertIn('gymdash_operation_calls_total{operation="lead.create"} 5\n', text)
+            self.assertIn('gymdash_operation_errors_total{operation="lead.create",code="invalid_argument"} 1\n', text)
+            self.assertIn('gymdash_operation_latency_seconds_count{operation="lead.create"} 5\n', text)
+            self.assertRegex(text, r'gymdash_operation_latency_seconds\{operation="lead.create",quantile="0.5"\} '
+                                   r'[0-9.]+\n')
+            data = db.metrics(format="json")
+            self.assertIsInstance(data, dict)
+            ops = {op["operation"]: op for op in data["operations"]}
+            self.assertEqual(ops["lead.create"]["calls"], 5)
+            self.assertEqual(ops["lead.create"]["errors"], {"invalid_argument": 1})
+            self.assertEqual(ops["gym.create"]["calls"], 1)
+            for key in ("p50_ms", "p90_ms", "p99_ms", "sum_ms"):
+                self.assertGreaterEqual(ops["lead.create"][key], 0)
+            self.assertEqual(data["gauges"], {})
+            with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+                db.metrics("xml")
+            self.assertEqual(cm.exception.field, "format")
+
+    def test_metrics_disabled(self):
+        with gymdash.Gymdash({"storage": "memory:", "metrics": {"enabled": False}}) as db:
+            db.list_gyms()
+            self.assertEqual(db.metrics("json"), {"operations": [], "gauges": {}})
+
+    # ---- actors --------------------------------------------------------------------
+
+    def test_actor_on_tags_and_notes(self):
+        with gymdash.Gymdash() as db:
+            db.create_gym(id="gym-nyc", name="NYC", timezone="America/New_York")
+            lead = db.create_lead("gym-nyc", phone="(212) 736-5001")["lead"]
+            db.add_tags("gym-nyc", lead["id"], ["vip"], actor="coach.kim")
+            db.remove_tags("gym-nyc", lead["id"], "vip", actor="coach.lee")
+            note = db.add_note("gym-nyc", lead["id"], "Booked a tour.", actor="front-desk")
+            self.assertEqual(note["actor"], "front-desk")
+            self.assertEqual(db.add_note("gym-nyc", lead["id"], "No actor.")["actor"], "api")
+            actors = [(e["kind"], e["actor"]) for e in db.history("gym-nyc", lead["id"])]
+            self.assertIn(("tags", "coach.kim"), actors)
+            self.assertIn(("tags", "coach.lee"), actors)
+            self.assertIn(("note", "front-desk"), actors)
+
+
+# Every phone number the redaction run uses, by its digits.
+REDACTION_PHONES = ["(212) 736-53%02d" % i for i in range(12)]
+REDACTION_EMAILS = ["mia.r@example.com", "coach+x@gym.example.org"]
+
+
+class LogRedactionTest(unittest.TestCase):
+    """Every record of a whole run, at trace, in both formats: no phone number, no email."""
+
+    def run_everything(self, db):
+        phones, emails = REDACTION_PHONES, REDACTION_EMAILS
+        db.create_gym(id="gym-nyc", name="NYC", timezone="America/New_York", caller_ids=[phones[0]])
+        db.update_gym(db.get_gym("gym-nyc"), name="NYC %s %s" % (phones[1], emails[0]))
+        db.list_gyms()
+        for bad in ({"name": "Gym %s" % phones[2], "timezone": "Mars/Base"},
+                    {"name": "x", "timezone": "UTC", "caller_ids": ["212-736-53"]}):
+            with self.assertRaises(gymdash.GymdashError):
+                db.create_gym(bad)
+        a = db.create_lead("gym-nyc", phone=phones[3], email=emails[0], first_name="Mia %s" % phones[3],
+                           notes="reach me at %s" % emails[1])["lead"]
+        b = db.create_lead("gym-nyc", phone=phones[4], email=emails[1])["lead"]
+        db.create_lead("gym-nyc", phone=phones[3].replace("(", "+1 ("), email=emails[0])  # merged
+        for bad in ({"phone": "212 736 53"}, {"phone": phones[5], "email": "mia at example"},
+                    {"phone": phones[5], "email": "mia@"}):
+            with self.assertRaises(gymdash.InvalidArgumentError):
+                db.create_lead("gym-nyc", bad)
+        with self.assertRaises(gymdash.AlreadyExistsError):
+            db.update_lead("gym-nyc", a["id"], phone=phones[4])
+        db.update_lead("gym-nyc", a["id"], email="mia.new@example.com", phone=phones[6], actor=emails[1])
+        db.get_lead("gym-nyc", a["id"])
+        db.list_leads("gym-nyc", search=phones[6])
+        db.list_leads("gym-nyc", search=emails[0])
+        db.add_tags("gym-nyc", a["id"], ["vip"], actor=phones[7])
+        db.remove_tags("gym-nyc", a["id"], ["vip"], actor=emails[0])
+        db.add_note("gym-nyc", a["id"], "Call %s or write %s" % (phones[8], emails[1]), actor=emails[0])
+        db.change_status("gym-nyc", a["id"], "qualified", actor=emails[0], reason="called %s" % phones[9])
+        with self.assertRaises(gymdash.ConflictError):
+            db.change_status("gym-nyc", a["id"], "new", reason=phones[9])
+        db.history("gym-nyc", a["id"])
+        db.delete_lead("gym-nyc", b["id"])
+        with self.assertRaises(gymdash.NotFoundError):
+            db.get_lead("gym-nyc", b["id"])
+        db.metrics()
+        # Ids that are phone numbers or emails are c_api_log_redaction_ids' (tests/c/c_api_test.c).
+
+    def leaks(self, text):
+        """The phone numbers and email addresses `text` shows."""
+        found = []
+        if "@" in text:
+            found.append("an email address")
+        used = {re.sub(r"\D", "", p)[-7:] for p in REDACTION_PHONES}
+        for run in re.findall(r"[0-9][0-9 .()+-]*[0-9]", text):
+            digits = re.sub(r"\D", "", run)
+            if len(digits) >= 7 and any(u in digits or digits in u for u in used):
+                found.append(run)
+        return found
+
+    def test_no_personal_data_in_any_record(self):
+        for fmt in ("json", "logfmt"):
+            with self.subTest(format=fmt):
+                lines = []
+
+                @_ffi.LOG_FN
+                def capture(_user, _level, line, record_json):
+                    lines.append(line.decode("utf-8"))
+                    lines.append(record_json.decode("utf-8"))
+
+                db = gymdash.Gymdash({"storage": "memory:", "logging": {"format": fmt, "sink": "none"}},
+                                     log_to_python=False)
+                try:
+                    _ffi.lib.gymdash_set_log_callback(db._h(), capture, None, 0)
+                    self.run_everything(db)
+                finally:
+                    db.close()
+                self.assertGreater(len(lines), 40)
+                self.assertTrue(any('"op":"runtime.close"' in line for line in lines))
+                leaked = [(line, self.leaks(line)) for line in lines if self.leaks(line)]
+                self.assertEqual(leaked, [])
+
+    def test_no_personal_data_through_the_bridge(self):
+        with gymdash.Gymdash(log_level="trace") as db:
+            with self.assertLogs("gymdash", level=gymdash.TRACE) as cm:
+                self.run_everything(db)
+        messages = [r.getMessage() for r in cm.records] + [json.dumps(r.gymdash) for r in cm.records]
+        self.assertGreater(len(messages), 40)
+        self.assertEqual([(m, self.leaks(m)) for m in messages if self.leaks(m)], [])
 
 
 class ScenarioMixin:

@@ -5,6 +5,13 @@ results are plain dicts and lists, in the JSON shapes of the C++ model; every
 failure raises a :class:`GymdashError` subclass whose message names the
 offending argument, field or id.
 
+Operations (docs/operations.md): a :class:`Gymdash` is opened from a storage
+URI, a configuration dict or a configuration file; its log records go to the
+standard :mod:`logging` module (logger ``"gymdash"``, the structured record in
+``extra={"gymdash": {...}}``); :meth:`Gymdash.metrics` exports its metrics;
+:func:`config_check` and :func:`config_defaults` read configurations without
+opening anything.
+
     >>> import gymdash
     >>> with gymdash.Gymdash("memory:") as db:
     ...     gym = db.create_gym(id="gym-nyc", name="NYC", timezone="America/New_York")
@@ -22,6 +29,7 @@ close it only after the other threads are done with it.
 
 import ctypes
 import json
+import logging
 import threading
 
 from . import _ffi
@@ -42,6 +50,10 @@ from .errors import (
 
 __all__ = [
     "Gymdash",
+    "config_check",
+    "config_defaults",
+    "LOG_LEVELS",
+    "TRACE",
     "version",
     "version_info",
     "error_name",
@@ -81,6 +93,78 @@ def error_name(code):
     return _lib.gymdash_error_name(int(code)).decode("ascii")
 
 
+#: The library's log levels by name, as the C ABI numbers them (GYMDASH_LOG_*).
+LOG_LEVELS = {"trace": 0, "debug": 1, "info": 2, "warn": 3, "error": 4, "off": 5}
+
+#: The :mod:`logging` level that gymdash's ``trace`` records are logged at (below DEBUG).
+TRACE = 5
+
+# The library's level → the logging module's.
+_PY_LEVELS = {0: TRACE, 1: logging.DEBUG, 2: logging.INFO, 3: logging.WARNING, 4: logging.ERROR}
+
+
+def _level_arg(name, level):
+    """The C ABI's level int for a name ("debug"), a C level (0–5) or None (unchanged, -1)."""
+    if level is None:
+        return -1
+    if isinstance(level, str):
+        key = level.lower()
+        if key == "warning":
+            key = "warn"
+        if key not in LOG_LEVELS:
+            raise InvalidArgumentError(-2, "%s: %r is not a log level (trace, debug, info, warn, error, off)"
+                                       % (name, level), name)
+        return LOG_LEVELS[key]
+    if isinstance(level, bool) or not isinstance(level, int):
+        raise InvalidArgumentError(-2, "%s: must be a level name or 0–5, not %s" % (name, type(level).__name__), name)
+    return level  # the library checks the range
+
+
+def config_check(doc):
+    """Reads a configuration (a dict, or JSON text) without opening anything.
+
+    Returns it as the library understood it, as a dict with every default
+    filled in. Raises :class:`InvalidArgumentError` whose message lists every
+    error, one per line, each starting with its key path; ``field`` is the
+    first path. Environment variables, files and storage are checked only
+    when a :class:`Gymdash` opens.
+    """
+    return _ffi.call_json(_lib.gymdash_config_check, _ffi.encode_json("config_json", doc))
+
+
+def config_defaults():
+    """The default configuration, as a dict (every key; see docs/operations.md)."""
+    return _ffi.call_json(_lib.gymdash_config_defaults)
+
+
+def _record_message(record):
+    """A one-line message for a log record: ``lead.get gym=gym-nyc lead=ld_…: ok``."""
+    parts = [record.get("op") or "gymdash"]
+    for key in ("gym", "lead", "call"):
+        if record.get(key):
+            parts.append("%s=%s" % (key, record[key]))
+    text = "%s: %s" % (" ".join(parts), record.get("msg", ""))
+    if record.get("error"):
+        text += " [%s]" % record["error"]
+    return text
+
+
+def _log_bridge(logger):
+    """A gymdash_log_fn that hands each record to `logger`; it never raises into the library."""
+
+    def on_record(_user, level, _line, record_json):
+        try:
+            py_level = _PY_LEVELS.get(level, logging.ERROR)
+            if not logger.isEnabledFor(py_level):
+                return
+            record = json.loads(record_json.decode("utf-8", "replace"))
+            logger.log(py_level, "%s", _record_message(record), extra={"gymdash": record})
+        except Exception:  # pragma: no cover - a broken handler must not break the library's caller
+            pass
+
+    return _ffi.LOG_FN(on_record)
+
+
 def _merge(name, obj, fields):
     """A request dict from a positional dict and/or keyword fields (keywords win)."""
     if obj is None:
@@ -101,12 +185,64 @@ def _tag_list(tags):
     return list(tags)
 
 
+def _tags_body(tags, actor):
+    """The tags argument: a list, or {"tags": [...], "actor": ...} when an actor is given."""
+    if actor is None:
+        return _tag_list(tags)
+    return {"tags": _tag_list(tags), "actor": actor}
+
+
+def _open_argument(storage_or_config, worker_threads, quiet):
+    """The text for gymdash_open, and the storage it names (for repr).
+
+    A URI stays a URI unless options must be added; a dict (or JSON text of an
+    object) is a configuration document. `quiet` sets logging.sink to "none"
+    when the configuration names no sink, so that nothing reaches stderr
+    before the logging bridge is installed.
+    """
+    doc = storage_or_config
+    if isinstance(doc, str) and doc.lstrip().startswith("{"):
+        try:
+            doc = json.loads(doc)
+        except ValueError:
+            return doc, None  # the library names the argument and the byte
+    if isinstance(doc, (bytes, bytearray, memoryview)):
+        return doc, None  # passed through unchanged; the library validates it
+    if doc is None:
+        doc = "memory:"
+    if isinstance(doc, str):
+        if worker_threads is None and not quiet:
+            return doc, doc
+        doc = {"storage": doc}
+    if not isinstance(doc, dict):
+        raise InvalidArgumentError(-2, "storage: must be a URI, a configuration dict or None, not %s"
+                                   % type(doc).__name__, "storage")
+    doc = dict(doc)
+    if worker_threads is not None:
+        doc["worker_threads"] = worker_threads
+    if quiet:
+        section = doc.get("logging", {})
+        if isinstance(section, dict) and "sink" not in section:
+            doc["logging"] = dict(section, sink="none")
+    storage = doc.get("storage", "sqlite:gymdash.db")
+    return _ffi.encode_json("storage", doc), storage
+
+
 class Gymdash:
     """One opened gymdash instance: a store, its services and worker threads.
 
-    ``storage`` is ``"memory:"`` (the default; nothing persists) or
-    ``"sqlite:PATH"``; ``None`` means ``"memory:"``. ``worker_threads``, when
-    given, sets the size of the library's thread pool.
+    ``storage_or_config`` is a storage URI, ``"memory:"`` (the default;
+    nothing persists) or ``"sqlite:PATH"``, or a configuration dict (or its
+    JSON text; every key is in docs/operations.md; keys left out take their
+    defaults, storage ``"sqlite:gymdash.db"``); ``None`` means ``"memory:"``.
+    ``config_file`` opens from a configuration file instead.
+    ``worker_threads``, when given, sets the size of the library's thread pool.
+
+    Logging: with ``log_to_python`` (the default) the library's records go to
+    ``logger`` (default ``logging.getLogger("gymdash")``) instead of the
+    configured sink, from right after opening; see :meth:`bridge_logging`.
+    ``log_level`` (``"debug"`` …) sets the library's level; None keeps the
+    configured one (``info`` by default).
 
     Use it as a context manager, or call :meth:`close`; an instance that is
     garbage-collected while open is closed then (also at interpreter exit).
@@ -116,33 +252,63 @@ class Gymdash:
     :meth:`close` must not race with other calls on the same instance.
     """
 
-    def __init__(self, storage="memory:", worker_threads=None):
-        """Opens the store; raises InvalidArgumentError or StorageError."""
+    def __init__(self, storage_or_config=None, worker_threads=None, *, config_file=None, log_to_python=True,
+                 logger=None, log_level=None):
+        """Opens the store; raises InvalidArgumentError (naming the argument or
+        configuration key) or StorageError. On error nothing is left open."""
         # Bound now, so that __del__ still works while the interpreter shuts
         # down and module globals are being cleared.
         self._close_fn = _lib.gymdash_close
+        self._silence_fn = _lib.gymdash_set_log_level
         self._handle = None
         self._lock = threading.Lock()
-        arg = storage
-        if worker_threads is not None:
-            arg = json.dumps({"storage": "memory:" if storage is None else storage,
-                              "worker_threads": worker_threads})
+        # Every log callback ever installed: the library may still be inside
+        # one while it is being replaced, so none is released before close().
+        self._log_callbacks = []
+        level = _level_arg("log_level", log_level)
         handle = _ffi.HANDLE()
-        _lib.gymdash_open(ctypes.byref(handle), _ffi.encode_text("storage", arg, optional=True))
+        if config_file is not None:
+            if storage_or_config is not None or worker_threads is not None:
+                raise InvalidArgumentError(-2, "config_file: give a configuration file or storage_or_config/"
+                                           "worker_threads, not both", "config_file")
+            _lib.gymdash_open_config_file(ctypes.byref(handle), _ffi.encode_text("config_file", config_file))
+            self.storage = config_file
+        else:
+            arg, self.storage = _open_argument(storage_or_config, worker_threads, log_to_python)
+            _lib.gymdash_open(ctypes.byref(handle), _ffi.encode_text("storage", arg))
         self._handle = handle
-        self.storage = "memory:" if storage is None else storage
+        try:
+            if log_to_python:
+                self.bridge_logging(logger, level=log_level)
+            elif level != -1:
+                self.set_log_level(level)
+        except BaseException:
+            self.close()
+            raise
 
     # ---- lifetime ---------------------------------------------------------
 
     def close(self):
-        """Closes the instance and frees its resources. Closing twice does nothing."""
+        """Closes the instance and frees its resources. Closing twice does nothing.
+
+        The logging bridge, if any, receives the ``runtime.close`` record and is
+        released once the library has closed.
+        """
+        self._close(finalizing=False)
+
+    def _close(self, finalizing):
         lock = getattr(self, "_lock", None)
         if lock is None:
             return
         with lock:
             handle, self._handle = self._handle, None
         if handle:
+            if finalizing and self._log_callbacks:
+                # No calls into Python logging from a finalizer: it may run at
+                # interpreter exit, with the logging module half torn down.
+                self._silence_fn(handle, LOG_LEVELS["off"])
             self._close_fn(handle)
+        self._log_callbacks = []
 
     @property
     def closed(self):
@@ -161,7 +327,7 @@ class Gymdash:
     def __del__(self):
         """Closes a forgotten instance; never raises, even during interpreter shutdown."""
         try:
-            self.close()
+            self._close(finalizing=True)
         except Exception:  # pragma: no cover - nothing useful to do in a finalizer
             pass
 
@@ -174,6 +340,48 @@ class Gymdash:
         if handle is None:
             raise ValueError("operation on a closed Gymdash")
         return handle
+
+    # ---- logging and metrics ----------------------------------------------
+
+    def bridge_logging(self, logger=None, level=None):
+        """Sends the library's log records to a :mod:`logging` logger.
+
+        ``logger`` defaults to ``logging.getLogger("gymdash")``. Each record is
+        logged at the matching level (trace → :data:`TRACE` (5), debug, info,
+        warn → WARNING, error) with a one-line message
+        (``lead.create gym=gym-nyc: phone: "***5003" is not … [invalid_argument]``)
+        and the structured record in ``extra={"gymdash": {...}}`` (keys
+        ``time level op gym lead error ms msg``, empty ones left out), so a
+        handler or formatter can use ``record.gymdash``. Phone numbers appear
+        only as their last four digits, emails not at all.
+
+        ``level`` (a name or 0–5) sets the library's level, which decides which
+        records are produced at all; None keeps the current one (the
+        configuration's, ``info`` by default). The logger's own level filters
+        further. Records may come from any thread. Replaces any previous
+        callback; :meth:`close` removes it.
+        """
+        if logger is None:
+            logger = logging.getLogger("gymdash")
+        callback = _log_bridge(logger)
+        self._log_callbacks.append(callback)  # alive while the library may call it
+        _lib.gymdash_set_log_callback(self._h(), callback, None, _level_arg("level", level))
+
+    def unbridge_logging(self):
+        """Gives the records back to the configured sink (none, when the bridge was set up at open)."""
+        _lib.gymdash_set_log_callback(self._h(), _ffi.LOG_FN(), None, -1)  # LOG_FN() is NULL
+
+    def set_log_level(self, level):
+        """Sets the lowest level the library logs: ``"trace"`` … ``"error"``, ``"off"``, or 0–5."""
+        _lib.gymdash_set_log_level(self._h(), _level_arg("level", level))
+
+    def metrics(self, format="prometheus"):
+        """The instance's metrics: Prometheus text (a str), or with ``format="json"`` a dict
+        ``{"operations": [{"operation", "calls", "errors": {code: n}, "p50_ms", "p90_ms",
+        "p99_ms", "sum_ms"}, ...], "gauges": {...}}``. Names are in docs/operations.md."""
+        if format == "json":
+            return _ffi.call_json(_lib.gymdash_metrics, self._h(), b"json")
+        return _ffi.call_text(_lib.gymdash_metrics, self._h(), _ffi.encode_text("format", format))
 
     # ---- gyms -------------------------------------------------------------
 
@@ -255,24 +463,28 @@ class Gymdash:
         encoded = _ffi.encode_json("filter_json", body) if body else None
         return _ffi.call_json(_lib.gymdash_lead_list, self._h(), _ffi.encode_text("gym_id", gym_id), encoded)
 
-    def add_tags(self, gym_id, lead_id, tags):
+    def add_tags(self, gym_id, lead_id, tags, actor=None):
         """Adds tags (a list of strings, or one string); they are trimmed,
-        lower-cased and deduplicated. Returns the lead."""
+        lower-cased and deduplicated. ``actor`` (default "api") is recorded in
+        the history. Returns the lead."""
         return _ffi.call_json(_lib.gymdash_lead_add_tags, self._h(), _ffi.encode_text("gym_id", gym_id),
                               _ffi.encode_text("lead_id", lead_id),
-                              _ffi.encode_json("tags_json", _tag_list(tags)))
+                              _ffi.encode_json("tags_json", _tags_body(tags, actor)))
 
-    def remove_tags(self, gym_id, lead_id, tags):
-        """Removes tags (a list of strings, or one string); absent ones are ignored. Returns the lead."""
+    def remove_tags(self, gym_id, lead_id, tags, actor=None):
+        """Removes tags (a list of strings, or one string); absent ones are
+        ignored. ``actor`` as for :meth:`add_tags`. Returns the lead."""
         return _ffi.call_json(_lib.gymdash_lead_remove_tags, self._h(), _ffi.encode_text("gym_id", gym_id),
                               _ffi.encode_text("lead_id", lead_id),
-                              _ffi.encode_json("tags_json", _tag_list(tags)))
+                              _ffi.encode_json("tags_json", _tags_body(tags, actor)))
 
-    def add_note(self, gym_id, lead_id, text):
+    def add_note(self, gym_id, lead_id, text, actor=None):
         """Appends a note (1–10000 characters of plain text) to the lead's
-        history and returns the history event."""
-        return _ffi.call_json(_lib.gymdash_lead_add_note, self._h(), _ffi.encode_text("gym_id", gym_id),
-                              _ffi.encode_text("lead_id", lead_id), _ffi.encode_text("text", text))
+        history, written by ``actor`` (default "api"), and returns the history
+        event."""
+        return _ffi.call_json(_lib.gymdash_lead_add_note_by, self._h(), _ffi.encode_text("gym_id", gym_id),
+                              _ffi.encode_text("lead_id", lead_id), _ffi.encode_text("text", text),
+                              _ffi.encode_text("actor", actor, optional=True))
 
     def change_status(self, gym_id, lead_id, to, reason=None, actor=None, force=False):
         """Moves a lead's status and returns the lead.

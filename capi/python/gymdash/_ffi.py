@@ -15,7 +15,8 @@ import sysconfig
 
 from .errors import InvalidArgumentError, error_for_code
 
-__all__ = ["lib", "library_path", "call_json", "call_void", "encode_text", "encode_json"]
+__all__ = ["lib", "library_path", "call_json", "call_text", "call_void", "encode_text", "encode_json",
+           "LOG_FN"]
 
 #: The C ABI's limit on one string or JSON argument, in bytes (GYMDASH_MAX_ARG_BYTES).
 MAX_ARG_BYTES = 1048576
@@ -73,6 +74,9 @@ class gymdash_t(ctypes.Structure):
 HANDLE = ctypes.POINTER(gymdash_t)
 OUT_STR = ctypes.POINTER(ctypes.c_void_p)  # char** out: library-owned, freed with gymdash_string_free
 TEXT = ctypes.c_char_p                     # const char* in: UTF-8, copied by the library
+#: gymdash_log_fn: void (*)(void* user, int level, const char* line, const char* record_json).
+#: The strings are the library's, valid only during the call (c_char_p copies them to bytes).
+LOG_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_char_p)
 
 
 def _last_error_message():
@@ -80,14 +84,19 @@ def _last_error_message():
     return raw.decode("utf-8", "replace") if raw else ""
 
 
+def _last_error_field():
+    raw = lib.gymdash_last_error_field()
+    return raw.decode("utf-8", "replace") if raw else ""
+
+
 def _check(result, func, args):
     """errcheck for every int-returning function: 0 is success, a negative code raises.
 
-    The message is thread-local in the library; ctypes calls the function and
-    its errcheck on the same OS thread, so it belongs to this call.
+    The message and field are thread-local in the library; ctypes calls the
+    function and its errcheck on the same OS thread, so they belong to this call.
     """
     if result != 0:
-        raise error_for_code(result, _last_error_message())
+        raise error_for_code(result, _last_error_message(), _last_error_field())
     return result
 
 
@@ -99,9 +108,11 @@ _FUNCTIONS = (
     ("gymdash_version_patch", [], ctypes.c_int, None),
     ("gymdash_last_error_code", [], ctypes.c_int, None),
     ("gymdash_last_error_message", [], ctypes.c_char_p, None),  # library-owned, thread-local
+    ("gymdash_last_error_field", [], ctypes.c_char_p, None),  # library-owned, thread-local
     ("gymdash_error_name", [ctypes.c_int], ctypes.c_char_p, None),  # static storage
     ("gymdash_string_free", [ctypes.c_void_p], None, None),
     ("gymdash_open", [ctypes.POINTER(HANDLE), TEXT], ctypes.c_int, _check),
+    ("gymdash_open_config_file", [ctypes.POINTER(HANDLE), TEXT], ctypes.c_int, _check),
     ("gymdash_close", [HANDLE], None, None),
     ("gymdash_gym_create", [OUT_STR, HANDLE, TEXT], ctypes.c_int, _check),
     ("gymdash_gym_get", [OUT_STR, HANDLE, TEXT], ctypes.c_int, _check),
@@ -115,8 +126,14 @@ _FUNCTIONS = (
     ("gymdash_lead_add_tags", [OUT_STR, HANDLE, TEXT, TEXT, TEXT], ctypes.c_int, _check),
     ("gymdash_lead_remove_tags", [OUT_STR, HANDLE, TEXT, TEXT, TEXT], ctypes.c_int, _check),
     ("gymdash_lead_add_note", [OUT_STR, HANDLE, TEXT, TEXT, TEXT], ctypes.c_int, _check),
+    ("gymdash_lead_add_note_by", [OUT_STR, HANDLE, TEXT, TEXT, TEXT, TEXT], ctypes.c_int, _check),
     ("gymdash_lead_change_status", [OUT_STR, HANDLE, TEXT, TEXT, TEXT], ctypes.c_int, _check),
     ("gymdash_lead_history", [OUT_STR, HANDLE, TEXT, TEXT], ctypes.c_int, _check),
+    ("gymdash_config_check", [OUT_STR, TEXT], ctypes.c_int, _check),
+    ("gymdash_config_defaults", [OUT_STR], ctypes.c_int, _check),
+    ("gymdash_set_log_callback", [HANDLE, LOG_FN, ctypes.c_void_p, ctypes.c_int], ctypes.c_int, _check),
+    ("gymdash_set_log_level", [HANDLE, ctypes.c_int], ctypes.c_int, _check),
+    ("gymdash_metrics", [OUT_STR, HANDLE, TEXT], ctypes.c_int, _check),
 )
 
 for _name, _argtypes, _restype, _errcheck in _FUNCTIONS:
@@ -142,6 +159,17 @@ def call_json(func, *args):
     try:
         func(ctypes.byref(out), *args)
         return json.loads(ctypes.string_at(out.value).decode("utf-8"))
+    finally:
+        if out.value:
+            _string_free(out.value)
+
+
+def call_text(func, *args):
+    """As :func:`call_json`, returning the library's text as ``str`` instead of decoding JSON."""
+    out = ctypes.c_void_p()
+    try:
+        func(ctypes.byref(out), *args)
+        return ctypes.string_at(out.value).decode("utf-8")
     finally:
         if out.value:
             _string_free(out.value)

@@ -1,8 +1,9 @@
 """gymdash's exception hierarchy, mirroring the C++ one (include/gymdash/error.hpp).
 
 Every failing call raises a subclass of :class:`GymdashError`; its ``code`` is
-the stable negative error code of the C ABI (``GYMDASH_E_*`` in gymdash.h) and
-its ``message`` names the offending argument, field or id.
+the stable negative error code of the C ABI (``GYMDASH_E_*`` in gymdash.h), its
+``message`` names the offending argument, field or id, and its ``field`` is
+that name alone (``"phone"``, ``"gyms.gym-nyc.call_hours.start"``) or ``""``.
 """
 
 __all__ = [
@@ -27,6 +28,8 @@ class GymdashError(Exception):
     Attributes:
         code: the stable negative error code (``-1`` … ``-10``).
         message: the library's message, naming the argument, field or id.
+        field: the argument name or key path the error is about (the first
+            one's, when a configuration has several errors), or ``""``.
     """
 
     #: The code this class stands for (overridden by each subclass).
@@ -34,11 +37,12 @@ class GymdashError(Exception):
     #: The code's short stable name ("not_found" …), as gymdash_error_name().
     NAME = "unknown"
 
-    def __init__(self, code, message):
-        """Makes an error from a C ABI code and its message."""
+    def __init__(self, code, message, field=""):
+        """Makes an error from a C ABI code, its message and the field it names."""
         super().__init__(message)
         self.code = code
         self.message = message
+        self.field = field
 
     def __str__(self):
         """The message, as the library wrote it."""
@@ -82,10 +86,10 @@ _BY_CODE = {cls.CODE: cls for cls in (
     UnavailableError, InternalError)}
 
 
-def error_for_code(code, message):
+def error_for_code(code, message, field=""):
     """Returns the exception instance for a C ABI error code.
 
     A code this package does not know (one appended by a newer library) is an
     :class:`InternalError` carrying that code, as gymdash.h asks.
     """
-    return _BY_CODE.get(code, InternalError)(code, message)
+    return _BY_CODE.get(code, InternalError)(code, message, field)

@@ -8,11 +8,25 @@
 #include <gymdash/model.hpp>
 #include <gymdash/store.hpp>
 
+#include <cstdint>
+#include <iosfwd>
 #include <memory>
+#include <utility>
 #include <string_view>
 #include <vector>
 
 namespace gymdash {
+
+/** What import_gyms did. */
+struct GymImportReport {
+  std::int64_t rows = 0;
+  std::int64_t created = 0;
+  std::int64_t updated = 0;
+  std::int64_t rejected = 0;
+  std::vector<std::pair<std::int64_t, std::string>> rejected_rows;  ///< line and message naming the field
+};
+
+void tag_invoke(const boost::json::value_from_tag&, boost::json::value& jv, const GymImportReport& v);
 
 /**
  * Gyms: the tenants every lead, call and campaign belongs to.
@@ -41,6 +55,14 @@ class GymService {
   virtual std::vector<Gym> list_gyms() = 0;
   /** Replaces the gym's settings (id and created_at are kept); validates as create_gym. */
   virtual Gym update_gym(const Gym& gym) = 0;
+  /**
+   * Creates or updates gyms from the data contract's gyms.csv
+   * (`gym_id,name,timezone,region`, optional `state`). A known id gets the
+   * row's name, zone, region and state; its hours are kept. A bad row is
+   * reported with its line and the field, and the others still import. A
+   * header without gym_id, name and timezone is InvalidArgumentError.
+   */
+  virtual GymImportReport import_gyms(std::istream& csv) = 0;
 };
 
 /** Makes the gym service over `store` and `clock` (both must outlive it). */

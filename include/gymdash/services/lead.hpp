@@ -5,9 +5,13 @@
 #pragma once
 
 #include <gymdash/clock.hpp>
+#include <gymdash/config.hpp>
 #include <gymdash/model.hpp>
 #include <gymdash/store.hpp>
 
+#include <functional>
+#include <iosfwd>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -22,6 +26,78 @@ struct CreateLeadResult {
 };
 
 void tag_invoke(const boost::json::value_from_tag&, boost::json::value& jv, const CreateLeadResult& v);
+
+/** Whether a lead may be dialed at a moment, and every rule that says no. */
+struct DialDecision {
+  std::string lead_id;
+  Timestamp at{};
+  bool dialable = false;
+  /**
+   * Reason codes of the rules that block the call (empty when dialable), in
+   * this order: no_consent, do_not_call, dnc_list, phone_invalid,
+   * status_closed, on_call, max_attempts, callback_pending, retry_gap,
+   * state_call_cap, outside_federal_hours, state_closed_day,
+   * outside_state_hours, gym_closed_day, outside_gym_hours.
+   */
+  std::vector<std::string> reasons;
+  std::string local_zone;   ///< the zone the windows were read in
+  std::string local_state;  ///< the state whose rules apply, or empty
+  std::string local_time;   ///< `at` in that zone, ISO 8601 with offset
+};
+
+void tag_invoke(const boost::json::value_from_tag&, boost::json::value& jv, const DialDecision& v);
+
+/** How far an import has come. */
+struct ImportProgress {
+  std::uint64_t bytes_read = 0;
+  std::uint64_t bytes_total = 0;  ///< 0 when the size is not known (a pipe)
+  std::int64_t rows = 0;          ///< data rows read so far
+  std::int64_t imported = 0;
+  std::int64_t merged_duplicates = 0;
+  std::int64_t rejected = 0;
+};
+
+/** A row an import refused. */
+struct RejectedRow {
+  std::int64_t line = 0;  ///< physical line where the row starts (the header is line 1)
+  std::string reason;     ///< bad_encoding, bad_format, too_long, unknown_gym, bad_phone, bad_created_at
+  std::string detail;     ///< which field and why (never the full phone number)
+};
+
+/** How to run an import. */
+struct ImportOptions {
+  int batch_size = 10000;  ///< rows per committed transaction (1–1,000,000); 10000
+  /** Called after each committed batch, on the importing thread; may be empty. */
+  std::function<void(const ImportProgress&)> progress;
+  std::uint64_t bytes_total = 0;  ///< the input's size, for progress (0 = unknown)
+  std::string source = "import";  ///< recorded as consent source and in logs (a file name)
+  std::size_t max_rejected_rows = 100000;  ///< rejected rows listed in the report (all are counted)
+};
+
+/** What an import did. Keys follow the data contract's manifest. */
+struct ImportReport {
+  std::int64_t rows = 0;               ///< data rows read
+  std::int64_t imported = 0;           ///< new leads
+  std::int64_t merged_duplicates = 0;  ///< rows merged into a lead already known (this file or before)
+  std::int64_t rejected = 0;
+  std::map<std::string, std::int64_t> rejected_by_reason;
+  std::vector<RejectedRow> rejected_rows;  ///< in file order, at most max_rejected_rows
+  bool rejected_rows_truncated = false;
+  double seconds = 0;
+};
+
+void tag_invoke(const boost::json::value_from_tag&, boost::json::value& jv, const ImportReport& v);
+
+/** What check_dnc found for a number. */
+struct DncCheck {
+  std::string phone;           ///< E.164
+  bool gym_listed = false;     ///< on the gym's list
+  bool global_listed = false;  ///< on the global list
+  bool lead_do_not_call = false;  ///< the gym's lead with that number asked not to be called
+  bool blocked() const { return gym_listed || global_listed || lead_do_not_call; }
+};
+
+void tag_invoke(const boost::json::value_from_tag&, boost::json::value& jv, const DncCheck& v);
 
 /**
  * Lead management for the gyms of one store. Every method takes the gym's id
@@ -88,9 +164,76 @@ class LeadService {
 
   /** The lead's history, oldest first. */
   virtual std::vector<LeadEvent> get_history(std::string_view gym_id, std::string_view lead_id) = 0;
+
+  // ---- bulk import ---------------------------------------------------------
+
+  /**
+   * Imports leads from CSV in the data contract's format (docs/import.md):
+   * RFC 4180, a header naming the columns (`gym_id` and `phone` required),
+   * each row validated and either inserted, merged into the gym's lead with
+   * the same number, or rejected with its line and reason. Reads in constant
+   * memory and commits every `batch_size` rows, so a crash loses no committed
+   * batch and running the same file again completes it (rows already in are
+   * merged, changing nothing). A header without the required columns is
+   * InvalidArgumentError naming them, and nothing is imported.
+   */
+  virtual ImportReport import_leads(std::istream& csv, const ImportOptions& options = {}) = 0;
+
+  // ---- who to call -------------------------------------------------------
+
+  /**
+   * Up to `count` (1–1000) leads of the gym that may be dialed at `at`
+   * (default now), best first: due callbacks, then never-called leads
+   * (newest first: speed to lead), then by qualification (hot first), fewer
+   * attempts, longest since the last call. Every hard rule of explain()
+   * holds for each lead returned. `qualification` keeps only that
+   * qualification; `exclude_leads` (ids, at most 1000) are skipped —
+   * ids that are not the gym's are ignored. Attempts and the retry gap
+   * follow the gym's policy (config).
+   */
+  virtual std::vector<Lead> get_prioritized_leads(std::string_view gym_id, int count,
+                                                  std::optional<Qualification> qualification = std::nullopt,
+                                                  const std::vector<std::string>& exclude_leads = {},
+                                                  std::optional<Timestamp> at = std::nullopt) = 0;
+
+  /** Whether the lead may be dialed at `at` (default now) and the reason code of every rule that blocks it. */
+  virtual DialDecision explain(std::string_view gym_id, std::string_view lead_id,
+                               std::optional<Timestamp> at = std::nullopt) = 0;
+
+  /**
+   * Applies a call's result to the lead (docs/domain.md, "After a call"). The
+   * lead's state is the fold of all its call results in started_at order, so
+   * results arriving late or twice leave it as if they had arrived in order.
+   * Records status, qualification and do-not-call changes in the history.
+   */
+  virtual Lead update_lead_after_call(std::string_view gym_id, std::string_view lead_id,
+                                      const CallResult& result) = 0;
+
+  // ---- do-not-call lists -------------------------------------------------
+
+  /**
+   * Puts a number on a list: `scope` is a gym id or `*` (global). The number
+   * is read in the gym's region (global: E.164 expected, else US). Every lead
+   * with that number in the scope is blocked, now and when added later.
+   * Returns the entry (the existing one if already listed).
+   */
+  virtual DncEntry add_to_dnc(std::string_view scope, std::string_view phone, std::string_view reason = {},
+                              std::string_view source = {}) = 0;
+  /** Takes a number off a list (an explicit, recorded removal). Returns false if it was not listed. */
+  virtual bool remove_from_dnc(std::string_view scope, std::string_view phone, std::string_view actor = {},
+                               std::string_view reason = {}) = 0;
+  /** Whether a number may not be called for a gym, and why. */
+  virtual DncCheck check_dnc(std::string_view gym_id, std::string_view phone) = 0;
+  /** A list's numbers ordered by number; limit 1–1000. */
+  virtual std::vector<DncEntry> list_dnc(std::string_view scope, int limit = 100, int offset = 0) = 0;
 };
 
-/** Makes the lead service over `store` and `clock` (both must outlive it). */
-std::unique_ptr<LeadService> make_lead_service(Store& store, std::shared_ptr<Clock> clock);
+/**
+ * Makes the lead service over `store` and `clock` (both must outlive it).
+ * `config` gives each gym's policy (thresholds, attempts, retry gap); null
+ * means the defaults.
+ */
+std::unique_ptr<LeadService> make_lead_service(Store& store, std::shared_ptr<Clock> clock,
+                                               std::shared_ptr<const Config> config = nullptr);
 
 }  // namespace gymdash

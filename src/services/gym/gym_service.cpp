@@ -3,10 +3,14 @@
 #include <gymdash/phone.hpp>
 #include <gymdash/services/gym.hpp>
 
+#include "core/csv.hpp"
 #include "core/text.hpp"
 #include "core/tz.hpp"
 
+#include <boost/json.hpp>
 #include <fmt/format.h>
+
+#include <istream>
 
 namespace gymdash {
 
@@ -72,6 +76,58 @@ class GymServiceImpl final : public GymService {
 
   std::vector<Gym> list_gyms() override { return store_.gyms().list(); }
 
+  GymImportReport import_gyms(std::istream& in) override {
+    csv::Reader reader(in);
+    if (reader.next() != csv::ReadStatus::Record) throw_invalid("header", "the file is empty or not CSV");
+    const csv::Header header(reader.fields());
+    if (auto missing = header.missing({"gym_id", "name", "timezone"}); !missing.empty()) {
+      std::string names;
+      for (const auto& m : missing) names += (names.empty() ? "" : ", ") + m;
+      throw_invalid("header", "missing required columns: " + names);
+    }
+    const auto col = [&](std::string_view name) { return header.index(name); };
+    const auto id_col = col("gym_id"), name_col = col("name"), tz_col = col("timezone"), region_col = col("region"),
+               state_col = col("state");
+    GymImportReport report;
+    for (;;) {
+      const auto status = reader.next();
+      if (status == csv::ReadStatus::End) break;
+      ++report.rows;
+      const auto line = static_cast<std::int64_t>(reader.line());
+      try {
+        if (status == csv::ReadStatus::Malformed) throw_invalid("row", std::string(reader.error()));
+        const auto f = reader.fields();
+        if (f.size() != header.size())
+          throw_invalid("row", fmt::format("{} fields where the header has {}", f.size(), header.size()));
+        const auto get = [&](const std::optional<std::size_t>& i) {
+          return i ? std::string(text::trim(f[*i])) : std::string();
+        };
+        Gym g;
+        g.id = get(id_col);
+        if (g.id.empty()) throw_invalid("gym_id", "is empty");
+        store_.transact([&] {
+          const auto existing = store_.gyms().find(g.id);
+          if (existing) g = *existing;
+          g.name = get(name_col);
+          g.timezone = get(tz_col);
+          if (region_col) g.region = get(region_col);
+          if (state_col) g.state = get(state_col);
+          if (existing) {
+            update_gym(g);
+            ++report.updated;
+          } else {
+            create_gym(g);
+            ++report.created;
+          }
+        });
+      } catch (const Error& e) {
+        ++report.rejected;
+        report.rejected_rows.emplace_back(line, e.what());
+      }
+    }
+    return report;
+  }
+
   Gym update_gym(const Gym& input) override {
     Gym result;
     store_.transact([&] {
@@ -92,6 +148,14 @@ class GymServiceImpl final : public GymService {
 };
 
 }  // namespace
+
+void tag_invoke(const boost::json::value_from_tag&, boost::json::value& jv, const GymImportReport& r) {
+  boost::json::array rows;
+  for (const auto& [line, message] : r.rejected_rows)
+    rows.push_back(boost::json::object{{"line", line}, {"error", message}});
+  jv = boost::json::object{{"rows", r.rows},         {"created", r.created}, {"updated", r.updated},
+                           {"rejected", r.rejected}, {"rejected_rows", std::move(rows)}};
+}
 
 std::unique_ptr<GymService> make_gym_service(Store& store, std::shared_ptr<Clock> clock) {
   return std::make_unique<GymServiceImpl>(store, std::move(clock));

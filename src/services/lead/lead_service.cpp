@@ -5,11 +5,24 @@
 
 #include "core/text.hpp"
 #include "core/tz.hpp"
+#include "core/csv.hpp"
+#include "services/lead/calling_rules.hpp"
+#include "services/lead/lead_import.hpp"
+#include "services/lead/lead_rules.hpp"
+
+#include <boost/json.hpp>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <istream>
+#include <mutex>
 #include <set>
+#include <thread>
 
 namespace gymdash {
 
@@ -101,13 +114,15 @@ struct CleanInput {
   std::map<std::string, std::string> custom_fields;
 };
 
-CleanInput clean(const LeadInput& in, const Gym& gym) {
+// `strict_email`: the API refuses what is not shaped like an address; an
+// import keeps what the file says (the data contract has no such reject).
+CleanInput clean(const LeadInput& in, const Gym& gym, bool strict_email = true) {
   CleanInput c;
   c.external_id = text::checked_field("external_id", in.external_id, kMaxShortText);
   c.first_name = text::checked_field("first_name", in.first_name, kMaxNameLength);
   c.last_name = text::checked_field("last_name", in.last_name, kMaxNameLength);
   c.email = text::checked_field("email", in.email, kMaxEmailLength);
-  check_email(c.email);
+  if (strict_email) check_email(c.email);
   c.source = text::checked_field("source", in.source, kMaxShortText);
   c.interest = text::checked_field("interest", in.interest, kMaxTextLength);
   c.timeline = text::checked_field("timeline", in.timeline, kMaxShortText);
@@ -128,7 +143,8 @@ void fill(std::string& target, const std::string& value) {
 
 class LeadServiceImpl final : public LeadService {
  public:
-  LeadServiceImpl(Store& store, std::shared_ptr<Clock> clock) : store_(store), clock_(std::move(clock)) {}
+  LeadServiceImpl(Store& store, std::shared_ptr<Clock> clock, std::shared_ptr<const Config> config)
+      : store_(store), clock_(std::move(clock)), config_(config ? std::move(config) : std::make_shared<const Config>()) {}
 
   CreateLeadResult create_lead(std::string_view gym_id, const LeadInput& input) override {
     const Gym gym = require_gym(gym_id);
@@ -143,31 +159,23 @@ class LeadServiceImpl final : public LeadService {
         result.merged = true;
         return;
       }
-      Lead l;
-      l.id = make_id("ld_");
-      l.gym_id = gym.id;
-      l.external_id = in.external_id;
-      l.phone = in.phone;
-      l.first_name = in.first_name;
-      l.last_name = in.last_name;
-      l.email = in.email;
-      l.source = in.source;
-      l.interest = in.interest;
-      l.timeline = in.timeline;
-      l.notes = in.notes;
-      l.tags = in.tags;
-      if (input.consent) l.consent = *input.consent;
-      l.do_not_call = input.do_not_call;
-      l.status = input.status.value_or(LeadStatus::New);
-      if (input.qualification) {
-        l.qualification = *input.qualification;
-        l.qualification_manual = true;
-      }
-      l.timezone = in.timezone;
-      l.custom_fields = in.custom_fields;
-      l.created_at = input.created_at.value_or(now);
-      l.updated_at = now;
-      l.version = 1;
+      LeadInput checked = input;
+      checked.external_id = in.external_id;
+      checked.phone = in.phone;
+      checked.first_name = in.first_name;
+      checked.last_name = in.last_name;
+      checked.email = in.email;
+      checked.source = in.source;
+      checked.interest = in.interest;
+      checked.timeline = in.timeline;
+      checked.notes = in.notes;
+      checked.tags = in.tags;
+      checked.timezone = in.timezone;
+      checked.custom_fields = in.custom_fields;
+      Lead l = new_lead(checked, gym, now);
+      l.base_status_at = Timestamp{};  // the status given at creation: every call folds on top
+      l.dnc_listed = listed(gym.id, l.phone);
+      finalize(l, gym);
       store_.leads().insert(l);
       record(l, now, "created", "", to_string(l.status), in.actor, "");
       if (l.do_not_call) record(l, now, "dnc", "", "do_not_call", in.actor, "given at creation");
@@ -245,11 +253,16 @@ class LeadServiceImpl final : public LeadService {
         result = std::move(l);
         return;
       }
+      if (std::find(changed.begin(), changed.end(), "phone") != changed.end()) l.dnc_listed = listed(gym.id, l.phone);
+      const auto scored = finalize(l, gym);
       save(l, now);
       if (!changed.empty()) record(l, now, "updated", "", join(changed), actor, "");
       if (qual_change)
         record(l, now, "qualification", to_string(qual_change->first), to_string(qual_change->second), actor,
                "set by hand");
+      else if (scored)
+        record(l, now, "qualification", to_string(*scored), to_string(l.qualification), "scoring",
+               fmt::format("score {}", l.score));
       result = std::move(l);
     });
     return result;
@@ -326,6 +339,8 @@ class LeadServiceImpl final : public LeadService {
       }
       l.status = to;
       const Timestamp now = clock_->now();
+      l.base_status = to;
+      l.base_status_at = now;
       save(l, now);
       record(l, now, "status", to_string(from), to_string(to), who, why);
       result = std::move(l);
@@ -404,6 +419,7 @@ class LeadServiceImpl final : public LeadService {
     const bool became_dnc = input.do_not_call && !l.do_not_call;
     if (input.do_not_call) l.do_not_call = true;
     if (l == before) return l;
+    if (auto gym = store_.gyms().find(l.gym_id)) finalize(l, *gym);
     save(l, now);
     record(l, now, "merged", "", in.external_id, in.actor, "same phone number");
     if (became_dnc) record(l, now, "dnc", "", "do_not_call", in.actor, "given on a merged record");
@@ -439,14 +455,481 @@ class LeadServiceImpl final : public LeadService {
     return result;
   }
 
+  const GymPolicy& policy(std::string_view gym_id) const { return config_->policy(gym_id); }
+
+  // Derived fields: where the lead is, its score, and (unless set by hand) its
+  // qualification. Returns the previous qualification if scoring changed it.
+  std::optional<Qualification> finalize(Lead& l, const Gym& gym) {
+    lead_rules::derive_location(l, gym);
+    l.score = lead_rules::compute_score(l);
+    if (l.qualification_manual) return std::nullopt;
+    const auto q = lead_rules::qualify(l.score, policy(gym.id));
+    if (q == l.qualification) return std::nullopt;
+    const auto before = l.qualification;
+    l.qualification = q;
+    return before;
+  }
+
+  // A new lead from a checked input (phone already E.164), before finalize().
+  static Lead new_lead(const LeadInput& in, const Gym& gym, Timestamp now) {
+    Lead l;
+    l.id = make_id("ld_");
+    l.gym_id = gym.id;
+    l.external_id = in.external_id;
+    l.phone = in.phone;
+    l.first_name = in.first_name;
+    l.last_name = in.last_name;
+    l.email = in.email;
+    l.source = in.source;
+    l.interest = in.interest;
+    l.timeline = in.timeline;
+    l.notes = in.notes;
+    l.tags = in.tags;
+    if (in.consent) l.consent = *in.consent;
+    l.do_not_call = in.do_not_call;
+    l.status = in.status.value_or(LeadStatus::New);
+    if (in.qualification) {
+      l.qualification = *in.qualification;
+      l.qualification_manual = true;
+    }
+    l.timezone = in.timezone;
+    l.custom_fields = in.custom_fields;
+    l.created_at = in.created_at.value_or(now);
+    l.updated_at = now;
+    l.version = 1;
+    l.base_status = l.status;
+    return l;
+  }
+
+  bool listed(std::string_view gym_id, std::string_view phone) {
+    return store_.dnc().find(gym_id, phone).has_value() || store_.dnc().find("*", phone).has_value();
+  }
+
+  std::string dnc_phone(std::string_view scope, std::string_view phone) {
+    if (!text::is_valid_utf8(phone)) throw_invalid("phone", "is not valid UTF-8");
+    if (scope == "*") {
+      // The global list holds E.164; a number without a country code is read as US.
+      return normalize_phone(phone, "US", "phone");
+    }
+    return normalize_phone(phone, require_gym(scope).region, "phone");
+  }
+
+ public:
+  // ---- bulk import ----------------------------------------------------------
+
+  ImportReport import_leads(std::istream& in, const ImportOptions& options) override {
+    if (options.batch_size < 1 || options.batch_size > 1'000'000)
+      throw_invalid("batch_size", "must be between 1 and 1000000");
+    const auto started = std::chrono::steady_clock::now();
+    csv::Reader reader(in);
+    const auto first = reader.next();
+    if (first == csv::ReadStatus::End) throw_invalid("header", "the file is empty; expected a header row");
+    if (first == csv::ReadStatus::Malformed)
+      throw_invalid("header", fmt::format("the header row is not CSV: {}", reader.error()));
+    const csv::Header header(reader.fields());
+    if (auto missing = header.missing({"gym_id", "phone"}); !missing.empty())
+      throw_invalid("header", fmt::format("missing required column{}: {}", missing.size() > 1 ? "s" : "",
+                                          fmt::join(missing, ", ")));
+    const auto columns = lead_import::Columns::from(header);
+
+    std::map<std::string, std::string, std::less<>> regions;
+    std::map<std::string, Gym, std::less<>> gyms;
+    for (auto& g : store_.gyms().list()) {
+      regions.emplace(g.id, g.region);
+      gyms.emplace(g.id, std::move(g));
+    }
+    // Skip the per-row list lookups when no list holds anything.
+    bool any_dnc = store_.dnc().count("*") > 0;
+    for (const auto& [id, g] : gyms) any_dnc = any_dnc || store_.dnc().count(id) > 0;
+
+    const Timestamp now = clock_->now();
+    const std::string source = text::checked_field("source", options.source, kMaxShortText);
+
+    // Reading and checking rows (CSV, UTF-8, phone numbers) runs on its own
+    // thread, one batch ahead of the writer: the two halves of an import cost
+    // about the same, and a machine has at least two cores.
+    struct Queue {
+      std::mutex m;
+      std::condition_variable cv;
+      std::deque<std::vector<lead_import::Parsed>> batches;
+      bool done = false;
+      bool stop = false;
+      std::exception_ptr error;
+      std::uint64_t bytes = 0;
+    } q;
+    std::thread parser([&] {
+      try {
+        std::vector<lead_import::Parsed> batch;
+        batch.reserve(static_cast<std::size_t>(options.batch_size));
+        const auto push = [&] {
+          std::unique_lock lock(q.m);
+          q.cv.wait(lock, [&] { return q.batches.size() < 2 || q.stop; });
+          if (q.stop) return false;
+          q.batches.push_back(std::move(batch));
+          q.bytes = reader.bytes_consumed();
+          q.cv.notify_all();
+          batch = {};
+          batch.reserve(static_cast<std::size_t>(options.batch_size));
+          return true;
+        };
+        for (;;) {
+          const auto status = reader.next();
+          if (status == csv::ReadStatus::End) break;
+          const auto line = static_cast<std::int64_t>(reader.line());
+          if (status == csv::ReadStatus::Malformed)
+            batch.emplace_back(lead_import::Reject{line, "bad_format", std::string(reader.error())});
+          else
+            batch.push_back(lead_import::parse_row(reader.fields(), line, columns, regions, now, source));
+          if (static_cast<int>(batch.size()) >= options.batch_size && !push()) return;
+        }
+        if (!batch.empty()) push();
+      } catch (...) {
+        std::lock_guard lock(q.m);
+        q.error = std::current_exception();
+      }
+      std::lock_guard lock(q.m);
+      q.done = true;
+      q.cv.notify_all();
+    });
+    const auto stop_parser = [&] {
+      {
+        std::lock_guard lock(q.m);
+        q.stop = true;
+        q.cv.notify_all();
+      }
+      parser.join();
+    };
+
+    ImportReport report;
+    ImportProgress progress;
+    progress.bytes_total = options.bytes_total;
+    try {
+      for (;;) {
+        std::vector<lead_import::Parsed> batch;
+        {
+          std::unique_lock lock(q.m);
+          q.cv.wait(lock, [&] { return !q.batches.empty() || q.done; });
+          if (q.batches.empty()) break;
+          batch = std::move(q.batches.front());
+          q.batches.pop_front();
+          progress.bytes_read = q.bytes;
+          q.cv.notify_all();
+        }
+        ImportReport delta;
+        store_.transact([&] {
+          delta = ImportReport{};
+          for (auto& item : batch) {
+            ++delta.rows;
+            if (auto* r = std::get_if<lead_import::Reject>(&item)) {
+              ++delta.rejected;
+              ++delta.rejected_by_reason[r->reason];
+              continue;
+            }
+            auto& row = std::get<lead_import::Row>(item);
+            const Gym& gym = gyms.find(row.gym_id)->second;
+            Lead l = new_lead(row.input, gym, now);
+            l.dnc_listed = any_dnc && listed(gym.id, l.phone);
+            finalize(l, gym);
+            if (store_.leads().insert_if_absent(l)) {
+              ++delta.imported;
+              continue;
+            }
+            auto existing = store_.leads().find_by_phone(gym.id, l.phone);
+            if (!existing) throw InternalError(fmt::format("import: lead of line {} vanished", row.line));
+            merge(std::move(*existing), clean(row.input, gym, false), row.input, now);
+            ++delta.merged_duplicates;
+          }
+        });
+        // Committed: count it, and list the batch's rejected rows.
+        report.rows += delta.rows;
+        report.imported += delta.imported;
+        report.merged_duplicates += delta.merged_duplicates;
+        report.rejected += delta.rejected;
+        for (const auto& [reason, n] : delta.rejected_by_reason) report.rejected_by_reason[reason] += n;
+        for (auto& item : batch) {
+          if (auto* r = std::get_if<lead_import::Reject>(&item)) {
+            if (report.rejected_rows.size() < options.max_rejected_rows)
+              report.rejected_rows.push_back(RejectedRow{r->line, r->reason, std::move(r->detail)});
+            else
+              report.rejected_rows_truncated = true;
+          }
+        }
+        progress.rows = report.rows;
+        progress.imported = report.imported;
+        progress.merged_duplicates = report.merged_duplicates;
+        progress.rejected = report.rejected;
+        if (options.progress) options.progress(progress);
+      }
+    } catch (...) {
+      stop_parser();
+      throw;
+    }
+    stop_parser();
+    if (q.error) std::rethrow_exception(q.error);
+    report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    return report;
+  }
+
+  // ---- who to call ----------------------------------------------------------
+
+  std::vector<Lead> get_prioritized_leads(std::string_view gym_id, int count, std::optional<Qualification> qualification,
+                                          const std::vector<std::string>& exclude_leads,
+                                          std::optional<Timestamp> at_opt) override {
+    const Gym gym = require_gym(gym_id);
+    if (count < 1 || count > kMaxPageSize) throw_invalid("count", fmt::format("must be between 1 and {}", kMaxPageSize));
+    if (exclude_leads.size() > 1000) throw_invalid("exclude_leads", "holds more than 1000 ids");
+    const Timestamp at = at_opt.value_or(clock_->now());
+    const auto& pol = policy(gym.id);
+    std::set<std::string, std::less<>> excluded(exclude_leads.begin(), exclude_leads.end());
+    const int fetch = count + static_cast<int>(excluded.size());
+
+    // The groups whose calling window is open now.
+    std::vector<std::pair<std::string, std::string>> open;
+    for (const auto& [zone, state] : store_.leads().dial_groups(gym.id)) {
+      const std::string& z = zone.empty() ? gym.timezone : zone;
+      if (rules::window_blocks(at, z, state, gym).empty()) open.emplace_back(zone, state);
+    }
+    std::vector<Lead> out;
+    std::set<std::string> taken;
+    const auto take = [&](Lead&& l) {
+      if (static_cast<int>(out.size()) >= count) return;
+      if (excluded.count(l.id) || !taken.insert(l.id).second) return;
+      out.push_back(std::move(l));
+    };
+    if (open.empty()) return out;
+
+    DialQuery q;
+    q.now = at;
+    q.max_attempts = pol.max_attempts;
+    q.limit = fetch;
+    q.qualification = qualification;
+
+    // 1. Callbacks that are due (only in open groups).
+    q.tier = DialQuery::Tier::Callback;
+    for (auto& l : store_.leads().dial_candidates(gym.id, q)) {
+      if (std::find(open.begin(), open.end(), std::make_pair(l.local_zone, l.local_state)) == open.end()) continue;
+      take(std::move(l));
+    }
+    // 2. Never called: newest first across the open groups.
+    if (static_cast<int>(out.size()) < count) {
+      q.tier = DialQuery::Tier::Fresh;
+      std::vector<Lead> fresh;
+      for (const auto& [zone, state] : open) {
+        q.local_zone = zone;
+        q.local_state = state;
+        for (auto& l : store_.leads().dial_candidates(gym.id, q)) fresh.push_back(std::move(l));
+      }
+      std::sort(fresh.begin(), fresh.end(), [](const Lead& a, const Lead& b) {
+        return a.created_at != b.created_at ? a.created_at > b.created_at : a.id > b.id;
+      });
+      for (auto& l : fresh) take(std::move(l));
+    }
+    // 3. Called before: hot first, then fewer attempts, then longest since the last call.
+    q.tier = DialQuery::Tier::Retry;
+    q.last_call_before = at - std::chrono::minutes{pol.retry_gap_minutes};
+    const std::vector<Qualification> quals =
+        qualification ? std::vector<Qualification>{*qualification}
+                      : std::vector<Qualification>{Qualification::Hot, Qualification::Neutral, Qualification::Cold};
+    for (auto qual : quals) {
+      if (static_cast<int>(out.size()) >= count) break;
+      q.qualification = qual;
+      std::vector<Lead> retry;
+      for (const auto& [zone, state] : open) {
+        q.local_zone = zone;
+        q.local_state = state;
+        for (auto& l : store_.leads().dial_candidates(gym.id, q)) retry.push_back(std::move(l));
+      }
+      std::sort(retry.begin(), retry.end(), [](const Lead& a, const Lead& b) {
+        if (a.attempts != b.attempts) return a.attempts < b.attempts;
+        if (a.last_call_at != b.last_call_at) return a.last_call_at < b.last_call_at;
+        return a.id < b.id;
+      });
+      for (auto& l : retry) take(std::move(l));
+    }
+    return out;
+  }
+
+  DialDecision explain(std::string_view gym_id, std::string_view lead_id, std::optional<Timestamp> at_opt) override {
+    const Gym gym = require_gym(gym_id);
+    const Lead l = require_lead(gym_id, lead_id);
+    const Timestamp at = at_opt.value_or(clock_->now());
+    const auto& pol = policy(gym.id);
+    DialDecision d;
+    d.lead_id = l.id;
+    d.at = at;
+    d.local_zone = l.local_zone.empty() ? gym.timezone : l.local_zone;
+    d.local_state = l.local_state;
+    d.local_time = rules::local_time(at, d.local_zone, "local_zone").text;
+    auto& r = d.reasons;
+    if (!l.consent.given) r.emplace_back("no_consent");
+    if (l.do_not_call) r.emplace_back("do_not_call");
+    if (l.dnc_listed) r.emplace_back("dnc_list");
+    if (l.phone_invalid) r.emplace_back("phone_invalid");
+    if (l.status == LeadStatus::Converted || l.status == LeadStatus::Lost) r.emplace_back("status_closed");
+    if (!l.active_call_id.empty()) r.emplace_back("on_call");
+    if (l.attempts >= pol.max_attempts) r.emplace_back("max_attempts");
+    if (l.callback_at && *l.callback_at > at) r.emplace_back("callback_pending");
+    if (!l.callback_at && l.last_call_at && *l.last_call_at > at - std::chrono::minutes{pol.retry_gap_minutes})
+      r.emplace_back("retry_gap");
+    if (l.blocked_until && *l.blocked_until > at) r.emplace_back("state_call_cap");
+    for (auto& w : rules::window_blocks(at, d.local_zone, l.local_state, gym)) r.push_back(std::move(w));
+    d.dialable = r.empty();
+    return d;
+  }
+
+  Lead update_lead_after_call(std::string_view gym_id, std::string_view lead_id, const CallResult& result) override {
+    const Gym gym = require_gym(gym_id);
+    auto call_id = text::checked_field("call_id", result.call_id, kMaxShortText);
+    if (call_id.empty()) throw_invalid("call_id", "is required");
+    if (result.ended_at && *result.ended_at < result.started_at) throw_invalid("ended_at", "is before started_at");
+    if (result.outcome && result.answered_by != AnsweredBy::Human)
+      throw_invalid("outcome", "is only possible when a person answered (answered_by human)");
+    if (result.outcome == CallOutcome::CallbackRequested && !result.callback_at)
+      throw_invalid("callback_at", "is required with outcome callback_requested");
+    if (!result.sentiment.empty() && result.sentiment != "positive" && result.sentiment != "neutral" &&
+        result.sentiment != "negative")
+      throw_invalid("sentiment", "must be positive, neutral or negative");
+    CallResult stored = result;
+    stored.call_id = call_id;
+    Lead out;
+    store_.transact([&] {
+      Lead l = require_lead(gym_id, lead_id);
+      const Lead before = l;
+      store_.leads().put_call_result(gym.id, l.id, stored);
+      lead_rules::fold_calls(l, store_.leads().call_results(gym.id, l.id), policy(gym.id));
+      const auto scored = finalize(l, gym);
+      if (l == before) {
+        out = std::move(l);
+        return;
+      }
+      const Timestamp now = clock_->now();
+      save(l, now);
+      const std::string why = fmt::format("call {}{}{}", stored.call_id, stored.outcome ? ": " : "",
+                                          stored.outcome ? to_string(*stored.outcome) : "");
+      if (l.status != before.status) record(l, now, "status", to_string(before.status), to_string(l.status), "call", why);
+      if (l.do_not_call && !before.do_not_call) record(l, now, "dnc", "", "do_not_call", "call", why);
+      if (scored) record(l, now, "qualification", to_string(*scored), to_string(l.qualification), "scoring", why);
+      out = std::move(l);
+    });
+    return out;
+  }
+
+  // ---- do-not-call lists ----------------------------------------------------
+
+  DncEntry add_to_dnc(std::string_view scope, std::string_view phone, std::string_view reason,
+                      std::string_view source) override {
+    if (scope.empty()) throw_invalid("scope", "is required (a gym id, or * for the global list)");
+    const auto e164 = dnc_phone(scope, phone);
+    DncEntry entry;
+    entry.scope = std::string(scope);
+    entry.phone = e164;
+    entry.reason = text::checked_field("reason", reason, kMaxShortText);
+    entry.source = text::checked_field("source", source, kMaxShortText);
+    if (entry.source.empty()) entry.source = "api";
+    entry.added_at = clock_->now();
+    DncEntry result = entry;
+    store_.transact([&] {
+      if (!store_.dnc().add(entry)) {
+        result = *store_.dnc().find(scope, e164);
+        return;
+      }
+      for (auto& l : store_.leads().find_by_phone_any_gym(e164)) {
+        if (scope != "*" && l.gym_id != scope) continue;
+        if (l.dnc_listed) continue;
+        l.dnc_listed = true;
+        const Timestamp now = clock_->now();
+        save(l, now);
+        record(l, now, "dnc", "", "dnc_list", entry.source, fmt::format("number added to the {} list", scope == "*" ? "global" : "gym's"));
+      }
+    });
+    return result;
+  }
+
+  bool remove_from_dnc(std::string_view scope, std::string_view phone, std::string_view actor,
+                       std::string_view reason) override {
+    if (scope.empty()) throw_invalid("scope", "is required (a gym id, or * for the global list)");
+    const auto e164 = dnc_phone(scope, phone);
+    const auto who = actor_or_default(actor);
+    const auto why = text::checked_field("reason", reason, kMaxShortText);
+    bool removed = false;
+    store_.transact([&] {
+      removed = store_.dnc().remove(scope, e164);
+      if (!removed) return;
+      for (auto& l : store_.leads().find_by_phone_any_gym(e164)) {
+        if (scope != "*" && l.gym_id != scope) continue;
+        const bool still = listed(l.gym_id, l.phone);
+        if (still == l.dnc_listed) continue;
+        l.dnc_listed = still;
+        const Timestamp now = clock_->now();
+        save(l, now);
+        record(l, now, "dnc", "dnc_list", "", who, why.empty() ? "number removed from a list" : why);
+      }
+    });
+    return removed;
+  }
+
+  DncCheck check_dnc(std::string_view gym_id, std::string_view phone) override {
+    const Gym gym = require_gym(gym_id);
+    DncCheck c;
+    c.phone = dnc_phone(gym.id, phone);
+    c.gym_listed = store_.dnc().find(gym.id, c.phone).has_value();
+    c.global_listed = store_.dnc().find("*", c.phone).has_value();
+    if (auto l = store_.leads().find_by_phone(gym.id, c.phone)) c.lead_do_not_call = l->do_not_call;
+    return c;
+  }
+
+  std::vector<DncEntry> list_dnc(std::string_view scope, int limit, int offset) override {
+    if (scope.empty()) throw_invalid("scope", "is required (a gym id, or * for the global list)");
+    if (scope != "*") require_gym(scope);
+    if (limit < 1 || limit > kMaxPageSize) throw_invalid("limit", fmt::format("must be between 1 and {}", kMaxPageSize));
+    if (offset < 0) throw_invalid("offset", "must not be negative");
+    return store_.dnc().list(scope, limit, offset);
+  }
+
+ private:
   Store& store_;
   std::shared_ptr<Clock> clock_;
+  std::shared_ptr<const Config> config_;
 };
 
 }  // namespace
 
-std::unique_ptr<LeadService> make_lead_service(Store& store, std::shared_ptr<Clock> clock) {
-  return std::make_unique<LeadServiceImpl>(store, std::move(clock));
+void tag_invoke(const boost::json::value_from_tag&, boost::json::value& jv, const DialDecision& d) {
+  boost::json::array reasons;
+  for (const auto& r : d.reasons) reasons.emplace_back(r);
+  jv = boost::json::object{{"lead_id", d.lead_id},       {"at", format_timestamp(d.at)},
+                           {"dialable", d.dialable},     {"reasons", std::move(reasons)},
+                           {"local_zone", d.local_zone}, {"local_state", d.local_state},
+                           {"local_time", d.local_time}};
+}
+
+void tag_invoke(const boost::json::value_from_tag&, boost::json::value& jv, const ImportReport& r) {
+  boost::json::object by_reason;
+  for (const auto& [k, n] : r.rejected_by_reason) by_reason[k] = n;
+  boost::json::array rows;
+  for (const auto& row : r.rejected_rows)
+    rows.push_back(boost::json::object{{"line", row.line}, {"reason", row.reason}, {"detail", row.detail}});
+  jv = boost::json::object{{"rows", r.rows},
+                           {"imported", r.imported},
+                           {"merged_duplicates", r.merged_duplicates},
+                           {"rejected", r.rejected},
+                           {"rejected_by_reason", std::move(by_reason)},
+                           {"rejected_rows", std::move(rows)},
+                           {"rejected_rows_truncated", r.rejected_rows_truncated},
+                           {"seconds", r.seconds}};
+}
+
+void tag_invoke(const boost::json::value_from_tag&, boost::json::value& jv, const DncCheck& c) {
+  jv = boost::json::object{{"phone", c.phone},
+                           {"gym_listed", c.gym_listed},
+                           {"global_listed", c.global_listed},
+                           {"lead_do_not_call", c.lead_do_not_call},
+                           {"blocked", c.blocked()}};
+}
+
+std::unique_ptr<LeadService> make_lead_service(Store& store, std::shared_ptr<Clock> clock,
+                                               std::shared_ptr<const Config> config) {
+  return std::make_unique<LeadServiceImpl>(store, std::move(clock), std::move(config));
 }
 
 }  // namespace gymdash

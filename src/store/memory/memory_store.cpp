@@ -73,6 +73,7 @@ class MemoryLeads final : public LeadRepository {
  public:
   explicit MemoryLeads(MemoryStore& store) : store_(store) {}
   void insert(const Lead& lead) override;
+  bool insert_if_absent(const Lead& lead) override;
   std::optional<Lead> find(std::string_view gym_id, std::string_view lead_id) override;
   std::optional<Lead> find_by_phone(std::string_view gym_id, std::string_view e164) override;
   void update(const Lead& lead) override;
@@ -80,10 +81,36 @@ class MemoryLeads final : public LeadRepository {
   LeadPage list(std::string_view gym_id, const LeadFilter& filter) override;
   std::int64_t append_history(std::string_view gym_id, const LeadEvent& event) override;
   std::vector<LeadEvent> history(std::string_view gym_id, std::string_view lead_id) override;
+  std::vector<Lead> dial_candidates(std::string_view gym_id, const DialQuery& query) override;
+  std::vector<std::pair<std::string, std::string>> dial_groups(std::string_view gym_id) override;
+  std::vector<Lead> find_by_phone_any_gym(std::string_view e164) override;
+  void put_call_result(std::string_view gym_id, std::string_view lead_id, const CallResult& result) override;
+  std::vector<CallResult> call_results(std::string_view gym_id, std::string_view lead_id) override;
 
  private:
   MemoryStore& store_;
 };
+
+class MemoryDnc final : public DncRepository {
+ public:
+  explicit MemoryDnc(MemoryStore& store) : store_(store) {}
+  bool add(const DncEntry& entry) override;
+  bool remove(std::string_view scope, std::string_view e164) override;
+  std::optional<DncEntry> find(std::string_view scope, std::string_view e164) override;
+  std::vector<DncEntry> list(std::string_view scope, int limit, int offset) override;
+  std::int64_t count(std::string_view scope) override;
+
+ private:
+  MemoryStore& store_;
+};
+
+// The dialable set of DialQuery (see store.hpp).
+bool dialable(const Lead& l, const DialQuery& q) {
+  const bool open_status = l.status == LeadStatus::New || l.status == LeadStatus::Contacted ||
+                           l.status == LeadStatus::Qualified || l.status == LeadStatus::TrialBooked;
+  return l.consent.given && !l.do_not_call && !l.dnc_listed && !l.phone_invalid && open_status &&
+         l.active_call_id.empty() && l.attempts < q.max_attempts && (!l.blocked_until || *l.blocked_until <= q.now);
+}
 
 class MemoryStore final : public Store {
  public:
@@ -91,6 +118,7 @@ class MemoryStore final : public Store {
   int schema_version() const override { return 0; }
   GymRepository& gyms() override { return gyms_; }
   LeadRepository& leads() override { return leads_; }
+  DncRepository& dnc() override { return dnc_; }
 
   void transact(const std::function<void()>& fn) override {
     // Held for the whole transaction: other threads wait, as with SQLite.
@@ -112,6 +140,40 @@ class MemoryStore final : public Store {
  private:
   friend class MemoryGyms;
   friend class MemoryLeads;
+  friend class MemoryDnc;
+
+  void put_call(const std::string& lead_id, const CallResult& result) {
+    auto& calls = calls_[lead_id];
+    std::optional<CallResult> previous;
+    if (auto it = calls.find(result.call_id); it != calls.end()) previous = it->second;
+    calls[result.call_id] = result;
+    on_rollback([this, lead_id, id = result.call_id, previous]() {
+      auto& c = calls_[lead_id];
+      if (previous) c[id] = *previous;
+      else c.erase(id);
+    });
+  }
+
+  void drop_calls(const std::string& lead_id) {
+    auto it = calls_.find(lead_id);
+    if (it == calls_.end()) return;
+    auto calls = std::move(it->second);
+    calls_.erase(it);
+    on_rollback([this, lead_id, calls = std::move(calls)]() mutable { calls_[lead_id] = std::move(calls); });
+  }
+
+  void put_dnc(const std::pair<std::string, std::string>& key, std::optional<DncEntry> next) {
+    std::optional<DncEntry> previous;
+    if (auto it = dnc_entries_.find(key); it != dnc_entries_.end()) {
+      previous = std::move(it->second);
+      dnc_entries_.erase(it);
+    }
+    if (next) dnc_entries_.emplace(key, std::move(*next));
+    on_rollback([this, key, previous = std::move(previous)]() mutable {
+      dnc_entries_.erase(key);
+      if (previous) dnc_entries_.emplace(key, std::move(*previous));
+    });
+  }
 
   // A gym's leads, with the index that enforces one lead per phone number.
   struct GymLeads {
@@ -210,6 +272,9 @@ class MemoryStore final : public Store {
   std::int64_t next_seq_ = 1;  // never rolled back: seq only has to increase
   int depth_ = 0;
   std::vector<std::function<void()>> undo_;
+  std::map<std::string, std::map<std::string, CallResult>, std::less<>> calls_;  // lead id → call id → result
+  std::map<std::pair<std::string, std::string>, DncEntry> dnc_entries_;          // (scope, phone)
+  MemoryDnc dnc_{*this};
   MemoryGyms gyms_{*this};
   MemoryLeads leads_{*this};
 };
@@ -269,6 +334,14 @@ void MemoryLeads::insert(const Lead& lead) {
   store_.put_lead(lead.gym_id, lead.id, lead);
 }
 
+bool MemoryLeads::insert_if_absent(const Lead& lead) {
+  std::lock_guard lock(store_.mutex_);
+  if (auto gym = store_.leads_by_gym_.find(lead.gym_id); gym != store_.leads_by_gym_.end())
+    if (gym->second.id_by_phone.count(lead.phone)) return false;
+  insert(lead);
+  return true;
+}
+
 std::optional<Lead> MemoryLeads::find(std::string_view gym_id, std::string_view lead_id) {
   std::lock_guard lock(store_.mutex_);
   if (const Lead* lead = store_.lead_in(gym_id, lead_id)) return *lead;
@@ -310,6 +383,7 @@ bool MemoryLeads::remove(std::string_view gym_id, std::string_view lead_id) {
   std::string id(lead_id);
   store_.put_lead(std::string(gym_id), id, std::nullopt);
   store_.drop_history(id);
+  store_.drop_calls(id);
   return true;
 }
 
@@ -362,6 +436,135 @@ std::vector<LeadEvent> MemoryLeads::history(std::string_view gym_id, std::string
   auto it = store_.history_.find(lead_id);
   if (it == store_.history_.end()) return {};
   return it->second;
+}
+
+std::vector<Lead> MemoryLeads::dial_candidates(std::string_view gym_id, const DialQuery& q) {
+  std::lock_guard lock(store_.mutex_);
+  std::vector<const Lead*> hits;
+  auto gym = store_.leads_by_gym_.find(gym_id);
+  if (gym == store_.leads_by_gym_.end()) return {};
+  for (const auto& [id, l] : gym->second.by_id) {
+    if (!dialable(l, q)) continue;
+    if (q.qualification && l.qualification != *q.qualification) continue;
+    switch (q.tier) {
+      case DialQuery::Tier::Callback:
+        if (!l.callback_at || *l.callback_at > q.now) continue;
+        break;
+      case DialQuery::Tier::Fresh:
+        if (l.attempts != 0 || l.callback_at || l.local_zone != q.local_zone || l.local_state != q.local_state) continue;
+        break;
+      case DialQuery::Tier::Retry:
+        if (l.attempts == 0 || l.callback_at || l.local_zone != q.local_zone || l.local_state != q.local_state ||
+            !l.last_call_at || *l.last_call_at > q.last_call_before)
+          continue;
+        break;
+    }
+    hits.push_back(&l);
+  }
+  auto order = [&](const Lead* a, const Lead* b) {
+    switch (q.tier) {
+      case DialQuery::Tier::Callback:
+        if (*a->callback_at != *b->callback_at) return *a->callback_at < *b->callback_at;
+        return a->id < b->id;
+      case DialQuery::Tier::Fresh:
+        if (a->created_at != b->created_at) return a->created_at > b->created_at;
+        return a->id > b->id;
+      case DialQuery::Tier::Retry:
+        if (a->attempts != b->attempts) return a->attempts < b->attempts;
+        if (*a->last_call_at != *b->last_call_at) return *a->last_call_at < *b->last_call_at;
+        return a->id < b->id;
+    }
+    return false;
+  };
+  std::sort(hits.begin(), hits.end(), order);
+  std::vector<Lead> out;
+  for (std::size_t i = 0; i < hits.size() && static_cast<int>(i) < q.limit; ++i) out.push_back(*hits[i]);
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> MemoryLeads::dial_groups(std::string_view gym_id) {
+  std::lock_guard lock(store_.mutex_);
+  std::vector<std::pair<std::string, std::string>> out;
+  auto gym = store_.leads_by_gym_.find(gym_id);
+  if (gym == store_.leads_by_gym_.end()) return out;
+  for (const auto& [id, l] : gym->second.by_id) out.emplace_back(l.local_zone, l.local_state);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::vector<Lead> MemoryLeads::find_by_phone_any_gym(std::string_view e164) {
+  std::lock_guard lock(store_.mutex_);
+  std::vector<Lead> out;
+  for (const auto& [gym_id, gym] : store_.leads_by_gym_) {
+    auto it = gym.id_by_phone.find(e164);
+    if (it != gym.id_by_phone.end()) out.push_back(gym.by_id.find(it->second)->second);
+  }
+  return out;
+}
+
+void MemoryLeads::put_call_result(std::string_view gym_id, std::string_view lead_id, const CallResult& result) {
+  std::lock_guard lock(store_.mutex_);
+  if (!store_.lead_in(gym_id, lead_id))
+    throw NotFoundError(fmt::format("lead {}: not found in gym {}", lead_id, gym_id), "lead_id");
+  store_.put_call(std::string(lead_id), result);
+}
+
+std::vector<CallResult> MemoryLeads::call_results(std::string_view gym_id, std::string_view lead_id) {
+  std::lock_guard lock(store_.mutex_);
+  std::vector<CallResult> out;
+  if (!store_.lead_in(gym_id, lead_id)) return out;
+  auto it = store_.calls_.find(lead_id);
+  if (it == store_.calls_.end()) return out;
+  for (const auto& [id, c] : it->second) out.push_back(c);
+  std::sort(out.begin(), out.end(), [](const CallResult& a, const CallResult& b) {
+    return a.started_at != b.started_at ? a.started_at < b.started_at : a.call_id < b.call_id;
+  });
+  return out;
+}
+
+bool MemoryDnc::add(const DncEntry& entry) {
+  std::lock_guard lock(store_.mutex_);
+  auto key = std::make_pair(entry.scope, entry.phone);
+  if (store_.dnc_entries_.count(key)) return false;
+  store_.put_dnc(key, entry);
+  return true;
+}
+
+bool MemoryDnc::remove(std::string_view scope, std::string_view e164) {
+  std::lock_guard lock(store_.mutex_);
+  auto key = std::make_pair(std::string(scope), std::string(e164));
+  if (!store_.dnc_entries_.count(key)) return false;
+  store_.put_dnc(key, std::nullopt);
+  return true;
+}
+
+std::optional<DncEntry> MemoryDnc::find(std::string_view scope, std::string_view e164) {
+  std::lock_guard lock(store_.mutex_);
+  auto it = store_.dnc_entries_.find(std::make_pair(std::string(scope), std::string(e164)));
+  if (it == store_.dnc_entries_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<DncEntry> MemoryDnc::list(std::string_view scope, int limit, int offset) {
+  std::lock_guard lock(store_.mutex_);
+  std::vector<DncEntry> out;
+  int skipped = 0;
+  for (auto it = store_.dnc_entries_.lower_bound(std::make_pair(std::string(scope), std::string()));
+       it != store_.dnc_entries_.end() && it->first.first == scope && static_cast<int>(out.size()) < limit; ++it) {
+    if (skipped++ < offset) continue;
+    out.push_back(it->second);
+  }
+  return out;
+}
+
+std::int64_t MemoryDnc::count(std::string_view scope) {
+  std::lock_guard lock(store_.mutex_);
+  std::int64_t n = 0;
+  for (auto it = store_.dnc_entries_.lower_bound(std::make_pair(std::string(scope), std::string()));
+       it != store_.dnc_entries_.end() && it->first.first == scope; ++it)
+    ++n;
+  return n;
 }
 
 }  // namespace

@@ -119,8 +119,89 @@ CREATE TABLE lead_history (
 CREATE INDEX lead_history_lead ON lead_history (lead_id);
 )sql";
 
+// v2: what calls teach about a lead, the derived calling-window group, the
+// do-not-call lists and the per-lead call results, and the indexes of the
+// call order. The three partial indexes hold only the dialable set (see
+// DialQuery in store.hpp); the dial queries repeat their WHERE terms word for
+// word, which is what lets SQLite use them.
+constexpr std::string_view kSchemaV2 = R"sql(
+ALTER TABLE leads ADD COLUMN callback_at    INTEGER;
+ALTER TABLE leads ADD COLUMN blocked_until  INTEGER;
+ALTER TABLE leads ADD COLUMN recent_calls   TEXT    NOT NULL DEFAULT '[]';  -- JSON array of ms
+ALTER TABLE leads ADD COLUMN last_outcome   TEXT    NOT NULL DEFAULT '';
+ALTER TABLE leads ADD COLUMN sentiment      TEXT    NOT NULL DEFAULT '';
+ALTER TABLE leads ADD COLUMN connects       INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE leads ADD COLUMN active_call_id TEXT    NOT NULL DEFAULT '';
+ALTER TABLE leads ADD COLUMN local_zone     TEXT    NOT NULL DEFAULT '';
+ALTER TABLE leads ADD COLUMN local_state    TEXT    NOT NULL DEFAULT '';
+ALTER TABLE leads ADD COLUMN dnc_listed     INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE leads ADD COLUMN base_status    TEXT    NOT NULL DEFAULT 'new';
+ALTER TABLE leads ADD COLUMN base_status_at INTEGER NOT NULL DEFAULT 0;
+UPDATE leads SET base_status = status;
+
+-- Finding every gym's lead with a number (do-not-call lists).
+CREATE INDEX leads_phone ON leads (phone);
+
+CREATE INDEX leads_dial_fresh ON leads (gym_id, local_zone, local_state, created_at DESC, id DESC)
+  WHERE attempts = 0 AND callback_at IS NULL AND consent_given = 1 AND do_not_call = 0
+    AND dnc_listed = 0 AND phone_invalid = 0 AND active_call_id = ''
+    AND status IN ('new', 'contacted', 'qualified', 'trial_booked');
+CREATE INDEX leads_dial_retry ON leads (gym_id, local_zone, local_state, qualification, attempts, last_call_at)
+  WHERE attempts > 0 AND callback_at IS NULL AND consent_given = 1 AND do_not_call = 0
+    AND dnc_listed = 0 AND phone_invalid = 0 AND active_call_id = ''
+    AND status IN ('new', 'contacted', 'qualified', 'trial_booked');
+CREATE INDEX leads_dial_callback ON leads (gym_id, callback_at)
+  WHERE callback_at IS NOT NULL AND consent_given = 1 AND do_not_call = 0
+    AND dnc_listed = 0 AND phone_invalid = 0 AND active_call_id = ''
+    AND status IN ('new', 'contacted', 'qualified', 'trial_booked');
+
+-- An insert no longer fires triggers: a trigger makes SQLite keep a statement
+-- journal (a copy of every page the statement touches), which cost a bulk
+-- import about a third of its time. The backend writes a new lead's tags and
+-- zone rows itself, in the same transaction; updates keep their triggers.
+DROP TRIGGER leads_tags_insert;
+
+-- The distinct calling-window groups of each gym.
+CREATE TABLE lead_zones (
+  gym_id      TEXT NOT NULL,
+  local_zone  TEXT NOT NULL,
+  local_state TEXT NOT NULL,
+  PRIMARY KEY (gym_id, local_zone, local_state)
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO lead_zones SELECT DISTINCT gym_id, local_zone, local_state FROM leads;
+CREATE TRIGGER leads_zone_update AFTER UPDATE OF local_zone, local_state ON leads
+BEGIN
+  INSERT OR IGNORE INTO lead_zones VALUES (NEW.gym_id, NEW.local_zone, NEW.local_state);
+END;
+
+CREATE TABLE call_results (
+  lead_id     TEXT    NOT NULL REFERENCES leads (id) ON DELETE CASCADE,
+  gym_id      TEXT    NOT NULL,
+  call_id     TEXT    NOT NULL,
+  started_at  INTEGER NOT NULL,
+  ended_at    INTEGER,
+  status      TEXT    NOT NULL,
+  answered_by TEXT    NOT NULL,
+  outcome     TEXT,
+  callback_at INTEGER,
+  sentiment   TEXT    NOT NULL DEFAULT '',
+  PRIMARY KEY (lead_id, call_id)
+) WITHOUT ROWID;
+
+CREATE TABLE dnc_numbers (
+  scope    TEXT    NOT NULL,  -- a gym id, or '*' for the global list
+  phone    TEXT    NOT NULL,
+  reason   TEXT    NOT NULL DEFAULT '',
+  source   TEXT    NOT NULL DEFAULT '',
+  added_at INTEGER NOT NULL,
+  PRIMARY KEY (scope, phone)
+) WITHOUT ROWID;
+CREATE INDEX dnc_numbers_phone ON dnc_numbers (phone);
+)sql";
+
 constexpr std::array kMigrations{
     Migration{1, kSchemaV1},
+    Migration{2, kSchemaV2},
 };
 
 }  // namespace

@@ -30,6 +30,7 @@
 #include <utility>
 #include <vector>
 
+#include "store/sqlite/dial_sql.hpp"
 #include "store/sqlite/migrations.hpp"
 
 namespace gymdash {
@@ -131,6 +132,27 @@ std::map<std::string, std::string> decode_fields(const std::string& text, std::s
   return out;
 }
 
+std::string encode_times(const std::vector<Timestamp>& values) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i) out.push_back(',');
+    out += std::to_string(to_millis(values[i]));
+  }
+  out.push_back(']');
+  return out;
+}
+
+std::vector<Timestamp> decode_times(const std::string& text, std::string_view owner) {
+  auto value = parse_column(text, owner, "recent_calls");
+  if (!value.is_array()) corrupt(owner, "recent_calls");
+  std::vector<Timestamp> out;
+  for (const auto& item : value.get_array()) {
+    if (!item.is_int64() && !item.is_uint64()) corrupt(owner, "recent_calls");
+    out.push_back(from_millis(item.to_number<std::int64_t>()));
+  }
+  return out;
+}
+
 // Case folding of the search: ASCII only, exactly what SQLite's lower() does
 // without ICU (and what the memory backend does).
 std::string ascii_lower(std::string_view text) {
@@ -155,20 +177,34 @@ bool is_constraint(const SQLite::Exception& e) {
   "timeline, notes, tags, consent_given, consent_at, consent_method, consent_source, "      \
   "do_not_call, phone_invalid, status, qualification, qualification_manual, score, "        \
   "attempts, last_call_at, next_call_at, timezone, custom_fields, created_at, updated_at, " \
-  "version"
+  "version, callback_at, blocked_until, recent_calls, last_outcome, sentiment, connects, "   \
+  "active_call_id, local_zone, local_state, dnc_listed, base_status, base_status_at"
 
 constexpr std::string_view kInsertLead =
     "INSERT INTO leads (" GYMDASH_LEAD_COLUMNS
     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
-    "?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)";
+    "?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, "
+    "?37, ?38, ?39, ?40, ?41, ?42)";
+constexpr std::string_view kInsertLeadIfAbsent =
+    "INSERT INTO leads (" GYMDASH_LEAD_COLUMNS
+    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
+    "?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, "
+    "?37, ?38, ?39, ?40, ?41, ?42) ON CONFLICT (gym_id, phone) DO NOTHING";
+constexpr std::string_view kInsertTag =
+    "INSERT OR IGNORE INTO lead_tags (lead_id, gym_id, tag) VALUES (?1, ?2, ?3)";
+constexpr std::string_view kInsertZone =
+    "INSERT OR IGNORE INTO lead_zones (gym_id, local_zone, local_state) VALUES (?1, ?2, ?3)";
 constexpr std::string_view kUpdateLead =
     "UPDATE leads SET external_id = ?3, phone = ?4, first_name = ?5, last_name = ?6, email = ?7, "
     "source = ?8, interest = ?9, timeline = ?10, notes = ?11, tags = ?12, consent_given = ?13, "
     "consent_at = ?14, consent_method = ?15, consent_source = ?16, do_not_call = ?17, "
     "phone_invalid = ?18, status = ?19, qualification = ?20, qualification_manual = ?21, "
     "score = ?22, attempts = ?23, last_call_at = ?24, next_call_at = ?25, timezone = ?26, "
-    "custom_fields = ?27, created_at = ?28, updated_at = ?29, version = ?30 "
-    "WHERE id = ?1 AND gym_id = ?2 AND version = ?31";
+    "custom_fields = ?27, created_at = ?28, updated_at = ?29, version = ?30, callback_at = ?31, "
+    "blocked_until = ?32, recent_calls = ?33, last_outcome = ?34, sentiment = ?35, connects = ?36, "
+    "active_call_id = ?37, local_zone = ?38, local_state = ?39, dnc_listed = ?40, base_status = ?41, "
+    "base_status_at = ?42 "
+    "WHERE id = ?1 AND gym_id = ?2 AND version = ?43";
 constexpr std::string_view kFindLead =
     "SELECT " GYMDASH_LEAD_COLUMNS " FROM leads WHERE id = ?1 AND gym_id = ?2";
 constexpr std::string_view kFindLeadByPhone =
@@ -262,6 +298,18 @@ void bind_lead(SQLite::Statement& s, const Lead& lead) {
   s.bind(28, to_millis(lead.created_at));
   s.bind(29, to_millis(lead.updated_at));
   s.bind(30, lead.version);
+  bind_optional(s, 31, lead.callback_at);
+  bind_optional(s, 32, lead.blocked_until);
+  s.bind(33, encode_times(lead.recent_calls));
+  s.bind(34, lead.last_outcome);
+  s.bind(35, lead.sentiment);
+  s.bind(36, lead.connects);
+  s.bind(37, lead.active_call_id);
+  s.bind(38, lead.local_zone);
+  s.bind(39, lead.local_state);
+  s.bind(40, static_cast<int>(lead.dnc_listed));
+  s.bind(41, std::string(status_name(lead.base_status)));
+  s.bind(42, to_millis(lead.base_status_at));
 }
 
 std::optional<Timestamp> read_optional(const SQLite::Statement& s, int index) {
@@ -305,6 +353,19 @@ Lead read_lead(const SQLite::Statement& s) {
   lead.created_at = from_millis(s.getColumn(27).getInt64());
   lead.updated_at = from_millis(s.getColumn(28).getInt64());
   lead.version = s.getColumn(29).getInt64();
+  lead.callback_at = read_optional(s, 30);
+  lead.blocked_until = read_optional(s, 31);
+  lead.recent_calls = decode_times(s.getColumn(32).getString(), owner);
+  lead.last_outcome = s.getColumn(33).getString();
+  lead.sentiment = s.getColumn(34).getString();
+  lead.connects = s.getColumn(35).getInt();
+  lead.active_call_id = s.getColumn(36).getString();
+  lead.local_zone = s.getColumn(37).getString();
+  lead.local_state = s.getColumn(38).getString();
+  lead.dnc_listed = s.getColumn(39).getInt() != 0;
+  lead.base_status =
+      parse_stored<LeadStatus>(kStatusNames, s.getColumn(40).getString(), lead.id, "base_status");
+  lead.base_status_at = from_millis(s.getColumn(41).getInt64());
   return lead;
 }
 
@@ -389,6 +450,8 @@ class SqliteLeads final : public LeadRepository {
  public:
   explicit SqliteLeads(SqliteStore& store) : store_(store) {}
   void insert(const Lead& lead) override;
+  bool insert_if_absent(const Lead& lead) override;
+  void insert_derived(const Lead& lead);
   std::optional<Lead> find(std::string_view gym_id, std::string_view lead_id) override;
   std::optional<Lead> find_by_phone(std::string_view gym_id, std::string_view e164) override;
   void update(const Lead& lead) override;
@@ -396,6 +459,11 @@ class SqliteLeads final : public LeadRepository {
   LeadPage list(std::string_view gym_id, const LeadFilter& filter) override;
   std::int64_t append_history(std::string_view gym_id, const LeadEvent& event) override;
   std::vector<LeadEvent> history(std::string_view gym_id, std::string_view lead_id) override;
+  std::vector<Lead> dial_candidates(std::string_view gym_id, const DialQuery& query) override;
+  std::vector<std::pair<std::string, std::string>> dial_groups(std::string_view gym_id) override;
+  std::vector<Lead> find_by_phone_any_gym(std::string_view e164) override;
+  void put_call_result(std::string_view gym_id, std::string_view lead_id, const CallResult& result) override;
+  std::vector<CallResult> call_results(std::string_view gym_id, std::string_view lead_id) override;
 
  private:
   // A list query: FROM … WHERE … and the values of its numbered parameters.
@@ -414,6 +482,19 @@ class SqliteLeads final : public LeadRepository {
   SqliteStore& store_;
 };
 
+class SqliteDnc final : public DncRepository {
+ public:
+  explicit SqliteDnc(SqliteStore& store) : store_(store) {}
+  bool add(const DncEntry& entry) override;
+  bool remove(std::string_view scope, std::string_view e164) override;
+  std::optional<DncEntry> find(std::string_view scope, std::string_view e164) override;
+  std::vector<DncEntry> list(std::string_view scope, int limit, int offset) override;
+  std::int64_t count(std::string_view scope) override;
+
+ private:
+  SqliteStore& store_;
+};
+
 class SqliteStore final : public Store {
  public:
   explicit SqliteStore(const SqliteOptions& options);
@@ -422,6 +503,7 @@ class SqliteStore final : public Store {
   int schema_version() const override { return schema_version_; }
   GymRepository& gyms() override { return gyms_; }
   LeadRepository& leads() override { return leads_; }
+  DncRepository& dnc() override { return dnc_; }
   void transact(const std::function<void()>& fn) override;
 
   /**
@@ -455,6 +537,18 @@ class SqliteStore final : public Store {
       level.commit();
       return result;
     }
+  }
+
+  /**
+   * Runs `body` in its own transaction when none is open; inside a caller's
+   * transaction it runs as is, and a failure is undone when that transaction
+   * rolls back (transact() always does when its function throws). This is
+   * the bulk path: a savepoint per row would copy every page it touches.
+   */
+  template <class Body>
+  decltype(auto) within_transaction(Body&& body) {
+    if (depth_ > 0) return body();
+    return atomically(std::forward<Body>(body));
   }
 
   /** Rowid of the last row this connection inserted (call under the store's lock). */
@@ -545,6 +639,7 @@ class SqliteStore final : public Store {
   StatementCache dynamic_statements_;
   int depth_ = 0;  // open transaction levels; guarded by mutex_
   int schema_version_ = 0;
+  SqliteDnc dnc_{*this};
   SqliteGyms gyms_{*this};
   SqliteLeads leads_{*this};
 };
@@ -736,17 +831,56 @@ void SqliteLeads::explain_conflict(const Lead& lead, bool inserting) {
 // Every lead write is one statement (lead_tags follows by trigger), so each
 // is atomic on its own, inside a caller's transaction or not.
 
+// The rows that follow a new lead: one per tag, and its calling-window group.
+void SqliteLeads::insert_derived(const Lead& lead) {
+  for (const auto& tag : lead.tags) {
+    auto t = store_.statement(kInsertTag);
+    t->bind(1, lead.id);
+    t->bind(2, lead.gym_id);
+    t->bind(3, tag);
+    t->exec();
+  }
+  auto z = store_.statement(kInsertZone);
+  z->bind(1, lead.gym_id);
+  z->bind(2, lead.local_zone);
+  z->bind(3, lead.local_state);
+  z->exec();
+}
+
 void SqliteLeads::insert(const Lead& lead) {
   store_.run("lead", lead.id, [&] {
-    auto s = store_.statement(kInsertLead);
-    bind_lead(*s, lead);
-    try {
-      s->exec();
-    } catch (const SQLite::Exception& e) {
-      if (!is_constraint(e)) throw;
-      explain_conflict(lead, true);
-      throw;
-    }
+    store_.within_transaction([&] {
+      auto s = store_.statement(kInsertLead);
+      bind_lead(*s, lead);
+      try {
+        s->exec();
+      } catch (const SQLite::Exception& e) {
+        if (!is_constraint(e)) throw;
+        explain_conflict(lead, true);
+        throw;
+      }
+      insert_derived(lead);
+    });
+  });
+}
+
+bool SqliteLeads::insert_if_absent(const Lead& lead) {
+  return store_.run("lead", lead.id, [&] {
+    // One statement for the common case (a new number): the unique index on
+    // (gym_id, phone) answers the duplicate question without a lookup first.
+    return store_.within_transaction([&] {
+      auto s = store_.statement(kInsertLeadIfAbsent);
+      bind_lead(*s, lead);
+      try {
+        if (s->exec() == 0) return false;
+      } catch (const SQLite::Exception& e) {
+        if (!is_constraint(e)) throw;
+        explain_conflict(lead, true);
+        throw;
+      }
+      insert_derived(lead);
+      return true;
+    });
   });
 }
 
@@ -778,7 +912,7 @@ void SqliteLeads::update(const Lead& lead) {
     if (expectable) {
       auto s = store_.statement(kUpdateLead);
       bind_lead(*s, lead);
-      s->bind(31, lead.version - 1);
+      s->bind(43, lead.version - 1);
       try {
         if (s->exec() > 0) return;
       } catch (const SQLite::Exception& e) {
@@ -979,6 +1113,174 @@ std::vector<LeadEvent> SqliteLeads::history(std::string_view gym_id, std::string
   });
 }
 
+// ---- the call order ------------------------------------------------------------
+
+std::vector<Lead> SqliteLeads::dial_candidates(std::string_view gym_id, const DialQuery& q) {
+  using Tier = DialQuery::Tier;
+  const bool with_qualification = q.qualification.has_value() || q.tier == Tier::Retry;
+  if (q.tier == Tier::Retry && !q.qualification)
+    throw InvalidArgumentError("dial query: the retry tier needs a qualification", "qualification");
+  return store_.run("dial candidates of gym", gym_id, [&] {
+    auto s = store_.statement(sqlite_store::dial_sql(q.tier, with_qualification));
+    s->bind(1, std::string(gym_id));
+    s->bind(2, to_millis(q.now));
+    s->bind(3, q.max_attempts);
+    s->bind(4, std::max(q.limit, 0));
+    int next = 5;
+    if (q.tier != Tier::Callback) {
+      s->bind(5, q.local_zone);
+      s->bind(6, q.local_state);
+      next = 7;
+      if (q.tier == Tier::Retry) {
+        s->bind(7, to_millis(q.last_call_before));
+        next = 8;
+      }
+    }
+    if (with_qualification) s->bind(next, std::string(qualification_name(*q.qualification)));
+    std::vector<Lead> out;
+    while (s->executeStep()) out.push_back(read_lead(*s));
+    return out;
+  });
+}
+
+std::vector<std::pair<std::string, std::string>> SqliteLeads::dial_groups(std::string_view gym_id) {
+  return store_.run("zones of gym", gym_id, [&] {
+    auto s = store_.statement(
+        "SELECT local_zone, local_state FROM lead_zones WHERE gym_id = ?1 ORDER BY local_zone, local_state");
+    s->bind(1, std::string(gym_id));
+    std::vector<std::pair<std::string, std::string>> out;
+    while (s->executeStep()) out.emplace_back(s->getColumn(0).getString(), s->getColumn(1).getString());
+    return out;
+  });
+}
+
+std::vector<Lead> SqliteLeads::find_by_phone_any_gym(std::string_view e164) {
+  return store_.run("leads with phone", e164, [&] {
+    auto s = store_.statement("SELECT " GYMDASH_LEAD_COLUMNS " FROM leads WHERE phone = ?1 ORDER BY gym_id");
+    s->bind(1, std::string(e164));
+    std::vector<Lead> out;
+    while (s->executeStep()) out.push_back(read_lead(*s));
+    return out;
+  });
+}
+
+void SqliteLeads::put_call_result(std::string_view gym_id, std::string_view lead_id, const CallResult& c) {
+  store_.run("lead", lead_id, [&] {
+    auto s = store_.statement(
+        "INSERT OR REPLACE INTO call_results (lead_id, gym_id, call_id, started_at, ended_at, status, "
+        "answered_by, outcome, callback_at, sentiment) "
+        "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10 "
+        "WHERE EXISTS (SELECT 1 FROM leads WHERE id = ?1 AND gym_id = ?2)");
+    s->bind(1, std::string(lead_id));
+    s->bind(2, std::string(gym_id));
+    s->bind(3, c.call_id);
+    s->bind(4, to_millis(c.started_at));
+    bind_optional(*s, 5, c.ended_at);
+    s->bind(6, std::string(to_string(c.status)));
+    s->bind(7, std::string(to_string(c.answered_by)));
+    if (c.outcome) s->bind(8, std::string(to_string(*c.outcome)));
+    else s->bind(8);
+    bind_optional(*s, 9, c.callback_at);
+    s->bind(10, c.sentiment);
+    if (s->exec() == 0)
+      throw NotFoundError(fmt::format("lead {}: not found in gym {}", lead_id, gym_id), "lead_id");
+  });
+}
+
+std::vector<CallResult> SqliteLeads::call_results(std::string_view gym_id, std::string_view lead_id) {
+  return store_.run("lead", lead_id, [&] {
+    auto s = store_.statement(
+        "SELECT call_id, started_at, ended_at, status, answered_by, outcome, callback_at, sentiment "
+        "FROM call_results WHERE lead_id = ?1 AND gym_id = ?2 ORDER BY started_at, call_id");
+    s->bind(1, std::string(lead_id));
+    s->bind(2, std::string(gym_id));
+    std::vector<CallResult> out;
+    while (s->executeStep()) {
+      CallResult c;
+      c.call_id = s->getColumn(0).getString();
+      c.started_at = from_millis(s->getColumn(1).getInt64());
+      c.ended_at = read_optional(*s, 2);
+      c.status = parse_call_status(s->getColumn(3).getString());
+      c.answered_by = parse_answered_by(s->getColumn(4).getString());
+      if (!s->getColumn(5).isNull()) c.outcome = parse_call_outcome(s->getColumn(5).getString());
+      c.callback_at = read_optional(*s, 6);
+      c.sentiment = s->getColumn(7).getString();
+      out.push_back(std::move(c));
+    }
+    return out;
+  });
+}
+
+// ---- do-not-call lists ---------------------------------------------------------
+
+namespace {
+DncEntry read_dnc(const SQLite::Statement& s) {
+  DncEntry e;
+  e.scope = s.getColumn(0).getString();
+  e.phone = s.getColumn(1).getString();
+  e.reason = s.getColumn(2).getString();
+  e.source = s.getColumn(3).getString();
+  e.added_at = from_millis(s.getColumn(4).getInt64());
+  return e;
+}
+}  // namespace
+
+bool SqliteDnc::add(const DncEntry& e) {
+  return store_.run("do-not-call number", e.phone, [&] {
+    auto s = store_.statement(
+        "INSERT OR IGNORE INTO dnc_numbers (scope, phone, reason, source, added_at) VALUES (?1, ?2, ?3, ?4, ?5)");
+    s->bind(1, e.scope);
+    s->bind(2, e.phone);
+    s->bind(3, e.reason);
+    s->bind(4, e.source);
+    s->bind(5, to_millis(e.added_at));
+    return s->exec() > 0;
+  });
+}
+
+bool SqliteDnc::remove(std::string_view scope, std::string_view e164) {
+  return store_.run("do-not-call number", e164, [&] {
+    auto s = store_.statement("DELETE FROM dnc_numbers WHERE scope = ?1 AND phone = ?2");
+    s->bind(1, std::string(scope));
+    s->bind(2, std::string(e164));
+    return s->exec() > 0;
+  });
+}
+
+std::optional<DncEntry> SqliteDnc::find(std::string_view scope, std::string_view e164) {
+  return store_.run("do-not-call number", e164, [&]() -> std::optional<DncEntry> {
+    auto s = store_.statement(
+        "SELECT scope, phone, reason, source, added_at FROM dnc_numbers WHERE scope = ?1 AND phone = ?2");
+    s->bind(1, std::string(scope));
+    s->bind(2, std::string(e164));
+    if (!s->executeStep()) return std::nullopt;
+    return read_dnc(*s);
+  });
+}
+
+std::vector<DncEntry> SqliteDnc::list(std::string_view scope, int limit, int offset) {
+  return store_.run("do-not-call list", scope, [&] {
+    auto s = store_.statement(
+        "SELECT scope, phone, reason, source, added_at FROM dnc_numbers WHERE scope = ?1 ORDER BY phone "
+        "LIMIT ?2 OFFSET ?3");
+    s->bind(1, std::string(scope));
+    s->bind(2, std::max(limit, 0));
+    s->bind(3, std::max(offset, 0));
+    std::vector<DncEntry> out;
+    while (s->executeStep()) out.push_back(read_dnc(*s));
+    return out;
+  });
+}
+
+std::int64_t SqliteDnc::count(std::string_view scope) {
+  return store_.run("do-not-call list", scope, [&] {
+    auto s = store_.statement("SELECT count(*) FROM dnc_numbers WHERE scope = ?1");
+    s->bind(1, std::string(scope));
+    s->executeStep();
+    return s->getColumn(0).getInt64();
+  });
+}
+
 }  // namespace
 
 std::unique_ptr<Store> make_sqlite_store(const SqliteOptions& options) {
@@ -986,3 +1288,48 @@ std::unique_ptr<Store> make_sqlite_store(const SqliteOptions& options) {
 }
 
 }  // namespace gymdash
+
+namespace gymdash::sqlite_store {
+
+namespace {
+// The dialable set, word for word as in the partial indexes of migration v2.
+#define GYMDASH_DIALABLE                                                                  \
+  "consent_given = 1 AND do_not_call = 0 AND dnc_listed = 0 AND phone_invalid = 0 AND " \
+  "active_call_id = '' AND status IN ('new', 'contacted', 'qualified', 'trial_booked') " \
+  "AND attempts < ?3 AND (blocked_until IS NULL OR blocked_until <= ?2)"
+
+std::string build(DialQuery::Tier tier, bool with_qualification) {
+  using Tier = DialQuery::Tier;
+  std::string sql = "SELECT " GYMDASH_LEAD_COLUMNS " FROM leads WHERE gym_id = ?1 AND ";
+  switch (tier) {
+    case Tier::Callback:
+      sql += "callback_at IS NOT NULL AND callback_at <= ?2 AND " GYMDASH_DIALABLE;
+      if (with_qualification) sql += " AND qualification = ?5";
+      sql += " ORDER BY callback_at, id LIMIT ?4";
+      break;
+    case Tier::Fresh:
+      sql += "local_zone = ?5 AND local_state = ?6 AND attempts = 0 AND callback_at IS NULL AND " GYMDASH_DIALABLE;
+      if (with_qualification) sql += " AND qualification = ?7";
+      sql += " ORDER BY created_at DESC, id DESC LIMIT ?4";
+      break;
+    case Tier::Retry:
+      sql += "local_zone = ?5 AND local_state = ?6 AND qualification = ?8 AND attempts > 0 AND callback_at IS NULL "
+             "AND " GYMDASH_DIALABLE " AND last_call_at <= ?7";
+      sql += " ORDER BY attempts, last_call_at, id LIMIT ?4";
+      break;
+  }
+  return sql;
+}
+#undef GYMDASH_DIALABLE
+}  // namespace
+
+const std::string& dial_sql(DialQuery::Tier tier, bool with_qualification) {
+  static const std::string table[3][2] = {
+      {build(DialQuery::Tier::Callback, false), build(DialQuery::Tier::Callback, true)},
+      {build(DialQuery::Tier::Fresh, false), build(DialQuery::Tier::Fresh, true)},
+      {build(DialQuery::Tier::Retry, true), build(DialQuery::Tier::Retry, true)},
+  };
+  return table[static_cast<int>(tier)][with_qualification ? 1 : 0];
+}
+
+}  // namespace gymdash::sqlite_store

@@ -1,0 +1,211 @@
+// Bulk import of gyms and leads from the data contract's CSV files.
+#include <gymdash/gymdash.hpp>
+
+#include "test_util.hpp"
+
+#include <boost/json.hpp>
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+using namespace gymdash;
+
+namespace {
+
+const char* kGyms =
+    "gym_id,name,timezone,region\n"
+    "gym-nyc-01,Iron Temple Manhattan,America/New_York,US\n"
+    "gym-ldn-01,Shoreditch Lifting Club,Europe/London,GB\n";
+
+const char* kHeader = "external_id,gym_id,first_name,last_name,phone,email,source,created_at,interest,timeline,consent,tags\n";
+
+struct Fixture {
+  std::unique_ptr<Runtime> rt;
+  explicit Fixture(const std::string& uri = "memory:") {
+    RuntimeOptions o;
+    o.storage = uri;
+    o.log_level = LogLevel::Warn;
+    rt = Runtime::open(o);
+    std::istringstream gyms(kGyms);
+    auto r = rt->gyms().import_gyms(gyms);
+    REQUIRE(r.created == 2);
+  }
+  ImportReport import(const std::string& csv, ImportOptions options = {}) {
+    std::istringstream in(csv);
+    return rt->leads().import_leads(in, options);
+  }
+  std::int64_t count(const char* gym = "gym-nyc-01") { return rt->leads().list_leads(gym, {}).total; }
+};
+
+}  // namespace
+
+TEST_CASE_FIXTURE(Fixture, "rows are imported, merged or rejected with line and reason") {
+  std::string csv = kHeader;
+  csv += "L1,gym-nyc-01,Maria,Garcia,(212) 736-5000,maria@example.com,web_form,2026-10-13T12:21:44Z,yoga,asap,yes,vip;student\n";
+  csv += "L2,gym-nyc-01,\"Anne \"\"Annie\"\"\",\"Lee, Jr.\",646.239.4410,,facebook_ads,2026-10-14T08:00:00+02:00,,this week,yes,\n";
+  csv += "L3,gym-ldn-01,Ollie,Smith,020 7946 0958,,referral,2026-10-15T09:00:00Z,,,no,\n";
+  csv += "L4,gym-nyc-01,\"Line\nBreak\",X,+1 212 736 5000,,google_ads,2026-10-01T00:00:00Z,boxing,,yes,promo-nov\n";  // duplicate of L1
+  csv += "L5,gym-nyc-01,Bad,Phone,call me maybe,,web_form,2026-10-13T12:21:44Z,,,yes,\n";
+  csv += "L6,gym-xxx-99,No,Gym,(212) 736-5001,,web_form,2026-10-13T12:21:44Z,,,yes,\n";
+  csv += "L7,gym-nyc-01,Bad,Date,(212) 736-5002,,web_form,2026-02-30T10:00:00Z,,,yes,\n";
+  csv += "L8,gym-nyc-01," + std::string(201, 'A') + ",Long,(212) 736-5003,,web_form,2026-10-13T12:21:44Z,,,yes,\n";
+  csv += "L9,gym-nyc-01,Bad\xff\xfeName,X,(212) 736-5004,,web_form,2026-10-13T12:21:44Z,,,yes,\n";
+  csv += "L10,gym-nyc-01,Too,Few,(212) 736-5005\n";
+  csv += "L11,,No,Gym,(212) 736-5006,,web_form,2026-10-13T12:21:44Z,,,yes,\n";
+  csv += "L12,gym-nyc-01,\"Robert'); DROP TABLE leads;--\",%s%n{},(212) 736-5007,,web_form,31/10/2026,,,yes,\n";
+  csv += "L13,gym-nyc-01,Dup,Date,(212) 736-5008,,web_form,2026-10-01T10:00:00,,,yes,\n";
+  const auto r = import(csv);
+  CHECK(r.rows == 13);
+  CHECK(r.imported == 3);
+  CHECK(r.merged_duplicates == 1);
+  CHECK(r.rejected == 9);
+  CHECK(r.rejected_by_reason == std::map<std::string, std::int64_t>{{"bad_created_at", 3},
+                                                                    {"bad_encoding", 1},
+                                                                    {"bad_format", 1},
+                                                                    {"bad_phone", 1},
+                                                                    {"too_long", 1},
+                                                                    {"unknown_gym", 2}});
+  REQUIRE(r.rejected_rows.size() == 9);
+  CHECK(r.rejected_rows[0].line == 7);  // line 6 holds the quoted line break of L4
+  CHECK(r.rejected_rows[0].reason == "bad_phone");
+  CHECK(r.rejected_rows[1].line == 8);
+  CHECK(r.rejected_rows[1].reason == "unknown_gym");
+
+  auto maria = rt->leads().list_leads("gym-nyc-01", LeadFilter{{}, {}, {}, {}, {}, {}, "garcia"}).items;
+  REQUIRE(maria.size() == 1);
+  const auto& m = maria[0];
+  CHECK(m.external_id == "L1");  // the first row's id stays
+  CHECK(m.phone == "+12127365000");
+  CHECK(m.tags == std::vector<std::string>{"promo-nov", "student", "vip"});
+  CHECK(m.created_at == parse_timestamp("2026-10-01T00:00:00Z"));  // the earliest
+  CHECK(m.interest == "yoga");  // kept; only empty fields are filled
+  CHECK(m.consent.given);
+  auto annie = rt->leads().list_leads("gym-nyc-01", LeadFilter{{}, {}, {}, {}, {}, {}, "annie"}).items;
+  REQUIRE(annie.size() == 1);
+  CHECK(annie[0].first_name == "Anne \"Annie\"");
+  CHECK(annie[0].last_name == "Lee, Jr.");
+  CHECK(annie[0].created_at == parse_timestamp("2026-10-14T06:00:00Z"));
+  auto ollie = rt->leads().list_leads("gym-ldn-01", {}).items;
+  REQUIRE(ollie.size() == 1);
+  CHECK(ollie[0].phone == "+442079460958");
+  CHECK_FALSE(ollie[0].consent.given);
+  CHECK(ollie[0].local_zone == "Europe/London");
+
+  // The same file again imports nothing new.
+  const auto again = import(csv);
+  CHECK(again.imported == 0);
+  CHECK(again.merged_duplicates == 4);
+  CHECK(again.rejected == 9);
+  CHECK(count() == 2);
+}
+
+TEST_CASE_FIXTURE(Fixture, "a header without the required columns imports nothing") {
+  try {
+    import("external_id,first_name,last_name\nL1,A,B\n");
+    FAIL("accepted");
+  } catch (const InvalidArgumentError& e) {
+    CHECK(e.field() == "header");
+    CHECK(std::string(e.what()).find("gym_id, phone") != std::string::npos);
+  }
+  CHECK_THROWS_AS(import(""), InvalidArgumentError);
+  // Binary junk is not CSV with the right header either.
+  CHECK_THROWS_AS(import(std::string("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16)), InvalidArgumentError);
+  CHECK(count() == 0);
+}
+
+TEST_CASE_FIXTURE(Fixture, "consent: a withdrawal in any row wins; batches and progress") {
+  std::string csv = kHeader;
+  for (int i = 0; i < 250; ++i)
+    csv += "L" + std::to_string(i) + ",gym-nyc-01,A,B,(212) 736-" + std::to_string(1000 + i) +
+           ",,web_form,2026-10-13T12:21:44Z,,,yes,\n";
+  csv += "X,gym-nyc-01,A,B,(212) 736-1000,,web_form,2026-10-13T12:21:44Z,,,no,\n";
+  csv += "Y,gym-nyc-01,A,B,(212) 736-1000,,web_form,2026-10-13T12:21:44Z,,,yes,\n";
+  std::vector<std::int64_t> seen;
+  ImportOptions o;
+  o.batch_size = 100;
+  o.progress = [&](const ImportProgress& p) { seen.push_back(p.rows); };
+  const auto r = import(csv, o);
+  CHECK(r.imported == 250);
+  CHECK(r.merged_duplicates == 2);
+  CHECK(seen == std::vector<std::int64_t>{100, 200, 252});
+  LeadFilter f;
+  f.search = "7361000";
+  auto lead = rt->leads().list_leads("gym-nyc-01", f).items.at(0);
+  CHECK_FALSE(lead.consent.given);
+  ImportOptions bad;
+  bad.batch_size = 0;
+  CHECK_THROWS_AS(import(csv, bad), InvalidArgumentError);
+}
+
+TEST_CASE("gyms.csv: bad rows are reported, good ones still import; known ids update") {
+  auto rt = Runtime::open(RuntimeOptions{"memory:", nullptr, 1, nullptr, LogLevel::Warn});
+  std::istringstream in(
+      "gym_id,name,timezone,region\n"
+      "gym-a,A,America/Chicago,US\n"
+      "gym-b,B,Mars/Olympus,US\n"
+      "gym-c,C,America/Denver,XX\n"
+      "gym-a,A renamed,America/New_York,US\n");
+  const auto r = rt->gyms().import_gyms(in);
+  CHECK(r.rows == 4);
+  CHECK(r.created == 1);
+  CHECK(r.updated == 1);
+  CHECK(r.rejected == 2);
+  REQUIRE(r.rejected_rows.size() == 2);
+  CHECK(r.rejected_rows[0].first == 3);
+  CHECK(r.rejected_rows[0].second.rfind("timezone:", 0) == 0);
+  CHECK(r.rejected_rows[1].second.rfind("region:", 0) == 0);
+  CHECK(rt->gyms().get_gym("gym-a").timezone == "America/New_York");
+  std::istringstream bad("id,name\n");
+  CHECK_THROWS_AS(rt->gyms().import_gyms(bad), InvalidArgumentError);
+}
+
+// The reference data set, when ../shared/datagen is there: every manifest
+// import figure must come out exactly. (The project builds and tests without it.)
+TEST_CASE("reference data set: import figures equal the manifest") {
+  const char* gen = "../../../shared/datagen/gen.py";
+  std::filesystem::path script;
+  for (auto candidate : {std::getenv("GYMDASH_DATAGEN") ? std::getenv("GYMDASH_DATAGEN") : "",
+                         "/work/shared/datagen/gen.py", gen}) {
+    if (*candidate && std::filesystem::exists(candidate)) {
+      script = candidate;
+      break;
+    }
+  }
+  if (script.empty()) {
+    MESSAGE("datagen not found; skipped");
+    return;
+  }
+  test::TempPath dir("datagen");
+  const auto out = dir.str() + ".d";
+  for (int seed : {7, 11}) {
+    CAPTURE(seed);
+    const auto cmd = "/usr/bin/python3 " + script.string() + " --leads 20000 --seed " + std::to_string(seed) +
+                     " --out " + out + " > /dev/null";
+    REQUIRE(std::system(cmd.c_str()) == 0);
+    test::TempPath db("reference");
+    auto rt = Runtime::open(RuntimeOptions{"sqlite:" + db.str(), nullptr, 1, nullptr, LogLevel::Warn});
+    std::ifstream gyms(out + "/gyms.csv", std::ios::binary);
+    REQUIRE(rt->gyms().import_gyms(gyms).rejected == 0);
+    std::ifstream leads(out + "/leads.csv", std::ios::binary);
+    const auto r = rt->leads().import_leads(leads);
+    std::ifstream mf(out + "/manifest.json");
+    std::stringstream ss;
+    ss << mf.rdbuf();
+    const auto manifest = boost::json::parse(ss.str()).at("import");
+    CHECK(r.imported == manifest.at("imported").to_number<std::int64_t>());
+    CHECK(r.merged_duplicates == manifest.at("merged_duplicates").to_number<std::int64_t>());
+    CHECK(r.rejected == manifest.at("rejected").to_number<std::int64_t>());
+    for (const auto& [reason, n] : manifest.at("rejected_by_reason").as_object()) {
+      CAPTURE(reason);
+      const auto it = r.rejected_by_reason.find(std::string(reason));
+      CHECK((it == r.rejected_by_reason.end() ? 0 : it->second) == n.to_number<std::int64_t>());
+    }
+    // Importing the file again adds nothing.
+    std::ifstream again(out + "/leads.csv", std::ios::binary);
+    CHECK(rt->leads().import_leads(again).imported == 0);
+    std::filesystem::remove_all(out);
+  }
+}

@@ -1,0 +1,279 @@
+"""Tests of the gymdash command-line tool (examples/cli), run as a program.
+
+ctest sets GYMDASH_CLI to the built tool and GYMDASH_TEST_TMP to a scratch
+directory (tests/cmake/cli.cmake):
+
+    GYMDASH_CLI=build/examples/cli/gymdash python3 -m unittest -v test_cli
+
+Each test checks the exit status (0 ok, 1 the operation failed, 2 a usage
+error), what reached stdout and what reached stderr.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+CLI = os.environ.get("GYMDASH_CLI")
+
+
+def tmp_dir():
+    """A fresh directory under $GYMDASH_TEST_TMP or the system temp dir."""
+    base = os.environ.get("GYMDASH_TEST_TMP") or None
+    if base:
+        os.makedirs(base, exist_ok=True)
+    return tempfile.mkdtemp(prefix="cli-", dir=base)
+
+
+@unittest.skipUnless(CLI, "GYMDASH_CLI is not set")
+class CliTest(unittest.TestCase):
+    """Commands against a temporary SQLite file."""
+
+    def setUp(self):
+        self.dir = tmp_dir()
+        self.db = "sqlite:" + os.path.join(self.dir, "gym.db")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def run_cli(self, *args, env=None, db=True):
+        """Runs the tool; returns (status, stdout, stderr)."""
+        argv = [CLI] + (["--db", self.db] if db else []) + list(args)
+        full_env = dict(os.environ)
+        full_env.update(env or {})
+        p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full_env, cwd=self.dir,
+                           timeout=60)
+        return p.returncode, p.stdout.decode("utf-8"), p.stderr.decode("utf-8")
+
+    def ok(self, *args, **kw):
+        """Runs a command that must succeed and leave stderr empty; returns stdout."""
+        status, out, err = self.run_cli(*args, **kw)
+        self.assertEqual((status, err), (0, ""), "%s: %s" % (args, err))
+        return out
+
+    def ok_json(self, *args):
+        """Runs a command with --json; returns the decoded stdout."""
+        return json.loads(self.ok("--json", *args))
+
+    def fails(self, status, *args, **kw):
+        """Runs a command that must exit with `status` and print nothing; returns stderr."""
+        code, out, err = self.run_cli(*args, **kw)
+        self.assertEqual(code, status, "%s: %s" % (args, err))
+        self.assertEqual(out, "")
+        self.assertTrue(err.startswith("gymdash: "), err)
+        return err
+
+    def write(self, name, doc):
+        path = os.path.join(self.dir, name)
+        with open(path, "w") as f:
+            f.write(doc if isinstance(doc, str) else json.dumps(doc))
+        return path
+
+    # ---- config --------------------------------------------------------------
+
+    def test_config_check(self):
+        good = self.write("good.json", {"storage": "memory:", "gyms": {"gym-nyc": {"hot_threshold": 80}}})
+        self.assertEqual(self.ok("config", "check", good, db=False), "ok\n")
+        normalized = self.ok_json("config", "check", good)
+        self.assertEqual(normalized["gyms"]["gym-nyc"]["hot_threshold"], 80)
+        self.assertEqual(normalized["gyms"]["gym-nyc"]["cold_threshold"], 40)
+
+        bad = self.write("bad.json", {"gyms": {"x": {"call_hours": {"start": "25:00"}}}, "worker_thread": 3,
+                                      "logging": {"sink": "file"}})
+        err = self.fails(1, "config", "check", bad)
+        lines = err.splitlines()
+        self.assertEqual(len(lines), 3, err)
+        self.assertTrue(all(line.startswith("gymdash: " + bad + ": ") for line in lines), err)
+        self.assertIn('gyms.x.call_hours.start: "25:00" is not a time', err)
+        self.assertIn('worker_thread: unknown key (did you mean "worker_threads"?)', err)
+        self.assertIn("logging.file: is required", err)
+
+        self.assertIn("missing.json", self.fails(1, "config", "check", os.path.join(self.dir, "missing.json")))
+        self.assertIn("config: invalid JSON", self.fails(1, "config", "check", self.write("broken.json", "{")))
+        self.assertIn("missing FILE", self.fails(2, "config", "check"))
+
+    def test_config_check_env(self):
+        doc = self.write("voice.json", {"voice_providers": {"main": {"kind": "retell",
+                                                                     "api_key_env": "GYMDASH_CLI_TEST_KEY"}}})
+        env = {"GYMDASH_CLI_TEST_KEY": ""}
+        self.assertEqual(self.ok("config", "check", doc, env=env), "ok\n")  # names only, by default
+        err = self.fails(1, "config", "check", "--env", doc, env=env)
+        self.assertIn("voice_providers.main.api_key_env: environment variable GYMDASH_CLI_TEST_KEY is not set", err)
+        self.assertEqual(self.ok("config", "check", "--env", doc, env={"GYMDASH_CLI_TEST_KEY": "sk-1"}), "ok\n")
+
+    def test_config_defaults(self):
+        defaults = json.loads(self.ok("config", "defaults"))
+        self.assertEqual(defaults["storage"], "sqlite:gymdash.db")
+        self.assertEqual(defaults["logging"]["level"], "info")
+        self.assertEqual(json.loads(self.ok("--json", "config", "defaults")), defaults)
+
+    def test_config_file_with_db_override(self):
+        log = os.path.join(self.dir, "gymdash.log")
+        cfg = self.write("gymdash.json", {"storage": "sqlite:" + os.path.join(self.dir, "other.db"),
+                                          "logging": {"sink": "file", "file": log, "format": "logfmt"}})
+        self.ok("--config", cfg, "--log-level", "info", "gyms", "create", "--id", "gym-a", "--name", "A",
+                "--timezone", "UTC")
+        self.assertEqual([g["id"] for g in self.ok_json("gyms", "list")], ["gym-a"])  # --db won
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "other.db")))
+        with open(log) as f:
+            self.assertIn("op=gym.create gym=gym-a", f.read())
+
+    # ---- usage errors ----------------------------------------------------------
+
+    def test_usage_errors_exit_2(self):
+        cases = [
+            (["frobnicate"], 'unknown command "frobnicate"'),
+            (["gyms", "frob"], 'unknown command "gyms frob" (gyms commands: create, get, list)'),
+            (["gyms"], "missing gyms command"),
+            ([], "missing command"),
+            (["--frob", "gyms", "list"], "unknown option --frob"),
+            (["gyms", "list", "--frob"], "unknown option --frob"),
+            (["gyms", "list", "extra"], 'unexpected argument "extra"'),
+            (["gyms", "get"], "missing ID"),
+            (["gyms", "create", "--timezone", "UTC"], "missing --name"),
+            (["gyms", "create", "--name", "A", "--timezone", "UTC", "--call-hours", "9"], "--call-hours"),
+            (["leads", "list", "--gym", "g", "--page", "two"], '--page: "two" is not an integer'),
+            (["leads", "list", "--gym", "g", "--page-size", "0"], "--page-size: 0 is out of range"),
+            (["leads", "list", "--gym"], "--gym needs a value"),
+            (["leads", "tag", "--gym", "g", "--lead", "l"], "give --add, --remove or both"),
+            (["leads", "status", "--gym", "g", "--lead", "l", "--to", "new", "--force=maybe"], "--force"),
+            (["--log-level", "chatty", "gyms", "list"], "--log-level"),
+            (["metrics", "--format", "xml"], "--format"),
+            (["help", "nothing"], 'unknown command "nothing"'),
+        ]
+        for args, needle in cases:
+            with self.subTest(args=args):
+                self.assertIn(needle, self.fails(2, *args))
+
+    def test_help(self):
+        out = self.ok("help", db=False)
+        for command in ("config check FILE", "config defaults", "metrics", "gyms create", "gyms get ID", "gyms list",
+                        "leads add", "leads get", "leads list", "leads tag", "leads status"):
+            self.assertIn("  " + command, out)
+        self.assertEqual(self.ok("--help", db=False), out)
+        usage = self.ok("leads", "list", "--help")
+        self.assertTrue(usage.startswith("usage: gymdash leads list --gym G"), usage)
+        self.assertIn("--page-size", usage)
+        self.assertEqual(usage, self.ok("help", "leads", "list"))
+
+    # ---- gyms and leads ----------------------------------------------------------
+
+    def create_gym(self):
+        return self.ok_json("gyms", "create", "--id", "gym-nyc", "--name", "NYC Midtown", "--timezone",
+                            "America/New_York", "--state", "NY", "--call-hours", "10:00-19:30",
+                            "--call-days", "mon,tue,wed,thu,fri", "--caller-ids", "(212) 736-5000")
+
+    def test_gyms(self):
+        gym = self.create_gym()
+        self.assertEqual(gym["id"], "gym-nyc")
+        self.assertEqual(gym["call_hours"], {"start": "10:00", "end": "19:30"})
+        self.assertEqual(gym["call_days"], ["mon", "tue", "wed", "thu", "fri"])
+        self.assertEqual(gym["caller_ids"], ["+12127365000"])
+        self.ok("gyms", "create", "--name", "LA", "--timezone", "America/Los_Angeles")  # generated id
+        gyms = self.ok_json("gyms", "list")
+        self.assertEqual(len(gyms), 2)
+        self.assertEqual(self.ok_json("gyms", "get", "gym-nyc"), gym)
+
+        table = self.ok("gyms", "list").splitlines()
+        self.assertEqual(table[0].split(), ["ID", "NAME", "TIMEZONE", "REGION", "CALL", "HOURS", "CALL", "DAYS"])
+        self.assertTrue(any(row.startswith("gym-nyc") and "10:00-19:30" in row for row in table[1:]), table)
+        fields = self.ok("gyms", "get", "gym-nyc")
+        self.assertIn("timezone    America/New_York\n", fields)
+
+        self.assertIn("gym-nyc: already exists", self.fails(1, "gyms", "create", "--id", "gym-nyc", "--name", "X",
+                                                            "--timezone", "UTC"))
+        self.assertIn("gym-nowhere", self.fails(1, "gyms", "get", "gym-nowhere"))
+        err = self.fails(1, "gyms", "create", "--name", "X", "--timezone", "UTC", "--call-hours", "25:00-26:00")
+        self.assertIn("--call-hours start:", err)
+        self.assertIn("--timezone", self.fails(1, "gyms", "create", "--name", "X", "--timezone", "Mars/Base"))
+        self.assertIn("--call-days [1]", self.fails(1, "gyms", "create", "--name", "X", "--timezone", "UTC",
+                                                    "--call-days", "mon,funday"))
+
+    def test_leads(self):
+        self.create_gym()
+        added = self.ok_json("leads", "add", "--gym", "gym-nyc", "--phone", "(212) 736-5001", "--first", "Ana",
+                             "--last", "López", "--email", "ana@example.com", "--source", "web_form",
+                             "--tags", "Spanish, morning", "--actor", "front-desk")
+        self.assertFalse(added["merged"])
+        ana = added["lead"]
+        self.assertEqual(ana["phone"], "+12127365001")
+        self.assertEqual(ana["tags"], ["morning", "spanish"])
+        again = self.ok_json("leads", "add", "--gym", "gym-nyc", "--phone", "+1 212.736.5001")
+        self.assertTrue(again["merged"])
+        self.assertEqual(again["lead"]["id"], ana["id"])
+        ben = self.ok_json("leads", "add", "--gym", "gym-nyc", "--phone", "646-736-1000", "--first", "Ben")["lead"]
+        human = self.ok("leads", "add", "--gym", "gym-nyc", "--phone", "646-736-1000")
+        self.assertTrue(human.startswith("merged into lead " + ben["id"] + "\n"), human)
+
+        self.assertIn("--phone:", self.fails(1, "leads", "add", "--gym", "gym-nyc", "--phone", "12"))
+        self.assertIn("--email:", self.fails(1, "leads", "add", "--gym", "gym-nyc", "--phone", "(212) 736-5009",
+                                             "--email", "nope"))
+        self.assertIn("gym-nowhere", self.fails(1, "leads", "add", "--gym", "gym-nowhere", "--phone", "(212) 736-5009"))
+        self.assertIn("missing --phone", self.fails(2, "leads", "add", "--gym", "gym-nyc"))
+
+        self.assertEqual(self.ok_json("leads", "get", "--gym", "gym-nyc", "--lead", ana["id"])["last_name"], "López")
+        self.assertIn("gym-other", self.fails(1, "leads", "get", "--gym", "gym-other", "--lead", ana["id"]))
+        self.assertIn("ld_nope", self.fails(1, "leads", "get", "--gym", "gym-nyc", "--lead", "ld_nope"))
+
+        page = self.ok_json("leads", "list", "--gym", "gym-nyc")
+        self.assertEqual((page["total"], page["page"], page["page_size"]), (2, 1, 50))
+        self.assertEqual(self.ok_json("leads", "list", "--gym", "gym-nyc", "--tag", "spanish")["total"], 1)
+        self.assertEqual(self.ok_json("leads", "list", "--gym", "gym-nyc", "--search", "lópez")["total"], 1)
+        self.assertEqual(self.ok_json("leads", "list", "--gym", "gym-nyc", "--status", "new,lost")["total"], 2)
+        self.assertEqual(self.ok_json("leads", "list", "--gym", "gym-nyc", "--qualification", "hot")["total"], 0)
+        second = self.ok_json("leads", "list", "--gym", "gym-nyc", "--page", "2", "--page-size", "1")
+        self.assertEqual((second["page"], len(second["items"])), (2, 1))
+        self.assertIn("--status [1]", self.fails(1, "leads", "list", "--gym", "gym-nyc", "--status", "new,sleepy"))
+        table = self.ok("leads", "list", "--gym", "gym-nyc").splitlines()
+        self.assertEqual(table[0].split(), ["ID", "PHONE", "NAME", "STATUS", "QUALIFICATION", "TAGS", "CREATED"])
+        self.assertTrue(any(ana["id"] in row and "Ana López" in row and "+12127365001" in row for row in table))
+        self.assertEqual(table[-1], "page 1 of 1, 2 leads")
+
+        tagged = self.ok_json("leads", "tag", "--gym", "gym-nyc", "--lead", ana["id"], "--add", "VIP,evening",
+                              "--remove", "morning", "--actor", "coach")
+        self.assertEqual(tagged["tags"], ["evening", "spanish", "vip"])
+        self.assertIn("--add", self.fails(1, "leads", "tag", "--gym", "gym-nyc", "--lead", ana["id"],
+                                          "--add", "x" * 101))
+
+        moved = self.ok_json("leads", "status", "--gym", "gym-nyc", "--lead", ana["id"], "--to", "qualified",
+                             "--actor", "ana")
+        self.assertEqual(moved["status"], "qualified")
+        self.assertIn("gymdash: ", self.fails(1, "leads", "status", "--gym", "gym-nyc", "--lead", ana["id"],
+                                              "--to", "new"))
+        back = self.ok_json("leads", "status", "--gym", "gym-nyc", "--lead", ana["id"], "--to", "new", "--force",
+                            "--reason", "by mistake")
+        self.assertEqual(back["status"], "new")
+        self.assertIn("--to", self.fails(1, "leads", "status", "--gym", "gym-nyc", "--lead", ana["id"],
+                                         "--to", "maybe"))
+        fields = self.ok("leads", "get", "--gym", "gym-nyc", "--lead", ana["id"])
+        self.assertIn("status         new\n", fields)
+        self.assertIn("tags           evening,spanish,vip\n", fields)
+
+    # ---- logs and metrics ----------------------------------------------------------
+
+    def test_json_stdout_stays_clean_with_logs_on_stderr(self):
+        self.create_gym()
+        status, out, err = self.run_cli("--json", "--log-level", "debug", "gyms", "list")
+        self.assertEqual(status, 0)
+        self.assertEqual([g["id"] for g in json.loads(out)], ["gym-nyc"])
+        records = [json.loads(line) for line in err.splitlines()]
+        self.assertIn("gym.list", [r.get("op") for r in records])
+        self.assertIn("runtime.open", [r.get("op") for r in records])
+        # by default only warn and above reach stderr: a routine failure prints just the error
+        err = self.fails(1, "gyms", "get", "gym-nowhere")
+        self.assertEqual(len(err.splitlines()), 1, err)
+
+    def test_metrics(self):
+        text = self.ok("metrics")
+        self.assertIn("# TYPE gymdash_operation_calls_total counter\n", text)
+        self.assertIn('gymdash_operation_calls_total{operation="lead.create"} 0\n', text)
+        data = self.ok_json("metrics")
+        self.assertIn("lead.create", [op["operation"] for op in data["operations"]])
+        self.assertEqual(json.loads(self.ok("metrics", "--format", "json")), data)
+        self.assertIn("gymdash_operation_latency_seconds", self.ok("--json", "metrics", "--format=prometheus"))
+
+
+if __name__ == "__main__":
+    unittest.main()
