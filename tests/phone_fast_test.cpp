@@ -20,7 +20,7 @@ namespace {
 
 std::size_t case_count() {
   if (const char* n = std::getenv("GYMDASH_PHONE_FAST_N")) return std::strtoull(n, nullptr, 10);
-  return std::getenv("GYMDASH_SANITIZE_RUN") != nullptr ? 50'000 : 200'000;
+  return std::getenv("GYMDASH_SANITIZE_RUN") != nullptr ? 50'000 : 1'000'000;
 }
 
 std::string digits(std::uint64_t value, int width) {

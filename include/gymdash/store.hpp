@@ -191,6 +191,19 @@ class Store {
   virtual DncRepository& dnc() = 0;
 
   /**
+   * Tells the backend that about `expected_new_rows` leads are about to be
+   * written in bulk. A backend may then trade read speed for write speed
+   * until end_bulk_load(): SQLite drops its secondary lead indexes when the
+   * load is large against what it holds, and builds them again at the end
+   * (sorting once instead of inserting at random). Reads stay correct
+   * meanwhile, only slower. A crash in between is repaired when the store is
+   * next opened. Call end_bulk_load() after a failure too.
+   */
+  virtual void begin_bulk_load(std::int64_t expected_new_rows) = 0;
+  /** Ends a bulk load (rebuilding what begin_bulk_load dropped); a no-op without one. */
+  virtual void end_bulk_load() = 0;
+
+  /**
    * Runs `fn` as one transaction: every repository call `fn` makes on this
    * thread commits together when `fn` returns, or not at all when it throws
    * (the exception propagates). Other threads' writes wait until it ends.

@@ -177,13 +177,6 @@ FastResult normalize_fast(std::string_view raw, std::string_view region, std::st
 }
 
 std::string normalize(std::string_view raw, std::string_view region, std::string* error) {
-  // The memoized fast path is off: a debug build of the differential test
-  // (tests/phone_fast_test.cpp) found numbers it accepted that libphonenumber
-  // refuses, and the cause is not yet understood. Until it is, every number
-  // goes through libphonenumber; the import reads numbers on its own thread,
-  // beside the database writes, so this costs no throughput today.
-  constexpr bool kFastPath = false;
-  if (!kFastPath) return normalize_reference(raw, region, error);
   std::string out;
   switch (normalize_fast(raw, region, &out)) {
     case FastResult::Valid:

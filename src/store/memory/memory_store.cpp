@@ -119,6 +119,8 @@ class MemoryStore final : public Store {
   GymRepository& gyms() override { return gyms_; }
   LeadRepository& leads() override { return leads_; }
   DncRepository& dnc() override { return dnc_; }
+  void begin_bulk_load(std::int64_t) override {}
+  void end_bulk_load() override {}
 
   void transact(const std::function<void()>& fn) override {
     // Held for the whole transaction: other threads wait, as with SQLite.

@@ -139,9 +139,6 @@ ALTER TABLE leads ADD COLUMN base_status    TEXT    NOT NULL DEFAULT 'new';
 ALTER TABLE leads ADD COLUMN base_status_at INTEGER NOT NULL DEFAULT 0;
 UPDATE leads SET base_status = status;
 
--- Finding every gym's lead with a number (do-not-call lists).
-CREATE INDEX leads_phone ON leads (phone);
-
 CREATE INDEX leads_dial_fresh ON leads (gym_id, local_zone, local_state, created_at DESC, id DESC)
   WHERE attempts = 0 AND callback_at IS NULL AND consent_given = 1 AND do_not_call = 0
     AND dnc_listed = 0 AND phone_invalid = 0 AND active_call_id = ''
@@ -197,6 +194,13 @@ CREATE TABLE dnc_numbers (
   PRIMARY KEY (scope, phone)
 ) WITHOUT ROWID;
 CREATE INDEX dnc_numbers_phone ON dnc_numbers (phone);
+
+-- Indexes a bulk load dropped and has yet to build again: kept in the
+-- database itself, so that a crash during the load is repaired on the next open.
+CREATE TABLE bulk_dropped_indexes (
+  name TEXT NOT NULL PRIMARY KEY,
+  sql  TEXT NOT NULL
+) WITHOUT ROWID;
 )sql";
 
 constexpr std::array kMigrations{
