@@ -1,6 +1,7 @@
 // What every C ABI function body needs: the handle type, the thread's last
 // error, argument readers that name the argument they reject, and the
-// malloc'd result strings. Shared by gymdash_c.cpp (data) and
+// malloc'd result strings. Shared by gymdash_c.cpp (data), import_c.cpp
+// (imports), calling_c.cpp (who to call, do-not-call lists) and
 // operations_c.cpp (configuration, logging, metrics); not installed.
 #pragma once
 

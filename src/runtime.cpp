@@ -1,5 +1,6 @@
 #include "runtime_impl.hpp"
 
+#include "services/factories.hpp"
 #include "services/instrumented.hpp"
 
 #include <gymdash/error.hpp>
@@ -29,8 +30,9 @@ Runtime::Impl::Impl(Config cfg, std::shared_ptr<Clock> clk, std::shared_ptr<LogS
       store(open_store(config->storage)),
       pool(config->worker_threads) {
   logger->set_clock(clock);
-  gyms = instrument(make_gym_service(*store, clock), logger, config->metrics.enabled ? metrics : nullptr);
-  leads = instrument(make_lead_service(*store, clock, config), logger, config->metrics.enabled ? metrics : nullptr);
+  auto cache = std::make_shared<GymCache>(std::chrono::milliseconds{config->cache.gym_ttl_ms});
+  gyms = instrument(make_gym_service(*store, clock, cache), logger, config->metrics.enabled ? metrics : nullptr);
+  leads = instrument(make_lead_service(*store, clock, config, cache), logger, config->metrics.enabled ? metrics : nullptr);
 }
 
 Runtime::Impl::~Impl() {

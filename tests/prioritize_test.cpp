@@ -296,8 +296,10 @@ TEST_CASE("the call-order queries search their partial indexes, never the whole 
                                           {Tier::Fresh, true},     {Tier::Retry, true}};
   const char* expected_index[] = {"leads_dial_callback", "leads_dial_callback", "leads_dial_fresh", "leads_dial_fresh",
                                   "leads_dial_retry"};
-  for (int i = 0; i < 5; ++i) {
-    const auto& sql = sqlite_store::dial_sql(shapes[i].first, shapes[i].second);
+  for (int k = 0; k < 10; ++k) {
+    const int i = k % 5;
+    const bool with_exclude = k >= 5;
+    const auto& sql = sqlite_store::dial_sql(shapes[i].first, shapes[i].second, with_exclude);
     SQLite::Statement plan(db, "EXPLAIN QUERY PLAN " + sql);
     plan.bind(1, "gym-nyc");
     plan.bind(2, static_cast<std::int64_t>(1'800'000'000'000));

@@ -45,7 +45,10 @@
  *  6. NULL. `out`, the handle, ids, JSON and text arguments must not be NULL
  *     unless the function says so (gymdash_open's `storage`,
  *     gymdash_lead_list's `filter_json`, gymdash_lead_add_note_by's `actor`,
- *     gymdash_metrics' `format`, gymdash_set_log_callback's `fn` and `user`);
+ *     gymdash_metrics' `format`, gymdash_set_log_callback's `fn` and `user`,
+ *     the imports' `options_json`, `progress` and `user`,
+ *     gymdash_lead_explain's `at`, gymdash_dnc_add's `reason` and `source`,
+ *     gymdash_dnc_remove's `actor` and `reason`);
  *     a NULL where one is required is
  *     GYMDASH_E_INVALID_ARGUMENT naming the parameter. Functions taking a
  *     pointer to free or close accept NULL.
@@ -53,13 +56,16 @@
  *  7. Threads. A handle may be used from several threads at once without
  *     external locking. gymdash_close() must not race with other calls on the
  *     same handle: close it only after every other call on it has returned.
- *     The only call the library makes into the host is the log callback
- *     (convention 11).
+ *     The library calls into the host only through the log callback
+ *     (convention 11) and an import's progress callback (gymdash_progress_fn),
+ *     which runs on the thread that called the import, before it returns.
  *
  *  8. Limits. Any string or JSON argument longer than 1 MiB (1048576 bytes,
  *     GYMDASH_MAX_ARG_BYTES) or that is not valid UTF-8 is
- *     GYMDASH_E_INVALID_ARGUMENT naming the argument. Field limits inside the
- *     JSON (names 200 code points, notes 10000, 100 tags …) are in
+ *     GYMDASH_E_INVALID_ARGUMENT naming the argument. The one exception is
+ *     gymdash_leads_import_csv's `csv_text`: up to 256 MiB
+ *     (GYMDASH_MAX_CSV_BYTES), its encoding checked row by row. Field limits
+ *     inside the JSON (names 200 code points, notes 10000, 100 tags …) are in
  *     docs/c-api.md.
  *
  *  9. Exceptions never cross this ABI: every failure, including running out
@@ -127,6 +133,8 @@ enum gymdash_error_code {
 
 /** Longest accepted string or JSON argument, in bytes (convention 8). */
 #define GYMDASH_MAX_ARG_BYTES 1048576
+/** Longest CSV text gymdash_leads_import_csv accepts, in bytes (256 MiB; convention 8). */
+#define GYMDASH_MAX_CSV_BYTES 268435456
 
 /** An opened library instance (convention 1). */
 typedef struct gymdash_t gymdash_t;
@@ -299,6 +307,131 @@ GYMDASH_C_API int gymdash_lead_change_status(char** out, gymdash_t* db, const ch
                                              const char* change_json);
 /** `*out` is a JSON array of the lead's history events, oldest first. Errors: NOT_FOUND. */
 GYMDASH_C_API int gymdash_lead_history(char** out, gymdash_t* db, const char* gym_id, const char* lead_id);
+
+/* ------------------------------------------------------------------------ */
+/* Imports (docs/import.md)                                                 */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * An import's progress callback, called after each committed batch with
+ * {"bytes_read":N,"bytes_total":N,"rows":N,"imported":N,"merged_duplicates":N,
+ * "rejected":N} (bytes_total 0 when the size is not known). The string is
+ * valid only during the call. `user` is the pointer given to the import.
+ *
+ * Return 0 to go on; any other value cancels the import: the batches already
+ * committed stay, nothing more is read, and the import returns
+ * GYMDASH_E_CONFLICT "progress: import cancelled by the progress callback
+ * after N rows" (field "progress"; N counts the rows committed).
+ *
+ * Threads: called on the thread that called the import, never after the
+ * import has returned. It may call other gymdash functions (the batch is
+ * committed), but must not close the handle, and must return normally (no
+ * longjmp, no C++ exception).
+ */
+typedef int (*gymdash_progress_fn)(void* user, const char* progress_json);
+
+/**
+ * Imports leads from a CSV file in the data contract's format
+ * (docs/import.md; opened in binary mode, read in constant memory). Rows are
+ * committed in batches; each row is imported, merged into the gym's lead with
+ * the same number, or rejected with its line and reason. `options_json` is
+ * NULL or {"batch_size":10000,"source":"<file name>","max_rejected_rows":100000}
+ * (every member optional; the source, recorded as the consent source,
+ * defaults to the file's name). `progress` (may be NULL) is called after each
+ * batch with `user`. `*out` is the report:
+ * {"rows","imported","merged_duplicates","rejected","rejected_by_reason":{reason:N},
+ * "rejected_rows":[{"line","reason","detail"}],"rejected_rows_truncated","seconds"}.
+ * Errors: INVALID_ARGUMENT naming `path` (the file cannot be read; its
+ * contents are never quoted), `header` (missing required columns: nothing is
+ * imported) or the option; CONFLICT when `progress` cancelled (committed
+ * batches stay); STORAGE_ERROR.
+ */
+GYMDASH_C_API int gymdash_leads_import_file(char** out, gymdash_t* db, const char* path, const char* options_json,
+                                            gymdash_progress_fn progress, void* user);
+/**
+ * As gymdash_leads_import_file, from CSV text in memory: at most 256 MiB
+ * (GYMDASH_MAX_CSV_BYTES) rather than 1 MiB, and not checked as a whole for
+ * UTF-8 (a row with a bad byte is rejected as bad_encoding, as in a file).
+ * The source defaults to "import".
+ */
+GYMDASH_C_API int gymdash_leads_import_csv(char** out, gymdash_t* db, const char* csv_text, const char* options_json,
+                                           gymdash_progress_fn progress, void* user);
+/**
+ * Creates or updates gyms from a gyms.csv file (`gym_id,name,timezone`,
+ * optional `region`, `state`). `*out` is {"rows","created","updated",
+ * "rejected","rejected_rows":[{"line","error"}]}; a bad row does not stop the
+ * others. Errors: INVALID_ARGUMENT naming `path` or `header`.
+ */
+GYMDASH_C_API int gymdash_gyms_import_file(char** out, gymdash_t* db, const char* path);
+
+/* ------------------------------------------------------------------------ */
+/* Who to call (docs/compliance.md)                                         */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * The gym's leads that may be dialed now, best first. `request_json` is
+ * {"count":N,"qualification":"hot"|null,"exclude":["ld_…",…],"at":ISO|null}:
+ * `count` (1–1000) is required; `qualification` keeps only that
+ * qualification; `exclude` (at most 1000 ids) skips leads; `at` asks about
+ * another moment than now. `*out` is a JSON array of leads. Errors:
+ * NOT_FOUND (gym), INVALID_ARGUMENT naming the member.
+ */
+GYMDASH_C_API int gymdash_leads_next(char** out, gymdash_t* db, const char* gym_id, const char* request_json);
+/**
+ * Whether the lead may be dialed at `at` (ISO 8601; NULL means now) and why
+ * not. `*out` is {"lead_id","at","dialable":bool,"reasons":["no_consent",…],
+ * "local_zone","local_state","local_time"}. Errors: NOT_FOUND,
+ * INVALID_ARGUMENT naming `at`.
+ */
+GYMDASH_C_API int gymdash_lead_explain(char** out, gymdash_t* db, const char* gym_id, const char* lead_id,
+                                       const char* at);
+/**
+ * Applies a call's result to the lead. `call_result_json` is
+ * {"call_id","started_at","ended_at","status","answered_by","outcome",
+ * "callback_at","sentiment"} (started_at required). `*out` is the lead.
+ * Errors: NOT_FOUND, INVALID_ARGUMENT naming the field.
+ */
+GYMDASH_C_API int gymdash_lead_after_call(char** out, gymdash_t* db, const char* gym_id, const char* lead_id,
+                                          const char* call_result_json);
+
+/* ------------------------------------------------------------------------ */
+/* Do-not-call lists (scope: a gym id, or "*" for the global list)           */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * Puts a number on a list (read in the gym's region; the global list expects
+ * E.164, else US). `reason` and `source` may be NULL (source then "api").
+ * `*out` is the entry {"scope","phone","reason","source","added_at"}, the
+ * existing one if already listed. Errors: NOT_FOUND (gym), INVALID_ARGUMENT.
+ */
+GYMDASH_C_API int gymdash_dnc_add(char** out, gymdash_t* db, const char* scope, const char* phone,
+                                  const char* reason, const char* source);
+/**
+ * Takes a number off a list, recording `actor` and `reason` (both may be
+ * NULL) in the history of the leads it unblocks. `*out` is 1 if the number was
+ * listed, 0 if not (both are success).
+ */
+GYMDASH_C_API int gymdash_dnc_remove(int* out, gymdash_t* db, const char* scope, const char* phone,
+                                     const char* actor, const char* reason);
+/**
+ * Whether a number may not be called for a gym. `*out` is {"phone",
+ * "gym_listed","global_listed","lead_do_not_call","blocked"}.
+ */
+GYMDASH_C_API int gymdash_dnc_check(char** out, gymdash_t* db, const char* gym_id, const char* phone);
+/** `*out` is a JSON array of a list's entries ordered by number; `limit` 1–1000, `offset` ≥ 0. */
+GYMDASH_C_API int gymdash_dnc_list(char** out, gymdash_t* db, const char* scope, int limit, int offset);
+/**
+ * Adds the numbers of a file to a list, each with the file's name as source.
+ * The file is either one number per line (blank lines and lines starting with
+ * `#` are skipped) or, when its first such line is a CSV header with a
+ * `phone` column, CSV (one row per line; an optional `reason` column). A bad
+ * line does not stop the others. `*out` is {"lines","added","already_listed",
+ * "rejected","rejected_lines":[{"line","error"}],"rejected_lines_truncated"}
+ * (lines = added + already_listed + rejected; errors never show the full
+ * number; at most 1000 rejected lines are listed). Errors: NOT_FOUND (gym),
+ * INVALID_ARGUMENT naming `path` or `header`.
+ */
+GYMDASH_C_API int gymdash_dnc_import_file(char** out, gymdash_t* db, const char* scope, const char* path);
 
 /* ------------------------------------------------------------------------ */
 /* Configuration (convention 10)                                            */

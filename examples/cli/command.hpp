@@ -65,11 +65,21 @@ int metrics_show(Context& ctx);
 int gyms_create(Context& ctx);
 int gyms_get(Context& ctx);
 int gyms_list(Context& ctx);
+int gyms_import(Context& ctx);
 int leads_add(Context& ctx);
 int leads_get(Context& ctx);
 int leads_list(Context& ctx);
 int leads_tag(Context& ctx);
 int leads_status(Context& ctx);
+int leads_import(Context& ctx);
+int leads_next(Context& ctx);
+int leads_explain(Context& ctx);
+int leads_after_call(Context& ctx);
+int dnc_add(Context& ctx);
+int dnc_remove(Context& ctx);
+int dnc_check(Context& ctx);
+int dnc_list(Context& ctx);
+int dnc_import(Context& ctx);
 int help(Context& ctx);
 
 }  // namespace gymdash::cli

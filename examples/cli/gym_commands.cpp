@@ -1,6 +1,8 @@
-// gyms create, gyms get, gyms list.
+// gyms create, gyms get, gyms list, gyms import.
 #include "command.hpp"
 #include "output.hpp"
+
+#include "file_import.hpp"
 
 #include <gymdash/error.hpp>
 #include <gymdash/model.hpp>
@@ -121,6 +123,31 @@ int gyms_list(Context& ctx) {
     const auto o = gym_json(gym);
     table.add({str(o, "id"), str(o, "name"), str(o, "timezone"), str(o, "region"), hours(o), strings(o, "call_days")});
   }
+  table.print(ctx.out);
+  return 0;
+}
+
+int gyms_import(Context& ctx) {
+  const std::string path = ctx.args.positional(0, "FILE");
+  ctx.args.at_most(1);
+  auto file = capi::open_input_file("FILE", path);
+  GymImportReport report;
+  try {
+    report = ctx.runtime().gyms().import_gyms(file.stream);
+  } catch (const InvalidArgumentError& e) {
+    if (e.field() != "header") throw;
+    throw_error(e.code(), path + ": " + e.what(), "FILE");
+  }
+  capi::check_read_to_end("FILE", file);
+  if (ctx.json()) {
+    print_json(ctx.out, json::value_from(report));
+    return 0;
+  }
+  ctx.out << report.rows << (report.rows == 1 ? " row: " : " rows: ") << report.created << " created, "
+          << report.updated << " updated, " << report.rejected << " rejected\n";
+  if (report.rejected_rows.empty()) return 0;
+  Table table({"line", "error"});
+  for (const auto& [line, error] : report.rejected_rows) table.add({std::to_string(line), error});
   table.print(ctx.out);
   return 0;
 }

@@ -1,6 +1,9 @@
-// leads add, leads get, leads list, leads tag, leads status.
+// leads add, leads get, leads list, leads tag, leads status, leads import,
+// leads next, leads explain, leads after-call.
 #include "command.hpp"
 #include "output.hpp"
+
+#include "file_import.hpp"
 
 #include <gymdash/error.hpp>
 #include <gymdash/model.hpp>
@@ -8,6 +11,13 @@
 
 #include <boost/json.hpp>
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <iterator>
 #include <map>
 #include <ostream>
 
@@ -179,6 +189,234 @@ int leads_status(Context& ctx) {
   o["force"] = ctx.args.flag("force");
   const auto change = request<StatusChange>(o, kStatusOptions);
   print_lead(ctx, with_options(kStatusOptions, [&] { return ctx.runtime().leads().change_status(gym, lead, change); }));
+  return 0;
+}
+
+// ---- leads import ----------------------------------------------------------------
+
+namespace {
+
+// 383 B, 12.3 kB, 29.1 MB, 2.4 GB.
+std::string bytes_text(std::uint64_t bytes) {
+  if (bytes < 1000) return std::to_string(bytes) + " B";
+  const char* units[] = {"kB", "MB", "GB", "TB"};
+  double value = static_cast<double>(bytes) / 1000;
+  std::size_t unit = 0;
+  while (value >= 1000 && unit + 1 < std::size(units)) {
+    value /= 1000;
+    ++unit;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f %s", value, units[unit]);
+  return buf;
+}
+
+std::string plural(std::int64_t n, std::string_view one, std::string_view many) {
+  return std::to_string(n) + " " + std::string(n == 1 ? one : many);
+}
+
+// One line on stderr, rewritten after each committed batch: how far, how fast.
+// Only for a terminal: a log or a pipe gets nothing.
+class ProgressBar {
+ public:
+  ProgressBar() : start_(std::chrono::steady_clock::now()) {}
+
+  void update(const ImportProgress& p) {
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    const auto rate = seconds > 0 ? static_cast<long long>(static_cast<double>(p.rows) / seconds) : 0LL;
+    std::string line = "\r";
+    if (p.bytes_total > 0) {
+      const double done = std::min(1.0, static_cast<double>(p.bytes_read) / static_cast<double>(p.bytes_total));
+      constexpr int kWidth = 24;
+      const int filled = static_cast<int>(done * kWidth);
+      char pct[16];
+      std::snprintf(pct, sizeof pct, "%3d%% ", static_cast<int>(done * 100));
+      line += pct;
+      line += "[" + std::string(static_cast<std::size_t>(filled), '#') +
+              std::string(static_cast<std::size_t>(kWidth - filled), '.') + "] ";
+      line += bytes_text(p.bytes_read) + " of " + bytes_text(p.bytes_total);
+    } else {
+      line += bytes_text(p.bytes_read);
+    }
+    line += "  " + plural(p.rows, "row", "rows") + "  " + std::to_string(rate) + " rows/s";
+    const std::size_t width = line.size();
+    if (width < last_width_) line += std::string(last_width_ - width, ' ');
+    last_width_ = width;
+    std::cerr << line << std::flush;
+    shown_ = true;
+  }
+
+  /** Ends the line (if one was drawn), also when the import failed. */
+  ~ProgressBar() {
+    if (shown_) std::cerr << '\n' << std::flush;
+  }
+
+ private:
+  std::chrono::steady_clock::time_point start_;
+  std::size_t last_width_ = 0;
+  bool shown_ = false;
+};
+
+// How many rejected rows the human output lists (--json lists them all).
+constexpr std::size_t kRejectsShown = 20;
+
+}  // namespace
+
+int leads_import(Context& ctx) {
+  const std::string path = ctx.args.positional(0, "FILE");
+  ctx.args.at_most(1);
+  ImportOptions options;
+  options.batch_size = ctx.args.integer("batch-size", options.batch_size, 1, 1'000'000);
+  auto file = capi::open_input_file("FILE", path);
+  options.bytes_total = file.size;
+  options.source = file.name;
+  std::optional<ProgressBar> bar;
+  if (::isatty(STDERR_FILENO) == 1) {
+    bar.emplace();
+    options.progress = [&bar](const ImportProgress& p) { bar->update(p); };
+  }
+  auto& leads = ctx.runtime().leads();
+  const ImportReport report = [&] {
+    try {
+      return leads.import_leads(file.stream, options);
+    } catch (const InvalidArgumentError& e) {
+      // "header: missing required column: phone" names the file instead.
+      if (e.field() != "header") throw;
+      throw_error(e.code(), path + ": " + e.what(), "FILE");
+    }
+  }();
+  bar.reset();
+  capi::check_read_to_end("FILE", file);
+  if (ctx.json()) {
+    print_json(ctx.out, json::value_from(report));
+    return 0;
+  }
+  char seconds[32];
+  std::snprintf(seconds, sizeof seconds, "%.1f", report.seconds);
+  ctx.out << plural(report.rows, "row", "rows") << " in " << seconds << " s: " << report.imported << " imported, "
+          << report.merged_duplicates << " merged into known leads, " << report.rejected << " rejected\n";
+  if (report.rejected == 0) return 0;
+  std::string reasons;
+  for (const auto& [reason, n] : report.rejected_by_reason)
+    reasons += (reasons.empty() ? "" : ", ") + reason + " " + std::to_string(n);
+  ctx.out << "rejected: " << reasons << "\n";
+  Table table({"line", "reason", "detail"});
+  const std::size_t shown = std::min(report.rejected_rows.size(), kRejectsShown);
+  for (std::size_t i = 0; i < shown; ++i) {
+    const auto& r = report.rejected_rows[i];
+    table.add({std::to_string(r.line), r.reason, r.detail});
+  }
+  table.print(ctx.out);
+  if (static_cast<std::int64_t>(shown) < report.rejected) {
+    const std::string listed = report.rejected_rows_truncated
+                                   ? "the first " + std::to_string(report.rejected_rows.size())
+                                   : std::string("them all");
+    ctx.out << "… and " << report.rejected - static_cast<std::int64_t>(shown) << " more (--json lists " << listed
+            << ")\n";
+  }
+  return 0;
+}
+
+// ---- who to call -----------------------------------------------------------------
+
+namespace {
+
+// Fields of the calling commands by the option that sets them; errors of any
+// kind about them (an unknown gym is NotFound naming gym_id) name the option.
+const OptionNames kCallOptions = {{"gym_id", "gym"}, {"lead_id", "lead"}, {"count", "count"},
+                                  {"qualification", "qualification"}, {"exclude_leads", "exclude"}, {"at", "at"}};
+
+template <class Fn>
+auto naming_options(Fn&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const Error& e) {
+    rethrow_as_option(e, kCallOptions);
+  }
+}
+
+// --at as the library reads it: ISO 8601 with Z or an offset; anything else names --at.
+std::optional<Timestamp> at_option(const Args& args) {
+  const auto at = args.get("at");
+  if (!at) return std::nullopt;
+  return parse_timestamp(*at, "--at");
+}
+
+std::string yes_no(bool b) { return b ? "yes" : "no"; }
+
+}  // namespace
+
+int leads_next(Context& ctx) {
+  ctx.args.at_most(0);
+  const std::string gym = ctx.args.require("gym");
+  if (!ctx.args.has("count")) throw UsageError("missing --count");
+  const int count = ctx.args.integer("count", 0, 1, kMaxPageSize);
+  std::optional<Qualification> qualification;
+  if (const auto q = ctx.args.get("qualification")) qualification = parse_qualification(*q, "--qualification");
+  const auto exclude = ctx.args.list("exclude");
+  const auto at = at_option(ctx.args);
+  const auto leads = naming_options(
+      [&] { return ctx.runtime().leads().get_prioritized_leads(gym, count, qualification, exclude, at); });
+  if (ctx.json()) {
+    print_json(ctx.out, json::value_from(leads));
+    return 0;
+  }
+  if (leads.empty()) {
+    ctx.out << "no lead of " << gym << " may be called " << (at ? "at " + format_timestamp(*at) : std::string("now"))
+            << "\n";
+    return 0;
+  }
+  Table table({"id", "external id", "phone", "name", "status", "qualification", "score", "attempts"});
+  for (const auto& lead : leads) {
+    const auto l = json::value_from(lead).as_object();
+    table.add({str(l, "id"), str(l, "external_id"), str(l, "phone"), name(l), str(l, "status"),
+               str(l, "qualification"), str(l, "score"), str(l, "attempts")});
+  }
+  table.print(ctx.out);
+  return 0;
+}
+
+int leads_explain(Context& ctx) {
+  ctx.args.at_most(0);
+  const std::string gym = ctx.args.require("gym");
+  const std::string lead = ctx.args.require("lead");
+  const auto at = at_option(ctx.args);
+  const auto decision = naming_options([&] { return ctx.runtime().leads().explain(gym, lead, at); });
+  if (ctx.json()) {
+    print_json(ctx.out, json::value_from(decision));
+    return 0;
+  }
+  std::string reasons;
+  for (const auto& r : decision.reasons) reasons += (reasons.empty() ? "" : ", ") + r;
+  print_fields(ctx.out, {{"lead", decision.lead_id},
+                         {"at", format_timestamp(decision.at)},
+                         {"dialable", yes_no(decision.dialable)},
+                         {"blocked by", reasons},
+                         {"local time", decision.local_time},
+                         {"zone", decision.local_zone},
+                         {"state", decision.local_state}});
+  return 0;
+}
+
+int leads_after_call(Context& ctx) {
+  ctx.args.at_most(0);
+  const std::string gym = ctx.args.require("gym");
+  const std::string lead = ctx.args.require("lead");
+  const std::string text = ctx.args.require("result");
+  CallResult result;
+  try {
+    result = from_json<CallResult>(text);
+  } catch (const InvalidArgumentError& e) {
+    // "started_at: is required" becomes "--result started_at: is required";
+    // "request: invalid JSON …" (the whole text) becomes "--result: invalid JSON …".
+    const std::string_view what = e.what();
+    if (e.field() == "request" && what.substr(0, 9) == "request: ")
+      throw InvalidArgumentError("--result" + std::string(what.substr(7)), "--result");
+    throw InvalidArgumentError("--result " + std::string(what),
+                               e.field().empty() ? std::string("--result") : "--result." + e.field());
+  }
+  print_lead(ctx, naming_options([&] { return ctx.runtime().leads().update_lead_after_call(gym, lead, result); }));
   return 0;
 }
 

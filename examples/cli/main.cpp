@@ -1,5 +1,5 @@
-// gymdash — the command-line tool: configuration, metrics, gyms and leads
-// over the C++ library.
+// gymdash — the command-line tool: configuration, metrics, gyms and leads,
+// CSV imports, who to call and the do-not-call lists, over the C++ library.
 //
 //   gymdash [--db URI] [--config FILE] [--log-level LEVEL] [--json] COMMAND [ARGS]
 //

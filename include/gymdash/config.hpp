@@ -67,6 +67,16 @@ struct LoggingConfig {
   std::string file;                    ///< path, when sink is `file`
 };
 
+/** What the runtime keeps in memory. */
+struct CacheConfig {
+  /**
+   * How long gym settings are kept in memory, in milliseconds; 5000. A change
+   * through this runtime is seen at once; a change by another process on the
+   * same database within this time. 0 turns the cache off.
+   */
+  int gym_ttl_ms = 5000;
+};
+
 /** In-process metrics. */
 struct MetricsConfig {
   bool enabled = true;  ///< record per-operation metrics; true
@@ -82,6 +92,7 @@ struct Config {
   Limits limits;
   LoggingConfig logging;
   MetricsConfig metrics;
+  CacheConfig cache;
 
   /** The policy of one gym: its override if any, else the defaults. */
   const GymPolicy& policy(std::string_view gym_id) const;

@@ -75,6 +75,7 @@ struct DialQuery {
   int max_attempts = 6;
   Timestamp last_call_before{};  ///< Retry only
   int limit = 50;
+  std::vector<std::string> exclude;  ///< lead ids never to return
 };
 
 /**

@@ -336,6 +336,11 @@ Config parse_config(std::string_view json) {
     if (c.logging.sink == "file" && c.logging.file.empty())
       errors.add("logging.file", "is required when logging.sink is \"file\"");
   }
+  if (const auto* v = s.get("cache")) {
+    Section cs(*v, "cache", errors);
+    cs.integer("gym_ttl_ms", c.cache.gym_ttl_ms, 0, 3600000);
+    cs.finish();
+  }
   if (const auto* v = s.get("metrics")) {
     Section m(*v, "metrics", errors);
     m.boolean("enabled", c.metrics.enabled);
@@ -440,6 +445,7 @@ std::string to_json(const Config& c) {
                              {"sink", c.logging.sink},
                              {"file", c.logging.file}}},
       {"metrics", bj::object{{"enabled", c.metrics.enabled}}},
+      {"cache", bj::object{{"gym_ttl_ms", c.cache.gym_ttl_ms}}},
   };
   std::string out;
   pretty(out, root, 0);

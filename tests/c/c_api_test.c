@@ -10,6 +10,9 @@
  * its key, nothing is left open), the log callback (levels, formats, masked
  * phone numbers), metrics in both formats, and a whole run logged at trace
  * whose every line is scanned for phone numbers and email addresses.
+ * Last, imports (files and CSV text, progress and cancelling, every reject
+ * reason, missing columns), who to call (next, explain, after a call) and the
+ * do-not-call lists (and their file import), again over both backends.
  * Exits non-zero if any check failed.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -915,6 +918,576 @@ static void test_logging(void) {
   capture_free(&cap);
 }
 
+/* ---- imports, who to call, do-not-call lists -------------------------------------- */
+
+/* A scratch file path under $GYMDASH_TEST_TMP: <dir>/c_api_test-<pid>-<name>. */
+static void tmp_path(char* dst, size_t cap, const char* name) {
+  const char* tmp = getenv("GYMDASH_TEST_TMP");
+  snprintf(dst, cap, "%s/c_api_test-%ld-%s", tmp && *tmp ? tmp : "/tmp", (long)getpid(), name);
+}
+
+static void write_file(const char* path, const char* text) {
+  FILE* f = fopen(path, "wb");
+  CHECK(f != NULL);
+  if (f == NULL) return;
+  fputs(text, f);
+  fclose(f);
+}
+
+static long file_size(const char* path) {
+  long n = -1;
+  FILE* f = fopen(path, "rb");
+  if (f == NULL) return -1;
+  if (fseek(f, 0, SEEK_END) == 0) n = ftell(f);
+  fclose(f);
+  return n;
+}
+
+/* The id of the gym's lead whose phone contains `digits` (via lead_list's search). */
+static char* find_lead(gymdash_t* db, const char* gym, const char* digits, char* dst, size_t cap) {
+  char filter[128];
+  char* out = NULL;
+  dst[0] = '\0';
+  snprintf(filter, sizeof filter, "{\"search\":\"%s\"}", digits);
+  if (gymdash_lead_list(&out, db, gym, filter) == GYMDASH_OK) {
+    const char* items = strstr(out, "\"items\":[{");
+    json_str(items ? items + 9 : NULL, "id", dst, cap);
+  }
+  gymdash_string_free(out);
+  return dst;
+}
+
+/* How many leads a gym has. */
+static long lead_total(gymdash_t* db, const char* gym) {
+  char* out = NULL;
+  long total = -1;
+  if (gymdash_lead_list(&out, db, gym, "{\"page_size\":1}") == GYMDASH_OK) {
+    const char* t = strstr(out, "\"total\":");
+    if (t != NULL) total = strtol(t + 8, NULL, 10);
+  }
+  gymdash_string_free(out);
+  return total;
+}
+
+/* What the progress callback saw. */
+struct progress_log {
+  int calls;
+  int cancel_on_call; /* cancel (return 1) on this call; 0 never */
+  char last[512];
+  gymdash_t* db;      /* if set, the callback reads the leads (a reentrant call) */
+  long total_seen;    /* lead_total of gym-nyc on the first call */
+};
+
+static int on_progress(void* user, const char* progress_json) {
+  struct progress_log* p = user;
+  ++p->calls;
+  snprintf(p->last, sizeof p->last, "%s", progress_json);
+  if (p->db != NULL && p->calls == 1) p->total_seen = lead_total(p->db, "gym-nyc");
+  return p->cancel_on_call != 0 && p->calls == p->cancel_on_call ? 1 : 0;
+}
+
+static const char* const kLeadsHeader =
+    "external_id,gym_id,first_name,last_name,phone,email,source,created_at,interest,timeline,consent,tags\n";
+
+/* The fixture: 12 data rows (lines 2–13) — 5 new leads, 1 duplicate, 6 rejects, one per reason. */
+static void write_leads_csv(const char* path) {
+  char csv[4096];
+  char long_name[202];
+  memset(long_name, 'A', 201);
+  long_name[201] = '\0';
+  snprintf(csv, sizeof csv,
+           "%s"
+           "E1,gym-nyc,Ana,Lopez,(212) 736-6001,ana@example.com,web_form,2026-10-13T12:21:44Z,yoga,asap,yes,vip\n"
+           "E2,gym-nyc,Ben,Ng,212.736.6002,,facebook_ads,2026-10-14T08:00:00+02:00,,,yes,\n"
+           "E3,gym-nyc,Cy,Ode,+1 212 736 6003,,web_form,2026-10-15T09:00:00Z,,,no,\n"
+           "E4,gym-nyc,Ana,Dup,1-212-736-6001,,web_form,2026-10-01T00:00:00Z,,,yes,promo\n"
+           "E5,gym-nyc,Bad,Phone,call me maybe,,web_form,2026-10-13T12:21:44Z,,,yes,\n"
+           "E6,gym-xx,No,Gym,(212) 736-6006,,web_form,2026-10-13T12:21:44Z,,,yes,\n"
+           "E7,gym-nyc,Bad,Date,(212) 736-6007,,web_form,2026-02-30T10:00:00Z,,,yes,\n"
+           "E8,gym-nyc,%s,Long,(212) 736-6008,,web_form,2026-10-13T12:21:44Z,,,yes,\n"
+           "E9,gym-nyc,Too,Few,(212) 736-6009\n"
+           "E10,gym-nyc,Bad\xff\xfe,Enc,(212) 736-6010,,web_form,2026-10-13T12:21:44Z,,,yes,\n"
+           "E11,gym-la,Lu,La,(213) 736-6011,,referral,2026-10-16T10:00:00Z,,,yes,\n"
+           "E12,gym-nyc,Dee,Hot, 646 736 6012 ,,referral,2026-10-16T10:00:00Z,,,yes,\n",
+           kLeadsHeader, long_name);
+  write_file(path, csv);
+}
+
+static void test_import_files(gymdash_t* db) {
+  char* out = NULL;
+  char gyms[900], leads[900], more[900], bad[900], expected[128];
+  struct progress_log p;
+  long before;
+
+  tmp_path(gyms, sizeof gyms, "gyms.csv");
+  tmp_path(leads, sizeof leads, "leads.csv");
+  tmp_path(more, sizeof more, "more.csv");
+  tmp_path(bad, sizeof bad, "missing-columns.csv");
+
+  /* gyms */
+  write_file(gyms, "gym_id,name,timezone,region,state\n"
+                   "gym-nyc,NYC Midtown,America/New_York,US,NY\n"
+                   "gym-la,LA Downtown,America/Los_Angeles,US,CA\n"
+                   "gym-bad,Bad Zone,Mars/Base,US,\n");
+  CHECK_OK(gymdash_gyms_import_file(&out, db, gyms));
+  CHECK_CONTAINS(out, "\"rows\":3,\"created\":2,\"updated\":0,\"rejected\":1");
+  CHECK_CONTAINS(out, "\"rejected_rows\":[{\"line\":4,\"error\":\"");
+  CHECK_CONTAINS(out, "timezone");
+  gymdash_string_free(out);
+  CHECK_OK(gymdash_gyms_import_file(&out, db, gyms));
+  CHECK_CONTAINS(out, "\"created\":0,\"updated\":2");
+  gymdash_string_free(out);
+  CHECK_ERR_OUT(out, gymdash_gyms_import_file(&out, db, "/nonexistent-dir/for/sure/gyms.csv"),
+                GYMDASH_E_INVALID_ARGUMENT, "path: cannot read \"/nonexistent-dir/for/sure/gyms.csv\"");
+  CHECK(strcmp(gymdash_last_error_field(), "path") == 0);
+  CHECK_ERR_OUT(out, gymdash_gyms_import_file(&out, db, "/tmp"), GYMDASH_E_INVALID_ARGUMENT, "is a directory");
+
+  /* leads: good, messy, duplicate and rejected rows, in batches of 5 with progress */
+  write_leads_csv(leads);
+  memset(&p, 0, sizeof p);
+  CHECK_OK(gymdash_leads_import_file(&out, db, leads, "{\"batch_size\":5}", on_progress, &p));
+  CHECK_CONTAINS(out, "{\"rows\":12,\"imported\":5,\"merged_duplicates\":1,\"rejected\":6,");
+  CHECK_CONTAINS(out, "\"rejected_by_reason\":{\"bad_created_at\":1,\"bad_encoding\":1,\"bad_format\":1,"
+                      "\"bad_phone\":1,\"too_long\":1,\"unknown_gym\":1}");
+  CHECK_CONTAINS(out, "{\"line\":6,\"reason\":\"bad_phone\",\"detail\":\"");
+  CHECK_CONTAINS(out, "{\"line\":7,\"reason\":\"unknown_gym\"");
+  CHECK_CONTAINS(out, "{\"line\":8,\"reason\":\"bad_created_at\"");
+  CHECK_CONTAINS(out, "{\"line\":9,\"reason\":\"too_long\"");
+  CHECK_CONTAINS(out, "{\"line\":10,\"reason\":\"bad_format\"");
+  CHECK_CONTAINS(out, "{\"line\":11,\"reason\":\"bad_encoding\"");
+  CHECK_CONTAINS(out, "\"rejected_rows_truncated\":false");
+  CHECK(out != NULL && strstr(out, "7366") == NULL && strstr(out, "736-60") == NULL); /* no number in details */
+  gymdash_string_free(out);
+  CHECK(p.calls == 3); /* 5 + 5 + 2 rows */
+  snprintf(expected, sizeof expected, "\"bytes_read\":%ld,\"bytes_total\":%ld,", file_size(leads), file_size(leads));
+  CHECK_CONTAINS(p.last, expected);
+  CHECK_CONTAINS(p.last, "\"rows\":12,\"imported\":5,\"merged_duplicates\":1,\"rejected\":6}");
+  CHECK(lead_total(db, "gym-nyc") == 4);
+  CHECK(lead_total(db, "gym-la") == 1);
+  {
+    char id[128];
+    CHECK_OK(gymdash_lead_get(&out, db, "gym-nyc", find_lead(db, "gym-nyc", "2127366001", id, sizeof id)));
+    CHECK_CONTAINS(out, "\"external_id\":\"E1\""); /* the first row's id stays */
+    CHECK_CONTAINS(out, "\"tags\":[\"promo\",\"vip\"]");
+    CHECK_CONTAINS(out, "\"given\":true");
+    CHECK_CONTAINS(out, "\"method\":\"import\"");
+    CHECK_CONTAINS(out, "-leads.csv\""); /* the consent source is the file's name */
+    gymdash_string_free(out);
+  }
+
+  /* a second run merges every row and imports nothing new */
+  CHECK_OK(gymdash_leads_import_file(&out, db, leads, NULL, NULL, NULL));
+  CHECK_CONTAINS(out, "\"imported\":0,\"merged_duplicates\":6,\"rejected\":6");
+  gymdash_string_free(out);
+  CHECK(lead_total(db, "gym-nyc") == 4);
+
+  /* the callback cancels after the second batch: the two committed batches stay */
+  {
+    char csv[1024];
+    int i;
+    size_t n = (size_t)snprintf(csv, sizeof csv, "%s", kLeadsHeader);
+    for (i = 0; i < 5; ++i) {
+      n += (size_t)snprintf(csv + n, sizeof csv - n,
+                            "C%d,gym-nyc,Can,Cel,(212) 736-61%02d,,web_form,2026-10-20T10:00:00Z,,,yes,\n", i, i);
+    }
+    write_file(more, csv);
+  }
+  before = lead_total(db, "gym-nyc");
+  memset(&p, 0, sizeof p);
+  p.cancel_on_call = 2;
+  p.db = db;
+  CHECK_ERR_OUT(out, gymdash_leads_import_file(&out, db, more, "{\"batch_size\":2}", on_progress, &p),
+                GYMDASH_E_CONFLICT, "import cancelled by the progress callback after 4 rows");
+  CHECK(strcmp(gymdash_last_error_field(), "progress") == 0);
+  CHECK(p.calls == 2);
+  CHECK(p.total_seen == before + 2); /* the callback may read: its batch is committed */
+  CHECK(lead_total(db, "gym-nyc") == before + 4);
+  /* running it again completes it */
+  CHECK_OK(gymdash_leads_import_file(&out, db, more, "{\"batch_size\":2}", NULL, NULL));
+  CHECK_CONTAINS(out, "\"imported\":1,\"merged_duplicates\":4");
+  gymdash_string_free(out);
+  CHECK(lead_total(db, "gym-nyc") == before + 5);
+
+  /* missing columns: named, and nothing is imported */
+  before = lead_total(db, "gym-nyc");
+  write_file(bad, "external_id,gym_id,first_name\nX1,gym-nyc,Nope\n");
+  CHECK_ERR_OUT(out, gymdash_leads_import_file(&out, db, bad, NULL, NULL, NULL), GYMDASH_E_INVALID_ARGUMENT,
+                "header: missing required column: phone");
+  CHECK(strcmp(gymdash_last_error_field(), "header") == 0);
+  write_file(bad, "first_name,telephone\nNope,(212) 736-6099\n");
+  CHECK_ERR_OUT(out, gymdash_leads_import_file(&out, db, bad, NULL, NULL, NULL), GYMDASH_E_INVALID_ARGUMENT,
+                "gym_id, phone");
+  CHECK(lead_total(db, "gym-nyc") == before);
+
+  /* options and paths */
+  CHECK_ERR_OUT(out, gymdash_leads_import_file(&out, db, leads, "{\"batch_size\":0}", NULL, NULL),
+                GYMDASH_E_INVALID_ARGUMENT, "batch_size: must be between 1 and 1000000");
+  CHECK_ERR_OUT(out, gymdash_leads_import_file(&out, db, leads, "{\"batch_size\":\"big\"}", NULL, NULL),
+                GYMDASH_E_INVALID_ARGUMENT, "batch_size: expected an integer");
+  CHECK_ERR_OUT(out, gymdash_leads_import_file(&out, db, leads, "{\"colour\":1}", NULL, NULL),
+                GYMDASH_E_INVALID_ARGUMENT, "colour: unknown field");
+  CHECK_ERR_OUT(out, gymdash_leads_import_file(&out, db, leads, "[5]", NULL, NULL), GYMDASH_E_INVALID_ARGUMENT,
+                "options_json");
+  CHECK_ERR_OUT(out, gymdash_leads_import_file(&out, db, leads, "{\"batch_size\":", NULL, NULL),
+                GYMDASH_E_INVALID_ARGUMENT, "options_json: invalid JSON");
+  CHECK_ERR_OUT(out, gymdash_leads_import_file(&out, db, leads, "{\"max_rejected_rows\":-1}", NULL, NULL),
+                GYMDASH_E_INVALID_ARGUMENT, "max_rejected_rows");
+  CHECK_ERR_OUT(out, gymdash_leads_import_file(&out, db, "/nonexistent-dir/leads.csv", NULL, NULL, NULL),
+                GYMDASH_E_INVALID_ARGUMENT, "path: cannot read");
+  CHECK_OK(gymdash_leads_import_file(&out, db, leads, "{\"max_rejected_rows\":2,\"source\":\"crm-export\"}", NULL,
+                                     NULL));
+  CHECK_CONTAINS(out, "\"rejected\":6,");
+  CHECK_CONTAINS(out, "\"rejected_rows_truncated\":true");
+  gymdash_string_free(out);
+
+  /* CSV text in memory */
+  memset(&p, 0, sizeof p);
+  {
+    char csv[512];
+    snprintf(csv, sizeof csv, "%sT1,gym-la,Tex,Tt,(213) 736-6201,,web_form,2026-10-20T10:00:00Z,,,yes,\n"
+                              "T2,gym-la,Tex,Tt,213 736 62,,web_form,2026-10-20T10:00:00Z,,,yes,\n", kLeadsHeader);
+    CHECK_OK(gymdash_leads_import_csv(&out, db, csv, NULL, on_progress, &p));
+    CHECK_CONTAINS(out, "\"rows\":2,\"imported\":1,\"merged_duplicates\":0,\"rejected\":1");
+    gymdash_string_free(out);
+    CHECK(p.calls == 1);
+    snprintf(expected, sizeof expected, "\"bytes_total\":%lu,", (unsigned long)strlen(csv));
+    CHECK_CONTAINS(p.last, expected);
+  }
+  CHECK_ERR_OUT(out, gymdash_leads_import_csv(&out, db, "", NULL, NULL, NULL), GYMDASH_E_INVALID_ARGUMENT, "header");
+  CHECK_ERR_OUT(out, gymdash_leads_import_csv(&out, db, NULL, NULL, NULL, NULL), GYMDASH_E_INVALID_ARGUMENT,
+                "csv_text: must not be NULL");
+  CHECK_ERR_OUT(out, gymdash_leads_import_csv(&out, db, "gym_id,phone\n", "{\"batch_size\":2000000}", NULL, NULL),
+                GYMDASH_E_INVALID_ARGUMENT, "batch_size");
+  /* more than 1 MiB of text is fine here (the limit is 256 MiB) */
+  {
+    /* ~1.3 MB: 12000 rows, each with an ignored column of padding */
+    const size_t rows = 12000;
+    char padding[101];
+    size_t cap = rows * 160 + 256, n, i;
+    char* big = malloc(cap);
+    memset(padding, 'x', 100);
+    padding[100] = '\0';
+    CHECK(big != NULL);
+    if (big != NULL) {
+      n = (size_t)snprintf(big, cap, "gym_id,phone,consent,ignored\n");
+      for (i = 0; i < rows; ++i) {
+        n += (size_t)snprintf(big + n, cap - n, "gym-la,(213) 736-%04lu,yes,%s\n", (unsigned long)(i % 3000), padding);
+      }
+      CHECK(n > GYMDASH_MAX_ARG_BYTES);
+      CHECK_OK(gymdash_leads_import_csv(&out, db, big, "{\"batch_size\":5000}", NULL, NULL));
+      CHECK_CONTAINS(out, "\"rows\":12000,");
+      gymdash_string_free(out);
+      free(big);
+    }
+  }
+
+  remove(gyms);
+  remove(leads);
+  remove(more);
+  remove(bad);
+}
+
+static const char* const kAt = "2026-11-02T15:00:00Z"; /* Monday 10:00 in New York */
+
+static void test_who_to_call(gymdash_t* db) {
+  char* out = NULL;
+  char ana[128], ben[128], cy[128], dee[128], la[128], request[512];
+
+  find_lead(db, "gym-nyc", "2127366001", ana, sizeof ana);
+  find_lead(db, "gym-nyc", "2127366002", ben, sizeof ben);
+  find_lead(db, "gym-nyc", "2127366003", cy, sizeof cy);
+  find_lead(db, "gym-nyc", "6467366012", dee, sizeof dee);
+  find_lead(db, "gym-la", "2137366011", la, sizeof la);
+  CHECK(ana[0] && ben[0] && cy[0] && dee[0] && la[0]);
+
+  /* next: the dialable leads, never the one without consent */
+  snprintf(request, sizeof request, "{\"count\":100,\"at\":\"%s\"}", kAt);
+  CHECK_OK(gymdash_leads_next(&out, db, "gym-nyc", request));
+  CHECK(out != NULL && out[0] == '[');
+  CHECK_CONTAINS(out, ana);
+  CHECK_CONTAINS(out, ben);
+  CHECK_CONTAINS(out, dee);
+  CHECK(out != NULL && strstr(out, cy) == NULL);
+  CHECK(out != NULL && strstr(out, la) == NULL);
+  CHECK_CONTAINS(out, "\"external_id\":\"E1\"");
+  gymdash_string_free(out);
+  snprintf(request, sizeof request,
+           "{\"count\":1,\"exclude\":[\"%s\",\"%s\",\"ld_other\"],\"at\":\"%s\",\"qualification\":null}", ana, ben,
+           kAt);
+  CHECK_OK(gymdash_leads_next(&out, db, "gym-nyc", request));
+  CHECK(out != NULL && strstr(out, ana) == NULL && strstr(out, ben) == NULL);
+  CHECK(out != NULL && strncmp(out, "[{\"id\":", 7) == 0);
+  gymdash_string_free(out);
+  CHECK_OK(gymdash_leads_next(&out, db, "gym-nyc",
+                              "{\"count\":5,\"qualification\":\"hot\",\"at\":\"2026-11-02T15:00:00Z\"}"));
+  CHECK(out != NULL && out[0] == '[');
+  CHECK(out != NULL && strstr(out, "\"qualification\":\"neutral\"") == NULL &&
+        strstr(out, "\"qualification\":\"cold\"") == NULL); /* only hot ones */
+  gymdash_string_free(out);
+  /* 02:00 in New York: outside every window */
+  CHECK_OK(gymdash_leads_next(&out, db, "gym-nyc", "{\"count\":5,\"at\":\"2026-11-02T07:00:00Z\"}"));
+  CHECK(out != NULL && strcmp(out, "[]") == 0);
+  gymdash_string_free(out);
+  CHECK_OK(gymdash_leads_next(&out, db, "gym-nyc", "{\"count\":5}")); /* now */
+  gymdash_string_free(out);
+
+  CHECK_ERR_OUT(out, gymdash_leads_next(&out, db, "gym-nyc", "{\"count\":0}"), GYMDASH_E_INVALID_ARGUMENT,
+                "count: must be between 1 and 1000");
+  CHECK(strcmp(gymdash_last_error_field(), "count") == 0);
+  CHECK_ERR_OUT(out, gymdash_leads_next(&out, db, "gym-nyc", "{\"count\":1001}"), GYMDASH_E_INVALID_ARGUMENT, "count");
+  CHECK_ERR_OUT(out, gymdash_leads_next(&out, db, "gym-nyc", "{}"), GYMDASH_E_INVALID_ARGUMENT, "count: is required");
+  CHECK_ERR_OUT(out, gymdash_leads_next(&out, db, "gym-nyc", "{\"count\":\"5\"}"), GYMDASH_E_INVALID_ARGUMENT,
+                "count: expected an integer");
+  CHECK_ERR_OUT(out, gymdash_leads_next(&out, db, "gym-nyc", "{\"count\":5,\"at\":\"tomorrow\"}"),
+                GYMDASH_E_INVALID_ARGUMENT, "at");
+  CHECK(strcmp(gymdash_last_error_field(), "at") == 0);
+  CHECK_ERR_OUT(out, gymdash_leads_next(&out, db, "gym-nyc", "{\"count\":5,\"at\":\"2026-11-02T15:00:00\"}"),
+                GYMDASH_E_INVALID_ARGUMENT, "at"); /* no zone */
+  CHECK_ERR_OUT(out, gymdash_leads_next(&out, db, "gym-nyc", "{\"count\":5,\"qualification\":\"lukewarm\"}"),
+                GYMDASH_E_INVALID_ARGUMENT, "qualification");
+  CHECK_ERR_OUT(out, gymdash_leads_next(&out, db, "gym-nyc", "{\"count\":5,\"exclude\":[1]}"),
+                GYMDASH_E_INVALID_ARGUMENT, "exclude[0]");
+  CHECK_ERR_OUT(out, gymdash_leads_next(&out, db, "gym-nyc", "{\"count\":5,\"colour\":\"red\"}"),
+                GYMDASH_E_INVALID_ARGUMENT, "colour: unknown field");
+  CHECK_ERR_OUT(out, gymdash_leads_next(&out, db, "gym-nyc", "{\"count\":"), GYMDASH_E_INVALID_ARGUMENT,
+                "request_json: invalid JSON");
+  CHECK_ERR_OUT(out, gymdash_leads_next(&out, db, "gym-nyc", "5"), GYMDASH_E_INVALID_ARGUMENT, "request_json");
+  CHECK_ERR_OUT(out, gymdash_leads_next(&out, db, "gym-nowhere", "{\"count\":5}"), GYMDASH_E_NOT_FOUND, "gym-nowhere");
+
+  /* explain */
+  CHECK_OK(gymdash_lead_explain(&out, db, "gym-nyc", ana, kAt));
+  CHECK_CONTAINS(out, "\"dialable\":true");
+  CHECK_CONTAINS(out, "\"reasons\":[]");
+  CHECK_CONTAINS(out, "\"at\":\"2026-11-02T15:00:00Z\"");
+  CHECK_CONTAINS(out, "\"local_zone\":\"America/New_York\"");
+  CHECK_CONTAINS(out, "\"local_time\":\"2026-11-02T10:00:00");
+  gymdash_string_free(out);
+  CHECK_OK(gymdash_lead_explain(&out, db, "gym-nyc", cy, "2026-11-02T10:00:00-05:00"));
+  CHECK_CONTAINS(out, "\"dialable\":false");
+  CHECK_CONTAINS(out, "\"reasons\":[\"no_consent\"]");
+  gymdash_string_free(out);
+  CHECK_OK(gymdash_lead_explain(&out, db, "gym-nyc", ana, "2026-11-02T07:00:00Z"));
+  CHECK_CONTAINS(out, "outside_federal_hours");
+  gymdash_string_free(out);
+  CHECK_OK(gymdash_lead_explain(&out, db, "gym-nyc", ana, NULL)); /* now */
+  gymdash_string_free(out);
+  CHECK_ERR_OUT(out, gymdash_lead_explain(&out, db, "gym-nyc", ana, "next monday"), GYMDASH_E_INVALID_ARGUMENT,
+                "at: ");
+  CHECK(strcmp(gymdash_last_error_field(), "at") == 0);
+  CHECK_ERR_OUT(out, gymdash_lead_explain(&out, db, "gym-nyc", ana, "2026-02-30T10:00:00Z"), GYMDASH_E_INVALID_ARGUMENT,
+                "at");
+  CHECK_ERR_OUT(out, gymdash_lead_explain(&out, db, "gym-la", ana, kAt), GYMDASH_E_NOT_FOUND, ana);
+  CHECK_ERR_OUT(out, gymdash_lead_explain(&out, db, "gym-nyc", la, kAt), GYMDASH_E_NOT_FOUND, la);
+
+  /* do-not-call lists: a gym's list blocks its lead, explain says so */
+  CHECK_OK(gymdash_dnc_add(&out, db, "gym-nyc", "212.736.6002", "asked by email", "front-desk"));
+  CHECK_CONTAINS(out, "{\"scope\":\"gym-nyc\",\"phone\":\"+12127366002\",\"reason\":\"asked by email\","
+                      "\"source\":\"front-desk\",\"added_at\":\"");
+  gymdash_string_free(out);
+  CHECK_OK(gymdash_dnc_add(&out, db, "gym-nyc", "(212) 736-6002", NULL, NULL)); /* already listed: the entry */
+  CHECK_CONTAINS(out, "\"reason\":\"asked by email\"");
+  gymdash_string_free(out);
+  CHECK_OK(gymdash_lead_explain(&out, db, "gym-nyc", ben, kAt));
+  CHECK_CONTAINS(out, "\"dialable\":false");
+  CHECK_CONTAINS(out, "\"reasons\":[\"dnc_list\"]");
+  gymdash_string_free(out);
+  snprintf(request, sizeof request, "{\"count\":100,\"at\":\"%s\"}", kAt);
+  CHECK_OK(gymdash_leads_next(&out, db, "gym-nyc", request));
+  CHECK(out != NULL && strstr(out, ben) == NULL);
+  gymdash_string_free(out);
+  CHECK_OK(gymdash_dnc_check(&out, db, "gym-nyc", "+1 212 736 6002"));
+  CHECK_CONTAINS(out, "{\"phone\":\"+12127366002\",\"gym_listed\":true,\"global_listed\":false,"
+                      "\"lead_do_not_call\":false,\"blocked\":true}");
+  gymdash_string_free(out);
+  CHECK_OK(gymdash_dnc_check(&out, db, "gym-la", "+1 212 736 6002")); /* another gym's list */
+  CHECK_CONTAINS(out, "\"blocked\":false");
+  gymdash_string_free(out);
+  CHECK_OK(gymdash_dnc_add(&out, db, "*", "+12127366003", NULL, NULL));
+  CHECK_CONTAINS(out, "\"scope\":\"*\"");
+  CHECK_CONTAINS(out, "\"source\":\"api\"");
+  gymdash_string_free(out);
+  CHECK_OK(gymdash_dnc_check(&out, db, "gym-la", "(212) 736-6003"));
+  CHECK_CONTAINS(out, "\"global_listed\":true");
+  gymdash_string_free(out);
+  CHECK_OK(gymdash_dnc_list(&out, db, "gym-nyc", 10, 0));
+  CHECK(out != NULL && out[0] == '[');
+  CHECK_CONTAINS(out, "\"phone\":\"+12127366002\"");
+  gymdash_string_free(out);
+  CHECK_OK(gymdash_dnc_list(&out, db, "gym-nyc", 10, 1));
+  CHECK(out != NULL && strcmp(out, "[]") == 0);
+  gymdash_string_free(out);
+  CHECK_ERR_OUT(out, gymdash_dnc_list(&out, db, "gym-nyc", 0, 0), GYMDASH_E_INVALID_ARGUMENT, "limit");
+  CHECK_ERR_OUT(out, gymdash_dnc_list(&out, db, "gym-nyc", 10, -1), GYMDASH_E_INVALID_ARGUMENT, "offset");
+  CHECK_ERR_OUT(out, gymdash_dnc_list(&out, db, "gym-nowhere", 10, 0), GYMDASH_E_NOT_FOUND, "gym-nowhere");
+  CHECK_ERR_OUT(out, gymdash_dnc_add(&out, db, "gym-nyc", "12", NULL, NULL), GYMDASH_E_INVALID_ARGUMENT, "phone");
+  CHECK_ERR_OUT(out, gymdash_dnc_add(&out, db, "gym-nowhere", "(212) 736-6002", NULL, NULL), GYMDASH_E_NOT_FOUND,
+                "gym-nowhere");
+  CHECK_ERR_OUT(out, gymdash_dnc_add(&out, db, "", "(212) 736-6002", NULL, NULL), GYMDASH_E_INVALID_ARGUMENT, "scope");
+  CHECK_ERR_OUT(out, gymdash_dnc_check(&out, db, "gym-nyc", "not a phone"), GYMDASH_E_INVALID_ARGUMENT, "phone");
+  {
+    int removed = -1;
+    CHECK_OK(gymdash_dnc_remove(&removed, db, "gym-nyc", "212-736-6002", "ana", "asked again to be called"));
+    CHECK(removed == 1);
+    CHECK_OK(gymdash_dnc_remove(&removed, db, "gym-nyc", "212-736-6002", NULL, NULL));
+    CHECK(removed == 0);
+    removed = -1;
+    CHECK_ERR(gymdash_dnc_remove(&removed, db, "gym-nyc", "12", NULL, NULL), GYMDASH_E_INVALID_ARGUMENT, "phone");
+    CHECK(removed == 0);
+  }
+  CHECK_OK(gymdash_lead_explain(&out, db, "gym-nyc", ben, kAt));
+  CHECK_CONTAINS(out, "\"dialable\":true");
+  gymdash_string_free(out);
+  CHECK_OK(gymdash_lead_history(&out, db, "gym-nyc", ben));
+  CHECK_CONTAINS(out, "\"kind\":\"dnc\"");
+  gymdash_string_free(out);
+
+  /* after a call */
+  CHECK_OK(gymdash_lead_after_call(&out, db, "gym-nyc", ana,
+                                   "{\"call_id\":\"call-1\",\"started_at\":\"2026-11-02T15:00:00Z\","
+                                   "\"ended_at\":\"2026-11-02T15:04:00Z\",\"status\":\"completed\","
+                                   "\"answered_by\":\"human\",\"outcome\":\"interested\",\"callback_at\":null,"
+                                   "\"sentiment\":\"positive\"}"));
+  CHECK_CONTAINS(out, "\"attempts\":1");
+  CHECK_CONTAINS(out, "\"connects\":1");
+  CHECK_CONTAINS(out, "\"sentiment\":\"positive\"");
+  gymdash_string_free(out);
+  /* the same call again changes nothing */
+  CHECK_OK(gymdash_lead_after_call(&out, db, "gym-nyc", ana,
+                                   "{\"call_id\":\"call-1\",\"started_at\":\"2026-11-02T15:00:00Z\","
+                                   "\"status\":\"completed\",\"answered_by\":\"human\",\"outcome\":\"interested\","
+                                   "\"ended_at\":\"2026-11-02T15:04:00Z\",\"sentiment\":\"positive\"}"));
+  CHECK_CONTAINS(out, "\"attempts\":1");
+  gymdash_string_free(out);
+  CHECK_OK(gymdash_lead_explain(&out, db, "gym-nyc", ana, "2026-11-02T15:30:00Z"));
+  CHECK_CONTAINS(out, "retry_gap");
+  gymdash_string_free(out);
+  CHECK_ERR_OUT(out, gymdash_lead_after_call(&out, db, "gym-nyc", ana, "{\"status\":\"completed\"}"),
+                GYMDASH_E_INVALID_ARGUMENT, "started_at");
+  CHECK_ERR_OUT(out, gymdash_lead_after_call(&out, db, "gym-nyc", ana,
+                                             "{\"started_at\":\"2026-11-02T15:00:00Z\",\"status\":\"ringing_loudly\"}"),
+                GYMDASH_E_INVALID_ARGUMENT, "status");
+  CHECK_ERR_OUT(out, gymdash_lead_after_call(&out, db, "gym-nyc", ana,
+                                             "{\"started_at\":\"2026-11-02T15:00:00Z\",\"duration\":5}"),
+                GYMDASH_E_INVALID_ARGUMENT, "duration");
+  CHECK_ERR_OUT(out, gymdash_lead_after_call(&out, db, "gym-nyc", ana, "{\"started_at\":"),
+                GYMDASH_E_INVALID_ARGUMENT, "call_result_json");
+  CHECK_ERR_OUT(out, gymdash_lead_after_call(&out, db, "gym-nyc", ana, "[]"), GYMDASH_E_INVALID_ARGUMENT,
+                "call_result_json");
+  CHECK_ERR_OUT(out, gymdash_lead_after_call(&out, db, "gym-la", ana,
+                                             "{\"call_id\":\"call-2\",\"started_at\":\"2026-11-02T15:00:00Z\"}"),
+                GYMDASH_E_NOT_FOUND, ana);
+}
+
+static void test_dnc_import(gymdash_t* db) {
+  char* out = NULL;
+  char path[900], csv[900], dee[128];
+
+  tmp_path(path, sizeof path, "dnc.txt");
+  tmp_path(csv, sizeof csv, "dnc.csv");
+  find_lead(db, "gym-nyc", "6467366012", dee, sizeof dee);
+
+  write_file(path, "# numbers from the state registry\n"
+                   "\n"
+                   "(212) 736-6020\n"
+                   "+1 212 736 6020\n"
+                   "212.736.6021\n"
+                   "12\n"
+                   "not a number\n"
+                   "   # an indented comment\n"
+                   "646-736-6012\r\n");
+  CHECK_OK(gymdash_dnc_import_file(&out, db, "gym-nyc", path));
+  CHECK_CONTAINS(out, "{\"lines\":6,\"added\":3,\"already_listed\":1,\"rejected\":2,\"rejected_lines\":["
+                      "{\"line\":6,\"error\":\"phone: ");
+  CHECK_CONTAINS(out, "{\"line\":7,\"error\":\"phone: ");
+  CHECK_CONTAINS(out, "\"rejected_lines_truncated\":false}");
+  CHECK(out != NULL && strstr(out, "not a number\"") == NULL);
+  gymdash_string_free(out);
+  CHECK_OK(gymdash_dnc_list(&out, db, "gym-nyc", 100, 0));
+  CHECK_CONTAINS(out, "\"phone\":\"+16467366012\"");
+  CHECK_CONTAINS(out, "-dnc.txt\""); /* the source is the file's name */
+  gymdash_string_free(out);
+  CHECK_OK(gymdash_lead_explain(&out, db, "gym-nyc", dee, kAt));
+  CHECK_CONTAINS(out, "\"reasons\":[\"dnc_list\"]");
+  gymdash_string_free(out);
+  /* again: everything is already listed */
+  CHECK_OK(gymdash_dnc_import_file(&out, db, "gym-nyc", path));
+  CHECK_CONTAINS(out, "{\"lines\":6,\"added\":0,\"already_listed\":4,\"rejected\":2,");
+  gymdash_string_free(out);
+
+  /* CSV with a phone column (and a reason) */
+  write_file(csv, "name,phone,reason\n"
+                  "Zed,\"(212) 736-6030\",asked by email\n"
+                  "Bad,12,x\n"
+                  "\"Quote, Inc.\",\"+1 212 736 6031\",\"said \"\"stop\"\"\"\n"
+                  "Short,row\n");
+  CHECK_OK(gymdash_dnc_import_file(&out, db, "*", csv));
+  CHECK_CONTAINS(out, "{\"lines\":4,\"added\":2,\"already_listed\":0,\"rejected\":2,");
+  CHECK_CONTAINS(out, "{\"line\":3,\"error\":\"phone: ");
+  CHECK_CONTAINS(out, "{\"line\":5,\"error\":\"line: has 2 fields where the header has 3\"}");
+  gymdash_string_free(out);
+  CHECK_OK(gymdash_dnc_list(&out, db, "*", 100, 0));
+  CHECK_CONTAINS(out, "\"phone\":\"+12127366030\",\"reason\":\"asked by email\"");
+  CHECK_CONTAINS(out, "\"reason\":\"said \\\"stop\\\"\"");
+  gymdash_string_free(out);
+
+  CHECK_ERR_OUT(out, gymdash_dnc_import_file(&out, db, "gym-nowhere", path), GYMDASH_E_NOT_FOUND, "gym-nowhere");
+  CHECK_ERR_OUT(out, gymdash_dnc_import_file(&out, db, "gym-nyc", "/nonexistent-dir/dnc.txt"),
+                GYMDASH_E_INVALID_ARGUMENT, "path: cannot read");
+  remove(path);
+  remove(csv);
+}
+
+/* Every new function: NULL where a pointer is required names the parameter. */
+static void test_calling_null_arguments(gymdash_t* db) {
+  char* out = NULL;
+  int removed = 0;
+  CHECK_ERR(gymdash_leads_import_file(NULL, db, "x.csv", NULL, NULL, NULL), GYMDASH_E_INVALID_ARGUMENT, "out");
+  CHECK_ERR_OUT(out, gymdash_leads_import_file(&out, NULL, "x.csv", NULL, NULL, NULL), GYMDASH_E_INVALID_ARGUMENT, "db");
+  CHECK_ERR_OUT(out, gymdash_leads_import_file(&out, db, NULL, NULL, NULL, NULL), GYMDASH_E_INVALID_ARGUMENT,
+                "path: must not be NULL");
+  CHECK_ERR(gymdash_leads_import_csv(NULL, db, "", NULL, NULL, NULL), GYMDASH_E_INVALID_ARGUMENT, "out");
+  CHECK_ERR_OUT(out, gymdash_gyms_import_file(&out, db, NULL), GYMDASH_E_INVALID_ARGUMENT, "path: must not be NULL");
+  CHECK_ERR_OUT(out, gymdash_gyms_import_file(&out, NULL, "x"), GYMDASH_E_INVALID_ARGUMENT, "db");
+  CHECK_ERR_OUT(out, gymdash_leads_next(&out, db, NULL, "{\"count\":1}"), GYMDASH_E_INVALID_ARGUMENT, "gym_id");
+  CHECK_ERR_OUT(out, gymdash_leads_next(&out, db, "gym-nyc", NULL), GYMDASH_E_INVALID_ARGUMENT,
+                "request_json: must not be NULL");
+  CHECK_ERR(gymdash_leads_next(NULL, db, "gym-nyc", "{\"count\":1}"), GYMDASH_E_INVALID_ARGUMENT, "out");
+  CHECK_ERR_OUT(out, gymdash_lead_explain(&out, db, "gym-nyc", NULL, NULL), GYMDASH_E_INVALID_ARGUMENT, "lead_id");
+  CHECK_ERR_OUT(out, gymdash_lead_explain(&out, NULL, "gym-nyc", "ld_x", NULL), GYMDASH_E_INVALID_ARGUMENT, "db");
+  CHECK_ERR_OUT(out, gymdash_lead_after_call(&out, db, "gym-nyc", "ld_x", NULL), GYMDASH_E_INVALID_ARGUMENT,
+                "call_result_json: must not be NULL");
+  CHECK_ERR_OUT(out, gymdash_dnc_add(&out, db, NULL, "2127366002", NULL, NULL), GYMDASH_E_INVALID_ARGUMENT, "scope");
+  CHECK_ERR_OUT(out, gymdash_dnc_add(&out, db, "gym-nyc", NULL, NULL, NULL), GYMDASH_E_INVALID_ARGUMENT,
+                "phone: must not be NULL");
+  CHECK_ERR(gymdash_dnc_remove(NULL, db, "gym-nyc", "2127366002", NULL, NULL), GYMDASH_E_INVALID_ARGUMENT,
+            "out: must not be NULL");
+  CHECK_ERR(gymdash_dnc_remove(&removed, db, "gym-nyc", NULL, NULL, NULL), GYMDASH_E_INVALID_ARGUMENT, "phone");
+  CHECK_ERR(gymdash_dnc_remove(&removed, NULL, "gym-nyc", "2127366002", NULL, NULL), GYMDASH_E_INVALID_ARGUMENT, "db");
+  CHECK_ERR_OUT(out, gymdash_dnc_check(&out, db, NULL, "2127366002"), GYMDASH_E_INVALID_ARGUMENT, "gym_id");
+  CHECK_ERR_OUT(out, gymdash_dnc_list(&out, db, NULL, 10, 0), GYMDASH_E_INVALID_ARGUMENT, "scope");
+  CHECK_ERR(gymdash_dnc_list(NULL, db, "*", 10, 0), GYMDASH_E_INVALID_ARGUMENT, "out");
+  CHECK_ERR_OUT(out, gymdash_dnc_import_file(&out, db, "*", NULL), GYMDASH_E_INVALID_ARGUMENT, "path");
+  CHECK_ERR_OUT(out, gymdash_dnc_import_file(&out, db, NULL, "x"), GYMDASH_E_INVALID_ARGUMENT, "scope");
+  /* the 1 MiB limit and UTF-8 hold for the new text arguments */
+  CHECK_ERR_OUT(out, gymdash_dnc_add(&out, db, "gym-nyc", "212\xff", NULL, NULL), GYMDASH_E_INVALID_ARGUMENT, "phone");
+  CHECK_ERR_OUT(out, gymdash_lead_explain(&out, db, "gym-nyc", "ld_x", "2026\xc0\xaf"), GYMDASH_E_INVALID_ARGUMENT,
+                "at");
+}
+
+/* Imports, who to call and do-not-call lists, on a fresh handle of `storage`. */
+static void test_imports_and_calling(const char* storage) {
+  gymdash_t* db = NULL;
+  char config[1200];
+  snprintf(config, sizeof config, "{\"storage\":\"%s\",\"logging\":{\"sink\":\"none\"}}", storage);
+  CHECK_OK(gymdash_open(&db, config));
+  if (db == NULL) return;
+  test_import_files(db);
+  test_who_to_call(db);
+  test_dnc_import(db);
+  test_calling_null_arguments(db);
+  gymdash_close(db);
+}
+
 /* ---- metrics ---------------------------------------------------------------------- */
 
 static void test_metrics(void) {
@@ -1173,6 +1746,14 @@ int main(int argc, char** argv) {
     gymdash_string_free(out);
     gymdash_close(db);
   }
+  remove_db(path);
+
+  /* imports, who to call, do-not-call lists: memory, then SQLite */
+  test_imports_and_calling("memory:");
+  snprintf(path, sizeof path, "%s/c_api_test-calling-%ld.db", tmp && *tmp ? tmp : "/tmp", (long)getpid());
+  remove_db(path);
+  snprintf(uri, sizeof uri, "sqlite:%s", path);
+  test_imports_and_calling(uri);
   remove_db(path);
 
   printf("c_api_test: %d checks, %d failures (library %s)\n", g_checks, g_failures, gymdash_version());

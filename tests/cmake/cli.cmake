@@ -68,7 +68,9 @@ add_test(NAME cli_unknown_command
   COMMAND gymdash_cli frobnicate)
 set_tests_properties(cli_unknown_command PROPERTIES WILL_FAIL TRUE LABELS "cli")
 
-# Whole flows with exact exit codes: config, gyms, leads, usage errors, metrics.
+# Whole flows with exact exit codes: config, gyms, leads, CSV imports (the
+# progress line through a pseudo-terminal), who to call, do-not-call lists,
+# usage errors, metrics.
 add_test(NAME cli_test
   COMMAND "${GYMDASH_PYTHON}" -B -m unittest -v test_cli
   WORKING_DIRECTORY "${PROJECT_SOURCE_DIR}/tests/python")

@@ -11,6 +11,7 @@ error), what reached stdout and what reached stderr.
 
 import json
 import os
+import pty
 import shutil
 import subprocess
 import tempfile
@@ -125,7 +126,7 @@ class CliTest(unittest.TestCase):
     def test_usage_errors_exit_2(self):
         cases = [
             (["frobnicate"], 'unknown command "frobnicate"'),
-            (["gyms", "frob"], 'unknown command "gyms frob" (gyms commands: create, get, list)'),
+            (["gyms", "frob"], 'unknown command "gyms frob" (gyms commands: create, get, list, import)'),
             (["gyms"], "missing gyms command"),
             ([], "missing command"),
             (["--frob", "gyms", "list"], "unknown option --frob"),
@@ -150,7 +151,9 @@ class CliTest(unittest.TestCase):
     def test_help(self):
         out = self.ok("help", db=False)
         for command in ("config check FILE", "config defaults", "metrics", "gyms create", "gyms get ID", "gyms list",
-                        "leads add", "leads get", "leads list", "leads tag", "leads status"):
+                        "gyms import FILE", "leads add", "leads get", "leads list", "leads tag", "leads status",
+                        "leads import FILE", "leads next", "leads explain", "leads after-call", "dnc add",
+                        "dnc remove", "dnc check", "dnc list", "dnc import FILE"):
             self.assertIn("  " + command, out)
         self.assertEqual(self.ok("--help", db=False), out)
         usage = self.ok("leads", "list", "--help")
@@ -250,6 +253,204 @@ class CliTest(unittest.TestCase):
         fields = self.ok("leads", "get", "--gym", "gym-nyc", "--lead", ana["id"])
         self.assertIn("status         new\n", fields)
         self.assertIn("tags           evening,spanish,vip\n", fields)
+
+    # ---- imports, who to call, do-not-call lists ---------------------------------------
+
+    def import_fixture(self):
+        """gyms.csv and leads.csv: messy phone formats, a duplicate and every reject reason."""
+        gyms = self.write("gyms.csv", "gym_id,name,timezone,region,state\n"
+                                      "gym-nyc,NYC Midtown,America/New_York,US,NY\n"
+                                      "gym-la,LA Downtown,America/Los_Angeles,US,CA\n")
+        rows = [
+            "external_id,gym_id,first_name,last_name,phone,email,source,created_at,interest,timeline,consent,tags",
+            "E1,gym-nyc,Ana,Lopez,(212) 736-5701,ana@example.com,web_form,2026-10-13T12:21:44Z,yoga,asap,yes,vip",
+            "E2,gym-nyc,Ben,Ng,212.736.5702,,facebook_ads,2026-10-14T08:00:00+02:00,,,yes,",
+            "E3,gym-nyc,Cy,Ode,+1 212 736 5703,,web_form,2026-10-15T09:00:00Z,,,no,",
+            "E4,gym-nyc,Dee,Hu, 1-646-736-5704 ,,referral,2026-10-16T09:00:00Z,,,yes,",
+            "E5,gym-nyc,Ana,Dup,+12127365701,,web_form,2026-10-01T00:00:00Z,,,yes,promo",  # duplicate of E1
+            "E6,gym-nyc,Bad,Phone,call me maybe,,web_form,2026-10-13T12:21:44Z,,,yes,",
+            "E7,gym-xx,No,Gym,(212) 736-5707,,web_form,2026-10-13T12:21:44Z,,,yes,",
+            "E8,gym-nyc,Bad,Date,(212) 736-5708,,web_form,2026-02-30T10:00:00Z,,,yes,",
+            "E9,gym-nyc," + "A" * 201 + ",Long,(212) 736-5709,,web_form,2026-10-13T12:21:44Z,,,yes,",
+            "E10,gym-nyc,Too,Few,(212) 736-5710",
+            "E11,gym-nyc,Bad\udcff,Enc,(212) 736-5711,,web_form,2026-10-13T12:21:44Z,,,yes,",
+            "E12,gym-la,Lu,La,(213) 736-5712,,referral,2026-10-16T10:00:00Z,,,yes,",
+        ]
+        leads = os.path.join(self.dir, "leads.csv")
+        with open(leads, "wb") as f:
+            f.write("\n".join(rows + [""]).encode("utf-8", "surrogateescape"))
+        return gyms, leads
+
+    def test_gyms_and_leads_import(self):
+        gyms, leads = self.import_fixture()
+        self.assertEqual(self.ok("gyms", "import", gyms), "2 rows: 2 created, 0 updated, 0 rejected\n")
+        report = self.ok_json("gyms", "import", gyms)
+        self.assertEqual((report["created"], report["updated"]), (0, 2))
+
+        report = self.ok_json("leads", "import", leads, "--batch-size", "5")
+        for key in ("imported", "merged_duplicates", "rejected", "rejected_by_reason"):
+            self.assertIn(key, report)
+        self.assertEqual((report["rows"], report["imported"], report["merged_duplicates"], report["rejected"]),
+                         (12, 5, 1, 6))
+        self.assertEqual(report["rejected_by_reason"], {"bad_phone": 1, "unknown_gym": 1, "bad_created_at": 1,
+                                                        "too_long": 1, "bad_format": 1, "bad_encoding": 1})
+        self.assertEqual([r["line"] for r in report["rejected_rows"]], [7, 8, 9, 10, 11, 12])
+        self.assertNotIn("736-57", json.dumps(report))
+        leads_nyc = self.ok_json("leads", "list", "--gym", "gym-nyc")["items"]
+        self.assertEqual(sorted(lead["phone"] for lead in leads_nyc),
+                         ["+12127365701", "+12127365702", "+12127365703", "+16467365704"])
+
+        human = self.ok("leads", "import", leads)
+        self.assertTrue(human.startswith("12 rows in "), human)
+        self.assertIn(": 0 imported, 6 merged into known leads, 6 rejected\n", human)
+        self.assertIn("rejected: bad_created_at 1, bad_encoding 1, bad_format 1, bad_phone 1, too_long 1, "
+                      "unknown_gym 1\n", human)
+        self.assertEqual(human.splitlines()[2].split(), ["LINE", "REASON", "DETAIL"])
+
+        err = self.fails(1, "leads", "import", os.path.join(self.dir, "nope.csv"))
+        self.assertIn('FILE: cannot read "%s"' % os.path.join(self.dir, "nope.csv"), err)
+        nocols = self.write("nocols.csv", "external_id,gym_id\nX,gym-nyc\n")
+        err = self.fails(1, "leads", "import", nocols)
+        self.assertIn(nocols + ": header: missing required column: phone", err)
+        self.assertIn("--batch-size: 0 is out of range", self.fails(2, "leads", "import", leads, "--batch-size", "0"))
+        self.assertIn("missing FILE", self.fails(2, "leads", "import"))
+        self.assertIn("timezone", self.fails(1, "gyms", "import", self.write("g.csv", "gym_id,name\nx,y\n")))
+
+    def test_import_progress_only_on_a_terminal(self):
+        _gyms, leads = self.import_fixture()
+        self.ok("gyms", "import", _gyms)
+        # stderr a pipe (as in ok()): nothing but the report
+        self.ok("--json", "leads", "import", leads)
+        # stderr a terminal: a progress line, redrawn per batch
+        master, slave = pty.openpty()
+        try:
+            p = subprocess.run([CLI, "--db", self.db, "--json", "leads", "import", leads, "--batch-size", "2"],
+                               stdout=subprocess.PIPE, stderr=slave, cwd=self.dir, timeout=60)
+            os.close(slave)
+            slave = None
+            chunks = []
+            while True:
+                try:
+                    data = os.read(master, 4096)
+                except OSError:  # EIO: the other side is closed
+                    break
+                if not data:
+                    break
+                chunks.append(data)
+        finally:
+            if slave is not None:
+                os.close(slave)
+            os.close(master)
+        self.assertEqual(p.returncode, 0)
+        self.assertEqual(json.loads(p.stdout)["rows"], 12)  # stdout stays JSON
+        shown = b"".join(chunks).decode("utf-8")
+        self.assertIn("100% [########################]", shown)
+        self.assertIn("rows/s", shown)
+        self.assertGreaterEqual(shown.count("\r"), 6)  # one redraw per batch of 2
+        self.assertIn(" 12 rows ", shown)
+
+    def test_next_explain_and_dnc(self):
+        gyms, leads = self.import_fixture()
+        self.ok("gyms", "import", gyms)
+        self.ok("leads", "import", leads)
+        at = "2026-11-02T15:00:00Z"  # Monday 10:00 in New York
+        listed = self.ok_json("leads", "next", "--gym", "gym-nyc", "--count", "10", "--at", at)
+        self.assertEqual(sorted(lead["phone"] for lead in listed), ["+12127365701", "+12127365702", "+16467365704"])
+        for lead in listed:
+            for key in ("id", "external_id", "phone", "status", "qualification", "score", "attempts", "consent"):
+                self.assertIn(key, lead)
+        ana = next(lead for lead in listed if lead["external_id"] == "E1")
+        ben = next(lead for lead in listed if lead["external_id"] == "E2")
+        table = self.ok("leads", "next", "--gym", "gym-nyc", "--count", "10", "--at", at).splitlines()
+        self.assertEqual(table[0].split(), ["ID", "EXTERNAL", "ID", "PHONE", "NAME", "STATUS", "QUALIFICATION",
+                                            "SCORE", "ATTEMPTS"])
+        self.assertEqual(len(table), 4)
+        self.assertTrue(any(row.startswith(ana["id"]) and "E1" in row and "+12127365701" in row for row in table))
+        one = self.ok_json("leads", "next", "--gym", "gym-nyc", "--count", "10", "--at", at,
+                           "--exclude", ana["id"] + "," + ben["id"])
+        self.assertEqual([lead["external_id"] for lead in one], ["E4"])
+        self.assertEqual(self.ok("leads", "next", "--gym", "gym-nyc", "--count", "3", "--at", "2026-11-02T07:00:00Z"),
+                         "no lead of gym-nyc may be called at 2026-11-02T07:00:00Z\n")
+
+        decision = self.ok_json("leads", "explain", "--gym", "gym-nyc", "--lead", ana["id"], "--at", at)
+        self.assertEqual((decision["dialable"], decision["reasons"]), (True, []))
+        fields = self.ok("leads", "explain", "--gym", "gym-nyc", "--lead", ana["id"], "--at", "2026-11-02T07:00:00Z")
+        self.assertIn("dialable    no\n", fields)
+        self.assertIn("blocked by  outside_federal_hours", fields)
+
+        # dnc add, then explain names the list
+        entry = self.ok_json("dnc", "add", "--gym", "gym-nyc", "--phone", "212 736 5701", "--reason", "asked")
+        self.assertEqual((entry["scope"], entry["phone"], entry["reason"], entry["source"]),
+                         ("gym-nyc", "+12127365701", "asked", "api"))
+        decision = self.ok_json("leads", "explain", "--gym", "gym-nyc", "--lead", ana["id"], "--at", at)
+        self.assertEqual((decision["dialable"], decision["reasons"]), (False, ["dnc_list"]))
+        self.assertNotIn(ana["id"], self.ok("leads", "next", "--gym", "gym-nyc", "--count", "10", "--at", at))
+        check = self.ok_json("dnc", "check", "--gym", "gym-nyc", "--phone", "(212) 736-5701")
+        self.assertEqual((check["gym_listed"], check["blocked"]), (True, True))
+        self.assertIn("blocked      yes\n", self.ok("dnc", "check", "--gym", "gym-nyc", "--phone", "(212) 736-5701"))
+        self.assertEqual([e["phone"] for e in self.ok_json("dnc", "list", "--scope", "gym-nyc")], ["+12127365701"])
+        self.assertEqual(self.ok_json("dnc", "list", "--global"), [])
+        self.ok("dnc", "add", "--scope", "*", "--phone", "+1 212 736 5702")
+        self.assertEqual(self.ok_json("leads", "explain", "--gym", "gym-nyc", "--lead", ben["id"], "--at", at)
+                         ["reasons"], ["dnc_list"])
+        self.assertEqual(self.ok("dnc", "remove", "--gym", "gym-nyc", "--phone", "212-736-5701", "--actor", "ana"),
+                         "removed from the list of gym-nyc\n")
+        self.assertEqual(self.ok_json("dnc", "remove", "--gym", "gym-nyc", "--phone", "212-736-5701"),
+                         {"scope": "gym-nyc", "removed": False})
+        self.assertTrue(self.ok_json("leads", "explain", "--gym", "gym-nyc", "--lead", ana["id"], "--at", at)
+                        ["dialable"])
+
+        registry = self.write("registry.txt", "# registry\n\n(212) 736-5701\n646.736.5704\n12\n")
+        report = self.ok_json("dnc", "import", registry, "--gym", "gym-nyc")
+        self.assertEqual((report["lines"], report["added"], report["rejected"]), (3, 2, 1))
+        self.assertEqual(report["rejected_lines"][0]["line"], 5)
+        human = self.ok("dnc", "import", registry, "--gym", "gym-nyc")
+        self.assertTrue(human.startswith("3 numbers: 0 added to the list of gym-nyc, 2 already listed, 1 rejected\n"),
+                        human)
+        self.assertEqual({e["source"] for e in self.ok_json("dnc", "list", "--gym", "gym-nyc")}, {"registry.txt"})
+
+        # after a call
+        result = json.dumps({"call_id": "c1", "started_at": at, "status": "completed", "answered_by": "human",
+                             "outcome": "interested"})
+        lead = self.ok_json("leads", "after-call", "--gym", "gym-nyc", "--lead", ben["id"], "--result", result)
+        self.assertEqual(lead["attempts"], 1)
+        self.assertIn("--result started_at", self.fails(1, "leads", "after-call", "--gym", "gym-nyc", "--lead",
+                                                        ben["id"], "--result", '{"call_id":"c2"}'))
+        self.assertIn("--result: invalid JSON", self.fails(1, "leads", "after-call", "--gym", "gym-nyc", "--lead",
+                                                           ben["id"], "--result", "{"))
+
+        # bad values exit 1 naming the option; usage errors exit 2
+        err = self.fails(1, "leads", "next", "--gym", "gym-nyc", "--count", "5", "--at", "next monday")
+        self.assertIn('--at: "next monday" is not an ISO 8601', err)
+        self.assertIn("--at", self.fails(1, "leads", "explain", "--gym", "gym-nyc", "--lead", ana["id"],
+                                         "--at", "2026-11-02 10:00"))
+        self.assertIn('--gym: gym "gym-nowhere" not found',
+                      self.fails(1, "leads", "next", "--gym", "gym-nowhere", "--count", "5"))
+        self.assertIn('--gym: gym "gym-nowhere" not found',
+                      self.fails(1, "leads", "explain", "--gym", "gym-nowhere", "--lead", ana["id"]))
+        self.assertIn("--lead", self.fails(1, "leads", "explain", "--gym", "gym-la", "--lead", ana["id"]))
+        self.assertIn("gym-nowhere", self.fails(1, "dnc", "add", "--gym", "gym-nowhere", "--phone", "2127365701"))
+        self.assertIn("--phone", self.fails(1, "dnc", "add", "--gym", "gym-nyc", "--phone", "12"))
+        self.assertIn("--qualification", self.fails(1, "leads", "next", "--gym", "gym-nyc", "--count", "5",
+                                                    "--qualification", "lukewarm"))
+        self.assertIn('FILE: cannot read', self.fails(1, "dnc", "import", os.path.join(self.dir, "x.txt"), "--global"))
+
+    def test_usage_errors_of_calling_commands_exit_2(self):
+        cases = [
+            (["leads", "next", "--gym", "g"], "missing --count"),
+            (["leads", "next", "--gym", "g", "--count", "0"], "--count: 0 is out of range"),
+            (["leads", "next", "--gym", "g", "--count", "many"], '--count: "many" is not an integer'),
+            (["leads", "explain", "--gym", "g"], "missing --lead"),
+            (["leads", "after-call", "--gym", "g", "--lead", "l"], "missing --result"),
+            (["dnc", "add", "--phone", "1"], "give the list: --gym G, --global, or --scope G|*"),
+            (["dnc", "add", "--gym", "g", "--global", "--phone", "1"], "give only one of --scope, --gym and --global"),
+            (["dnc", "list", "--global", "--limit", "0"], "--limit: 0 is out of range"),
+            (["dnc", "import", "--global"], "missing FILE"),
+            (["dnc", "frob"], 'unknown command "dnc frob" (dnc commands: add, remove, check, list, import)'),
+        ]
+        for args, needle in cases:
+            with self.subTest(args=args):
+                self.assertIn(needle, self.fails(2, *args))
 
     # ---- logs and metrics ----------------------------------------------------------
 

@@ -7,11 +7,14 @@ GYMDASH_LIBRARY at the built libgymdash_c.so (ctest sets both):
 """
 
 import ctypes
+import datetime
 import doctest
 import gc
+import io
 import json
 import logging
 import os
+import pathlib
 import re
 import shutil
 import tempfile
@@ -31,6 +34,24 @@ GYM = {
     "call_days": ["mon", "tue", "wed", "thu", "fri", "sat"],
     "caller_ids": ["(212) 736-5000"],
 }
+
+#: Monday 2 November 2026, 10:00 in New York: inside every calling window of GYM.
+AT = "2026-11-02T15:00:00Z"
+
+LEADS_HEADER = ("external_id,gym_id,first_name,last_name,phone,email,source,created_at,interest,timeline,"
+                "consent,tags\n")
+#: 9 data rows (lines 2-10): 4 new leads, 1 duplicate (line 5), 4 rejects (lines 6-9) and 1 more
+#: new lead (line 10) in gym-la.
+LEADS_CSV = (LEADS_HEADER
+             + "I1,gym-nyc,Ana,Lopez,(212) 736-5401,,web_form,2026-10-13T12:21:44Z,yoga,asap,yes,vip\n"
+             + "I2,gym-nyc,Ben,Ng,212.736.5402,,facebook_ads,2026-10-14T08:00:00+02:00,,,yes,\n"
+             + "I3,gym-nyc,Cy,Ode, +1 212 736 5403 ,,web_form,2026-10-15T09:00:00Z,,,no,\n"
+             + "I4,gym-nyc,Ana,Dup,1-212-736-5401,,web_form,2026-10-01T00:00:00Z,,,yes,promo\n"
+             + "I5,gym-nyc,Bad,Phone,call me maybe,,web_form,2026-10-13T12:21:44Z,,,yes,\n"
+             + "I6,gym-xx,No,Gym,(212) 736-5406,,web_form,2026-10-13T12:21:44Z,,,yes,\n"
+             + "I7,gym-nyc,Bad,Date,(212) 736-5407,,web_form,31/10/2026,,,yes,\n"
+             + "I8,gym-nyc,Too,Few\n"
+             + "I9,gym-la,Lu,La,(213) 736-5409,,referral,2026-10-16T10:00:00Z,,,yes,\n")
 
 ALL_ERRORS = [
     (-1, gymdash.NotFoundError, "not_found"),
@@ -130,6 +151,9 @@ class ModuleTest(unittest.TestCase):
             "gymdash_last_error_field", "gymdash_open_config_file", "gymdash_lead_add_note_by",
             "gymdash_config_check", "gymdash_config_defaults", "gymdash_set_log_callback",
             "gymdash_set_log_level", "gymdash_metrics",
+            "gymdash_leads_import_file", "gymdash_leads_import_csv", "gymdash_gyms_import_file",
+            "gymdash_leads_next", "gymdash_lead_explain", "gymdash_lead_after_call", "gymdash_dnc_add",
+            "gymdash_dnc_remove", "gymdash_dnc_check", "gymdash_dnc_list", "gymdash_dnc_import_file",
         }
         self.assertEqual(names, expected)
         for name, _argtypes, restype, _errcheck in _ffi._FUNCTIONS:
@@ -831,6 +855,283 @@ class ScenarioMixin:
         self.db.get_gym("gym-nyc")
         self.assertEqual(_ffi.lib.gymdash_last_error_code(), 0)
         self.assertEqual(_ffi.lib.gymdash_last_error_message(), b"")
+
+    # ---- imports -----------------------------------------------------------------
+
+    def write(self, name, text, mode="w"):
+        path = os.path.join(self.dir, name)
+        with open(path, mode) as f:
+            f.write(text)
+        return path
+
+    def test_import_gyms(self):
+        path = self.write("gyms.csv", "gym_id,name,timezone,region,state\n"
+                                      "gym-bos,Boston Back Bay,America/New_York,US,MA\n"
+                                      "gym-la,LA Downtown West,America/Los_Angeles,US,CA\n"
+                                      "gym-bad,Bad,Mars/Base,US,\n")
+        report = self.db.import_gyms(path)
+        self.assertEqual((report["rows"], report["created"], report["updated"], report["rejected"]), (3, 1, 1, 1))
+        self.assertEqual(report["rejected_rows"][0]["line"], 4)
+        self.assertIn("timezone", report["rejected_rows"][0]["error"])
+        self.assertEqual(self.db.get_gym("gym-la")["name"], "LA Downtown West")
+        self.assertEqual(self.db.get_gym("gym-bos")["state"], "MA")
+        self.assertEqual(self.db.import_gyms(pathlib.Path(path))["updated"], 2)
+        with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+            self.db.import_gyms(os.path.join(self.dir, "missing.csv"))
+        self.assertEqual(cm.exception.field, "path")
+        self.assertIn("missing.csv", cm.exception.message)
+        with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+            self.db.import_gyms(self.write("nocols.csv", "gym_id,name\nx,y\n"))
+        self.assertEqual(cm.exception.field, "header")
+        self.assertIn("timezone", cm.exception.message)
+
+    def test_import_leads_file_with_progress(self):
+        path = self.write("leads.csv", LEADS_CSV)
+        seen = []
+        report = self.db.import_leads(path, batch_size=4, progress=seen.append)
+        self.assertEqual((report["rows"], report["imported"], report["merged_duplicates"], report["rejected"]),
+                         (9, 4, 1, 4))
+        self.assertEqual(report["rejected_by_reason"],
+                         {"bad_phone": 1, "unknown_gym": 1, "bad_created_at": 1, "bad_format": 1})
+        self.assertEqual([(r["line"], r["reason"]) for r in report["rejected_rows"]],
+                         [(6, "bad_phone"), (7, "unknown_gym"), (8, "bad_created_at"), (9, "bad_format")])
+        self.assertNotIn("736-54", json.dumps(report))
+        self.assertNotIn("73654", json.dumps(report))
+        self.assertFalse(report["rejected_rows_truncated"])
+        self.assertGreaterEqual(report["seconds"], 0)
+        self.assertEqual(len(seen), 3)  # 4 + 4 + 1 rows
+        self.assertEqual([p["rows"] for p in seen], [4, 8, 9])
+        size = os.path.getsize(path)
+        self.assertEqual((seen[-1]["bytes_read"], seen[-1]["bytes_total"]), (size, size))
+        self.assertEqual(set(seen[-1]), {"bytes_read", "bytes_total", "rows", "imported", "merged_duplicates",
+                                         "rejected"})
+        ana = self.db.list_leads("gym-nyc", search="2127365401")["items"][0]
+        self.assertEqual(ana["external_id"], "I1")
+        self.assertEqual(ana["consent"]["source"], "leads.csv")
+        self.assertEqual(self.db.list_leads("gym-nyc")["total"], 3)
+        again = self.db.import_leads(path, source="crm", max_rejected_rows=1)
+        self.assertEqual((again["imported"], again["merged_duplicates"]), (0, 5))
+        self.assertEqual(len(again["rejected_rows"]), 1)
+        self.assertTrue(again["rejected_rows_truncated"])
+
+    def test_import_leads_from_file_objects(self):
+        report = self.db.import_leads(io.StringIO(LEADS_CSV))
+        self.assertEqual(report["imported"], 4)
+        self.assertEqual(self.db.list_leads("gym-nyc", search="2127365401")["items"][0]["consent"]["source"],
+                         "import")
+        path = self.write("more.csv",
+                          LEADS_HEADER + "M1,gym-la,Mo,M,(213) 736-5490,,web_form,2026-10-20T10:00:00Z,,,yes,\n")
+        with open(path, "rb") as f:
+            report = self.db.import_leads(f, progress=lambda p: None)
+        self.assertEqual(report["imported"], 1)
+        lead = self.db.list_leads("gym-la", search="2137365490")["items"][0]
+        self.assertEqual(lead["consent"]["source"], "more.csv")  # the file object's name
+        report = self.db.import_leads(io.BytesIO((LEADS_HEADER + "B1,gym-la,Bad\xff,X,(213) 736-5491,,,,,,yes,\n")
+                                                 .encode("latin-1")))
+        self.assertEqual(report["rejected_by_reason"], {"bad_encoding": 1})
+        with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+            self.db.import_leads(io.StringIO("gym_id,phone\n\0\n"))
+        self.assertIn("csv_text", cm.exception.message)
+
+    def test_progress_exception_propagates_and_committed_batches_stay(self):
+        path = self.write("leads.csv", LEADS_CSV)
+        calls = []
+
+        class Stop(Exception):
+            pass
+
+        def progress(p):
+            calls.append(p["rows"])
+            if len(calls) == 2:
+                raise Stop("enough after %d rows" % p["rows"])
+
+        with self.assertRaises(Stop) as cm:
+            self.db.import_leads(path, batch_size=2, progress=progress)
+        self.assertEqual(str(cm.exception), "enough after 4 rows")
+        self.assertEqual(calls, [2, 4])
+        if hasattr(cm.exception, "__notes__"):
+            self.assertIn("cancelled by the progress callback after 4 rows", cm.exception.__notes__[0])
+        # rows 1-4 are in: I1, I2, I3 (I4 merged into I1)
+        self.assertEqual(self.db.list_leads("gym-nyc")["total"], 3)
+        # the error does not linger: the next call succeeds and raises nothing from before
+        self.assertEqual(self.db.import_leads(path)["imported"], 1)
+
+    def test_progress_false_cancels(self):
+        path = self.write("leads.csv", LEADS_CSV)
+        with self.assertRaises(gymdash.ConflictError) as cm:
+            self.db.import_leads(path, batch_size=3, progress=lambda p: False)
+        self.assertEqual(cm.exception.field, "progress")
+        self.assertIn("import cancelled by the progress callback after 3 rows", cm.exception.message)
+        self.assertEqual(self.db.list_leads("gym-nyc")["total"], 3)
+
+    def test_import_errors(self):
+        path = self.write("nophone.csv", "external_id,gym_id,first_name\nX,gym-nyc,Y\n")
+        with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+            self.db.import_leads(path)
+        self.assertEqual(cm.exception.field, "header")
+        self.assertIn("missing required column: phone", cm.exception.message)
+        self.assertEqual(self.db.list_leads("gym-nyc")["total"], 0)
+        for kwargs, field in [({"batch_size": 0}, "batch_size"), ({"batch_size": "ten"}, "batch_size"),
+                              ({"max_rejected_rows": -1}, "max_rejected_rows")]:
+            with self.subTest(kwargs=kwargs):
+                with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+                    self.db.import_leads(self.write("ok.csv", LEADS_CSV), **kwargs)
+                self.assertEqual(cm.exception.field, field)
+        with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+            self.db.import_leads(os.path.join(self.dir, "nope.csv"))
+        self.assertEqual(cm.exception.field, "path")
+        with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+            self.db.import_leads(self.dir)
+        self.assertIn("is a directory", cm.exception.message)
+        with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+            self.db.import_leads(path, progress="not callable")
+        self.assertEqual(cm.exception.field, "progress")
+        with self.assertRaises(gymdash.InvalidArgumentError):
+            self.db.import_leads(42)
+
+    # ---- who to call --------------------------------------------------------------
+
+    def dialable_leads(self):
+        ana = self.new_lead("(212) 736-5501", first_name="Ana", consent=True, external_id="X-1")
+        ben = self.new_lead("(212) 736-5502", first_name="Ben", consent=True)
+        cy = self.new_lead("(212) 736-5503", first_name="Cy")  # no consent
+        return ana, ben, cy
+
+    def test_next_leads(self):
+        ana, ben, cy = self.dialable_leads()
+        leads = self.db.next_leads("gym-nyc", 10, at=AT)
+        ids = [lead["id"] for lead in leads]
+        self.assertEqual(sorted(ids), sorted([ana["id"], ben["id"]]))
+        for key in ("id", "external_id", "phone", "status", "qualification", "score", "attempts"):
+            self.assertIn(key, leads[0])
+        self.assertEqual(len(self.db.next_leads("gym-nyc", 1, at=AT)), 1)
+        self.assertEqual([lead["id"] for lead in self.db.next_leads("gym-nyc", 10, exclude=[ana["id"], "ld_x"],
+                                                                     at=AT)], [ben["id"]])
+        self.assertEqual([lead["id"] for lead in self.db.next_leads("gym-nyc", 10, exclude=ana["id"], at=AT)],
+                         [ben["id"]])
+        aware = datetime.datetime(2026, 11, 2, 10, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=-5)))
+        self.assertEqual(len(self.db.next_leads("gym-nyc", 10, at=aware)), 2)
+        self.assertEqual(self.db.next_leads("gym-nyc", 10, at="2026-11-02T07:00:00Z"), [])  # 02:00 in New York
+        self.assertEqual(self.db.next_leads("gym-nyc", 10, at="2026-11-01T15:00:00Z"), [])  # the gym's Sunday
+        for q in self.db.next_leads("gym-nyc", 10, qualification="neutral", at=AT):
+            self.assertEqual(q["qualification"], "neutral")
+        self.assertEqual(self.db.next_leads("gym-la", 10, at=AT), [])
+        self.db.next_leads("gym-nyc", 5)  # now
+
+        for kwargs, field in [({"count": 0}, "count"), ({"count": 1001}, "count"), ({"count": "5"}, "count"),
+                              ({"count": 5, "at": "tomorrow"}, "at"), ({"count": 5, "at": "2026-11-02T10:00"}, "at"),
+                              ({"count": 5, "qualification": "lukewarm"}, "qualification"),
+                              ({"count": 5, "exclude": [1]}, "exclude[0]")]:
+            with self.subTest(kwargs=kwargs):
+                with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+                    self.db.next_leads("gym-nyc", **kwargs)
+                self.assertEqual(cm.exception.field, field)
+        with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+            self.db.next_leads("gym-nyc", 5, at=datetime.datetime(2026, 11, 2, 10, 0))
+        self.assertIn("tzinfo", cm.exception.message)
+        with self.assertRaises(gymdash.NotFoundError):
+            self.db.next_leads("gym-nowhere", 5, at=AT)
+
+    def test_explain(self):
+        ana, _ben, cy = self.dialable_leads()
+        d = self.db.explain("gym-nyc", ana["id"], at=AT)
+        self.assertEqual((d["lead_id"], d["at"], d["dialable"], d["reasons"]), (ana["id"], AT, True, []))
+        self.assertEqual(d["local_zone"], "America/New_York")
+        self.assertTrue(d["local_time"].startswith("2026-11-02T10:00:00"), d["local_time"])
+        self.assertEqual(self.db.explain("gym-nyc", cy["id"], at=AT)["reasons"], ["no_consent"])
+        self.assertIn("outside_federal_hours",
+                      self.db.explain("gym-nyc", ana["id"], at="2026-11-02T07:00:00Z")["reasons"])
+        self.assertIn("gym_closed_day", self.db.explain("gym-nyc", ana["id"], at="2026-11-01T15:00:00Z")["reasons"])
+        self.db.explain("gym-nyc", ana["id"])  # now
+        with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+            self.db.explain("gym-nyc", ana["id"], at="next monday")
+        self.assertEqual(cm.exception.field, "at")
+        with self.assertRaises(gymdash.NotFoundError):
+            self.db.explain("gym-la", ana["id"], at=AT)  # another gym's lead
+
+    def test_after_call(self):
+        ana, _ben, _cy = self.dialable_leads()
+        result = {"call_id": "call-1", "started_at": AT, "ended_at": "2026-11-02T15:04:00Z", "status": "completed",
+                  "answered_by": "human", "outcome": "callback_requested", "callback_at": "2026-11-03T15:00:00Z",
+                  "sentiment": "positive"}
+        lead = self.db.after_call("gym-nyc", ana["id"], result)
+        self.assertEqual((lead["attempts"], lead["connects"], lead["callback_at"]), (1, 1, "2026-11-03T15:00:00Z"))
+        self.assertEqual(self.db.after_call("gym-nyc", ana["id"], result)["attempts"], 1)  # the same call again
+        self.assertIn("callback_pending", self.db.explain("gym-nyc", ana["id"], at="2026-11-02T20:00:00Z")["reasons"])
+        self.assertTrue(self.db.explain("gym-nyc", ana["id"], at="2026-11-03T15:00:00Z")["dialable"])
+        lead = self.db.after_call("gym-nyc", ana["id"], call_id="call-2", started_at="2026-11-03T15:00:00Z",
+                                  status="completed", answered_by="human", outcome="do_not_call")
+        self.assertTrue(lead["do_not_call"])
+        self.assertIn("do_not_call", self.db.explain("gym-nyc", ana["id"], at="2026-11-04T15:00:00Z")["reasons"])
+        for body, field in [({"call_id": "c", "status": "completed"}, "started_at"),
+                            ({"call_id": "c", "started_at": AT, "status": "ringing_loudly"}, "status"),
+                            ({"call_id": "c", "started_at": AT, "duration": 5}, "duration")]:
+            with self.subTest(body=body):
+                with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+                    self.db.after_call("gym-nyc", ana["id"], body)
+                self.assertEqual(cm.exception.field, field)
+        with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+            self.db.after_call("gym-nyc", ana["id"], '{"started_at":')
+        self.assertIn("call_result_json", cm.exception.message)
+        with self.assertRaises(gymdash.NotFoundError):
+            self.db.after_call("gym-la", ana["id"], {"call_id": "c", "started_at": AT})
+
+    # ---- do-not-call lists ----------------------------------------------------------
+
+    def test_dnc(self):
+        ana, ben, _cy = self.dialable_leads()
+        entry = self.db.dnc_add("gym-nyc", "212.736.5502", reason="asked by email", source="front-desk")
+        self.assertEqual((entry["scope"], entry["phone"], entry["reason"], entry["source"]),
+                         ("gym-nyc", "+12127365502", "asked by email", "front-desk"))
+        self.assertEqual(self.db.dnc_add("gym-nyc", "+1 212 736 5502"), entry)  # already listed
+        self.assertEqual(self.db.explain("gym-nyc", ben["id"], at=AT)["reasons"], ["dnc_list"])
+        self.assertEqual([lead["id"] for lead in self.db.next_leads("gym-nyc", 10, at=AT)], [ana["id"]])
+        self.assertEqual(self.db.dnc_check("gym-nyc", "(212) 736-5502"),
+                         {"phone": "+12127365502", "gym_listed": True, "global_listed": False,
+                          "lead_do_not_call": False, "blocked": True})
+        self.assertFalse(self.db.dnc_check("gym-la", "(212) 736-5502")["blocked"])
+        self.assertEqual(self.db.dnc_add("*", "+12127365509")["source"], "api")
+        self.assertTrue(self.db.dnc_check("gym-la", "212-736-5509")["global_listed"])
+        self.assertEqual([e["phone"] for e in self.db.dnc_list("gym-nyc")], ["+12127365502"])
+        self.assertEqual(self.db.dnc_list("gym-nyc", limit=10, offset=1), [])
+        self.assertTrue(self.db.dnc_remove("gym-nyc", "212-736-5502", actor="ana", reason="asked to be called"))
+        self.assertFalse(self.db.dnc_remove("gym-nyc", "212-736-5502"))
+        self.assertTrue(self.db.explain("gym-nyc", ben["id"], at=AT)["dialable"])
+        for call, field in [(lambda: self.db.dnc_add("gym-nyc", "12"), "phone"),
+                            (lambda: self.db.dnc_add("", "2127365502"), "scope"),
+                            (lambda: self.db.dnc_list("gym-nyc", limit=0), "limit"),
+                            (lambda: self.db.dnc_list("gym-nyc", offset=-1), "offset"),
+                            (lambda: self.db.dnc_list("gym-nyc", limit=2 ** 40), "limit"),
+                            (lambda: self.db.dnc_check("gym-nyc", "not a phone"), "phone")]:
+            with self.subTest(field=field):
+                with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+                    call()
+                self.assertEqual(cm.exception.field, field)
+        with self.assertRaises(gymdash.NotFoundError):
+            self.db.dnc_add("gym-nowhere", "2127365502")
+
+    def test_dnc_import(self):
+        _ana, ben, _cy = self.dialable_leads()
+        path = self.write("registry.txt", "# state registry\n\n(212) 736-5502\n+1 212 736 5502\n12\n"
+                                          "not a number\n646-736-5520\r\n")
+        report = self.db.dnc_import("gym-nyc", path)
+        self.assertEqual((report["lines"], report["added"], report["already_listed"], report["rejected"]),
+                         (5, 2, 1, 2))
+        self.assertEqual([r["line"] for r in report["rejected_lines"]], [5, 6])
+        self.assertTrue(all(r["error"].startswith("phone: ") for r in report["rejected_lines"]))
+        self.assertNotIn("not a number", json.dumps(report))
+        self.assertEqual({e["source"] for e in self.db.dnc_list("gym-nyc")}, {"registry.txt"})
+        self.assertEqual(self.db.explain("gym-nyc", ben["id"], at=AT)["reasons"], ["dnc_list"])
+        self.assertEqual(self.db.dnc_import("gym-nyc", pathlib.Path(path))["already_listed"], 3)
+        csv_path = self.write("dnc.csv", "Name,Phone,Reason\nZed,\"(212) 736-5530\",asked\nShort\n")
+        report = self.db.dnc_import("*", csv_path)
+        self.assertEqual((report["lines"], report["added"], report["rejected"]), (2, 1, 1))
+        self.assertEqual(self.db.dnc_list("*")[0]["reason"], "asked")
+        with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+            self.db.dnc_import("gym-nyc", os.path.join(self.dir, "missing.txt"))
+        self.assertEqual(cm.exception.field, "path")
+        with self.assertRaises(gymdash.NotFoundError):
+            self.db.dnc_import("gym-nowhere", path)
 
     # ---- memory ownership --------------------------------------------------------
 

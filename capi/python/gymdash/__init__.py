@@ -1,4 +1,5 @@
-"""gymdash for Python: gyms, leads, statuses and history over the C ABI.
+"""gymdash for Python: gyms, leads, statuses and history, CSV imports, who to
+call and the do-not-call lists, over the C ABI.
 
 A thin ctypes layer over libgymdash_c (see docs/c-api.md). Requests and
 results are plain dicts and lists, in the JSON shapes of the C++ model; every
@@ -28,8 +29,10 @@ close it only after the other threads are done with it.
 """
 
 import ctypes
+import datetime
 import json
 import logging
+import os
 import threading
 
 from . import _ffi
@@ -190,6 +193,78 @@ def _tags_body(tags, actor):
     if actor is None:
         return _tag_list(tags)
     return {"tags": _tag_list(tags), "actor": actor}
+
+
+def _time_arg(name, value):
+    """ISO 8601 text for a moment: a str as given, an aware datetime in ISO form, None as None."""
+    if value is None or isinstance(value, (str, bytes)):
+        return value
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise InvalidArgumentError(-2, "%s: a datetime needs a time zone (tzinfo)" % name, name)
+        return value.isoformat()
+    raise InvalidArgumentError(-2, "%s: must be an ISO 8601 str or an aware datetime, not %s"
+                               % (name, type(value).__name__), name)
+
+
+def _int_arg(name, value):
+    """An int for a C ``int`` parameter (the library checks the range it allows)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidArgumentError(-2, "%s: must be an int, not %s" % (name, type(value).__name__), name)
+    if not -2 ** 31 <= value < 2 ** 31:
+        raise InvalidArgumentError(-2, "%s: %d is out of range" % (name, value), name)
+    return value
+
+
+def _path_arg(name, path):
+    """UTF-8 bytes for a file path (str, bytes or os.PathLike)."""
+    try:
+        path = os.fspath(path)
+    except TypeError:
+        raise InvalidArgumentError(-2, "%s: must be a path, not %s" % (name, type(path).__name__), name) from None
+    return _ffi.encode_text(name, path)
+
+
+class _Progress:
+    """An import's progress callback: calls ``fn(dict)`` after each committed batch.
+
+    Whatever ``fn`` raises cancels the import and is kept, to be raised again
+    once the C call has returned (an exception cannot cross the C frames).
+    Returning ``False`` cancels without an exception of its own. The ctypes
+    function object lives as long as this object, which the caller keeps
+    until the import returns.
+    """
+
+    def __init__(self, fn):
+        if fn is not None and not callable(fn):
+            raise InvalidArgumentError(-2, "progress: must be callable, not %s" % type(fn).__name__, "progress")
+        self.fn = fn
+        self.error = None
+        self.c_fn = _ffi.PROGRESS_FN(self._call) if fn is not None else _ffi.PROGRESS_FN()  # NULL without fn
+
+    def _call(self, _user, progress_json):
+        try:
+            answer = self.fn(json.loads(progress_json.decode("utf-8")))
+            return 1 if answer is False else 0
+        except BaseException as e:  # KeyboardInterrupt too: stop the import, raise it afterwards
+            self.error = e
+            return 1
+
+    def run(self, func, *args):
+        """Calls an import function with this callback; re-raises what the callback raised."""
+        try:
+            result = _ffi.call_json(func, *args, self.c_fn, None)
+        except GymdashError as e:
+            error, self.error = self.error, None
+            if error is None:
+                raise
+            if hasattr(error, "add_note"):  # Python 3.11+
+                error.add_note("gymdash: %s" % e.message)
+            raise error from None
+        if self.error is not None:  # cannot happen: a raising callback always cancels
+            error, self.error = self.error, None
+            raise error
+        return result
 
 
 def _open_argument(storage_or_config, worker_threads, quiet):
@@ -505,3 +580,125 @@ class Gymdash:
         """Returns the lead's history events, oldest first, as a list of dicts."""
         return _ffi.call_json(_lib.gymdash_lead_history, self._h(), _ffi.encode_text("gym_id", gym_id),
                               _ffi.encode_text("lead_id", lead_id))
+
+    # ---- imports ----------------------------------------------------------
+
+    def import_leads(self, path_or_file, batch_size=None, progress=None, source=None, max_rejected_rows=None):
+        """Imports leads from CSV in the data contract's format (docs/import.md).
+
+        ``path_or_file`` is a path (str, bytes or os.PathLike; the library
+        opens it in binary mode and reads it in constant memory) or a file
+        object, which is read whole (text or bytes, at most 256 MiB) and
+        passed as text. ``batch_size`` (1–1000000, default 10000) rows are
+        committed at a time. ``source`` is recorded as the consent source
+        (default: the file's name, or "import"). ``max_rejected_rows`` limits
+        the rejected rows listed (all are counted).
+
+        ``progress``, if given, is called after each committed batch, on this
+        thread, with ``{"bytes_read", "bytes_total", "rows", "imported",
+        "merged_duplicates", "rejected"}``. Returning ``False`` cancels the
+        import (ConflictError); an exception it raises cancels the import and
+        is raised again here. Either way the batches already committed stay.
+
+        Returns the report: ``{"rows", "imported", "merged_duplicates",
+        "rejected", "rejected_by_reason", "rejected_rows": [{"line", "reason",
+        "detail"}], "rejected_rows_truncated", "seconds"}``. Raises
+        InvalidArgumentError naming ``path`` (unreadable), ``header`` (missing
+        columns; nothing imported) or the option.
+        """
+        options = {}
+        if batch_size is not None:
+            options["batch_size"] = batch_size
+        if max_rejected_rows is not None:
+            options["max_rejected_rows"] = max_rejected_rows
+        if hasattr(path_or_file, "read"):
+            name = getattr(path_or_file, "name", None)
+            if source is None and isinstance(name, str) and name:
+                source = os.path.basename(name)
+            if source is not None:
+                options["source"] = source
+            text = _ffi.encode_text("csv_text", path_or_file.read())
+            encoded = _ffi.encode_json("options_json", options) if options else None
+            return _Progress(progress).run(_lib.gymdash_leads_import_csv, self._h(), text, encoded)
+        if source is not None:
+            options["source"] = source
+        path = _path_arg("path", path_or_file)
+        encoded = _ffi.encode_json("options_json", options) if options else None
+        return _Progress(progress).run(_lib.gymdash_leads_import_file, self._h(), path, encoded)
+
+    def import_gyms(self, path):
+        """Creates or updates gyms from a gyms.csv file (``gym_id,name,timezone``,
+        optional ``region``, ``state``). Returns ``{"rows", "created", "updated",
+        "rejected", "rejected_rows": [{"line", "error"}]}``."""
+        return _ffi.call_json(_lib.gymdash_gyms_import_file, self._h(), _path_arg("path", path))
+
+    # ---- who to call ------------------------------------------------------
+
+    def next_leads(self, gym_id, count, qualification=None, exclude=None, at=None):
+        """The gym's leads that may be dialed at ``at`` (default now), best first.
+
+        ``count`` is 1–1000; ``qualification`` ("hot", "neutral", "cold") keeps
+        only those; ``exclude`` is a list of lead ids to skip; ``at`` is ISO
+        8601 text or an aware datetime. Returns a list of lead dicts.
+        """
+        request = {"count": count}
+        if qualification is not None:
+            request["qualification"] = qualification
+        if exclude is not None:
+            request["exclude"] = [exclude] if isinstance(exclude, str) else list(exclude)
+        if at is not None:
+            request["at"] = _time_arg("at", at)
+        return _ffi.call_json(_lib.gymdash_leads_next, self._h(), _ffi.encode_text("gym_id", gym_id),
+                              _ffi.encode_json("request_json", request))
+
+    def explain(self, gym_id, lead_id, at=None):
+        """Whether a lead may be dialed at ``at`` (default now) and every rule that says no:
+        ``{"lead_id", "at", "dialable", "reasons": [...], "local_zone", "local_state", "local_time"}``."""
+        return _ffi.call_json(_lib.gymdash_lead_explain, self._h(), _ffi.encode_text("gym_id", gym_id),
+                              _ffi.encode_text("lead_id", lead_id),
+                              _ffi.encode_text("at", _time_arg("at", at), optional=True))
+
+    def after_call(self, gym_id, lead_id, result=None, **fields):
+        """Applies a call's result (``call_id``, ``started_at`` (required), ``ended_at``,
+        ``status``, ``answered_by``, ``outcome``, ``callback_at``, ``sentiment``) to the
+        lead and returns the lead."""
+        body = _ffi.encode_json("call_result_json", _merge("call_result_json", result, fields))
+        return _ffi.call_json(_lib.gymdash_lead_after_call, self._h(), _ffi.encode_text("gym_id", gym_id),
+                              _ffi.encode_text("lead_id", lead_id), body)
+
+    # ---- do-not-call lists ------------------------------------------------
+
+    def dnc_add(self, scope, phone, reason=None, source=None):
+        """Puts a number on a list (``scope``: a gym id, or ``"*"`` for the global list).
+        Returns the entry ``{"scope", "phone", "reason", "source", "added_at"}`` (the
+        existing one if already listed)."""
+        return _ffi.call_json(_lib.gymdash_dnc_add, self._h(), _ffi.encode_text("scope", scope),
+                              _ffi.encode_text("phone", phone), _ffi.encode_text("reason", reason, optional=True),
+                              _ffi.encode_text("source", source, optional=True))
+
+    def dnc_remove(self, scope, phone, actor=None, reason=None):
+        """Takes a number off a list; returns True if it was listed, False if not."""
+        removed = ctypes.c_int(0)
+        _lib.gymdash_dnc_remove(ctypes.byref(removed), self._h(), _ffi.encode_text("scope", scope),
+                                _ffi.encode_text("phone", phone), _ffi.encode_text("actor", actor, optional=True),
+                                _ffi.encode_text("reason", reason, optional=True))
+        return bool(removed.value)
+
+    def dnc_check(self, gym_id, phone):
+        """Whether a number may not be called for a gym:
+        ``{"phone", "gym_listed", "global_listed", "lead_do_not_call", "blocked"}``."""
+        return _ffi.call_json(_lib.gymdash_dnc_check, self._h(), _ffi.encode_text("gym_id", gym_id),
+                              _ffi.encode_text("phone", phone))
+
+    def dnc_list(self, scope, limit=100, offset=0):
+        """A list's entries ordered by number; ``limit`` 1–1000."""
+        return _ffi.call_json(_lib.gymdash_dnc_list, self._h(), _ffi.encode_text("scope", scope),
+                              _int_arg("limit", limit), _int_arg("offset", offset))
+
+    def dnc_import(self, scope, path):
+        """Adds the numbers of a file to a list, the file's name as source: one number
+        per line (blank lines and ``#`` lines skipped), or CSV with a ``phone`` column.
+        Returns ``{"lines", "added", "already_listed", "rejected", "rejected_lines":
+        [{"line", "error"}], "rejected_lines_truncated"}``."""
+        return _ffi.call_json(_lib.gymdash_dnc_import_file, self._h(), _ffi.encode_text("scope", scope),
+                              _path_arg("path", path))

@@ -16,7 +16,7 @@ import sysconfig
 from .errors import InvalidArgumentError, error_for_code
 
 __all__ = ["lib", "library_path", "call_json", "call_text", "call_void", "encode_text", "encode_json",
-           "LOG_FN"]
+           "LOG_FN", "PROGRESS_FN"]
 
 #: The C ABI's limit on one string or JSON argument, in bytes (GYMDASH_MAX_ARG_BYTES).
 MAX_ARG_BYTES = 1048576
@@ -77,6 +77,9 @@ TEXT = ctypes.c_char_p                     # const char* in: UTF-8, copied by th
 #: gymdash_log_fn: void (*)(void* user, int level, const char* line, const char* record_json).
 #: The strings are the library's, valid only during the call (c_char_p copies them to bytes).
 LOG_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_char_p)
+#: gymdash_progress_fn: int (*)(void* user, const char* progress_json); non-zero cancels the import.
+#: Called on the importing thread while the import runs; the string is valid only during the call.
+PROGRESS_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p)
 
 
 def _last_error_message():
@@ -129,6 +132,19 @@ _FUNCTIONS = (
     ("gymdash_lead_add_note_by", [OUT_STR, HANDLE, TEXT, TEXT, TEXT, TEXT], ctypes.c_int, _check),
     ("gymdash_lead_change_status", [OUT_STR, HANDLE, TEXT, TEXT, TEXT], ctypes.c_int, _check),
     ("gymdash_lead_history", [OUT_STR, HANDLE, TEXT, TEXT], ctypes.c_int, _check),
+    ("gymdash_leads_import_file", [OUT_STR, HANDLE, TEXT, TEXT, PROGRESS_FN, ctypes.c_void_p], ctypes.c_int,
+     _check),
+    ("gymdash_leads_import_csv", [OUT_STR, HANDLE, TEXT, TEXT, PROGRESS_FN, ctypes.c_void_p], ctypes.c_int,
+     _check),
+    ("gymdash_gyms_import_file", [OUT_STR, HANDLE, TEXT], ctypes.c_int, _check),
+    ("gymdash_leads_next", [OUT_STR, HANDLE, TEXT, TEXT], ctypes.c_int, _check),
+    ("gymdash_lead_explain", [OUT_STR, HANDLE, TEXT, TEXT, TEXT], ctypes.c_int, _check),
+    ("gymdash_lead_after_call", [OUT_STR, HANDLE, TEXT, TEXT, TEXT], ctypes.c_int, _check),
+    ("gymdash_dnc_add", [OUT_STR, HANDLE, TEXT, TEXT, TEXT, TEXT], ctypes.c_int, _check),
+    ("gymdash_dnc_remove", [ctypes.POINTER(ctypes.c_int), HANDLE, TEXT, TEXT, TEXT, TEXT], ctypes.c_int, _check),
+    ("gymdash_dnc_check", [OUT_STR, HANDLE, TEXT, TEXT], ctypes.c_int, _check),
+    ("gymdash_dnc_list", [OUT_STR, HANDLE, TEXT, ctypes.c_int, ctypes.c_int], ctypes.c_int, _check),
+    ("gymdash_dnc_import_file", [OUT_STR, HANDLE, TEXT, TEXT], ctypes.c_int, _check),
     ("gymdash_config_check", [OUT_STR, TEXT], ctypes.c_int, _check),
     ("gymdash_config_defaults", [OUT_STR], ctypes.c_int, _check),
     ("gymdash_set_log_callback", [HANDLE, LOG_FN, ctypes.c_void_p, ctypes.c_int], ctypes.c_int, _check),

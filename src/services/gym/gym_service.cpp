@@ -4,6 +4,7 @@
 #include <gymdash/services/gym.hpp>
 
 #include "core/csv.hpp"
+#include "services/factories.hpp"
 #include "core/text.hpp"
 #include "core/tz.hpp"
 
@@ -54,7 +55,8 @@ void validate(Gym& g) {
 
 class GymServiceImpl final : public GymService {
  public:
-  GymServiceImpl(Store& store, std::shared_ptr<Clock> clock) : store_(store), clock_(std::move(clock)) {}
+  GymServiceImpl(Store& store, std::shared_ptr<Clock> clock, std::shared_ptr<GymCache> cache)
+      : store_(store), clock_(std::move(clock)), cache_(std::move(cache)) {}
 
   Gym create_gym(const Gym& input) override {
     Gym g = input;
@@ -70,7 +72,7 @@ class GymServiceImpl final : public GymService {
   }
 
   Gym get_gym(std::string_view gym_id) override {
-    if (auto g = store_.gyms().find(gym_id)) return *g;
+    if (auto g = cache_->get(store_, gym_id)) return *g;
     throw NotFoundError(fmt::format("gym_id: gym \"{}\" not found", gym_id.substr(0, 64)), "gym_id");
   }
 
@@ -130,21 +132,29 @@ class GymServiceImpl final : public GymService {
 
   Gym update_gym(const Gym& input) override {
     Gym result;
-    store_.transact([&] {
-      Gym current = get_gym(input.id);
+    cache_->invalidate(input.id);
+    try {
+      store_.transact([&] {
+        Gym current = get_gym(input.id);
       Gym g = input;
       validate(g);
       g.created_at = current.created_at;
       g.updated_at = clock_->now();
-      store_.gyms().update(g);
-      result = std::move(g);
-    });
+        store_.gyms().update(g);
+        result = std::move(g);
+      });
+    } catch (...) {
+      cache_->clear();  // it may hold what the failed transaction read
+      throw;
+    }
+    cache_->invalidate(input.id);
     return result;
   }
 
  private:
   Store& store_;
   std::shared_ptr<Clock> clock_;
+  std::shared_ptr<GymCache> cache_;
 };
 
 }  // namespace
@@ -157,8 +167,14 @@ void tag_invoke(const boost::json::value_from_tag&, boost::json::value& jv, cons
                            {"rejected", r.rejected}, {"rejected_rows", std::move(rows)}};
 }
 
+std::unique_ptr<GymService> make_gym_service(Store& store, std::shared_ptr<Clock> clock,
+                                             std::shared_ptr<GymCache> cache) {
+  return std::make_unique<GymServiceImpl>(store, std::move(clock), std::move(cache));
+}
+
 std::unique_ptr<GymService> make_gym_service(Store& store, std::shared_ptr<Clock> clock) {
-  return std::make_unique<GymServiceImpl>(store, std::move(clock));
+  // Services built one by one share no cache, so this one keeps none.
+  return make_gym_service(store, std::move(clock), std::make_shared<GymCache>(std::chrono::milliseconds{0}));
 }
 
 }  // namespace gymdash

@@ -6,6 +6,7 @@
 #include "core/text.hpp"
 #include "core/tz.hpp"
 #include "core/csv.hpp"
+#include "services/factories.hpp"
 #include "services/lead/calling_rules.hpp"
 #include "services/lead/lead_import.hpp"
 #include "services/lead/lead_rules.hpp"
@@ -143,8 +144,12 @@ void fill(std::string& target, const std::string& value) {
 
 class LeadServiceImpl final : public LeadService {
  public:
-  LeadServiceImpl(Store& store, std::shared_ptr<Clock> clock, std::shared_ptr<const Config> config)
-      : store_(store), clock_(std::move(clock)), config_(config ? std::move(config) : std::make_shared<const Config>()) {}
+  LeadServiceImpl(Store& store, std::shared_ptr<Clock> clock, std::shared_ptr<const Config> config,
+                  std::shared_ptr<GymCache> cache)
+      : store_(store),
+        clock_(std::move(clock)),
+        config_(config ? std::move(config) : std::make_shared<const Config>()),
+        gyms_(std::move(cache)) {}
 
   CreateLeadResult create_lead(std::string_view gym_id, const LeadInput& input) override {
     const Gym gym = require_gym(gym_id);
@@ -357,7 +362,7 @@ class LeadServiceImpl final : public LeadService {
  private:
   Gym require_gym(std::string_view gym_id) {
     if (gym_id.empty()) throw_invalid("gym_id", "is required");
-    if (auto g = store_.gyms().find(gym_id)) return *g;
+    if (auto g = gyms_->get(store_, gym_id)) return *g;
     throw NotFoundError(fmt::format("gym_id: gym \"{}\" not found", gym_id.substr(0, 64)), "gym_id");
   }
 
@@ -700,7 +705,7 @@ class LeadServiceImpl final : public LeadService {
     const Timestamp at = at_opt.value_or(clock_->now());
     const auto& pol = policy(gym.id);
     std::set<std::string, std::less<>> excluded(exclude_leads.begin(), exclude_leads.end());
-    const int fetch = count + static_cast<int>(excluded.size());
+    const int fetch = count;
 
     // The groups whose calling window is open now.
     std::vector<std::pair<std::string, std::string>> open;
@@ -722,6 +727,7 @@ class LeadServiceImpl final : public LeadService {
     q.max_attempts = pol.max_attempts;
     q.limit = fetch;
     q.qualification = qualification;
+    q.exclude.assign(excluded.begin(), excluded.end());
 
     // 1. Callbacks that are due (only in open groups).
     q.tier = DialQuery::Tier::Callback;
@@ -909,6 +915,7 @@ class LeadServiceImpl final : public LeadService {
   Store& store_;
   std::shared_ptr<Clock> clock_;
   std::shared_ptr<const Config> config_;
+  std::shared_ptr<GymCache> gyms_;
 };
 
 }  // namespace
@@ -947,8 +954,16 @@ void tag_invoke(const boost::json::value_from_tag&, boost::json::value& jv, cons
 }
 
 std::unique_ptr<LeadService> make_lead_service(Store& store, std::shared_ptr<Clock> clock,
+                                               std::shared_ptr<const Config> config, std::shared_ptr<GymCache> cache) {
+  return std::make_unique<LeadServiceImpl>(store, std::move(clock), std::move(config), std::move(cache));
+}
+
+std::unique_ptr<LeadService> make_lead_service(Store& store, std::shared_ptr<Clock> clock,
                                                std::shared_ptr<const Config> config) {
-  return std::make_unique<LeadServiceImpl>(store, std::move(clock), std::move(config));
+  // Services built one by one share no cache (a GymService could not tell
+  // this one about a change), so this one keeps none.
+  return make_lead_service(store, std::move(clock), std::move(config),
+                           std::make_shared<GymCache>(std::chrono::milliseconds{0}));
 }
 
 }  // namespace gymdash

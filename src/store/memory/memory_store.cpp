@@ -448,6 +448,7 @@ std::vector<Lead> MemoryLeads::dial_candidates(std::string_view gym_id, const Di
   for (const auto& [id, l] : gym->second.by_id) {
     if (!dialable(l, q)) continue;
     if (q.qualification && l.qualification != *q.qualification) continue;
+    if (std::find(q.exclude.begin(), q.exclude.end(), l.id) != q.exclude.end()) continue;
     switch (q.tier) {
       case DialQuery::Tier::Callback:
         if (!l.callback_at || *l.callback_at > q.now) continue;

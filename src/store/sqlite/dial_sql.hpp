@@ -11,8 +11,9 @@ namespace gymdash::sqlite_store {
  * The statement for one tier, with or without a qualification filter
  * (Retry always has one). Parameters: ?1 gym, ?2 now, ?3 max attempts,
  * ?4 limit, then Fresh/Retry: ?5 zone, ?6 state; Retry: ?7 last_call_before;
- * the qualification comes last (?5 for Callback, ?7 for Fresh, ?8 for Retry).
+ * the qualification comes last (?5 for Callback, ?7 for Fresh, ?8 for Retry);
+ * with_exclude adds ?9, a JSON array of lead ids to skip.
  */
-const std::string& dial_sql(DialQuery::Tier tier, bool with_qualification);
+const std::string& dial_sql(DialQuery::Tier tier, bool with_qualification, bool with_exclude = false);
 
 }  // namespace gymdash::sqlite_store

@@ -139,11 +139,15 @@ ALTER TABLE leads ADD COLUMN base_status    TEXT    NOT NULL DEFAULT 'new';
 ALTER TABLE leads ADD COLUMN base_status_at INTEGER NOT NULL DEFAULT 0;
 UPDATE leads SET base_status = status;
 
-CREATE INDEX leads_dial_fresh ON leads (gym_id, local_zone, local_state, created_at DESC, id DESC)
+-- The trailing columns let SQLite test a qualification filter and the state
+-- cap on the index entry, before it reads the row.
+CREATE INDEX leads_dial_fresh ON leads (gym_id, local_zone, local_state, created_at DESC, id DESC, qualification,
+                                        blocked_until)
   WHERE attempts = 0 AND callback_at IS NULL AND consent_given = 1 AND do_not_call = 0
     AND dnc_listed = 0 AND phone_invalid = 0 AND active_call_id = ''
     AND status IN ('new', 'contacted', 'qualified', 'trial_booked');
-CREATE INDEX leads_dial_retry ON leads (gym_id, local_zone, local_state, qualification, attempts, last_call_at)
+CREATE INDEX leads_dial_retry ON leads (gym_id, local_zone, local_state, qualification, attempts, last_call_at,
+                                        blocked_until)
   WHERE attempts > 0 AND callback_at IS NULL AND consent_given = 1 AND do_not_call = 0
     AND dnc_listed = 0 AND phone_invalid = 0 AND active_call_id = ''
     AND status IN ('new', 'contacted', 'qualified', 'trial_booked');

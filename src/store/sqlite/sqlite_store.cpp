@@ -81,6 +81,7 @@ boost::json::parse_options lenient_json() {
 }
 
 std::string encode_strings(const std::vector<std::string>& values) {
+  if (values.empty()) return "[]";
   boost::json::array array;
   array.reserve(values.size());
   for (const auto& v : values) array.emplace_back(boost::json::string_view(v));
@@ -88,6 +89,7 @@ std::string encode_strings(const std::vector<std::string>& values) {
 }
 
 std::string encode_fields(const std::map<std::string, std::string>& fields) {
+  if (fields.empty()) return "{}";
   boost::json::object object;
   object.reserve(fields.size());
   for (const auto& [k, v] : fields) object.emplace(k, boost::json::string_view(v));
@@ -109,6 +111,7 @@ boost::json::value parse_column(const std::string& text, std::string_view owner,
 
 std::vector<std::string> decode_strings(const std::string& text, std::string_view owner,
                                         std::string_view column) {
+  if (text == "[]") return {};  // most rows: no JSON parser needed
   auto value = parse_column(text, owner, column);
   if (!value.is_array()) corrupt(owner, column);
   std::vector<std::string> out;
@@ -122,6 +125,7 @@ std::vector<std::string> decode_strings(const std::string& text, std::string_vie
 
 std::map<std::string, std::string> decode_fields(const std::string& text, std::string_view owner,
                                                  std::string_view column) {
+  if (text == "{}") return {};
   auto value = parse_column(text, owner, column);
   if (!value.is_object()) corrupt(owner, column);
   std::map<std::string, std::string> out;
@@ -143,6 +147,7 @@ std::string encode_times(const std::vector<Timestamp>& values) {
 }
 
 std::vector<Timestamp> decode_times(const std::string& text, std::string_view owner) {
+  if (text == "[]") return {};
   auto value = parse_column(text, owner, "recent_calls");
   if (!value.is_array()) corrupt(owner, "recent_calls");
   std::vector<Timestamp> out;
@@ -787,7 +792,9 @@ void SqliteStore::begin_bulk_load(std::int64_t expected_new_rows) {
 }
 
 void SqliteStore::end_bulk_load() {
-  run("bulk load", "", [&] { rebuild_dropped_indexes(); });
+  run("bulk load", "", [&] {
+    rebuild_dropped_indexes();
+  });
 }
 
 void SqliteStore::rebuild_dropped_indexes() {
@@ -1191,7 +1198,7 @@ std::vector<Lead> SqliteLeads::dial_candidates(std::string_view gym_id, const Di
   if (q.tier == Tier::Retry && !q.qualification)
     throw InvalidArgumentError("dial query: the retry tier needs a qualification", "qualification");
   return store_.run("dial candidates of gym", gym_id, [&] {
-    auto s = store_.statement(sqlite_store::dial_sql(q.tier, with_qualification));
+    auto s = store_.statement(sqlite_store::dial_sql(q.tier, with_qualification, !q.exclude.empty()));
     s->bind(1, std::string(gym_id));
     s->bind(2, to_millis(q.now));
     s->bind(3, q.max_attempts);
@@ -1207,6 +1214,7 @@ std::vector<Lead> SqliteLeads::dial_candidates(std::string_view gym_id, const Di
       }
     }
     if (with_qualification) s->bind(next, std::string(qualification_name(*q.qualification)));
+    if (!q.exclude.empty()) s->bind(9, encode_strings(q.exclude));
     std::vector<Lead> out;
     while (s->executeStep()) out.push_back(read_lead(*s));
     return out;
@@ -1370,9 +1378,11 @@ namespace {
   "active_call_id = '' AND status IN ('new', 'contacted', 'qualified', 'trial_booked') " \
   "AND attempts < ?3 AND (blocked_until IS NULL OR blocked_until <= ?2)"
 
-std::string build(DialQuery::Tier tier, bool with_qualification) {
+std::string build(DialQuery::Tier tier, bool with_qualification, bool with_exclude) {
   using Tier = DialQuery::Tier;
   std::string sql = "SELECT " GYMDASH_LEAD_COLUMNS " FROM leads WHERE gym_id = ?1 AND ";
+  // Excluded ids (a JSON array in ?9) are skipped in SQL, so the limit counts only leads returned.
+  if (with_exclude) sql += "id NOT IN (SELECT value FROM json_each(?9)) AND ";
   switch (tier) {
     case Tier::Callback:
       sql += "callback_at IS NOT NULL AND callback_at <= ?2 AND " GYMDASH_DIALABLE;
@@ -1395,13 +1405,17 @@ std::string build(DialQuery::Tier tier, bool with_qualification) {
 #undef GYMDASH_DIALABLE
 }  // namespace
 
-const std::string& dial_sql(DialQuery::Tier tier, bool with_qualification) {
-  static const std::string table[3][2] = {
-      {build(DialQuery::Tier::Callback, false), build(DialQuery::Tier::Callback, true)},
-      {build(DialQuery::Tier::Fresh, false), build(DialQuery::Tier::Fresh, true)},
-      {build(DialQuery::Tier::Retry, true), build(DialQuery::Tier::Retry, true)},
+const std::string& dial_sql(DialQuery::Tier tier, bool with_qualification, bool with_exclude) {
+  using T = DialQuery::Tier;
+  static const std::string table[3][2][2] = {
+      {{build(T::Callback, false, false), build(T::Callback, false, true)},
+       {build(T::Callback, true, false), build(T::Callback, true, true)}},
+      {{build(T::Fresh, false, false), build(T::Fresh, false, true)},
+       {build(T::Fresh, true, false), build(T::Fresh, true, true)}},
+      {{build(T::Retry, true, false), build(T::Retry, true, true)},
+       {build(T::Retry, true, false), build(T::Retry, true, true)}},
   };
-  return table[static_cast<int>(tier)][with_qualification ? 1 : 0];
+  return table[static_cast<int>(tier)][with_qualification ? 1 : 0][with_exclude ? 1 : 0];
 }
 
 }  // namespace gymdash::sqlite_store

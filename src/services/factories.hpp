@@ -1,0 +1,16 @@
+// The runtime's way to build services that share one gym cache.
+#pragma once
+
+#include <gymdash/services/gym.hpp>
+#include <gymdash/services/lead.hpp>
+
+#include "services/gym_cache.hpp"
+
+namespace gymdash {
+
+std::unique_ptr<GymService> make_gym_service(Store& store, std::shared_ptr<Clock> clock,
+                                             std::shared_ptr<GymCache> cache);
+std::unique_ptr<LeadService> make_lead_service(Store& store, std::shared_ptr<Clock> clock,
+                                               std::shared_ptr<const Config> config, std::shared_ptr<GymCache> cache);
+
+}  // namespace gymdash
