@@ -175,9 +175,9 @@ GYMDASH_C_API int gymdash_dnc_import_file(char** out, gymdash_t* db, const char*
     const auto s = text_arg("scope", scope);
     const std::string file(text_arg("path", path));
     InputFile input = open_input_file("path", file);
-    const auto report = import_dnc(rt, s, input.stream, input.name);
+    const auto report = rt.leads().import_dnc(s, input.stream, input.name);
     check_read_to_end("path", input);
-    return emit(out, to_json_value(report));
+    return emit(out, boost::json::value_from(report));
   } catch (...) {
     return fail_current();
   }

@@ -126,10 +126,11 @@ int dnc_import(Context& ctx) {
   ctx.args.at_most(1);
   const std::string scope = scope_of(ctx.args);
   auto file = capi::open_input_file("FILE", path);
-  const auto report = naming_options([&] { return capi::import_dnc(ctx.runtime(), scope, file.stream, file.name); });
+  const auto report =
+      naming_options([&] { return ctx.runtime().leads().import_dnc(scope, file.stream, file.name); });
   capi::check_read_to_end("FILE", file);
   if (ctx.json()) {
-    print_json(ctx.out, capi::to_json_value(report));
+    print_json(ctx.out, boost::json::value_from(report));
     return 0;
   }
   ctx.out << report.lines << (report.lines == 1 ? " number: " : " numbers: ") << report.added << " added to "

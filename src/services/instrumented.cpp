@@ -131,7 +131,8 @@ class InstrumentedLeadService final : public LeadService {
         dnc_add_(metrics_.get(), "dnc.add", LogLevel::Info),
         dnc_remove_(metrics_.get(), "dnc.remove", LogLevel::Info),
         dnc_check_(metrics_.get(), "dnc.check", LogLevel::Debug),
-        dnc_list_(metrics_.get(), "dnc.list", LogLevel::Debug) {}
+        dnc_list_(metrics_.get(), "dnc.list", LogLevel::Debug),
+        dnc_import_(metrics_.get(), "dnc.import", LogLevel::Info) {}
 
   CreateLeadResult create_lead(std::string_view gym_id, const LeadInput& input) override {
     return create_.run(*log_, {gym_id, {}}, [&] { return inner_->create_lead(gym_id, input); });
@@ -224,6 +225,10 @@ class InstrumentedLeadService final : public LeadService {
   DncCheck check_dnc(std::string_view gym_id, std::string_view phone) override {
     return dnc_check_.run(*log_, {gym_id, {}}, [&] { return inner_->check_dnc(gym_id, phone); });
   }
+  DncImportReport import_dnc(std::string_view scope, std::istream& file, std::string_view source) override {
+    return dnc_import_.run(*log_, {scope == "*" ? std::string_view{} : scope, {}},
+                           [&] { return inner_->import_dnc(scope, file, source); });
+  }
   std::vector<DncEntry> list_dnc(std::string_view scope, int limit, int offset) override {
     return dnc_list_.run(*log_, {scope, {}}, [&] { return inner_->list_dnc(scope, limit, offset); });
   }
@@ -233,7 +238,7 @@ class InstrumentedLeadService final : public LeadService {
   std::shared_ptr<Logger> log_;
   std::shared_ptr<Metrics> metrics_;
   Op create_, get_, update_, delete_, list_, add_tags_, remove_tags_, add_note_, status_, history_;
-  Op prioritize_, import_, explain_, after_call_, dnc_add_, dnc_remove_, dnc_check_, dnc_list_;
+  Op prioritize_, import_, explain_, after_call_, dnc_add_, dnc_remove_, dnc_check_, dnc_list_, dnc_import_;
 };
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace gymdash {
@@ -87,6 +88,18 @@ struct ImportReport {
 };
 
 void tag_invoke(const boost::json::value_from_tag&, boost::json::value& jv, const ImportReport& v);
+
+/** What import_dnc did. */
+struct DncImportReport {
+  std::int64_t lines = 0;           ///< numbers read: added + already_listed + rejected
+  std::int64_t added = 0;
+  std::int64_t already_listed = 0;  ///< on the list before, or earlier in the file
+  std::int64_t rejected = 0;
+  std::vector<std::pair<std::int64_t, std::string>> rejected_lines;  ///< line and error (number masked); at most 1000
+  bool rejected_lines_truncated = false;
+};
+
+void tag_invoke(const boost::json::value_from_tag&, boost::json::value& jv, const DncImportReport& v);
 
 /** What check_dnc found for a number. */
 struct DncCheck {
@@ -226,6 +239,15 @@ class LeadService {
   virtual DncCheck check_dnc(std::string_view gym_id, std::string_view phone) = 0;
   /** A list's numbers ordered by number; limit 1–1000. */
   virtual std::vector<DncEntry> list_dnc(std::string_view scope, int limit = 100, int offset = 0) = 0;
+  /**
+   * Adds every number of a file to a list, `source` recorded on each entry
+   * (the file's name). Format (docs/compliance.md): one number per line, or
+   * CSV with a header naming a `phone` column (and optionally `reason`).
+   * Blank lines and `#` comments are skipped. A line that is not a number is
+   * counted and listed with its line and the reason, and the import goes on;
+   * what was added stays if a later line fails.
+   */
+  virtual DncImportReport import_dnc(std::string_view scope, std::istream& file, std::string_view source) = 0;
 };
 
 /**

@@ -59,8 +59,6 @@ Qualification qualify(int score, const GymPolicy& policy) {
   return Qualification::Neutral;
 }
 
-namespace {
-
 int rank(LeadStatus s) {
   switch (s) {
     case LeadStatus::New: return 0;
@@ -72,6 +70,8 @@ int rank(LeadStatus s) {
   }
   return 0;
 }
+
+namespace {
 
 // "At least `floor`": never backwards, never out of converted; revives a lost lead.
 LeadStatus at_least(LeadStatus current, LeadStatus floor) {

@@ -10,6 +10,9 @@
 
 namespace gymdash::lead_rules {
 
+/** Position in new → contacted → qualified → trial_booked → converted; lost is -1 (off the line). */
+int rank(LeadStatus status);
+
 /** Sets local_zone and local_state: the lead's own zone, else its area code's, else the gym's. */
 void derive_location(Lead& lead, const Gym& gym);
 

@@ -8,6 +8,7 @@
 #include "core/csv.hpp"
 #include "services/factories.hpp"
 #include "services/lead/calling_rules.hpp"
+#include "services/lead/dnc_file.hpp"
 #include "services/lead/lead_import.hpp"
 #include "services/lead/lead_rules.hpp"
 
@@ -94,18 +95,6 @@ std::string join(const std::vector<std::string>& v) {
     out += s;
   }
   return out;
-}
-
-int rank(LeadStatus s) {
-  switch (s) {
-    case LeadStatus::New: return 0;
-    case LeadStatus::Contacted: return 1;
-    case LeadStatus::Qualified: return 2;
-    case LeadStatus::TrialBooked: return 3;
-    case LeadStatus::Converted: return 4;
-    case LeadStatus::Lost: return -1;
-  }
-  return 0;
 }
 
 // The validated, normalized text fields of a create request.
@@ -334,7 +323,7 @@ class LeadServiceImpl final : public LeadService {
         return;
       }
       const bool from_converted = from == LeadStatus::Converted;
-      const bool backwards = from != LeadStatus::Lost && to != LeadStatus::Lost && rank(to) < rank(from);
+      const bool backwards = from != LeadStatus::Lost && to != LeadStatus::Lost && lead_rules::rank(to) < lead_rules::rank(from);
       if (from_converted || backwards) {
         if (!change.force || why.empty())
           throw ConflictError(fmt::format("status: lead \"{}\" cannot move from {} back to {} without force and a "
@@ -844,7 +833,13 @@ class LeadServiceImpl final : public LeadService {
   DncEntry add_to_dnc(std::string_view scope, std::string_view phone, std::string_view reason,
                       std::string_view source) override {
     if (scope.empty()) throw_invalid("scope", "is required (a gym id, or * for the global list)");
-    const auto e164 = dnc_phone(scope, phone);
+    return add_dnc_entry(scope, dnc_phone(scope, phone), reason, source).first;
+  }
+
+  // Puts an E.164 number on a list and blocks the scope's leads with it.
+  // Returns the entry and whether it is new.
+  std::pair<DncEntry, bool> add_dnc_entry(std::string_view scope, const std::string& e164, std::string_view reason,
+                                          std::string_view source) {
     DncEntry entry;
     entry.scope = std::string(scope);
     entry.phone = e164;
@@ -852,10 +847,10 @@ class LeadServiceImpl final : public LeadService {
     entry.source = text::checked_field("source", source, kMaxShortText);
     if (entry.source.empty()) entry.source = "api";
     entry.added_at = clock_->now();
-    DncEntry result = entry;
+    std::pair<DncEntry, bool> result{entry, true};
     store_.transact([&] {
       if (!store_.dnc().add(entry)) {
-        result = *store_.dnc().find(scope, e164);
+        result = {*store_.dnc().find(scope, e164), false};
         return;
       }
       for (auto& l : store_.leads().find_by_phone_any_gym(e164)) {
@@ -864,10 +859,38 @@ class LeadServiceImpl final : public LeadService {
         l.dnc_listed = true;
         const Timestamp now = clock_->now();
         save(l, now);
-        record(l, now, "dnc", "", "dnc_list", entry.source, fmt::format("number added to the {} list", scope == "*" ? "global" : "gym's"));
+        record(l, now, "dnc", "", "dnc_list", entry.source,
+               fmt::format("number added to the {} list", scope == "*" ? "global" : "gym's"));
       }
     });
     return result;
+  }
+
+  DncImportReport import_dnc(std::string_view scope, std::istream& file, std::string_view source) override {
+    if (scope.empty()) throw_invalid("scope", "is required (a gym id, or * for the global list)");
+    // The list reads numbers as add_to_dnc does: in the gym's region; the global list expects E.164, else US.
+    const std::string region = scope == "*" ? std::string("US") : require_gym(scope).region;
+    constexpr std::size_t kListed = 1000;
+    DncImportReport report;
+    const auto reject = [&](std::int64_t line, std::string error) {
+      ++report.rejected;
+      if (report.rejected_lines.size() < kListed) report.rejected_lines.emplace_back(line, std::move(error));
+      else report.rejected_lines_truncated = true;
+    };
+    dnc_file::read(file, [&](const dnc_file::Line& line) {
+      ++report.lines;
+      if (!line.error.empty()) return reject(line.number, line.error);
+      if (line.phone.empty()) return reject(line.number, "phone: is empty");
+      try {
+        if (!text::is_valid_utf8(line.phone)) throw_invalid("phone", "is not valid UTF-8");
+        const auto e164 = normalize_phone(line.phone, region, "phone");
+        if (add_dnc_entry(scope, e164, line.reason, source).second) ++report.added;
+        else ++report.already_listed;
+      } catch (const InvalidArgumentError& e) {
+        reject(line.number, dnc_file::masked(e.what(), line.phone));
+      }
+    });
+    return report;
   }
 
   bool remove_from_dnc(std::string_view scope, std::string_view phone, std::string_view actor,
@@ -943,6 +966,18 @@ void tag_invoke(const boost::json::value_from_tag&, boost::json::value& jv, cons
                            {"rejected_rows", std::move(rows)},
                            {"rejected_rows_truncated", r.rejected_rows_truncated},
                            {"seconds", r.seconds}};
+}
+
+void tag_invoke(const boost::json::value_from_tag&, boost::json::value& jv, const DncImportReport& r) {
+  boost::json::array rejected;
+  for (const auto& [line, error] : r.rejected_lines)
+    rejected.push_back(boost::json::object{{"line", line}, {"error", error}});
+  jv = boost::json::object{{"lines", r.lines},
+                           {"added", r.added},
+                           {"already_listed", r.already_listed},
+                           {"rejected", r.rejected},
+                           {"rejected_lines", std::move(rejected)},
+                           {"rejected_lines_truncated", r.rejected_lines_truncated}};
 }
 
 void tag_invoke(const boost::json::value_from_tag&, boost::json::value& jv, const DncCheck& c) {
