@@ -33,6 +33,7 @@ Runtime::Impl::Impl(Config cfg, std::shared_ptr<Clock> clk, std::shared_ptr<LogS
   auto cache = std::make_shared<GymCache>(std::chrono::milliseconds{config->cache.gym_ttl_ms});
   gyms = instrument(make_gym_service(*store, clock, cache), logger, config->metrics.enabled ? metrics : nullptr);
   leads = instrument(make_lead_service(*store, clock, config, cache), logger, config->metrics.enabled ? metrics : nullptr);
+  calls = instrument(make_call_service(*store, clock, *leads), logger, config->metrics.enabled ? metrics : nullptr);
 }
 
 Runtime::Impl::~Impl() {
@@ -83,6 +84,7 @@ Clock& Runtime::clock() { return *impl_->clock; }
 std::shared_ptr<Clock> Runtime::shared_clock() { return impl_->clock; }
 GymService& Runtime::gyms() { return *impl_->gyms; }
 LeadService& Runtime::leads() { return *impl_->leads; }
+CallService& Runtime::calls() { return *impl_->calls; }
 const Config& Runtime::config() const { return *impl_->config; }
 Logger& Runtime::logger() { return *impl_->logger; }
 std::shared_ptr<Logger> Runtime::shared_logger() { return impl_->logger; }

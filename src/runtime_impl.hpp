@@ -21,6 +21,7 @@ class Runtime::Impl {
   std::unique_ptr<Store> store;
   std::unique_ptr<GymService> gyms;
   std::unique_ptr<LeadService> leads;
+  std::unique_ptr<CallService> calls;
   boost::asio::thread_pool pool;
 };
 

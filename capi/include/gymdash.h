@@ -395,6 +395,46 @@ GYMDASH_C_API int gymdash_lead_after_call(char** out, gymdash_t* db, const char*
                                           const char* call_result_json);
 
 /* ------------------------------------------------------------------------ */
+/* Calls (docs/calls.md)                                                    */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * Applies the call events of a JSON Lines file (the data contract's
+ * calls.jsonl: one event object a line; blank lines skipped), committing in
+ * batches. Each event_id is applied once: a repeat is counted as a duplicate
+ * and changes nothing. A bad line is counted and listed with its line and
+ * reason (bad_json, bad_field, unknown_gym, unknown_lead, bad_times,
+ * negative_duration, outcome_without_person) and the ingest goes on.
+ * `options_json` is NULL or {"batch_size":10000,"max_rejected_lines":100000}.
+ * `progress` (may be NULL) is called after each batch with
+ * {"events","duplicates","applied","rejected"}; a non-zero answer cancels as
+ * for imports. `*out` is {"events","duplicates","applied","rejected",
+ * "rejected_by_reason":{reason:N},"rejected_lines":[{"line","reason","detail"}],
+ * "rejected_lines_truncated","seconds"}. Errors: INVALID_ARGUMENT naming
+ * `path` or the option; CONFLICT when cancelled; STORAGE_ERROR.
+ */
+GYMDASH_C_API int gymdash_calls_ingest_file(char** out, gymdash_t* db, const char* path, const char* options_json,
+                                            gymdash_progress_fn progress, void* user);
+/**
+ * Applies one call event (a calls.jsonl object). `*out` is
+ * {"result":"applied"|"duplicate","call":{…}}. Errors: INVALID_ARGUMENT
+ * naming the field; NOT_FOUND (gym or lead).
+ */
+GYMDASH_C_API int gymdash_call_process_event(char** out, gymdash_t* db, const char* event_json);
+/** `*out` is the call, found by its id or the provider's call id. Errors: NOT_FOUND. */
+GYMDASH_C_API int gymdash_call_get(char** out, gymdash_t* db, const char* gym_id, const char* call_id);
+/**
+ * One page of the gym's calls, newest first. `filter_json` is NULL or
+ * {"lead_id","campaign_id","status","outcome","direction","started_from",
+ * "started_to","page","page_size"} (every member optional; page_size 1–1000).
+ * `*out` is {"items":[…],"page","page_size","total"}. Errors: NOT_FOUND (gym),
+ * INVALID_ARGUMENT naming the member.
+ */
+GYMDASH_C_API int gymdash_calls_list(char** out, gymdash_t* db, const char* gym_id, const char* filter_json);
+/** `*out` is a JSON array of the lead's calls, oldest first. Errors: NOT_FOUND. */
+GYMDASH_C_API int gymdash_lead_calls(char** out, gymdash_t* db, const char* gym_id, const char* lead_id);
+
+/* ------------------------------------------------------------------------ */
 /* Do-not-call lists (scope: a gym id, or "*" for the global list)           */
 /* ------------------------------------------------------------------------ */
 

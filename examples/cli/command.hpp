@@ -80,6 +80,9 @@ int dnc_remove(Context& ctx);
 int dnc_check(Context& ctx);
 int dnc_list(Context& ctx);
 int dnc_import(Context& ctx);
+int calls_ingest(Context& ctx);
+int calls_list(Context& ctx);
+int calls_get(Context& ctx);
 int help(Context& ctx);
 
 }  // namespace gymdash::cli

@@ -10,6 +10,7 @@
 #include <gymdash/model.hpp>
 #include <gymdash/phone.hpp>
 #include <gymdash/runtime.hpp>
+#include <gymdash/services/call.hpp>
 #include <gymdash/services/gym.hpp>
 #include <gymdash/services/lead.hpp>
 #include <gymdash/store.hpp>

@@ -201,6 +201,71 @@ struct CallResult {
   friend bool operator==(const CallResult&, const CallResult&) = default;
 };
 
+// ---------------------------------------------------------------------------
+// Calls
+// ---------------------------------------------------------------------------
+
+/** Which way a call went. */
+enum class CallDirection : std::uint8_t { Outbound, Inbound };
+
+const char* to_string(CallDirection d) noexcept;
+/** `outbound`, `inbound`; throws InvalidArgumentError naming `field`. */
+CallDirection parse_call_direction(std::string_view text, std::string_view field = "direction");
+
+/** True for the statuses a call ends in: completed, busy, no_answer, failed, canceled. */
+bool is_terminal(CallStatus s) noexcept;
+
+/**
+ * One call: every event a provider reported for it, merged (docs/calls.md).
+ * Kept by CallService; the lead's state follows from its calls.
+ */
+struct Call {
+  std::string id;                ///< `call_…`, time-ordered; what CallResult.call_id holds
+  std::string provider_call_id;  ///< the voice system's id (`call_id` of the events); unique per gym
+  std::string gym_id;
+  std::string lead_id;
+  CallDirection direction = CallDirection::Outbound;
+  std::string to_number;         ///< E.164 as reported
+  std::string from_number;       ///< E.164 as reported, or empty
+  CallStatus status = CallStatus::Queued;
+  AnsweredBy answered_by = AnsweredBy::Unknown;
+  Timestamp started_at{};
+  std::optional<Timestamp> ended_at;
+  std::optional<std::int64_t> duration_s;
+  std::optional<CallOutcome> outcome;
+  std::optional<Timestamp> callback_at;  ///< with callback_requested: when to call back
+  std::string sentiment;         ///< `positive`, `neutral`, `negative`, or empty
+  std::string summary;
+  std::string transcript;        ///< empty for now
+  std::string recording_url;
+  std::optional<double> cost_usd;
+  std::string campaign_id;       ///< empty for now
+  Timestamp created_at{};
+  Timestamp updated_at{};
+  friend bool operator==(const Call&, const Call&) = default;
+};
+
+/** Which calls to list. Empty members do not filter. */
+struct CallFilter {
+  std::string lead_id;
+  std::string campaign_id;
+  std::optional<CallStatus> status;
+  std::optional<CallOutcome> outcome;
+  std::optional<CallDirection> direction;
+  std::optional<Timestamp> started_from;  ///< inclusive
+  std::optional<Timestamp> started_to;    ///< exclusive
+  int page = 1;                           ///< 1-based
+  int page_size = 50;                     ///< 1–1000
+};
+
+/** One page of calls, newest first (started_at, then id). */
+struct CallPage {
+  std::vector<Call> items;
+  int page = 1;
+  int page_size = 50;
+  std::int64_t total = 0;  ///< calls matching the filter, over all pages
+};
+
 /** One number on a do-not-call list. */
 struct DncEntry {
   std::string scope;   ///< a gym id, or `*` for the global list
@@ -324,6 +389,10 @@ GYMDASH_JSON_CONVERSIONS(LeadStatus)
 GYMDASH_JSON_CONVERSIONS(Qualification)
 GYMDASH_JSON_CONVERSIONS(CallResult)
 GYMDASH_JSON_CONVERSIONS(DncEntry)
+GYMDASH_JSON_CONVERSIONS(CallDirection)
+GYMDASH_JSON_CONVERSIONS(Call)
+GYMDASH_JSON_CONVERSIONS(CallFilter)
+GYMDASH_JSON_CONVERSIONS(CallPage)
 
 #undef GYMDASH_JSON_CONVERSIONS
 

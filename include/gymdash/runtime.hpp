@@ -9,6 +9,7 @@
 #include <gymdash/config.hpp>
 #include <gymdash/log.hpp>
 #include <gymdash/metrics.hpp>
+#include <gymdash/services/call.hpp>
 #include <gymdash/services/gym.hpp>
 #include <gymdash/services/lead.hpp>
 #include <gymdash/store.hpp>
@@ -56,6 +57,7 @@ class Runtime {
   std::shared_ptr<Clock> shared_clock();
   GymService& gyms();
   LeadService& leads();
+  CallService& calls();
   /** The configuration the runtime was opened with (secrets resolved). */
   const Config& config() const;
   Logger& logger();

@@ -107,6 +107,11 @@ class LeadRepository {
   /** The lead of that gym with that E.164 number, or nullopt. */
   virtual std::optional<Lead> find_by_phone(std::string_view gym_id, std::string_view e164) = 0;
   /**
+   * The lead of that gym with that external id (the oldest by created_at,
+   * then id, if several share it), or nullopt. An empty id finds nothing.
+   */
+  virtual std::optional<Lead> find_by_external_id(std::string_view gym_id, std::string_view external_id) = 0;
+  /**
    * Replaces a stored lead if the stored version is `lead.version - 1`
    * (optimistic concurrency). Throws NotFoundError if the lead is gone,
    * ConflictError if someone else changed it first, AlreadyExistsError if the
@@ -169,6 +174,41 @@ class DncRepository {
 };
 
 /**
+ * Call records and the ids of the call events already applied.
+ * Ownership: owned by its Store; valid while the Store lives.
+ * Thread safety: safe for concurrent use from multiple threads.
+ */
+class CallRepository {
+ public:
+  CallRepository() = default;
+  CallRepository(const CallRepository&) = delete;
+  CallRepository& operator=(const CallRepository&) = delete;
+  virtual ~CallRepository() = default;
+
+  /**
+   * Records that an event was applied; returns false (and changes nothing)
+   * if that event id was recorded before. Event ids are unique store-wide.
+   */
+  virtual bool record_event(std::string_view event_id, std::string_view call_id, Timestamp received_at) = 0;
+  /** Whether an event id was recorded. */
+  virtual bool has_event(std::string_view event_id) = 0;
+  /**
+   * Stores a call, replacing the stored one with the same id. Throws
+   * AlreadyExistsError if another call of the gym has the same
+   * provider_call_id.
+   */
+  virtual void put(const Call& call) = 0;
+  /** The gym's call with that id, or nullopt. */
+  virtual std::optional<Call> find(std::string_view gym_id, std::string_view call_id) = 0;
+  /** The gym's call with that provider call id, or nullopt. */
+  virtual std::optional<Call> find_by_provider_id(std::string_view gym_id, std::string_view provider_call_id) = 0;
+  /** One page of the gym's calls matching `filter`, newest first (started_at, then id, descending). */
+  virtual CallPage list(std::string_view gym_id, const CallFilter& filter) = 0;
+  /** A lead's calls of that gym, oldest first (started_at, then id). */
+  virtual std::vector<Call> for_lead(std::string_view gym_id, std::string_view lead_id) = 0;
+};
+
+/**
  * A storage backend: repositories plus transactions.
  * Ownership: a Store is owned by whoever opened it (usually the Runtime);
  * services hold a reference and must not outlive it.
@@ -190,6 +230,7 @@ class Store {
   virtual GymRepository& gyms() = 0;
   virtual LeadRepository& leads() = 0;
   virtual DncRepository& dnc() = 0;
+  virtual CallRepository& calls() = 0;
 
   /**
    * Tells the backend that about `expected_new_rows` leads are about to be

@@ -3,6 +3,7 @@
 
 #include <gymdash/error.hpp>
 #include <gymdash/model.hpp>
+#include <gymdash/services/call.hpp>
 #include <gymdash/services/lead.hpp>
 
 #include <fmt/format.h>
@@ -640,11 +641,18 @@ GYMDASH_INSTANTIATE(LeadFilter)
 GYMDASH_INSTANTIATE(LeadPage)
 GYMDASH_INSTANTIATE(CallResult)
 GYMDASH_INSTANTIATE(DncEntry)
+GYMDASH_INSTANTIATE(Call)
+GYMDASH_INSTANTIATE(CallFilter)
+GYMDASH_INSTANTIATE(CallPage)
+GYMDASH_INSTANTIATE(CallEvent)
 #undef GYMDASH_INSTANTIATE
 
 template std::string to_json<CreateLeadResult>(const CreateLeadResult&);
 template std::string to_json<std::vector<Gym>>(const std::vector<Gym>&);
 template std::string to_json<std::vector<LeadEvent>>(const std::vector<LeadEvent>&);
 template std::string to_json<std::vector<Lead>>(const std::vector<Lead>&);
+template std::string to_json<std::vector<Call>>(const std::vector<Call>&);
+template std::string to_json<ProcessResult>(const ProcessResult&);
+template std::string to_json<IngestReport>(const IngestReport&);
 
 }  // namespace gymdash

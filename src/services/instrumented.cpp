@@ -241,6 +241,51 @@ class InstrumentedLeadService final : public LeadService {
   Op prioritize_, import_, explain_, after_call_, dnc_add_, dnc_remove_, dnc_check_, dnc_list_, dnc_import_;
 };
 
+class InstrumentedCallService final : public CallService {
+ public:
+  InstrumentedCallService(std::unique_ptr<CallService> inner, std::shared_ptr<Logger> logger,
+                          std::shared_ptr<Metrics> metrics)
+      : inner_(std::move(inner)),
+        log_(std::move(logger)),
+        metrics_(std::move(metrics)),
+        event_(metrics_.get(), "call.event", LogLevel::Debug),
+        ingest_(metrics_.get(), "calls.ingest", LogLevel::Debug),
+        get_(metrics_.get(), "call.get", LogLevel::Debug),
+        list_(metrics_.get(), "calls.list", LogLevel::Debug),
+        lead_calls_(metrics_.get(), "lead.calls", LogLevel::Debug) {}
+
+  ProcessResult process_event(const CallEvent& event) override {
+    return event_.run(*log_, {event.gym_id, event.lead_id}, [&] { return inner_->process_event(event); });
+  }
+  IngestReport ingest_jsonl(std::istream& in, const IngestOptions& options) override {
+    // One record when it ends, with the counts; never one per event.
+    IngestReport report;
+    ingest_.run(*log_, {}, [&] { report = inner_->ingest_jsonl(in, options); });
+    log_->log(LogRecord{{}, LogLevel::Info, "calls.ingest", {}, {}, {}, ErrorCode::Ok, "ingest finished",
+                        report.seconds * 1000,
+                        {{"events", std::to_string(report.events)},
+                         {"duplicates", std::to_string(report.duplicates)},
+                         {"applied", std::to_string(report.applied)},
+                         {"rejected", std::to_string(report.rejected)}}});
+    return report;
+  }
+  Call get_call(std::string_view gym_id, std::string_view call_id) override {
+    return get_.run(*log_, {gym_id, {}}, [&] { return inner_->get_call(gym_id, call_id); });
+  }
+  CallPage list_calls(std::string_view gym_id, const CallFilter& filter) override {
+    return list_.run(*log_, {gym_id, {}}, [&] { return inner_->list_calls(gym_id, filter); });
+  }
+  std::vector<Call> lead_calls(std::string_view gym_id, std::string_view lead_id) override {
+    return lead_calls_.run(*log_, {gym_id, lead_id}, [&] { return inner_->lead_calls(gym_id, lead_id); });
+  }
+
+ private:
+  std::unique_ptr<CallService> inner_;
+  std::shared_ptr<Logger> log_;
+  std::shared_ptr<Metrics> metrics_;
+  Op event_, ingest_, get_, list_, lead_calls_;
+};
+
 }  // namespace
 
 std::unique_ptr<GymService> instrument(std::unique_ptr<GymService> inner, std::shared_ptr<Logger> logger,
@@ -251,6 +296,11 @@ std::unique_ptr<GymService> instrument(std::unique_ptr<GymService> inner, std::s
 std::unique_ptr<LeadService> instrument(std::unique_ptr<LeadService> inner, std::shared_ptr<Logger> logger,
                                         std::shared_ptr<Metrics> metrics) {
   return std::make_unique<InstrumentedLeadService>(std::move(inner), std::move(logger), std::move(metrics));
+}
+
+std::unique_ptr<CallService> instrument(std::unique_ptr<CallService> inner, std::shared_ptr<Logger> logger,
+                                        std::shared_ptr<Metrics> metrics) {
+  return std::make_unique<InstrumentedCallService>(std::move(inner), std::move(logger), std::move(metrics));
 }
 
 }  // namespace gymdash

@@ -4,6 +4,7 @@
 
 #include <gymdash/log.hpp>
 #include <gymdash/metrics.hpp>
+#include <gymdash/services/call.hpp>
 #include <gymdash/services/gym.hpp>
 #include <gymdash/services/lead.hpp>
 
@@ -15,6 +16,8 @@ namespace gymdash {
 std::unique_ptr<GymService> instrument(std::unique_ptr<GymService> inner, std::shared_ptr<Logger> logger,
                                        std::shared_ptr<Metrics> metrics);
 std::unique_ptr<LeadService> instrument(std::unique_ptr<LeadService> inner, std::shared_ptr<Logger> logger,
+                                        std::shared_ptr<Metrics> metrics);
+std::unique_ptr<CallService> instrument(std::unique_ptr<CallService> inner, std::shared_ptr<Logger> logger,
                                         std::shared_ptr<Metrics> metrics);
 
 }  // namespace gymdash

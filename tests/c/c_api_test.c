@@ -1475,6 +1475,51 @@ static void test_calling_null_arguments(gymdash_t* db) {
 }
 
 /* Imports, who to call and do-not-call lists, on a fresh handle of `storage`. */
+/* ---- calls ------------------------------------------------------------------------- */
+
+static void test_calls(gymdash_t* db) {
+  char* out = NULL;
+  char calls[900];
+  const char* ev =
+      "{\"event_id\":\"CE-1\",\"call_id\":\"CC-1\",\"gym_id\":\"gym-nyc\",\"lead_external_id\":\"E2\","
+      "\"to\":\"+12127366002\",\"direction\":\"outbound\",\"started_at\":\"2026-10-20T14:00:00Z\","
+      "\"ended_at\":\"2026-10-20T14:00:30Z\",\"status\":\"no-answer\",\"answered_by\":\"unknown\","
+      "\"duration_s\":0,\"outcome\":null,\"cost_usd\":0.01,\"recording_url\":null,\"summary\":null}";
+  tmp_path(calls, sizeof calls, "calls.jsonl");
+  CHECK_OK(gymdash_call_process_event(&out, db, ev));
+  CHECK_CONTAINS(out, "{\"result\":\"applied\",\"call\":{");
+  CHECK_CONTAINS(out, "\"provider_call_id\":\"CC-1\"");
+  gymdash_string_free(out);
+  CHECK_OK(gymdash_call_process_event(&out, db, ev));
+  CHECK_CONTAINS(out, "{\"result\":\"duplicate\"");
+  gymdash_string_free(out);
+  write_file(calls, "{\"event_id\":\"CE-2\",\"call_id\":\"CC-2\",\"gym_id\":\"gym-nyc\",\"lead_external_id\":\"E2\","
+                    "\"started_at\":\"2026-10-21T14:00:00Z\",\"status\":\"busy\"}\n"
+                    "not json\n"
+                    "{\"event_id\":\"CE-3\",\"call_id\":\"CC-3\",\"gym_id\":\"gym-nyc\",\"lead_external_id\":\"nobody\","
+                    "\"started_at\":\"2026-10-21T14:00:00Z\"}\n");
+  CHECK_OK(gymdash_calls_ingest_file(&out, db, calls, "{\"batch_size\":2}", NULL, NULL));
+  CHECK_CONTAINS(out, "{\"events\":3,\"duplicates\":0,\"applied\":1,\"rejected\":2,");
+  CHECK_CONTAINS(out, "\"rejected_by_reason\":{\"bad_json\":1,\"unknown_lead\":1}");
+  CHECK_CONTAINS(out, "{\"line\":2,\"reason\":\"bad_json\"");
+  gymdash_string_free(out);
+  CHECK_OK(gymdash_call_get(&out, db, "gym-nyc", "CC-2"));
+  CHECK_CONTAINS(out, "\"status\":\"busy\"");
+  gymdash_string_free(out);
+  CHECK_OK(gymdash_calls_list(&out, db, "gym-nyc", "{\"status\":\"no_answer\"}"));
+  CHECK_CONTAINS(out, "\"total\":1}");
+  gymdash_string_free(out);
+  CHECK_OK(gymdash_calls_list(&out, db, "gym-nyc", NULL));
+  CHECK_CONTAINS(out, "\"total\":2}");
+  gymdash_string_free(out);
+  CHECK_ERR_OUT(out, gymdash_calls_list(&out, db, "gym-nyc", "{\"page_size\":5000}"), GYMDASH_E_INVALID_ARGUMENT,
+                "page_size");
+  CHECK_ERR_OUT(out, gymdash_call_get(&out, db, "gym-nyc", "CC-404"), GYMDASH_E_NOT_FOUND, "CC-404");
+  CHECK_ERR_OUT(out, gymdash_lead_calls(&out, db, "gym-nyc", "ld_nobody"), GYMDASH_E_NOT_FOUND, "ld_nobody");
+  CHECK_ERR_OUT(out, gymdash_calls_ingest_file(&out, db, NULL, NULL, NULL, NULL), GYMDASH_E_INVALID_ARGUMENT, "path");
+  CHECK_ERR_OUT(out, gymdash_call_process_event(&out, db, "{\"colour\":1}"), GYMDASH_E_INVALID_ARGUMENT, "colour");
+}
+
 static void test_imports_and_calling(const char* storage) {
   gymdash_t* db = NULL;
   char config[1200];
@@ -1485,6 +1530,7 @@ static void test_imports_and_calling(const char* storage) {
   test_who_to_call(db);
   test_dnc_import(db);
   test_calling_null_arguments(db);
+  test_calls(db);
   gymdash_close(db);
 }
 

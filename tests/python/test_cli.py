@@ -316,6 +316,38 @@ class CliTest(unittest.TestCase):
         self.assertIn("missing FILE", self.fails(2, "leads", "import"))
         self.assertIn("timezone", self.fails(1, "gyms", "import", self.write("g.csv", "gym_id,name\nx,y\n")))
 
+    def test_calls(self):
+        gyms, leads = self.import_fixture()
+        self.ok("gyms", "import", gyms)
+        self.ok("leads", "import", leads)
+        event = {"event_id": "EV1", "call_id": "C1", "gym_id": "gym-nyc", "lead_external_id": "E1",
+                 "to": "+12127365701", "direction": "outbound", "started_at": "2026-10-20T14:00:00Z",
+                 "ended_at": "2026-10-20T14:02:00Z", "status": "completed", "answered_by": "human",
+                 "duration_s": 120, "outcome": "trial_booked", "cost_usd": 0.19, "recording_url": None,
+                 "summary": "booked"}
+        lines = [json.dumps(event), json.dumps(event), "{oops", json.dumps(dict(event, event_id="EV2", call_id="C2",
+                                                                                 lead_external_id="E404"))]
+        calls = self.write("calls.jsonl", "\n".join(lines) + "\n")
+        report = self.ok_json("calls", "ingest", calls)
+        self.assertEqual(report, {"events": 4, "duplicates": 1, "applied": 1, "rejected": 2,
+                                  "rejected_by_reason": {"bad_json": 1, "unknown_lead": 1}})
+        human = self.ok("calls", "ingest", calls)
+        self.assertIn("4 events in ", human)
+        self.assertIn(": 0 applied, 2 duplicates, 2 rejected\n", human)
+        page = self.ok_json("calls", "list", "--gym", "gym-nyc", "--outcome", "trial_booked")
+        self.assertEqual(page["total"], 1)
+        lead_id = page["items"][0]["lead_id"]
+        self.assertEqual(self.ok_json("calls", "list", "--gym", "gym-nyc", "--lead", lead_id,
+                                      "--from", "2026-10-20T00:00:00Z", "--to", "2026-10-21T00:00:00Z")["total"], 1)
+        self.assertEqual(self.ok_json("calls", "list", "--gym", "gym-nyc", "--status", "busy")["total"], 0)
+        self.assertIn("C1", self.ok("calls", "list", "--gym", "gym-nyc"))
+        call = self.ok_json("calls", "get", "--gym", "gym-nyc", "--call", "C1")
+        self.assertEqual((call["status"], call["outcome"], call["duration_s"]), ("completed", "trial_booked", 120))
+        self.assertEqual(self.ok_json("leads", "get", "--gym", "gym-nyc", "--lead", lead_id)["status"], "trial_booked")
+        self.assertIn("--outcome", self.fails(1, "calls", "list", "--gym", "gym-nyc", "--outcome", "meh"))
+        self.fails(1, "calls", "get", "--gym", "gym-nyc", "--call", "C404")
+        self.assertIn("missing FILE", self.fails(2, "calls", "ingest"))
+
     def test_import_progress_only_on_a_terminal(self):
         _gyms, leads = self.import_fixture()
         self.ok("gyms", "import", _gyms)

@@ -154,6 +154,8 @@ class ModuleTest(unittest.TestCase):
             "gymdash_leads_import_file", "gymdash_leads_import_csv", "gymdash_gyms_import_file",
             "gymdash_leads_next", "gymdash_lead_explain", "gymdash_lead_after_call", "gymdash_dnc_add",
             "gymdash_dnc_remove", "gymdash_dnc_check", "gymdash_dnc_list", "gymdash_dnc_import_file",
+            "gymdash_calls_ingest_file", "gymdash_call_process_event", "gymdash_call_get", "gymdash_calls_list",
+            "gymdash_lead_calls",
         }
         self.assertEqual(names, expected)
         for name, _argtypes, restype, _errcheck in _ffi._FUNCTIONS:
@@ -884,6 +886,34 @@ class ScenarioMixin:
             self.db.import_gyms(self.write("nocols.csv", "gym_id,name\nx,y\n"))
         self.assertEqual(cm.exception.field, "header")
         self.assertIn("timezone", cm.exception.message)
+
+    def test_calls(self):
+        self.db.import_leads(self.write("leads.csv", LEADS_CSV))
+        event = {"event_id": "PE1", "call_id": "PC1", "gym_id": "gym-nyc", "lead_external_id": "I1",
+                 "started_at": "2026-10-20T14:00:00Z", "ended_at": "2026-10-20T14:01:00Z",
+                 "status": "completed", "answered_by": "human", "outcome": "interested"}
+        first = self.db.process_call_event(event)
+        self.assertEqual(first["result"], "applied")
+        self.assertEqual(self.db.process_call_event(event)["result"], "duplicate")
+        lead_id = first["call"]["lead_id"]
+        lines = [json.dumps(dict(event, event_id="PE2", call_id="PC2", started_at="2026-10-21T14:00:00Z",
+                                 ended_at=None, status="busy", answered_by="unknown", outcome=None)),
+                 json.dumps(dict(event, event_id="PE3", duration_s=-1))]
+        seen = []
+        report = self.db.ingest_calls(self.write("calls.jsonl", "\n".join(lines) + "\n"), batch_size=1,
+                                      progress=seen.append)
+        self.assertEqual((report["events"], report["applied"], report["rejected"]), (2, 1, 1))
+        self.assertEqual(report["rejected_lines"][0]["reason"], "negative_duration")
+        self.assertEqual(seen[-1]["events"], 2)
+        self.assertEqual(self.db.get_call("gym-nyc", "PC2")["status"], "busy")
+        self.assertEqual(self.db.list_calls("gym-nyc", status="busy")["total"], 1)
+        self.assertEqual(self.db.list_calls("gym-nyc")["total"], 2)
+        self.assertEqual([c["provider_call_id"] for c in self.db.lead_calls("gym-nyc", lead_id)], ["PC1", "PC2"])
+        with self.assertRaises(gymdash.NotFoundError):
+            self.db.get_call("gym-nyc", "PC404")
+        with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+            self.db.process_call_event(dict(event, event_id="PE4", colour="red"))
+        self.assertEqual(cm.exception.field, "colour")
 
     def test_import_leads_file_with_progress(self):
         path = self.write("leads.csv", LEADS_CSV)

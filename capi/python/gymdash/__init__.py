@@ -666,6 +666,49 @@ class Gymdash:
         return _ffi.call_json(_lib.gymdash_lead_after_call, self._h(), _ffi.encode_text("gym_id", gym_id),
                               _ffi.encode_text("lead_id", lead_id), body)
 
+    # ---- calls (docs/calls.md) --------------------------------------------
+
+    def ingest_calls(self, path, batch_size=None, progress=None, max_rejected_lines=None):
+        """Applies the call events of a calls.jsonl file (each event_id once).
+
+        ``progress``, if given, is called after each committed batch with
+        ``{"events", "duplicates", "applied", "rejected"}``; returning ``False``
+        cancels (ConflictError). Returns ``{"events", "duplicates", "applied",
+        "rejected", "rejected_by_reason", "rejected_lines": [{"line", "reason",
+        "detail"}], "rejected_lines_truncated", "seconds"}``.
+        """
+        options = {}
+        if batch_size is not None:
+            options["batch_size"] = batch_size
+        if max_rejected_lines is not None:
+            options["max_rejected_lines"] = max_rejected_lines
+        encoded = _ffi.encode_json("options_json", options) if options else None
+        return _Progress(progress).run(_lib.gymdash_calls_ingest_file, self._h(), _path_arg("path", path), encoded)
+
+    def process_call_event(self, event=None, **fields):
+        """Applies one call event (a calls.jsonl object). Returns
+        ``{"result": "applied" | "duplicate", "call": {...}}``."""
+        body = _ffi.encode_json("event_json", _merge("event_json", event, fields))
+        return _ffi.call_json(_lib.gymdash_call_process_event, self._h(), body)
+
+    def get_call(self, gym_id, call_id):
+        """The call, by its id or the provider's call id."""
+        return _ffi.call_json(_lib.gymdash_call_get, self._h(), _ffi.encode_text("gym_id", gym_id),
+                              _ffi.encode_text("call_id", call_id))
+
+    def list_calls(self, gym_id, filter=None, **fields):
+        """One page of the gym's calls, newest first: ``{"items", "page", "page_size", "total"}``.
+        Filter members: ``lead_id``, ``campaign_id``, ``status``, ``outcome``, ``direction``,
+        ``started_from``, ``started_to``, ``page``, ``page_size``."""
+        merged = _merge("filter_json", filter, fields)
+        body = _ffi.encode_json("filter_json", merged) if merged else None
+        return _ffi.call_json(_lib.gymdash_calls_list, self._h(), _ffi.encode_text("gym_id", gym_id), body)
+
+    def lead_calls(self, gym_id, lead_id):
+        """The lead's calls, oldest first."""
+        return _ffi.call_json(_lib.gymdash_lead_calls, self._h(), _ffi.encode_text("gym_id", gym_id),
+                              _ffi.encode_text("lead_id", lead_id))
+
     # ---- do-not-call lists ------------------------------------------------
 
     def dnc_add(self, scope, phone, reason=None, source=None):

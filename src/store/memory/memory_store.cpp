@@ -76,6 +76,7 @@ class MemoryLeads final : public LeadRepository {
   bool insert_if_absent(const Lead& lead) override;
   std::optional<Lead> find(std::string_view gym_id, std::string_view lead_id) override;
   std::optional<Lead> find_by_phone(std::string_view gym_id, std::string_view e164) override;
+  std::optional<Lead> find_by_external_id(std::string_view gym_id, std::string_view external_id) override;
   void update(const Lead& lead) override;
   bool remove(std::string_view gym_id, std::string_view lead_id) override;
   LeadPage list(std::string_view gym_id, const LeadFilter& filter) override;
@@ -86,6 +87,21 @@ class MemoryLeads final : public LeadRepository {
   std::vector<Lead> find_by_phone_any_gym(std::string_view e164) override;
   void put_call_result(std::string_view gym_id, std::string_view lead_id, const CallResult& result) override;
   std::vector<CallResult> call_results(std::string_view gym_id, std::string_view lead_id) override;
+
+ private:
+  MemoryStore& store_;
+};
+
+class MemoryCalls final : public CallRepository {
+ public:
+  explicit MemoryCalls(MemoryStore& store) : store_(store) {}
+  bool record_event(std::string_view event_id, std::string_view call_id, Timestamp received_at) override;
+  bool has_event(std::string_view event_id) override;
+  void put(const Call& call) override;
+  std::optional<Call> find(std::string_view gym_id, std::string_view call_id) override;
+  std::optional<Call> find_by_provider_id(std::string_view gym_id, std::string_view provider_call_id) override;
+  CallPage list(std::string_view gym_id, const CallFilter& filter) override;
+  std::vector<Call> for_lead(std::string_view gym_id, std::string_view lead_id) override;
 
  private:
   MemoryStore& store_;
@@ -119,6 +135,7 @@ class MemoryStore final : public Store {
   GymRepository& gyms() override { return gyms_; }
   LeadRepository& leads() override { return leads_; }
   DncRepository& dnc() override { return dnc_; }
+  CallRepository& calls() override { return call_repo_; }
   void begin_bulk_load(std::int64_t) override {}
   void end_bulk_load() override {}
 
@@ -143,6 +160,29 @@ class MemoryStore final : public Store {
   friend class MemoryGyms;
   friend class MemoryLeads;
   friend class MemoryDnc;
+  friend class MemoryCalls;
+
+  void put_call_record(const Call& call) {
+    std::optional<Call> previous;
+    if (auto it = call_records_.find(call.id); it != call_records_.end()) previous = it->second;
+    if (previous) call_by_provider_.erase({previous->gym_id, previous->provider_call_id});
+    call_records_[call.id] = call;
+    call_by_provider_[{call.gym_id, call.provider_call_id}] = call.id;
+    on_rollback([this, call, previous]() {
+      call_by_provider_.erase({call.gym_id, call.provider_call_id});
+      if (previous) {
+        call_records_[call.id] = *previous;
+        call_by_provider_[{previous->gym_id, previous->provider_call_id}] = previous->id;
+      } else {
+        call_records_.erase(call.id);
+      }
+    });
+  }
+
+  void put_call_event(const std::string& event_id, const std::string& call_id) {
+    call_events_.emplace(event_id, call_id);
+    on_rollback([this, event_id]() { call_events_.erase(event_id); });
+  }
 
   void put_call(const std::string& lead_id, const CallResult& result) {
     auto& calls = calls_[lead_id];
@@ -278,7 +318,11 @@ class MemoryStore final : public Store {
   std::map<std::pair<std::string, std::string>, DncEntry> dnc_entries_;          // (scope, phone)
   MemoryDnc dnc_{*this};
   MemoryGyms gyms_{*this};
+  std::map<std::string, Call, std::less<>> call_records_;                          // call id → call
+  std::map<std::pair<std::string, std::string>, std::string> call_by_provider_;   // (gym, provider id) → call id
+  std::map<std::string, std::string, std::less<>> call_events_;                   // event id → call id
   MemoryLeads leads_{*this};
+  MemoryCalls call_repo_{*this};
 };
 
 // ---------------------------------------------------------------------------
@@ -357,6 +401,20 @@ std::optional<Lead> MemoryLeads::find_by_phone(std::string_view gym_id, std::str
   auto it = gym->second.id_by_phone.find(e164);
   if (it == gym->second.id_by_phone.end()) return std::nullopt;
   return gym->second.by_id.at(it->second);
+}
+
+std::optional<Lead> MemoryLeads::find_by_external_id(std::string_view gym_id, std::string_view external_id) {
+  std::lock_guard lock(store_.mutex_);
+  if (external_id.empty()) return std::nullopt;
+  auto gym = store_.leads_by_gym_.find(gym_id);
+  if (gym == store_.leads_by_gym_.end()) return std::nullopt;
+  const Lead* best = nullptr;
+  for (const auto& [id, lead] : gym->second.by_id)
+    if (lead.external_id == external_id &&
+        (!best || lead.created_at < best->created_at || (lead.created_at == best->created_at && lead.id < best->id)))
+      best = &lead;
+  if (!best) return std::nullopt;
+  return *best;
 }
 
 void MemoryLeads::update(const Lead& lead) {
@@ -522,6 +580,82 @@ std::vector<CallResult> MemoryLeads::call_results(std::string_view gym_id, std::
   for (const auto& [id, c] : it->second) out.push_back(c);
   std::sort(out.begin(), out.end(), [](const CallResult& a, const CallResult& b) {
     return a.started_at != b.started_at ? a.started_at < b.started_at : a.call_id < b.call_id;
+  });
+  return out;
+}
+
+// ---- calls -------------------------------------------------------------------
+
+bool MemoryCalls::record_event(std::string_view event_id, std::string_view call_id, Timestamp) {
+  std::lock_guard lock(store_.mutex_);
+  if (store_.call_events_.contains(event_id)) return false;
+  store_.put_call_event(std::string(event_id), std::string(call_id));
+  return true;
+}
+
+bool MemoryCalls::has_event(std::string_view event_id) {
+  std::lock_guard lock(store_.mutex_);
+  return store_.call_events_.contains(event_id);
+}
+
+void MemoryCalls::put(const Call& call) {
+  std::lock_guard lock(store_.mutex_);
+  auto it = store_.call_by_provider_.find({call.gym_id, call.provider_call_id});
+  if (it != store_.call_by_provider_.end() && it->second != call.id)
+    throw AlreadyExistsError(fmt::format("call {}: provider call id {} already belongs to another call of gym {}",
+                                         call.id, call.provider_call_id, call.gym_id),
+                             "provider_call_id");
+  store_.put_call_record(call);
+}
+
+std::optional<Call> MemoryCalls::find(std::string_view gym_id, std::string_view call_id) {
+  std::lock_guard lock(store_.mutex_);
+  auto it = store_.call_records_.find(call_id);
+  if (it == store_.call_records_.end() || it->second.gym_id != gym_id) return std::nullopt;
+  return it->second;
+}
+
+std::optional<Call> MemoryCalls::find_by_provider_id(std::string_view gym_id, std::string_view provider_call_id) {
+  std::lock_guard lock(store_.mutex_);
+  auto it = store_.call_by_provider_.find({std::string(gym_id), std::string(provider_call_id)});
+  if (it == store_.call_by_provider_.end()) return std::nullopt;
+  return store_.call_records_.at(it->second);
+}
+
+CallPage MemoryCalls::list(std::string_view gym_id, const CallFilter& f) {
+  std::lock_guard lock(store_.mutex_);
+  CallPage page;
+  page.page = std::max(f.page, 1);
+  page.page_size = std::clamp(f.page_size, 1, kMaxPageSize);
+  std::vector<const Call*> hits;
+  for (const auto& [id, c] : store_.call_records_) {
+    if (c.gym_id != gym_id) continue;
+    if (!f.lead_id.empty() && c.lead_id != f.lead_id) continue;
+    if (!f.campaign_id.empty() && c.campaign_id != f.campaign_id) continue;
+    if (f.status && c.status != *f.status) continue;
+    if (f.outcome && c.outcome != f.outcome) continue;
+    if (f.direction && c.direction != *f.direction) continue;
+    if (f.started_from && c.started_at < *f.started_from) continue;
+    if (f.started_to && !(c.started_at < *f.started_to)) continue;
+    hits.push_back(&c);
+  }
+  page.total = static_cast<std::int64_t>(hits.size());
+  std::sort(hits.begin(), hits.end(), [](const Call* a, const Call* b) {
+    return a->started_at != b->started_at ? a->started_at > b->started_at : a->id > b->id;
+  });
+  const auto offset = static_cast<std::int64_t>(page.page - 1) * page.page_size;
+  for (auto i = offset; i < page.total && i < offset + page.page_size; ++i)
+    page.items.push_back(*hits[static_cast<std::size_t>(i)]);
+  return page;
+}
+
+std::vector<Call> MemoryCalls::for_lead(std::string_view gym_id, std::string_view lead_id) {
+  std::lock_guard lock(store_.mutex_);
+  std::vector<Call> out;
+  for (const auto& [id, c] : store_.call_records_)
+    if (c.gym_id == gym_id && c.lead_id == lead_id) out.push_back(c);
+  std::sort(out.begin(), out.end(), [](const Call& a, const Call& b) {
+    return a.started_at != b.started_at ? a.started_at < b.started_at : a.id < b.id;
   });
   return out;
 }

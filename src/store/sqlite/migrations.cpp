@@ -207,9 +207,54 @@ CREATE TABLE bulk_dropped_indexes (
 ) WITHOUT ROWID;
 )sql";
 
+
+// v3: call records (one row per call, every event of a call merged into it)
+// and the ids of the events already applied, which make ingestion idempotent.
+// No foreign keys: a call stays a record of what happened even if its lead is
+// deleted, and an ingest of millions of events pays no parent lookups.
+constexpr std::string_view kSchemaV3 = R"sql(
+CREATE TABLE calls (
+  id               TEXT    NOT NULL PRIMARY KEY,
+  provider_call_id TEXT    NOT NULL,
+  gym_id           TEXT    NOT NULL,
+  lead_id          TEXT    NOT NULL DEFAULT '',
+  direction        TEXT    NOT NULL DEFAULT 'outbound',
+  to_number        TEXT    NOT NULL DEFAULT '',
+  from_number      TEXT    NOT NULL DEFAULT '',
+  status           TEXT    NOT NULL DEFAULT 'queued',
+  answered_by      TEXT    NOT NULL DEFAULT 'unknown',
+  started_at       INTEGER NOT NULL DEFAULT 0,
+  ended_at         INTEGER,
+  duration_s       INTEGER,
+  outcome          TEXT,
+  callback_at      INTEGER,
+  sentiment        TEXT    NOT NULL DEFAULT '',
+  summary          TEXT    NOT NULL DEFAULT '',
+  transcript       TEXT    NOT NULL DEFAULT '',
+  recording_url    TEXT    NOT NULL DEFAULT '',
+  cost_usd         REAL,
+  campaign_id      TEXT    NOT NULL DEFAULT '',
+  created_at       INTEGER NOT NULL DEFAULT 0,
+  updated_at       INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+-- Events name the provider's id: found (and kept unique) per gym.
+CREATE UNIQUE INDEX calls_gym_provider ON calls (gym_id, provider_call_id);
+-- Listing a gym's calls newest first, with a started_at range.
+CREATE INDEX calls_gym_started ON calls (gym_id, started_at, id);
+-- A lead's call history.
+CREATE INDEX calls_lead_started ON calls (lead_id, started_at, id);
+
+CREATE TABLE call_events (
+  event_id    TEXT    NOT NULL PRIMARY KEY,
+  call_id     TEXT    NOT NULL,
+  received_at INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql";
+
 constexpr std::array kMigrations{
     Migration{1, kSchemaV1},
     Migration{2, kSchemaV2},
+    Migration{3, kSchemaV3},
 };
 
 }  // namespace

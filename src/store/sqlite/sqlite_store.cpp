@@ -214,6 +214,11 @@ constexpr std::string_view kFindLead =
     "SELECT " GYMDASH_LEAD_COLUMNS " FROM leads WHERE id = ?1 AND gym_id = ?2";
 constexpr std::string_view kFindLeadByPhone =
     "SELECT " GYMDASH_LEAD_COLUMNS " FROM leads WHERE gym_id = ?1 AND phone = ?2";
+// No ORDER BY: with one, SQLite prefers walking leads_gym_created in order
+// (a scan of the gym's leads) to the equality lookup in leads_gym_external.
+// The few rows that share an external id are compared in C++.
+constexpr std::string_view kFindLeadByExternalId =
+    "SELECT " GYMDASH_LEAD_COLUMNS " FROM leads WHERE gym_id = ?1 AND external_id = ?2";
 constexpr std::string_view kLeadVersion = "SELECT version FROM leads WHERE id = ?1 AND gym_id = ?2";
 constexpr std::string_view kLeadIdExists = "SELECT 1 FROM leads WHERE id = ?1";
 constexpr std::string_view kLeadWithPhone =
@@ -459,6 +464,7 @@ class SqliteLeads final : public LeadRepository {
   void insert_derived(const Lead& lead);
   std::optional<Lead> find(std::string_view gym_id, std::string_view lead_id) override;
   std::optional<Lead> find_by_phone(std::string_view gym_id, std::string_view e164) override;
+  std::optional<Lead> find_by_external_id(std::string_view gym_id, std::string_view external_id) override;
   void update(const Lead& lead) override;
   bool remove(std::string_view gym_id, std::string_view lead_id) override;
   LeadPage list(std::string_view gym_id, const LeadFilter& filter) override;
@@ -500,6 +506,21 @@ class SqliteDnc final : public DncRepository {
   SqliteStore& store_;
 };
 
+class SqliteCalls final : public CallRepository {
+ public:
+  explicit SqliteCalls(SqliteStore& store) : store_(store) {}
+  bool record_event(std::string_view event_id, std::string_view call_id, Timestamp received_at) override;
+  bool has_event(std::string_view event_id) override;
+  void put(const Call& call) override;
+  std::optional<Call> find(std::string_view gym_id, std::string_view call_id) override;
+  std::optional<Call> find_by_provider_id(std::string_view gym_id, std::string_view provider_call_id) override;
+  CallPage list(std::string_view gym_id, const CallFilter& filter) override;
+  std::vector<Call> for_lead(std::string_view gym_id, std::string_view lead_id) override;
+
+ private:
+  SqliteStore& store_;
+};
+
 class SqliteStore final : public Store {
  public:
   explicit SqliteStore(const SqliteOptions& options);
@@ -509,6 +530,7 @@ class SqliteStore final : public Store {
   GymRepository& gyms() override { return gyms_; }
   LeadRepository& leads() override { return leads_; }
   DncRepository& dnc() override { return dnc_; }
+  CallRepository& calls() override { return calls_; }
   void begin_bulk_load(std::int64_t expected_new_rows) override;
   void end_bulk_load() override;
   void transact(const std::function<void()>& fn) override;
@@ -650,6 +672,7 @@ class SqliteStore final : public Store {
   SqliteDnc dnc_{*this};
   SqliteGyms gyms_{*this};
   SqliteLeads leads_{*this};
+  SqliteCalls calls_{*this};
 };
 
 SqliteStore::SqliteStore(const SqliteOptions& options) : path_(options.path) {
@@ -1290,6 +1313,223 @@ std::vector<CallResult> SqliteLeads::call_results(std::string_view gym_id, std::
     return out;
   });
 }
+
+
+std::optional<Lead> SqliteLeads::find_by_external_id(std::string_view gym_id, std::string_view external_id) {
+  if (external_id.empty()) return std::nullopt;
+  return store_.run("lead", external_id, [&]() -> std::optional<Lead> {
+    auto s = store_.statement(kFindLeadByExternalId);
+    s->bind(1, std::string(gym_id));
+    s->bind(2, std::string(external_id));
+    std::optional<Lead> best;
+    while (s->executeStep()) {
+      Lead l = read_lead(*s);
+      if (!best || l.created_at < best->created_at || (l.created_at == best->created_at && l.id < best->id))
+        best = std::move(l);
+    }
+    return best;
+  });
+}
+
+// ---- calls ---------------------------------------------------------------------
+
+namespace {
+
+#define GYMDASH_CALL_COLUMNS                                                                        \
+  "id, provider_call_id, gym_id, lead_id, direction, to_number, from_number, status, answered_by, " \
+  "started_at, ended_at, duration_s, outcome, callback_at, sentiment, summary, transcript, "        \
+  "recording_url, cost_usd, campaign_id, created_at, updated_at"
+
+constexpr std::string_view kPutCall =
+    "INSERT INTO calls (" GYMDASH_CALL_COLUMNS
+    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22) "
+    "ON CONFLICT (id) DO UPDATE SET provider_call_id = excluded.provider_call_id, gym_id = excluded.gym_id, "
+    "lead_id = excluded.lead_id, direction = excluded.direction, to_number = excluded.to_number, "
+    "from_number = excluded.from_number, status = excluded.status, answered_by = excluded.answered_by, "
+    "started_at = excluded.started_at, ended_at = excluded.ended_at, duration_s = excluded.duration_s, "
+    "outcome = excluded.outcome, callback_at = excluded.callback_at, sentiment = excluded.sentiment, "
+    "summary = excluded.summary, transcript = excluded.transcript, recording_url = excluded.recording_url, "
+    "cost_usd = excluded.cost_usd, campaign_id = excluded.campaign_id, created_at = excluded.created_at, "
+    "updated_at = excluded.updated_at";
+constexpr std::string_view kFindCall = "SELECT " GYMDASH_CALL_COLUMNS " FROM calls WHERE id = ?1 AND gym_id = ?2";
+constexpr std::string_view kFindCallByProvider =
+    "SELECT " GYMDASH_CALL_COLUMNS " FROM calls WHERE gym_id = ?1 AND provider_call_id = ?2";
+constexpr std::string_view kLeadCalls =
+    "SELECT " GYMDASH_CALL_COLUMNS " FROM calls WHERE lead_id = ?1 AND gym_id = ?2 ORDER BY started_at, id";
+constexpr std::string_view kRecordEvent =
+    "INSERT OR IGNORE INTO call_events (event_id, call_id, received_at) VALUES (?1, ?2, ?3)";
+constexpr std::string_view kHasEvent = "SELECT 1 FROM call_events WHERE event_id = ?1";
+
+void bind_call(SQLite::Statement& s, const Call& c) {
+  s.bind(1, c.id);
+  s.bind(2, c.provider_call_id);
+  s.bind(3, c.gym_id);
+  s.bind(4, c.lead_id);
+  s.bind(5, to_string(c.direction));
+  s.bind(6, c.to_number);
+  s.bind(7, c.from_number);
+  s.bind(8, to_string(c.status));
+  s.bind(9, to_string(c.answered_by));
+  s.bind(10, to_millis(c.started_at));
+  bind_optional(s, 11, c.ended_at);
+  if (c.duration_s) s.bind(12, *c.duration_s);
+  else s.bind(12);
+  if (c.outcome) s.bind(13, to_string(*c.outcome));
+  else s.bind(13);
+  bind_optional(s, 14, c.callback_at);
+  s.bind(15, c.sentiment);
+  s.bind(16, c.summary);
+  s.bind(17, c.transcript);
+  s.bind(18, c.recording_url);
+  if (c.cost_usd) s.bind(19, *c.cost_usd);
+  else s.bind(19);
+  s.bind(20, c.campaign_id);
+  s.bind(21, to_millis(c.created_at));
+  s.bind(22, to_millis(c.updated_at));
+}
+
+Call read_call(const SQLite::Statement& s) {
+  Call c;
+  c.id = s.getColumn(0).getString();
+  c.provider_call_id = s.getColumn(1).getString();
+  c.gym_id = s.getColumn(2).getString();
+  c.lead_id = s.getColumn(3).getString();
+  c.direction = parse_call_direction(s.getColumn(4).getString());
+  c.to_number = s.getColumn(5).getString();
+  c.from_number = s.getColumn(6).getString();
+  c.status = parse_call_status(s.getColumn(7).getString());
+  c.answered_by = parse_answered_by(s.getColumn(8).getString());
+  c.started_at = from_millis(s.getColumn(9).getInt64());
+  c.ended_at = read_optional(s, 10);
+  if (!s.getColumn(11).isNull()) c.duration_s = s.getColumn(11).getInt64();
+  if (!s.getColumn(12).isNull()) c.outcome = parse_call_outcome(s.getColumn(12).getString());
+  c.callback_at = read_optional(s, 13);
+  c.sentiment = s.getColumn(14).getString();
+  c.summary = s.getColumn(15).getString();
+  c.transcript = s.getColumn(16).getString();
+  c.recording_url = s.getColumn(17).getString();
+  if (!s.getColumn(18).isNull()) c.cost_usd = s.getColumn(18).getDouble();
+  c.campaign_id = s.getColumn(19).getString();
+  c.created_at = from_millis(s.getColumn(20).getInt64());
+  c.updated_at = from_millis(s.getColumn(21).getInt64());
+  return c;
+}
+
+}  // namespace
+
+bool SqliteCalls::record_event(std::string_view event_id, std::string_view call_id, Timestamp received_at) {
+  return store_.run("call event", event_id, [&] {
+    auto s = store_.statement(kRecordEvent);
+    s->bind(1, std::string(event_id));
+    s->bind(2, std::string(call_id));
+    s->bind(3, to_millis(received_at));
+    return s->exec() > 0;
+  });
+}
+
+bool SqliteCalls::has_event(std::string_view event_id) {
+  return store_.run("call event", event_id, [&] {
+    auto s = store_.statement(kHasEvent);
+    s->bind(1, std::string(event_id));
+    return s->executeStep();
+  });
+}
+
+void SqliteCalls::put(const Call& call) {
+  store_.run("call", call.id, [&] {
+    auto s = store_.statement(kPutCall);
+    bind_call(*s, call);
+    try {
+      s->exec();
+    } catch (const SQLite::Exception& e) {
+      if (!is_constraint(e)) throw;
+      throw AlreadyExistsError(fmt::format("call {}: provider call id {} already belongs to another call of gym {}",
+                                           call.id, call.provider_call_id, call.gym_id),
+                               "provider_call_id");
+    }
+  });
+}
+
+std::optional<Call> SqliteCalls::find(std::string_view gym_id, std::string_view call_id) {
+  return store_.run("call", call_id, [&]() -> std::optional<Call> {
+    auto s = store_.statement(kFindCall);
+    s->bind(1, std::string(call_id));
+    s->bind(2, std::string(gym_id));
+    if (!s->executeStep()) return std::nullopt;
+    return read_call(*s);
+  });
+}
+
+std::optional<Call> SqliteCalls::find_by_provider_id(std::string_view gym_id, std::string_view provider_call_id) {
+  return store_.run("call", provider_call_id, [&]() -> std::optional<Call> {
+    auto s = store_.statement(kFindCallByProvider);
+    s->bind(1, std::string(gym_id));
+    s->bind(2, std::string(provider_call_id));
+    if (!s->executeStep()) return std::nullopt;
+    return read_call(*s);
+  });
+}
+
+CallPage SqliteCalls::list(std::string_view gym_id, const CallFilter& f) {
+  return store_.run("calls", gym_id, [&] {
+    // Only the filters that are set appear in the SQL; each is a numbered parameter.
+    std::string where = " FROM calls WHERE gym_id = ?1";
+    std::vector<std::string> texts;
+    auto text = [&](std::string_view column, std::string value) {
+      texts.push_back(std::move(value));
+      where += fmt::format(" AND {} = ?{}", column, texts.size() + 1);
+    };
+    if (!f.lead_id.empty()) text("lead_id", f.lead_id);
+    if (!f.campaign_id.empty()) text("campaign_id", f.campaign_id);
+    if (f.status) text("status", to_string(*f.status));
+    if (f.outcome) text("outcome", to_string(*f.outcome));
+    if (f.direction) text("direction", to_string(*f.direction));
+    std::vector<std::int64_t> numbers;
+    auto number = [&](std::string_view op, std::int64_t value) {
+      numbers.push_back(value);
+      where += fmt::format(" AND started_at {} ?{}", op, texts.size() + numbers.size() + 1);
+    };
+    if (f.started_from) number(">=", to_millis(*f.started_from));
+    if (f.started_to) number("<", to_millis(*f.started_to));
+    auto bind_all = [&](SQLite::Statement& s) {
+      s.bind(1, std::string(gym_id));
+      int i = 2;
+      for (const auto& t : texts) s.bind(i++, t);
+      for (auto n : numbers) s.bind(i++, n);
+    };
+    store_.trim_dynamic_statements();
+    CallPage page;
+    page.page = std::max(f.page, 1);
+    page.page_size = std::clamp(f.page_size, 1, kMaxPageSize);
+    {
+      auto count = store_.dynamic_statement("SELECT count(*)" + where);
+      bind_all(*count);
+      count->executeStep();
+      page.total = count->getColumn(0).getInt64();
+    }
+    const auto n = static_cast<int>(texts.size() + numbers.size()) + 1;
+    auto s = store_.dynamic_statement("SELECT " GYMDASH_CALL_COLUMNS + where +
+                                      fmt::format(" ORDER BY started_at DESC, id DESC LIMIT ?{} OFFSET ?{}", n + 1, n + 2));
+    bind_all(*s);
+    s->bind(n + 1, page.page_size);
+    s->bind(n + 2, static_cast<std::int64_t>(page.page - 1) * page.page_size);
+    while (s->executeStep()) page.items.push_back(read_call(*s));
+    return page;
+  });
+}
+
+std::vector<Call> SqliteCalls::for_lead(std::string_view gym_id, std::string_view lead_id) {
+  return store_.run("lead", lead_id, [&] {
+    auto s = store_.statement(kLeadCalls);
+    s->bind(1, std::string(lead_id));
+    s->bind(2, std::string(gym_id));
+    std::vector<Call> out;
+    while (s->executeStep()) out.push_back(read_call(*s));
+    return out;
+  });
+}
+
+#undef GYMDASH_CALL_COLUMNS
 
 // ---- do-not-call lists ---------------------------------------------------------
 
