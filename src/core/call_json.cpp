@@ -157,25 +157,9 @@ CallFilter tag_invoke(const bj::value_to_tag<CallFilter>&, const bj::value& jv) 
 
 // ---- CallPage ----------------------------------------------------------------------
 
-void tag_invoke(const bj::value_from_tag&, bj::value& jv, const CallPage& p) {
-  bj::array items;
-  for (const auto& c : p.items) items.push_back(bj::value_from(c));
-  jv = bj::object{{"items", std::move(items)}, {"page", p.page}, {"page_size", p.page_size}, {"total", p.total}};
-}
+void tag_invoke(const bj::value_from_tag&, bj::value& jv, const CallPage& p) { jv = json::page_to_json(p); }
 
-CallPage tag_invoke(const bj::value_to_tag<CallPage>&, const bj::value& jv) {
-  ObjectReader r(jv, "");
-  CallPage p;
-  if (const auto* v = r.value("items")) {
-    if (!v->is_array()) throw_invalid("items", "expected an array");
-    for (const auto& item : v->get_array()) p.items.push_back(bj::value_to<Call>(item));
-  }
-  if (auto x = r.integer("page")) p.page = static_cast<int>(*x);
-  if (auto x = r.integer("page_size")) p.page_size = static_cast<int>(*x);
-  if (auto x = r.integer("total")) p.total = *x;
-  r.finish();
-  return p;
-}
+CallPage tag_invoke(const bj::value_to_tag<CallPage>&, const bj::value& jv) { return json::page_from_json<CallPage>(jv); }
 
 // ---- CallEvent (the data contract's calls.jsonl line) -------------------------------
 

@@ -2,6 +2,7 @@
 // expected type; errors name the field by its path ("consent.at").
 #pragma once
 
+#include <gymdash/error.hpp>
 #include <gymdash/model.hpp>
 
 #include <boost/json.hpp>
@@ -49,6 +50,32 @@ class ObjectReader {
   std::string path_;
   std::vector<std::string_view> known_;
 };
+
+/** `{"items":[…],"page","page_size","total"}` of a page type (LeadPage, CallPage). */
+template <class Page>
+boost::json::value page_to_json(const Page& p) {
+  boost::json::array items;
+  items.reserve(p.items.size());
+  for (const auto& item : p.items) items.push_back(boost::json::value_from(item));
+  return boost::json::object{{"items", std::move(items)}, {"page", p.page}, {"page_size", p.page_size}, {"total", p.total}};
+}
+
+/** The page that page_to_json wrote. */
+template <class Page>
+Page page_from_json(const boost::json::value& jv) {
+  using Item = typename decltype(Page::items)::value_type;
+  ObjectReader r(jv, "");
+  Page p;
+  if (const auto* v = r.value("items")) {
+    if (!v->is_array()) throw_invalid("items", "expected an array");
+    for (const auto& item : v->get_array()) p.items.push_back(boost::json::value_to<Item>(item));
+  }
+  if (auto x = r.integer("page")) p.page = static_cast<int>(*x);
+  if (auto x = r.integer("page_size")) p.page_size = static_cast<int>(*x);
+  if (auto x = r.integer("total")) p.total = *x;
+  r.finish();
+  return p;
+}
 
 /** Parses text into a JSON value; malformed text is InvalidArgumentError naming `request`. */
 boost::json::value parse(std::string_view text);

@@ -588,26 +588,9 @@ LeadFilter tag_invoke(const bj::value_to_tag<LeadFilter>&, const bj::value& jv) 
 
 // ---- LeadPage / CreateLeadResult ---------------------------------------------
 
-void tag_invoke(const bj::value_from_tag&, bj::value& jv, const LeadPage& p) {
-  bj::array items;
-  items.reserve(p.items.size());
-  for (const auto& l : p.items) items.push_back(bj::value_from(l));
-  jv = bj::object{{"items", std::move(items)}, {"page", p.page}, {"page_size", p.page_size}, {"total", p.total}};
-}
+void tag_invoke(const bj::value_from_tag&, bj::value& jv, const LeadPage& p) { jv = json::page_to_json(p); }
 
-LeadPage tag_invoke(const bj::value_to_tag<LeadPage>&, const bj::value& jv) {
-  ObjectReader r(jv, "");
-  LeadPage p;
-  if (const auto* v = r.value("items")) {
-    if (!v->is_array()) throw_invalid("items", "expected an array");
-    for (const auto& item : v->get_array()) p.items.push_back(bj::value_to<Lead>(item));
-  }
-  if (auto x = r.integer("page")) p.page = static_cast<int>(*x);
-  if (auto x = r.integer("page_size")) p.page_size = static_cast<int>(*x);
-  if (auto x = r.integer("total")) p.total = *x;
-  r.finish();
-  return p;
-}
+LeadPage tag_invoke(const bj::value_to_tag<LeadPage>&, const bj::value& jv) { return json::page_from_json<LeadPage>(jv); }
 
 void tag_invoke(const bj::value_from_tag&, bj::value& jv, const CreateLeadResult& v) {
   jv = bj::object{{"lead", bj::value_from(v.lead)}, {"merged", v.merged}};

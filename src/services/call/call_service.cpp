@@ -12,17 +12,13 @@
 #include <fmt/format.h>
 
 #include <chrono>
-#include <condition_variable>
-#include <deque>
-#include <exception>
 #include <istream>
 #include <map>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <variant>
 
 #include "core/json_reader.hpp"
+#include "core/read_ahead.hpp"
 
 namespace gymdash {
 namespace {
@@ -192,67 +188,23 @@ class CallServiceImpl final : public CallService {
     std::map<std::string, bool, std::less<>> gyms;
     for (const auto& g : store_.gyms().list()) gyms.emplace(g.id, true);
 
-    // Reading and parsing JSON runs on its own thread, a batch or two ahead
-    // of the writer (as in import_leads).
-    struct Queue {
-      std::mutex m;
-      std::condition_variable cv;
-      std::deque<std::vector<ParsedLine>> batches;
-      bool done = false;
-      bool stop = false;
-      std::exception_ptr error;
-    } q;
-    std::thread parser([&] {
-      try {
-        std::vector<ParsedLine> batch;
-        const auto push = [&] {
-          std::unique_lock lock(q.m);
-          q.cv.wait(lock, [&] { return q.batches.size() < 2 || q.stop; });
-          if (q.stop) return false;
-          q.batches.push_back(std::move(batch));
-          q.cv.notify_all();
-          batch = {};
-          return true;
-        };
-        std::string text;
-        std::int64_t line = 0;
-        while (std::getline(in, text)) {
-          ++line;
-          if (!text.empty() && text.back() == '\r') text.pop_back();
-          if (text.find_first_not_of(" \t") == std::string::npos) continue;
-          batch.push_back(parse_line(text, line));
-          if (static_cast<int>(batch.size()) >= options.batch_size && !push()) return;
-        }
-        if (!batch.empty()) push();
-      } catch (...) {
-        std::lock_guard lock(q.m);
-        q.error = std::current_exception();
+    // Reading and parsing JSON runs on its own thread, ahead of the writer (as in import_leads).
+    ReadAhead<ParsedLine> lines(static_cast<std::size_t>(options.batch_size),
+                                [&](const ReadAhead<ParsedLine>::Emit& emit) {
+      std::string text;
+      std::int64_t line = 0;
+      while (std::getline(in, text)) {
+        ++line;
+        if (!text.empty() && text.back() == '\r') text.pop_back();
+        if (text.find_first_not_of(" \t") == std::string::npos) continue;
+        if (!emit(parse_line(text, line))) return;
       }
-      std::lock_guard lock(q.m);
-      q.done = true;
-      q.cv.notify_all();
     });
-    const auto stop_parser = [&] {
-      {
-        std::lock_guard lock(q.m);
-        q.stop = true;
-        q.cv.notify_all();
-      }
-      parser.join();
-    };
 
     IngestReport report;
     try {
-      for (;;) {
-        std::vector<ParsedLine> batch;
-        {
-          std::unique_lock lock(q.m);
-          q.cv.wait(lock, [&] { return !q.batches.empty() || q.done; });
-          if (q.batches.empty()) break;
-          batch = std::move(q.batches.front());
-          q.batches.pop_front();
-          q.cv.notify_all();
-        }
+      std::vector<ParsedLine> batch;
+      while (lines.next(batch)) {
         IngestReport delta;
         const Timestamp now = clock_->now();
         store_.transact([&] {
@@ -290,11 +242,9 @@ class CallServiceImpl final : public CallService {
           options.progress(IngestProgress{report.events, report.duplicates, report.applied, report.rejected});
       }
     } catch (...) {
-      stop_parser();
+      lines.stop();
       throw;
     }
-    stop_parser();
-    if (q.error) std::rethrow_exception(q.error);
     report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     return report;
   }

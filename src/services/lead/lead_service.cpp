@@ -6,6 +6,7 @@
 #include "core/text.hpp"
 #include "core/tz.hpp"
 #include "core/csv.hpp"
+#include "core/read_ahead.hpp"
 #include "services/factories.hpp"
 #include "services/lead/calling_rules.hpp"
 #include "services/lead/dnc_file.hpp"
@@ -19,12 +20,9 @@
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
-#include <deque>
+#include <atomic>
 #include <istream>
-#include <mutex>
 #include <set>
-#include <thread>
 
 namespace gymdash {
 
@@ -551,59 +549,22 @@ class LeadServiceImpl final : public LeadService {
     const std::string source = text::checked_field("source", options.source, kMaxShortText);
 
     // Reading and checking rows (CSV, UTF-8, phone numbers) runs on its own
-    // thread, one batch ahead of the writer: the two halves of an import cost
-    // about the same, and a machine has at least two cores.
-    struct Queue {
-      std::mutex m;
-      std::condition_variable cv;
-      std::deque<std::vector<lead_import::Parsed>> batches;
-      bool done = false;
-      bool stop = false;
-      std::exception_ptr error;
-      std::uint64_t bytes = 0;
-    } q;
-    std::thread parser([&] {
-      try {
-        std::vector<lead_import::Parsed> batch;
-        batch.reserve(static_cast<std::size_t>(options.batch_size));
-        const auto push = [&] {
-          std::unique_lock lock(q.m);
-          q.cv.wait(lock, [&] { return q.batches.size() < 2 || q.stop; });
-          if (q.stop) return false;
-          q.batches.push_back(std::move(batch));
-          q.bytes = reader.bytes_consumed();
-          q.cv.notify_all();
-          batch = {};
-          batch.reserve(static_cast<std::size_t>(options.batch_size));
-          return true;
-        };
-        for (;;) {
-          const auto status = reader.next();
-          if (status == csv::ReadStatus::End) break;
-          const auto line = static_cast<std::int64_t>(reader.line());
-          if (status == csv::ReadStatus::Malformed)
-            batch.emplace_back(lead_import::Reject{line, "bad_format", std::string(reader.error())});
-          else
-            batch.push_back(lead_import::parse_row(reader.fields(), line, columns, regions, now, source));
-          if (static_cast<int>(batch.size()) >= options.batch_size && !push()) return;
-        }
-        if (!batch.empty()) push();
-      } catch (...) {
-        std::lock_guard lock(q.m);
-        q.error = std::current_exception();
+    // thread, ahead of the writer.
+    std::atomic<std::uint64_t> bytes_read{0};
+    ReadAhead<lead_import::Parsed> rows(static_cast<std::size_t>(options.batch_size),
+                                        [&](const ReadAhead<lead_import::Parsed>::Emit& emit) {
+      for (;;) {
+        const auto status = reader.next();
+        if (status == csv::ReadStatus::End) return;
+        const auto line = static_cast<std::int64_t>(reader.line());
+        bytes_read.store(reader.bytes_consumed(), std::memory_order_relaxed);
+        lead_import::Parsed parsed =
+            status == csv::ReadStatus::Malformed
+                ? lead_import::Parsed(lead_import::Reject{line, "bad_format", std::string(reader.error())})
+                : lead_import::parse_row(reader.fields(), line, columns, regions, now, source);
+        if (!emit(std::move(parsed))) return;
       }
-      std::lock_guard lock(q.m);
-      q.done = true;
-      q.cv.notify_all();
     });
-    const auto stop_parser = [&] {
-      {
-        std::lock_guard lock(q.m);
-        q.stop = true;
-        q.cv.notify_all();
-      }
-      parser.join();
-    };
 
     ImportReport report;
     ImportProgress progress;
@@ -611,17 +572,9 @@ class LeadServiceImpl final : public LeadService {
     // About 150 bytes a row in the data contract's files.
     store_.begin_bulk_load(static_cast<std::int64_t>(bytes_total / 150));
     try {
-      for (;;) {
-        std::vector<lead_import::Parsed> batch;
-        {
-          std::unique_lock lock(q.m);
-          q.cv.wait(lock, [&] { return !q.batches.empty() || q.done; });
-          if (q.batches.empty()) break;
-          batch = std::move(q.batches.front());
-          q.batches.pop_front();
-          progress.bytes_read = q.bytes;
-          q.cv.notify_all();
-        }
+      std::vector<lead_import::Parsed> batch;
+      while (rows.next(batch)) {
+        progress.bytes_read = bytes_read.load(std::memory_order_relaxed);
         ImportReport delta;
         store_.transact([&] {
           delta = ImportReport{};
@@ -668,7 +621,7 @@ class LeadServiceImpl final : public LeadService {
         if (options.progress) options.progress(progress);
       }
     } catch (...) {
-      stop_parser();
+      rows.stop();
       try {
         store_.end_bulk_load();
       } catch (...) {
@@ -676,9 +629,7 @@ class LeadServiceImpl final : public LeadService {
       }
       throw;
     }
-    stop_parser();
     store_.end_bulk_load();
-    if (q.error) std::rethrow_exception(q.error);
     report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     return report;
   }

@@ -1,0 +1,106 @@
+// Reading and checking input on a second thread, a batch or two ahead of the
+// thread that writes it: the two halves of a bulk import or ingest cost about
+// the same, and a machine has at least two cores.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace gymdash {
+
+/**
+ * Runs `produce` on its own thread. `produce(emit)` calls `emit(item)` for
+ * each item it reads, in order; items are handed to the consumer in batches
+ * of `batch_size`, at most two batches ahead. The consumer calls next() until
+ * it returns false. An exception thrown by `produce` is rethrown by next()
+ * once the batches before it are consumed. Destroying the reader stops the
+ * producer (its next emit returns false) and joins the thread.
+ *
+ * Thread safety: one producer thread (owned here), one consumer thread.
+ */
+template <class Item>
+class ReadAhead {
+ public:
+  /** `emit` returns false when the consumer has stopped; the producer should return then. */
+  using Emit = std::function<bool(Item&&)>;
+
+  ReadAhead(std::size_t batch_size, std::function<void(const Emit&)> produce) : batch_size_(batch_size) {
+    thread_ = std::thread([this, produce = std::move(produce)] {
+      try {
+        std::vector<Item> batch;
+        batch.reserve(batch_size_);
+        const Emit emit = [&](Item&& item) {
+          batch.push_back(std::move(item));
+          if (batch.size() < batch_size_) return true;
+          return push(batch);
+        };
+        produce(emit);
+        if (!batch.empty()) push(batch);
+      } catch (...) {
+        std::lock_guard lock(m_);
+        error_ = std::current_exception();
+      }
+      std::lock_guard lock(m_);
+      done_ = true;
+      cv_.notify_all();
+    });
+  }
+
+  ReadAhead(const ReadAhead&) = delete;
+  ReadAhead& operator=(const ReadAhead&) = delete;
+
+  ~ReadAhead() { stop(); }
+
+  /** The next batch into `out`; false at the end. Rethrows the producer's error after its last good batch. */
+  bool next(std::vector<Item>& out) {
+    std::unique_lock lock(m_);
+    cv_.wait(lock, [&] { return !batches_.empty() || done_; });
+    if (batches_.empty()) {
+      if (error_) std::rethrow_exception(error_);
+      return false;
+    }
+    out = std::move(batches_.front());
+    batches_.pop_front();
+    cv_.notify_all();
+    return true;
+  }
+
+  /** Stops the producer and waits for its thread. Idempotent. */
+  void stop() {
+    {
+      std::lock_guard lock(m_);
+      stop_ = true;
+      cv_.notify_all();
+    }
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  bool push(std::vector<Item>& batch) {
+    std::unique_lock lock(m_);
+    cv_.wait(lock, [&] { return batches_.size() < 2 || stop_; });
+    if (stop_) return false;
+    batches_.push_back(std::move(batch));
+    cv_.notify_all();
+    batch = {};
+    batch.reserve(batch_size_);
+    return true;
+  }
+
+  std::size_t batch_size_;
+  std::mutex m_;
+  std::condition_variable cv_;
+  std::deque<std::vector<Item>> batches_;
+  bool done_ = false;
+  bool stop_ = false;
+  std::exception_ptr error_;
+  std::thread thread_;
+};
+
+}  // namespace gymdash
