@@ -143,14 +143,7 @@ CallFilter tag_invoke(const bj::value_to_tag<CallFilter>&, const bj::value& jv) 
   if (auto x = r.string("direction")) f.direction = parse_call_direction(*x, "direction");
   f.started_from = r.timestamp("started_from");
   f.started_to = r.timestamp("started_to");
-  if (auto x = r.integer("page")) {
-    if (*x < 1 || *x > 1'000'000'000) throw_invalid("page", "must be 1 or more");
-    f.page = static_cast<int>(*x);
-  }
-  if (auto x = r.integer("page_size")) {
-    if (*x < 1 || *x > kMaxPageSize) throw_invalid("page_size", fmt::format("must be between 1 and {}", kMaxPageSize));
-    f.page_size = static_cast<int>(*x);
-  }
+  json::read_paging(r, f.page, f.page_size);
   r.finish();
   return f;
 }

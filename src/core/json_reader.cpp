@@ -120,6 +120,17 @@ void ObjectReader::finish() const {
   }
 }
 
+void read_paging(ObjectReader& r, int& page, int& page_size) {
+  if (auto x = r.integer("page")) {
+    if (*x < 1 || *x > 1'000'000'000) throw_invalid("page", "must be 1 or more");
+    page = static_cast<int>(*x);
+  }
+  if (auto x = r.integer("page_size")) {
+    if (*x < 1 || *x > kMaxPageSize) throw_invalid("page_size", fmt::format("must be between 1 and {}", kMaxPageSize));
+    page_size = static_cast<int>(*x);
+  }
+}
+
 bj::value parse(std::string_view text) {
   boost::system::error_code ec;
   bj::parse_options opts;

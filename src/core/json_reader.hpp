@@ -51,6 +51,9 @@ class ObjectReader {
   std::vector<std::string_view> known_;
 };
 
+/** Reads a filter's `page` (1 or more) and `page_size` (1–kMaxPageSize) when present. */
+void read_paging(ObjectReader& r, int& page, int& page_size);
+
 /** `{"items":[…],"page","page_size","total"}` of a page type (LeadPage, CallPage). */
 template <class Page>
 boost::json::value page_to_json(const Page& p) {

@@ -574,14 +574,7 @@ LeadFilter tag_invoke(const bj::value_to_tag<LeadFilter>&, const bj::value& jv) 
   f.created_from = r.timestamp("created_from");
   f.created_to = r.timestamp("created_to");
   if (auto x = r.string("search")) f.search = *x;
-  if (auto x = r.integer("page")) {
-    if (*x < 1 || *x > 1'000'000'000) throw_invalid("page", "must be 1 or more");
-    f.page = static_cast<int>(*x);
-  }
-  if (auto x = r.integer("page_size")) {
-    if (*x < 1 || *x > kMaxPageSize) throw_invalid("page_size", fmt::format("must be between 1 and {}", kMaxPageSize));
-    f.page_size = static_cast<int>(*x);
-  }
+  json::read_paging(r, f.page, f.page_size);
   r.finish();
   return f;
 }
