@@ -65,17 +65,7 @@ int calls_ingest(Context& ctx) {
           << " s: " << report.applied << " applied, " << report.duplicates << " duplicates, " << report.rejected
           << " rejected\n";
   if (report.rejected == 0) return 0;
-  std::string reasons;
-  for (const auto& [reason, n] : report.rejected_by_reason)
-    reasons += (reasons.empty() ? "" : ", ") + reason + " " + std::to_string(n);
-  ctx.out << "rejected: " << reasons << "\n";
-  Table table({"line", "reason", "detail"});
-  const std::size_t shown = std::min(report.rejected_lines.size(), kRejectsShown);
-  for (std::size_t i = 0; i < shown; ++i) {
-    const auto& r = report.rejected_lines[i];
-    table.add({std::to_string(r.line), r.reason, r.detail});
-  }
-  table.print(ctx.out);
+  const std::size_t shown = print_rejects(ctx.out, report.rejected_by_reason, report.rejected_lines, kRejectsShown);
   if (static_cast<std::int64_t>(shown) < report.rejected)
     ctx.out << "… and " << (report.rejected - static_cast<std::int64_t>(shown)) << " more (use --json)\n";
   return 0;

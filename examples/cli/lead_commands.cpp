@@ -297,17 +297,7 @@ int leads_import(Context& ctx) {
   ctx.out << plural(report.rows, "row", "rows") << " in " << seconds << " s: " << report.imported << " imported, "
           << report.merged_duplicates << " merged into known leads, " << report.rejected << " rejected\n";
   if (report.rejected == 0) return 0;
-  std::string reasons;
-  for (const auto& [reason, n] : report.rejected_by_reason)
-    reasons += (reasons.empty() ? "" : ", ") + reason + " " + std::to_string(n);
-  ctx.out << "rejected: " << reasons << "\n";
-  Table table({"line", "reason", "detail"});
-  const std::size_t shown = std::min(report.rejected_rows.size(), kRejectsShown);
-  for (std::size_t i = 0; i < shown; ++i) {
-    const auto& r = report.rejected_rows[i];
-    table.add({std::to_string(r.line), r.reason, r.detail});
-  }
-  table.print(ctx.out);
+  const std::size_t shown = print_rejects(ctx.out, report.rejected_by_reason, report.rejected_rows, kRejectsShown);
   if (static_cast<std::int64_t>(shown) < report.rejected) {
     const std::string listed = report.rejected_rows_truncated
                                    ? "the first " + std::to_string(report.rejected_rows.size())

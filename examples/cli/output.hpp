@@ -7,7 +7,9 @@
 
 #include <boost/json/fwd.hpp>
 
-#include <iosfwd>
+#include <algorithm>
+#include <cstdint>
+#include <ostream>
 #include <map>
 #include <string>
 #include <string_view>
@@ -34,6 +36,15 @@ void print_fields(std::ostream& out, const std::vector<std::pair<std::string, st
 /** One compact JSON document and a newline. */
 void print_json(std::ostream& out, const boost::json::value& value);
 
+/**
+ * The rejected part of an import or ingest summary: a line of counts by
+ * reason, then a table of the first `limit` rejected rows (each with line,
+ * reason, detail). Returns how many rows the table shows.
+ */
+template <class Row>
+std::size_t print_rejects(std::ostream& out, const std::map<std::string, std::int64_t>& by_reason,
+                          const std::vector<Row>& rows, std::size_t limit);
+
 /** `2026-10-13T12:21:44Z` → `2026-10-13 12:21`; anything else unchanged. */
 std::string short_time(std::string_view iso);
 
@@ -44,5 +55,18 @@ std::string short_time(std::string_view iso);
  * rethrown unchanged. Call only from the catch block that caught `e`.
  */
 [[noreturn]] void rethrow_as_option(const Error& e, const std::map<std::string, std::string, std::less<>>& options);
+
+template <class Row>
+std::size_t print_rejects(std::ostream& out, const std::map<std::string, std::int64_t>& by_reason,
+                          const std::vector<Row>& rows, std::size_t limit) {
+  std::string reasons;
+  for (const auto& [reason, n] : by_reason) reasons += (reasons.empty() ? "" : ", ") + reason + " " + std::to_string(n);
+  out << "rejected: " << reasons << "\n";
+  Table table({"line", "reason", "detail"});
+  const std::size_t shown = std::min(rows.size(), limit);
+  for (std::size_t i = 0; i < shown; ++i) table.add({std::to_string(rows[i].line), rows[i].reason, rows[i].detail});
+  table.print(out);
+  return shown;
+}
 
 }  // namespace gymdash::cli
