@@ -6,6 +6,9 @@ find_package(SQLiteCpp REQUIRED)
 find_package(SQLite3 REQUIRED)
 find_package(fmt REQUIRED)
 find_package(date CONFIG REQUIRED)
+# libcrypto: HMAC-SHA256/SHA1 and base64 for webhook signatures; libssl: TLS of the
+# voice providers' HTTP client (both private to the libraries).
+find_package(OpenSSL REQUIRED COMPONENTS Crypto SSL)
 
 # libphonenumber: Debian's -dev package cannot be installed beside Boost 1.81
 # (it depends on the 1.74 thread headers), so scripts/install-deps.sh unpacks

@@ -33,11 +33,32 @@ Runtime::Impl::Impl(Config cfg, std::shared_ptr<Clock> clk, std::shared_ptr<LogS
   auto cache = std::make_shared<GymCache>(std::chrono::milliseconds{config->cache.gym_ttl_ms});
   gyms = instrument(make_gym_service(*store, clock, cache), logger, config->metrics.enabled ? metrics : nullptr);
   leads = instrument(make_lead_service(*store, clock, config, cache), logger, config->metrics.enabled ? metrics : nullptr);
-  calls = instrument(make_call_service(*store, clock, *leads), logger, config->metrics.enabled ? metrics : nullptr);
+  calls = instrument(make_call_service(*store, clock, *leads, config, logger), logger, config->metrics.enabled ? metrics : nullptr);
+  router = make_router(*store, clock, *leads);
+  analytics = instrument(make_analytics_service(*store, clock), logger, config->metrics.enabled ? metrics : nullptr);
+  for (const auto& [name, provider_config] : config->voice_providers) {
+    std::unique_ptr<VoiceProvider> provider;
+    try {
+      provider = make_voice_provider(provider_config, pool.get_executor(), clock, logger);
+    } catch (const InvalidArgumentError& e) {
+      // Name the key path of the configuration: voice_providers.<name>.<field>.
+      throw InvalidArgumentError(fmt::format("voice_providers.{}.{}", name, e.what()),
+                                 fmt::format("voice_providers.{}.{}", name, e.field()));
+    }
+    provider->set_event_sink([calls = calls.get(), logger = logger](const CallEvent& event) {
+      try {
+        calls->process_event(event);
+      } catch (const std::exception& e) {
+        logger->log(LogLevel::Warn, "voice.event", e.what());
+      }
+    });
+    voice.emplace(name, std::move(provider));
+  }
 }
 
 Runtime::Impl::~Impl() {
   // Finish queued asynchronous work before the services it uses go away.
+  voice.clear();  // cancels the providers' timers and connections, so the join below does not wait for them
   pool.join();
   logger->log(LogLevel::Info, "runtime.close", "closed");
 }
@@ -85,6 +106,15 @@ std::shared_ptr<Clock> Runtime::shared_clock() { return impl_->clock; }
 GymService& Runtime::gyms() { return *impl_->gyms; }
 LeadService& Runtime::leads() { return *impl_->leads; }
 CallService& Runtime::calls() { return *impl_->calls; }
+Router& Runtime::router() { return *impl_->router; }
+AnalyticsService& Runtime::analytics() { return *impl_->analytics; }
+VoiceProvider& Runtime::voice(std::string_view name) {
+  const auto it = impl_->voice.find(name);
+  if (it == impl_->voice.end())
+    throw NotFoundError(fmt::format("provider: no voice provider \"{}\" in the configuration", name.substr(0, 100)),
+                        "provider");
+  return *it->second;
+}
 const Config& Runtime::config() const { return *impl_->config; }
 Logger& Runtime::logger() { return *impl_->logger; }
 std::shared_ptr<Logger> Runtime::shared_logger() { return impl_->logger; }

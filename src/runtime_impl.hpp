@@ -5,7 +5,11 @@
 
 #include <boost/asio/thread_pool.hpp>
 
+#include <gymdash/voice.hpp>
+
+#include <map>
 #include <memory>
+#include <string>
 
 namespace gymdash {
 
@@ -22,7 +26,11 @@ class Runtime::Impl {
   std::unique_ptr<GymService> gyms;
   std::unique_ptr<LeadService> leads;
   std::unique_ptr<CallService> calls;
+  std::unique_ptr<Router> router;
+  std::unique_ptr<AnalyticsService> analytics;
   boost::asio::thread_pool pool;
+  /** The configured voice providers by name, on `pool` (declared after it: destroyed before it). */
+  std::map<std::string, std::unique_ptr<VoiceProvider>, std::less<>> voice;
 };
 
 }  // namespace gymdash

@@ -48,7 +48,9 @@
  *     gymdash_metrics' `format`, gymdash_set_log_callback's `fn` and `user`,
  *     the imports' `options_json`, `progress` and `user`,
  *     gymdash_lead_explain's `at`, gymdash_dnc_add's `reason` and `source`,
- *     gymdash_dnc_remove's `actor` and `reason`);
+ *     gymdash_dnc_remove's `actor` and `reason`,
+ *     gymdash_calls_purge_expired's `now`, gymdash_lead_purge_recordings'
+ *     `actor` and `reason`, gymdash_route_inbound's `at`);
  *     a NULL where one is required is
  *     GYMDASH_E_INVALID_ARGUMENT naming the parameter. Functions taking a
  *     pointer to free or close accept NULL.
@@ -537,6 +539,141 @@ GYMDASH_C_API int gymdash_set_log_level(gymdash_t* db, int level);
  * Errors: INVALID_ARGUMENT naming `format`.
  */
 GYMDASH_C_API int gymdash_metrics(char** out, gymdash_t* db, const char* format);
+
+/* ------------------------------------------------------------------------ */
+/* Webhooks of the voice providers (docs/webhooks.md)                       */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * Verifies one webhook request of Retell, Vapi or Twilio, turns it into call
+ * events and applies them (as gymdash_call_process_event). Nothing is written
+ * unless the signature or secret holds. `request_json` is
+ * {"provider":"retell"|"vapi"|"twilio","url":"…","headers":{name:value}
+ * (or [[name,value]…]; names in any case),"body":"…"}: the body exactly as
+ * received, the full URL the provider called (Twilio signs it). `options_json`
+ * is NULL or {"secret":"…","secrets":["…"],"tolerance_s":300}; without a
+ * secret, the configuration's voice providers of that kind supply them
+ * (webhook_secret; for Retell and Twilio also api_key). `*out` is
+ * {"provider","kind","events","applied","duplicates","ignored":null|"why",
+ * "warnings":["…"],"results":[{"event_id","result":"applied"|"duplicate",
+ * "call":{…}}]}; a re-delivery is a duplicate.
+ * Errors: INVALID_ARGUMENT naming `signature` (missing, not matching, or a
+ * timestamp outside the tolerance), `secret` (none configured), `provider`,
+ * `url`, `body` or the payload field (`call.call_id`, `CallSid`, `gym_id` …);
+ * NOT_FOUND (gym, or lead); STORAGE_ERROR.
+ */
+GYMDASH_C_API int gymdash_webhook_ingest(char** out, gymdash_t* db, const char* request_json,
+                                         const char* options_json);
+
+/* ------------------------------------------------------------------------ */
+/* Voice providers: placing calls (docs/voice.md)                           */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * Places one outbound call through the provider named `provider` under
+ * voice_providers in the handle's configuration, and blocks until the
+ * provider has accepted or refused it (retries included: see docs/voice.md).
+ * `request_json` is {"from":"+1…","to":"+1…","assistant_id":"…",
+ * "dynamic_variables":{name:text},"metadata":{"gym_id","lead_id",
+ * "campaign_id"}}. `*out` is {"provider_call_id":"…","status":"queued"|…}.
+ * A simulated provider's call events go to the handle's calls (as
+ * gymdash_call_process_event) as the call unfolds.
+ * Errors: INVALID_ARGUMENT naming `provider`, `request_json` or the field
+ * (`to`, `from`, `assistant_id`, `metadata.gym_id` …); NOT_FOUND naming
+ * `provider` (not configured); PROVIDER_ERROR (the provider refused it, with
+ * its message); RATE_LIMITED; UNAVAILABLE (timeouts, refused connections).
+ */
+GYMDASH_C_API int gymdash_voice_place_call(char** out, gymdash_t* db, const char* provider,
+                                           const char* request_json);
+
+/**
+ * `*out` is a call's state as the provider reports it now:
+ * {"provider_call_id","status","answered_by","started_at","ended_at",
+ * "duration_s","cost_usd","end_reason","summary"} (absent values are null).
+ * Errors: as gymdash_voice_place_call; NOT_FOUND naming `provider_call_id`.
+ */
+GYMDASH_C_API int gymdash_voice_get_status(char** out, gymdash_t* db, const char* provider,
+                                           const char* provider_call_id);
+
+/** Ends a ringing or live call. Errors: as gymdash_voice_get_status. */
+GYMDASH_C_API int gymdash_voice_hang_up(gymdash_t* db, const char* provider, const char* provider_call_id);
+
+/* ---- analytics (docs/analytics.md) --------------------------------------- */
+
+/**
+ * A dashboard of calls and leads over a period. `query_json` is NULL (every
+ * gym, the 90 days ending today) or {"gym_id","campaign_id","from","to",
+ * "timezone"} (every member optional; dates `YYYY-MM-DD`, gym-local,
+ * inclusive). `format` is NULL or "json": `*out` is the dashboard's JSON
+ * (the data contract's per-gym names calls, connected, voicemail,
+ * connect_rate, talk_s, avg_talk_s, cost_usd, outcomes, by_local_date at the
+ * top level, then leads, funnel, cost_per_*, speed_to_lead, best_times, daily,
+ * trends, and per_gym for every gym); "csv": one RFC 4180 table
+ * `section,key,metric,value`. Errors: INVALID_ARGUMENT naming `from`, `to`
+ * (a period that ends before it starts), `timezone`, `format` or the
+ * member; NOT_FOUND naming `gym_id` or `campaign_id`.
+ */
+GYMDASH_C_API int gymdash_analytics_report(char** out, gymdash_t* db, const char* query_json, const char* format);
+/**
+ * Recomputes the analytics rollups of a gym (NULL or "": every gym) from its
+ * stored calls and leads. `*out` is {"gyms","leads","calls","seconds"}.
+ * Errors: NOT_FOUND naming `gym_id`.
+ */
+GYMDASH_C_API int gymdash_analytics_rebuild(char** out, gymdash_t* db, const char* gym_id);
+
+/* ---- recordings and retention (docs/calls.md) ----------------------------- */
+
+/**
+ * Retention, for every gym: calls that started more than the gym's
+ * recording_retention_days (configuration policy) before `now` lose their
+ * recording_url, transcript and summary, and get purged_at. `now` is NULL
+ * (the handle's clock) or ISO 8601. A maintenance job runs it daily; running
+ * it again purges nothing more. `*out` is {"at","calls","gyms":[{"gym_id",
+ * "calls","retention_days","cutoff"}]} (every gym, zero counts included).
+ * Errors: INVALID_ARGUMENT naming `now`; STORAGE_ERROR.
+ */
+GYMDASH_C_API int gymdash_calls_purge_expired(char** out, gymdash_t* db, const char* now);
+/**
+ * A purge on request: every call of the lead loses its recording_url,
+ * transcript and summary (purged_at set), and the lead's history gets a
+ * `recordings_purged` entry (to: how many calls; `actor`, default "api", and
+ * `reason`, both may be NULL, at most 200 characters). `*out` is
+ * {"at","calls","gyms":[{"gym_id","calls","retention_days":0,"cutoff":null}],
+ * "lead_id"}. Errors: NOT_FOUND naming gym_id or lead_id; INVALID_ARGUMENT
+ * naming actor or reason.
+ */
+GYMDASH_C_API int gymdash_lead_purge_recordings(char** out, gymdash_t* db, const char* gym_id, const char* lead_id,
+                                                const char* actor, const char* reason);
+
+/* ---- call routing (docs/routing.md) ------------------------------------------ */
+
+/**
+ * How to place an outbound call to a lead. `request_json` is {"gym_id",
+ * "lead_id","campaign_id","at","assistants":{"gym_default":"…","campaigns":
+ * {"<campaign id>":{"default","hot","neutral","cold"}}}} (campaign_id, at and
+ * assistants optional; `at` the placing time, default now). `*out` is
+ * {"gym_id","lead_id","campaign_id","from","local_presence","to",
+ * "assistant_id","assistant_rule","dynamic_variables":{name:text}}: from is
+ * the gym's caller id with the lead's area code, else its first; the
+ * variables are exactly those of docs/routing.md (never an email, a full
+ * number or notes). Writes nothing; does not decide whether the lead may be
+ * dialed (gymdash_lead_explain does). Errors: NOT_FOUND naming gym_id or
+ * lead_id; INVALID_ARGUMENT naming `caller_ids` (the gym has none),
+ * `assistants.gym_default` (no assistant matches) or the request's field.
+ */
+GYMDASH_C_API int gymdash_route_outbound(char** out, gymdash_t* db, const char* request_json);
+/**
+ * The lead behind an inbound call from `from_number` (read in the gym's
+ * region) at `at` (NULL: now; else ISO 8601). An unknown number creates a
+ * lead (source "inbound_call", no consent). `*out` is {"gym_id","from",
+ * "created","do_not_call","lead_id","first_name","last_name","status",
+ * "qualification","last_outcome","callback_at","dynamic_variables"};
+ * do_not_call true means the number must not be called back, the inbound
+ * call itself is still routed. Errors: NOT_FOUND naming gym_id;
+ * INVALID_ARGUMENT naming from_number or at.
+ */
+GYMDASH_C_API int gymdash_route_inbound(char** out, gymdash_t* db, const char* gym_id, const char* from_number,
+                                        const char* at);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -83,6 +83,11 @@ int dnc_import(Context& ctx);
 int calls_ingest(Context& ctx);
 int calls_list(Context& ctx);
 int calls_get(Context& ctx);
+int calls_purge_expired(Context& ctx);
+int leads_purge_recordings(Context& ctx);
+int report(Context& ctx);
+int analytics_rebuild(Context& ctx);
+int webhook_ingest(Context& ctx);
 int help(Context& ctx);
 
 }  // namespace gymdash::cli

@@ -46,6 +46,13 @@ struct VoiceProviderConfig {
   std::string account_sid;         ///< Twilio account SID (not a secret)
   int timeout_ms = 10000;          ///< per request; 10000
   int max_retries = 3;             ///< on timeouts and rate limits; 3
+  /**
+   * Provider-specific settings (docs/voice.md): the simulated provider's
+   * outcome mix and timing, Vapi's `phone_number_id`, Twilio's `twiml_url`,
+   * `ca_file`, retry backoff … Numbers and booleans in the document are kept
+   * as their text. Empty by default.
+   */
+  std::map<std::string, std::string> options;
   std::string api_key;             ///< resolved from api_key_env when the runtime opens; never logged
   std::string webhook_secret;      ///< resolved from webhook_secret_env when the runtime opens; never logged
 };

@@ -198,6 +198,8 @@ struct CallResult {
   std::optional<CallOutcome> outcome;   ///< only when a person answered
   std::optional<Timestamp> callback_at; ///< with callback_requested: the time asked for (absolute)
   std::string sentiment;                ///< `positive`, `neutral`, `negative`, or empty
+  /** The lead asked in words not to be called again (docs/calls.md, opt-out phrases): do-not-call, like that outcome. */
+  bool opted_out = false;
   friend bool operator==(const CallResult&, const CallResult&) = default;
 };
 
@@ -236,10 +238,16 @@ struct Call {
   std::optional<Timestamp> callback_at;  ///< with callback_requested: when to call back
   std::string sentiment;         ///< `positive`, `neutral`, `negative`, or empty
   std::string summary;
-  std::string transcript;        ///< empty for now
-  std::string recording_url;
+  std::string transcript;        ///< what was said, as the provider reports it (at most Limits::max_transcript_bytes)
+  std::string recording_url;     ///< where the provider keeps the recording, or empty
+  std::optional<std::int64_t> recording_duration_s;  ///< length of the recording
+  std::optional<int> recording_channels;             ///< 1 (mixed) or 2 (one per party)
+  std::optional<bool> recording_consent;  ///< whether the lead agreed to be recorded; unknown if empty
+  std::optional<Timestamp> purged_at;     ///< when its recording and transcript were purged (retention or request)
   std::optional<double> cost_usd;
-  std::string campaign_id;       ///< empty for now
+  std::string campaign_id;       ///< the campaign that placed it, or empty
+  std::string provider;          ///< `retell`, `vapi`, `twilio`, `simulated`, `import` …, or empty
+  std::string end_reason;        ///< the provider's own end or disconnection reason, verbatim
   Timestamp created_at{};
   Timestamp updated_at{};
   friend bool operator==(const Call&, const Call&) = default;

@@ -9,15 +9,20 @@
 #include <gymdash/config.hpp>
 #include <gymdash/log.hpp>
 #include <gymdash/metrics.hpp>
+#include <gymdash/services/analytics.hpp>
 #include <gymdash/services/call.hpp>
 #include <gymdash/services/gym.hpp>
 #include <gymdash/services/lead.hpp>
+#include <gymdash/services/routing.hpp>
 #include <gymdash/store.hpp>
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace gymdash {
+
+class VoiceProvider;  // <gymdash/voice.hpp>
 
 /** How to open a Runtime from code (a Config document says the same and more). */
 struct RuntimeOptions {
@@ -58,6 +63,18 @@ class Runtime {
   GymService& gyms();
   LeadService& leads();
   CallService& calls();
+  /** Caller id, assistant and dynamic variables of outbound calls; inbound calls to their lead (docs/routing.md). */
+  Router& router();
+  /** Dashboards and reports over the analytics rollups (docs/analytics.md). */
+  AnalyticsService& analytics();
+  /**
+   * The voice provider named `name` under `voice_providers` in the
+   * configuration (include <gymdash/voice.hpp> to use it). Providers are made
+   * when the runtime opens and run on its thread pool; each one's events go
+   * to calls().process_event until the host sets its own sink. NotFoundError
+   * naming `provider` for a name the configuration does not have.
+   */
+  VoiceProvider& voice(std::string_view name);
   /** The configuration the runtime was opened with (secrets resolved). */
   const Config& config() const;
   Logger& logger();

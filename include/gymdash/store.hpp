@@ -16,6 +16,7 @@
 
 #include <gymdash/model.hpp>
 
+#include <array>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -118,6 +119,15 @@ class LeadRepository {
    * new phone number belongs to another lead of the gym.
    */
   virtual void update(const Lead& lead) = 0;
+  /**
+   * update() for a lead of which only what calls teach has changed: status,
+   * qualification, score, attempts, connects, last_call_at, next_call_at,
+   * callback_at, blocked_until, recent_calls, last_outcome, sentiment, do_not_call,
+   * phone_invalid, updated_at and version. The other fields are not written
+   * (a backend may skip their indexes); the caller guarantees they did not
+   * change. Same version rule and errors as update().
+   */
+  virtual void update_call_state(const Lead& lead) = 0;
   /** Deletes a lead with its history. Returns false if there was none. */
   virtual bool remove(std::string_view gym_id, std::string_view lead_id) = 0;
   /** One page of a gym's leads matching `filter`, newest first (created_at, then id). */
@@ -206,6 +216,165 @@ class CallRepository {
   virtual CallPage list(std::string_view gym_id, const CallFilter& filter) = 0;
   /** A lead's calls of that gym, oldest first (started_at, then id). */
   virtual std::vector<Call> for_lead(std::string_view gym_id, std::string_view lead_id) = 0;
+
+  /**
+   * Retention, set-based (no call is read into memory): empties
+   * recording_url, transcript and summary of the gym's calls that started
+   * before `cutoff`, have no purged_at yet and hold any of the three, and
+   * sets their purged_at and updated_at to `now`. Returns how many calls it
+   * changed. Joins the calling thread's transaction, if any.
+   */
+  virtual std::int64_t purge_recordings(std::string_view gym_id, Timestamp cutoff, Timestamp now) = 0;
+  /**
+   * The same for every call of one lead of the gym, whatever its age (a
+   * purge on request): the calls that hold a recording_url, transcript or
+   * summary are emptied, purged_at and updated_at set to `now`. Returns how
+   * many calls it changed.
+   */
+  virtual std::int64_t purge_lead_recordings(std::string_view gym_id, std::string_view lead_id, Timestamp now) = 0;
+};
+
+/** Calls of one (gym, campaign, gym-local date), summed: one row of the daily call rollup. */
+struct CallDayRollup {
+  std::string gym_id;
+  std::string campaign_id;        ///< empty for calls placed outside any campaign
+  std::int32_t local_day = 0;     ///< the gym's local calendar date, as days since 1970-01-01
+  std::int64_t calls = 0;
+  std::int64_t connected = 0;     ///< status completed and answered by a human
+  std::int64_t voicemail = 0;     ///< answered by a machine
+  std::int64_t talk_s = 0;        ///< sum of the connected calls' durations
+  std::int64_t cost_micros = 0;   ///< sum of cost_usd, in millionths of a dollar (exact sums)
+  std::array<std::int64_t, 7> outcomes{};  ///< calls per CallOutcome, indexed by its value
+  friend bool operator==(const CallDayRollup&, const CallDayRollup&) = default;
+};
+
+/** Calls of one (gym, campaign, gym-local date) by the lead-local hour and weekday they started at. */
+struct CallHourRollup {
+  std::string gym_id;
+  std::string campaign_id;
+  std::int32_t local_day = 0;     ///< the gym's local date (what a period selects on)
+  std::int32_t lead_hour = 0;     ///< 0–23, in the lead's own zone
+  std::int32_t lead_weekday = 0;  ///< 0 = Monday … 6 = Sunday, in the lead's own zone
+  std::int64_t calls = 0;
+  std::int64_t connected = 0;
+  friend bool operator==(const CallHourRollup&, const CallHourRollup&) = default;
+};
+
+/**
+ * Leads of one gym created on one gym-local date, counted along one dimension:
+ * `source` (value: the source), `status`, `qualification`, `reached` (the
+ * funnel stage, "0"–"4") or `speed` (the speed-to-lead bucket of the first
+ * call attempt). The rules that pick a dimension's value are the analytics
+ * service's (docs/analytics.md); the store only adds counts up.
+ */
+struct LeadDayRollup {
+  std::string gym_id;
+  std::int32_t local_day = 0;
+  std::string dimension;
+  std::string value;
+  std::int64_t count = 0;
+  friend bool operator==(const LeadDayRollup&, const LeadDayRollup&) = default;
+};
+
+/**
+ * Changes to the rollups, as signed amounts per key (a row's key is every
+ * field but its counts). AnalyticsRepository::apply adds each row's amounts
+ * to the stored row of that key.
+ */
+struct RollupDelta {
+  std::vector<CallDayRollup> call_days;
+  std::vector<CallHourRollup> call_hours;
+  std::vector<LeadDayRollup> lead_days;
+  bool empty() const noexcept { return call_days.empty() && call_hours.empty() && lead_days.empty(); }
+};
+
+/** Which rollup rows to read: one gym (or all when empty), local days [from_day, to_day]. */
+struct RollupQuery {
+  std::string gym_id;            ///< empty: every gym
+  std::optional<std::string> campaign_id;  ///< set: only that campaign's rows (call rollups only)
+  std::int32_t from_day = 0;     ///< inclusive
+  std::int32_t to_day = 0;       ///< inclusive
+  std::string dimension;         ///< lead rows: only this dimension when set
+  /**
+   * Summed over the days, gyms and campaigns of the query: call_hours gives
+   * one row per (hour, weekday) and lead_days one per (dimension, value),
+   * with the other key fields empty or 0. What a dashboard reads: the store
+   * adds the rows up where they are instead of handing each one over.
+   */
+  bool summed = false;
+};
+
+/** What analytics needs to know about one lead (a narrow read of the lead and its calls). */
+struct LeadFacts {
+  std::string id;
+  std::string gym_id;
+  Timestamp created_at{};
+  std::string source;
+  LeadStatus status = LeadStatus::New;
+  Qualification qualification = Qualification::Neutral;
+  int connects = 0;
+  std::string local_zone;                  ///< the lead's zone for calling windows, or empty
+  std::optional<Timestamp> first_call_at;  ///< the earliest started_at of its recorded call results
+  friend bool operator==(const LeadFacts&, const LeadFacts&) = default;
+};
+
+/**
+ * The analytics rollups: daily aggregates kept as calls and leads are
+ * written, so that a dashboard reads O(days) rows instead of O(calls), and
+ * the narrow reads that keeping and rebuilding them need.
+ * Ownership: owned by its Store; valid while the Store lives.
+ * Thread safety: safe for concurrent use from multiple threads; apply() and
+ * clear() join the calling thread's transaction.
+ */
+class AnalyticsRepository {
+ public:
+  AnalyticsRepository() = default;
+  AnalyticsRepository(const AnalyticsRepository&) = delete;
+  AnalyticsRepository& operator=(const AnalyticsRepository&) = delete;
+  virtual ~AnalyticsRepository() = default;
+
+  /**
+   * Adds every row's counts (which may be negative) to the stored row with
+   * the same key, creating it if needed, one statement per row; a row whose
+   * counts all reach zero is deleted. Atomic: inside a caller's transaction
+   * it commits with it.
+   */
+  virtual void apply(const RollupDelta& delta) = 0;
+  /** Deletes every rollup row of a gym (of every gym when `gym_id` is empty). */
+  virtual void clear(std::string_view gym_id) = 0;
+
+  /** Daily call rows of the query, ordered by gym, day, campaign. */
+  virtual std::vector<CallDayRollup> call_days(const RollupQuery& query) = 0;
+  /** Hourly call rows of the query, ordered by gym, day, campaign, hour, weekday. */
+  virtual std::vector<CallHourRollup> call_hours(const RollupQuery& query) = 0;
+  /** Lead rows of the query (campaign ignored), ordered by gym, dimension, day, value. */
+  virtual std::vector<LeadDayRollup> lead_days(const RollupQuery& query) = 0;
+  /** Campaign ids with at least one rollup row in the gym (every gym when empty), sorted. */
+  virtual std::vector<std::string> campaigns(std::string_view gym_id) = 0;
+
+  /** The lead's facts, or nullopt if the gym has no such lead. */
+  virtual std::optional<LeadFacts> lead_facts(std::string_view gym_id, std::string_view lead_id) = 0;
+  /**
+   * The start of each call recorded for the lead (its stored call results:
+   * call id → started_at). A primary-key read, fast even while a bulk load
+   * has dropped the calls' secondary indexes.
+   */
+  virtual std::vector<std::pair<std::string, Timestamp>> call_starts(std::string_view gym_id,
+                                                                     std::string_view lead_id) = 0;
+  /** Calls `fn` with the facts of every lead of the gym (of every gym when empty), in no set order. */
+  virtual void scan_leads(std::string_view gym_id, const std::function<void(const LeadFacts&)>& fn) = 0;
+  /**
+   * Calls `fn` with every call of the gym (of every gym when empty), in no set
+   * order. Only the fields analytics reads are filled: id, gym_id, lead_id,
+   * campaign_id, status, answered_by, started_at, duration_s, outcome, cost_usd.
+   */
+  virtual void scan_calls(std::string_view gym_id, const std::function<void(const Call&)>& fn) = 0;
+};
+
+/** What a bulk load writes (Store::begin_bulk_load). */
+enum class BulkLoad : std::uint8_t {
+  Leads,       ///< an import of leads
+  CallEvents,  ///< an ingest of call events (calls, call results, lead updates, history)
 };
 
 /**
@@ -231,17 +400,19 @@ class Store {
   virtual LeadRepository& leads() = 0;
   virtual DncRepository& dnc() = 0;
   virtual CallRepository& calls() = 0;
+  virtual AnalyticsRepository& analytics() = 0;
 
   /**
-   * Tells the backend that about `expected_new_rows` leads are about to be
-   * written in bulk. A backend may then trade read speed for write speed
-   * until end_bulk_load(): SQLite drops its secondary lead indexes when the
-   * load is large against what it holds, and builds them again at the end
-   * (sorting once instead of inserting at random). Reads stay correct
-   * meanwhile, only slower. A crash in between is repaired when the store is
-   * next opened. Call end_bulk_load() after a failure too.
+   * Tells the backend that about `expected_new_rows` rows of `what` (leads,
+   * or call events) are about to be written in bulk. A backend may then trade
+   * read speed for write speed until end_bulk_load(): SQLite drops the
+   * secondary indexes the load would update at random when the load is large
+   * against what it holds, and builds them again at the end (sorting once
+   * instead of inserting at random). Reads stay correct meanwhile, only
+   * slower. A crash in between is repaired when the store is next opened.
+   * Call end_bulk_load() after a failure too.
    */
-  virtual void begin_bulk_load(std::int64_t expected_new_rows) = 0;
+  virtual void begin_bulk_load(std::int64_t expected_new_rows, BulkLoad what) = 0;
   /** Ends a bulk load (rebuilding what begin_bulk_load dropped); a no-op without one. */
   virtual void end_bulk_load() = 0;
 
@@ -254,6 +425,15 @@ class Store {
    * outer fn catches), only the inner writes are undone.
    */
   virtual void transact(const std::function<void()>& fn) = 0;
+  /**
+   * Like transact(), but inside a transaction this thread has open already,
+   * `fn` joins it without a savepoint of its own: for bulk work whose caller
+   * owns the transaction (a savepoint around many writes makes each write
+   * slower in SQLite). If `fn` throws there, its writes stay in the open
+   * transaction, which the caller must then let fail: not for code that
+   * catches and goes on.
+   */
+  virtual void transact_joined(const std::function<void()>& fn) = 0;
 };
 
 /** Options of the SQLite backend. */

@@ -80,9 +80,15 @@ void tag_invoke(const bj::value_from_tag&, bj::value& jv, const Call& c) {
   o["summary"] = c.summary;
   o["transcript"] = c.transcript;
   o["recording_url"] = c.recording_url;
+  o["recording_duration_s"] = c.recording_duration_s ? bj::value(*c.recording_duration_s) : bj::value(nullptr);
+  o["recording_channels"] = c.recording_channels ? bj::value(*c.recording_channels) : bj::value(nullptr);
+  o["recording_consent"] = c.recording_consent ? bj::value(*c.recording_consent) : bj::value(nullptr);
+  o["purged_at"] = opt_time(c.purged_at);
   if (c.cost_usd) o["cost_usd"] = *c.cost_usd;
   else o["cost_usd"] = nullptr;
   o["campaign_id"] = c.campaign_id;
+  o["provider"] = c.provider;
+  o["end_reason"] = c.end_reason;
   o["created_at"] = format_timestamp(c.created_at);
   o["updated_at"] = format_timestamp(c.updated_at);
   jv = std::move(o);
@@ -109,8 +115,14 @@ Call tag_invoke(const bj::value_to_tag<Call>&, const bj::value& jv) {
   if (auto x = r.string("summary")) c.summary = *x;
   if (auto x = r.string("transcript")) c.transcript = *x;
   if (auto x = r.string("recording_url")) c.recording_url = *x;
+  c.recording_duration_s = r.integer("recording_duration_s");
+  if (auto x = r.integer("recording_channels")) c.recording_channels = static_cast<int>(*x);
+  c.recording_consent = r.boolean("recording_consent");
+  c.purged_at = r.timestamp("purged_at");
   c.cost_usd = read_number(r, "cost_usd");
   if (auto x = r.string("campaign_id")) c.campaign_id = *x;
+  if (auto x = r.string("provider")) c.provider = *x;
+  if (auto x = r.string("end_reason")) c.end_reason = *x;
   if (auto x = r.timestamp("created_at")) c.created_at = *x;
   if (auto x = r.timestamp("updated_at")) c.updated_at = *x;
   r.finish();
@@ -176,7 +188,14 @@ void tag_invoke(const bj::value_from_tag&, bj::value& jv, const CallEvent& e) {
   if (!e.sentiment.empty()) o["sentiment"] = e.sentiment;
   o["cost_usd"] = e.cost_usd ? bj::value(*e.cost_usd) : bj::value(nullptr);
   o["recording_url"] = opt_text(e.recording_url);
+  if (e.recording_duration_s) o["recording_duration_s"] = *e.recording_duration_s;
+  if (e.recording_channels) o["recording_channels"] = *e.recording_channels;
+  if (e.recording_consent) o["recording_consent"] = *e.recording_consent;
   o["summary"] = opt_text(e.summary);
+  if (!e.transcript.empty()) o["transcript"] = e.transcript;
+  if (!e.campaign_id.empty()) o["campaign_id"] = e.campaign_id;
+  if (!e.provider.empty()) o["provider"] = e.provider;
+  if (!e.end_reason.empty()) o["end_reason"] = e.end_reason;
   jv = std::move(o);
 }
 
@@ -201,7 +220,17 @@ CallEvent tag_invoke(const bj::value_to_tag<CallEvent>&, const bj::value& jv) {
   if (auto x = r.string("sentiment")) e.sentiment = *x;
   e.cost_usd = read_number(r, "cost_usd");
   if (auto x = r.string("recording_url")) e.recording_url = *x;
+  e.recording_duration_s = r.integer("recording_duration_s");
+  if (auto x = r.integer("recording_channels")) {
+    if (*x != 1 && *x != 2) throw_invalid(r.path("recording_channels"), "must be 1 or 2");
+    e.recording_channels = static_cast<int>(*x);
+  }
+  e.recording_consent = r.boolean("recording_consent");
   if (auto x = r.string("summary")) e.summary = *x;
+  if (auto x = r.string("transcript")) e.transcript = *x;
+  if (auto x = r.string("campaign_id")) e.campaign_id = *x;
+  if (auto x = r.string("provider")) e.provider = *x;
+  if (auto x = r.string("end_reason")) e.end_reason = *x;
   r.finish();
   return e;
 }

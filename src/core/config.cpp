@@ -243,6 +243,20 @@ void read_provider(const bj::value& v, const std::string& path, VoiceProviderCon
   s.string("account_sid", p.account_sid);
   s.integer("timeout_ms", p.timeout_ms, 100, 600000);
   s.integer("max_retries", p.max_retries, 0, 20);
+  if (const auto* o = s.get("options")) {
+    if (!o->is_object()) {
+      errors.add(s.path("options"), fmt::format("expected an object of strings, got {}", kind(*o)));
+    } else {
+      for (const auto& kv : o->get_object()) {
+        const auto& ov = kv.value();
+        const auto key = std::string(kv.key());
+        if (ov.is_string()) p.options[key] = std::string(ov.get_string());
+        else if (ov.is_double()) p.options[key] = fmt::format("{}", ov.get_double());  // 0.45, not 4.5E-1
+        else if (ov.is_number() || ov.is_bool()) p.options[key] = bj::serialize(ov);
+        else errors.add(s.path("options") + "." + key, fmt::format("expected a string, number or boolean, got {}", kind(ov)));
+      }
+    }
+  }
   // A secret written into the document is refused outright: it would end up in files and logs.
   for (const char* key : {"api_key", "webhook_secret", "auth_token", "secret"}) {
     if (s.get(key)) errors.add(s.path(key), fmt::format("secrets are not accepted in the document; set {}_env to the name of an environment variable", std::string_view(key) == "auth_token" || std::string_view(key) == "secret" ? "api_key" : key));
@@ -428,7 +442,8 @@ std::string to_json(const Config& c) {
                                  {"webhook_secret_env", p.webhook_secret_env},
                                  {"account_sid", p.account_sid},
                                  {"timeout_ms", p.timeout_ms},
-                                 {"max_retries", p.max_retries}};
+                                 {"max_retries", p.max_retries},
+                                 {"options", bj::value_from(p.options)}};
   bj::object root{
       {"storage", c.storage},
       {"worker_threads", c.worker_threads},

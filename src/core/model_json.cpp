@@ -357,6 +357,7 @@ void tag_invoke(const bj::value_from_tag&, bj::value& jv, const CallResult& c) {
   else o["outcome"] = nullptr;
   o["callback_at"] = optional_time(c.callback_at);
   o["sentiment"] = c.sentiment;
+  o["opted_out"] = c.opted_out;
   jv = std::move(o);
 }
 
@@ -373,6 +374,7 @@ CallResult tag_invoke(const bj::value_to_tag<CallResult>&, const bj::value& jv) 
   if (auto x = r.string("outcome")) c.outcome = parse_call_outcome(*x, "outcome");
   c.callback_at = r.timestamp("callback_at");
   if (auto x = r.string("sentiment")) c.sentiment = *x;
+  if (auto x = r.boolean("opted_out")) c.opted_out = *x;
   r.finish();
   return c;
 }

@@ -128,6 +128,7 @@ class InstrumentedLeadService final : public LeadService {
         import_(metrics_.get(), "leads.import", LogLevel::Debug),
         explain_(metrics_.get(), "lead.explain", LogLevel::Debug),
         after_call_(metrics_.get(), "lead.after_call", LogLevel::Debug),
+        after_calls_(metrics_.get(), "lead.after_calls", LogLevel::Debug),
         dnc_add_(metrics_.get(), "dnc.add", LogLevel::Info),
         dnc_remove_(metrics_.get(), "dnc.remove", LogLevel::Info),
         dnc_check_(metrics_.get(), "dnc.check", LogLevel::Debug),
@@ -212,6 +213,10 @@ class InstrumentedLeadService final : public LeadService {
     return after_call_.run(*log_, {gym_id, lead_id},
                            [&] { return inner_->update_lead_after_call(gym_id, lead_id, result); });
   }
+  std::vector<Lead> update_leads_after_calls(std::string_view gym_id,
+                                             const std::vector<LeadCallResults>& batch) override {
+    return after_calls_.run(*log_, {gym_id, {}}, [&] { return inner_->update_leads_after_calls(gym_id, batch); });
+  }
   DncEntry add_to_dnc(std::string_view scope, std::string_view phone, std::string_view reason,
                       std::string_view source) override {
     return dnc_add_.run(*log_, {scope == "*" ? std::string_view{} : scope, {}},
@@ -238,7 +243,7 @@ class InstrumentedLeadService final : public LeadService {
   std::shared_ptr<Logger> log_;
   std::shared_ptr<Metrics> metrics_;
   Op create_, get_, update_, delete_, list_, add_tags_, remove_tags_, add_note_, status_, history_;
-  Op prioritize_, import_, explain_, after_call_, dnc_add_, dnc_remove_, dnc_check_, dnc_list_, dnc_import_;
+  Op prioritize_, import_, explain_, after_call_, after_calls_, dnc_add_, dnc_remove_, dnc_check_, dnc_list_, dnc_import_;
 };
 
 class InstrumentedCallService final : public CallService {
@@ -252,7 +257,9 @@ class InstrumentedCallService final : public CallService {
         ingest_(metrics_.get(), "calls.ingest", LogLevel::Debug),
         get_(metrics_.get(), "call.get", LogLevel::Debug),
         list_(metrics_.get(), "calls.list", LogLevel::Debug),
-        lead_calls_(metrics_.get(), "lead.calls", LogLevel::Debug) {}
+        lead_calls_(metrics_.get(), "lead.calls", LogLevel::Debug),
+        purge_expired_(metrics_.get(), "calls.purge_expired", LogLevel::Info),
+        purge_lead_(metrics_.get(), "lead.purge_recordings", LogLevel::Info) {}
 
   ProcessResult process_event(const CallEvent& event) override {
     return event_.run(*log_, {event.gym_id, event.lead_id}, [&] { return inner_->process_event(event); });
@@ -278,12 +285,44 @@ class InstrumentedCallService final : public CallService {
   std::vector<Call> lead_calls(std::string_view gym_id, std::string_view lead_id) override {
     return lead_calls_.run(*log_, {gym_id, lead_id}, [&] { return inner_->lead_calls(gym_id, lead_id); });
   }
+  PurgeReport purge_expired_recordings(std::optional<Timestamp> now) override {
+    return purge_expired_.run(*log_, {}, [&] { return inner_->purge_expired_recordings(now); });
+  }
+  PurgeReport purge_lead_recordings(std::string_view gym_id, std::string_view lead_id, std::string_view actor,
+                                    std::string_view reason) override {
+    return purge_lead_.run(*log_, {gym_id, lead_id},
+                           [&] { return inner_->purge_lead_recordings(gym_id, lead_id, actor, reason); });
+  }
 
  private:
   std::unique_ptr<CallService> inner_;
   std::shared_ptr<Logger> log_;
   std::shared_ptr<Metrics> metrics_;
-  Op event_, ingest_, get_, list_, lead_calls_;
+  Op event_, ingest_, get_, list_, lead_calls_, purge_expired_, purge_lead_;
+};
+
+class InstrumentedAnalyticsService final : public AnalyticsService {
+ public:
+  InstrumentedAnalyticsService(std::unique_ptr<AnalyticsService> inner, std::shared_ptr<Logger> logger,
+                               std::shared_ptr<Metrics> metrics)
+      : inner_(std::move(inner)),
+        log_(std::move(logger)),
+        metrics_(std::move(metrics)),
+        dashboard_(metrics_.get(), "analytics.dashboard", LogLevel::Debug),
+        rebuild_(metrics_.get(), "analytics.rebuild", LogLevel::Info) {}
+
+  Dashboard dashboard(const AnalyticsQuery& query) override {
+    return dashboard_.run(*log_, {query.gym_id, {}}, [&] { return inner_->dashboard(query); });
+  }
+  RebuildReport rebuild(std::string_view gym_id) override {
+    return rebuild_.run(*log_, {gym_id, {}}, [&] { return inner_->rebuild(gym_id); });
+  }
+
+ private:
+  std::unique_ptr<AnalyticsService> inner_;
+  std::shared_ptr<Logger> log_;
+  std::shared_ptr<Metrics> metrics_;
+  Op dashboard_, rebuild_;
 };
 
 }  // namespace
@@ -301,6 +340,11 @@ std::unique_ptr<LeadService> instrument(std::unique_ptr<LeadService> inner, std:
 std::unique_ptr<CallService> instrument(std::unique_ptr<CallService> inner, std::shared_ptr<Logger> logger,
                                         std::shared_ptr<Metrics> metrics) {
   return std::make_unique<InstrumentedCallService>(std::move(inner), std::move(logger), std::move(metrics));
+}
+
+std::unique_ptr<AnalyticsService> instrument(std::unique_ptr<AnalyticsService> inner, std::shared_ptr<Logger> logger,
+                                             std::shared_ptr<Metrics> metrics) {
+  return std::make_unique<InstrumentedAnalyticsService>(std::move(inner), std::move(logger), std::move(metrics));
 }
 
 }  // namespace gymdash

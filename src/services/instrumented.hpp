@@ -4,6 +4,7 @@
 
 #include <gymdash/log.hpp>
 #include <gymdash/metrics.hpp>
+#include <gymdash/services/analytics.hpp>
 #include <gymdash/services/call.hpp>
 #include <gymdash/services/gym.hpp>
 #include <gymdash/services/lead.hpp>
@@ -19,5 +20,7 @@ std::unique_ptr<LeadService> instrument(std::unique_ptr<LeadService> inner, std:
                                         std::shared_ptr<Metrics> metrics);
 std::unique_ptr<CallService> instrument(std::unique_ptr<CallService> inner, std::shared_ptr<Logger> logger,
                                         std::shared_ptr<Metrics> metrics);
+std::unique_ptr<AnalyticsService> instrument(std::unique_ptr<AnalyticsService> inner, std::shared_ptr<Logger> logger,
+                                             std::shared_ptr<Metrics> metrics);
 
 }  // namespace gymdash

@@ -1520,6 +1520,92 @@ static void test_calls(gymdash_t* db) {
   CHECK_ERR_OUT(out, gymdash_call_process_event(&out, db, "{\"colour\":1}"), GYMDASH_E_INVALID_ARGUMENT, "colour");
 }
 
+/* ---- analytics (docs/analytics.md) ------------------------------------------------ */
+
+static void test_analytics(gymdash_t* db) {
+  char* out = NULL;
+  const char* q = "{\"gym_id\":\"gym-nyc\",\"from\":\"2026-10-01\",\"to\":\"2026-10-31\"}";
+  CHECK_OK(gymdash_analytics_report(&out, db, q, NULL));
+  CHECK_CONTAINS(out, "\"calls\":2,\"connected\":0,\"voicemail\":0,");
+  CHECK_CONTAINS(out, "\"by_local_date\":{\"2026-10-20\":1,\"2026-10-21\":1}");
+  CHECK_CONTAINS(out, "\"funnel\":[{\"stage\":\"lead\"");
+  gymdash_string_free(out);
+  CHECK_OK(gymdash_analytics_report(&out, db, q, "csv"));
+  CHECK(out != NULL && strncmp(out, "section,key,metric,value\r\n", 26) == 0);
+  CHECK_CONTAINS(out, "summary,,calls,2\r\n");
+  gymdash_string_free(out);
+  CHECK_OK(gymdash_analytics_report(&out, db, NULL, "json"));
+  CHECK_CONTAINS(out, "\"per_gym\":");
+  gymdash_string_free(out);
+  CHECK_ERR_OUT(out, gymdash_analytics_report(&out, db, "{\"gym_id\":\"gym-nyc\",\"from\":\"2026-10-31\",\"to\":\"2026-10-01\"}",
+                                              NULL),
+                GYMDASH_E_INVALID_ARGUMENT, "to");
+  CHECK_ERR_OUT(out, gymdash_analytics_report(&out, db, "{\"gym_id\":\"gym-zz\"}", NULL), GYMDASH_E_NOT_FOUND, "gym-zz");
+  CHECK_ERR_OUT(out, gymdash_analytics_report(&out, db, "{\"gym_id\":\"gym-nyc\",\"campaign_id\":\"camp-x\"}", NULL),
+                GYMDASH_E_NOT_FOUND, "camp-x");
+  CHECK_ERR_OUT(out, gymdash_analytics_report(&out, db, "{\"timezone\":\"Mars/Base\"}", NULL), GYMDASH_E_INVALID_ARGUMENT,
+                "timezone");
+  CHECK_ERR_OUT(out, gymdash_analytics_report(&out, db, NULL, "xml"), GYMDASH_E_INVALID_ARGUMENT, "format");
+  CHECK_OK(gymdash_analytics_rebuild(&out, db, "gym-nyc"));
+  CHECK_CONTAINS(out, "\"gyms\":1,");
+  gymdash_string_free(out);
+  CHECK_OK(gymdash_analytics_report(&out, db, q, NULL));
+  CHECK_CONTAINS(out, "\"calls\":2,");
+  gymdash_string_free(out);
+}
+
+/* ---- webhooks (docs/webhooks.md) ------------------------------------------------- */
+
+static void test_webhooks(gymdash_t* db) {
+  char* out = NULL;
+  /* A Vapi end-of-call report for lead E2 of gym-nyc; Vapi sends its server secret in x-vapi-secret. */
+  static const char* const kRequest =
+      "{\"provider\":\"vapi\",\"url\":\"https://hooks.example.com/vapi\","
+      "\"headers\":{\"Content-Type\":\"application/json\",\"X-Vapi-Secret\":\"%s\"},"
+      "\"body\":\"{\\\"message\\\":{\\\"type\\\":\\\"end-of-call-report\\\","
+      "\\\"endedReason\\\":\\\"customer-busy\\\",\\\"call\\\":{\\\"id\\\":\\\"vapi-c-1\\\","
+      "\\\"type\\\":\\\"outboundPhoneCall\\\",\\\"customer\\\":{\\\"number\\\":\\\"+12127366002\\\"},"
+      "\\\"metadata\\\":{\\\"gym_id\\\":\\\"gym-nyc\\\",\\\"lead_external_id\\\":\\\"E2\\\"}},"
+      "\\\"endedAt\\\":\\\"2026-10-22T14:00:20Z\\\"}}\"}";
+  char good[2048];
+  char bad[2048];
+  snprintf(good, sizeof good, kRequest, "s3cret-vapi");
+  snprintf(bad, sizeof bad, kRequest, "guess");
+
+  /* no secret given and none configured */
+  CHECK_ERR_OUT(out, gymdash_webhook_ingest(&out, db, good, NULL), GYMDASH_E_INVALID_ARGUMENT, "secret");
+  /* wrong secret: refused, nothing written */
+  CHECK_ERR_OUT(out, gymdash_webhook_ingest(&out, db, bad, "{\"secret\":\"s3cret-vapi\"}"),
+                GYMDASH_E_INVALID_ARGUMENT, "signature");
+  CHECK_ERR_OUT(out, gymdash_call_get(&out, db, "gym-nyc", "vapi-c-1"), GYMDASH_E_NOT_FOUND, "vapi-c-1");
+
+  CHECK_OK(gymdash_webhook_ingest(&out, db, good, "{\"secret\":\"s3cret-vapi\"}"));
+  CHECK_CONTAINS(out, "\"provider\":\"vapi\",\"kind\":\"end-of-call-report\",\"events\":1,\"applied\":1");
+  CHECK_CONTAINS(out, "\"event_id\":\"vapi:vapi-c-1:end-of-call-report\",\"result\":\"applied\"");
+  CHECK_CONTAINS(out, "\"status\":\"busy\"");
+  gymdash_string_free(out);
+  /* a re-delivery is a duplicate */
+  CHECK_OK(gymdash_webhook_ingest(&out, db, good, "{\"secrets\":[\"old\",\"s3cret-vapi\"],\"tolerance_s\":60}"));
+  CHECK_CONTAINS(out, "\"applied\":0,\"duplicates\":1");
+  gymdash_string_free(out);
+  CHECK_OK(gymdash_call_get(&out, db, "gym-nyc", "vapi-c-1"));
+  CHECK_CONTAINS(out, "\"status\":\"busy\"");
+  gymdash_string_free(out);
+
+  CHECK_ERR_OUT(out, gymdash_webhook_ingest(&out, db, NULL, NULL), GYMDASH_E_INVALID_ARGUMENT, "request_json");
+  CHECK_ERR_OUT(out, gymdash_webhook_ingest(&out, db, "{\"provider\":\"skype\",\"body\":\"\"}", "{\"secret\":\"x\"}"),
+                GYMDASH_E_INVALID_ARGUMENT, "provider");
+  CHECK_ERR_OUT(out, gymdash_webhook_ingest(&out, db, "{\"provider\":\"vapi\",\"headers\":7}", NULL),
+                GYMDASH_E_INVALID_ARGUMENT, "headers");
+  CHECK_ERR_OUT(out,
+                gymdash_webhook_ingest(&out, db,
+                                       "{\"provider\":\"vapi\",\"headers\":[[\"x-vapi-secret\",\"k\"]],\"body\":\"{]\"}",
+                                       "{\"secret\":\"k\"}"),
+                GYMDASH_E_INVALID_ARGUMENT, "body");
+  CHECK_ERR_OUT(out, gymdash_webhook_ingest(&out, db, good, "{\"tolerance_s\":0}"), GYMDASH_E_INVALID_ARGUMENT,
+                "tolerance_s");
+}
+
 static void test_imports_and_calling(const char* storage) {
   gymdash_t* db = NULL;
   char config[1200];
@@ -1531,6 +1617,8 @@ static void test_imports_and_calling(const char* storage) {
   test_dnc_import(db);
   test_calling_null_arguments(db);
   test_calls(db);
+  test_analytics(db);
+  test_webhooks(db);
   gymdash_close(db);
 }
 
@@ -1742,6 +1830,151 @@ static void remove_db(const char* path) {
   }
 }
 
+/* Voice providers: a simulated provider in virtual time places, reports and
+   ends calls without waiting; errors name the provider and the field. */
+static void test_voice(void) {
+  gymdash_t* db = NULL;
+  char* out = NULL;
+  char id[128] = {0};
+  const char* p;
+  CHECK_OK(gymdash_open(&db, "{\"storage\":\"memory:\",\"logging\":{\"sink\":\"none\"},"
+                             "\"voice_providers\":{\"sim\":{\"kind\":\"simulated\",\"options\":{\"seed\":7,"
+                             "\"time\":\"virtual\",\"answer_rate\":1,\"voicemail_rate\":0,\"busy_rate\":0,"
+                             "\"failed_rate\":0,\"ring_min_s\":30,\"ring_max_s\":30}}}}"));
+  if (db == NULL) return;
+  CHECK_OK(gymdash_voice_place_call(&out, db, "sim",
+                                    "{\"from\":\"+12127365000\",\"to\":\"+12127365101\",\"assistant_id\":\"a1\","
+                                    "\"dynamic_variables\":{\"first_name\":\"Ana\"},"
+                                    "\"metadata\":{\"gym_id\":\"gym-voice\",\"lead_id\":\"l1\"}}"));
+  CHECK_CONTAINS(out, "\"provider_call_id\":\"sim-7-");
+  CHECK_CONTAINS(out, "\"status\":\"queued\"");
+  p = out ? strstr(out, "sim-7-") : NULL;
+  if (p != NULL) {
+    size_t n = strcspn(p, "\"");
+    if (n < sizeof id) memcpy(id, p, n);
+  }
+  gymdash_string_free(out);
+  out = NULL;
+  CHECK_OK(gymdash_voice_get_status(&out, db, "sim", id));
+  CHECK_CONTAINS(out, "\"status\":\"ringing\"");
+  gymdash_string_free(out);
+  CHECK_OK(gymdash_voice_hang_up(db, "sim", id));
+  CHECK_OK(gymdash_voice_get_status(&out, db, "sim", id));
+  CHECK_CONTAINS(out, "\"status\":\"canceled\"");
+  gymdash_string_free(out);
+
+  CHECK_ERR_OUT(out, gymdash_voice_place_call(&out, db, "nope", "{\"from\":\"+12127365000\",\"to\":\"+12127365101\"}"),
+                GYMDASH_E_NOT_FOUND, "provider");
+  CHECK_ERR_OUT(out, gymdash_voice_place_call(&out, db, "sim", "{\"from\":\"+12127365000\",\"to\":\"12\"}"),
+                GYMDASH_E_INVALID_ARGUMENT, "to:");
+  CHECK(strcmp(gymdash_last_error_field(), "to") == 0);
+  CHECK_ERR_OUT(out, gymdash_voice_place_call(&out, db, "sim", "{\"to\":\"+12127365101\",\"colour\":1}"),
+                GYMDASH_E_INVALID_ARGUMENT, "colour");
+  CHECK_ERR_OUT(out, gymdash_voice_get_status(&out, db, "sim", "sim-0-000000"), GYMDASH_E_NOT_FOUND,
+                "provider_call_id");
+  CHECK_ERR(gymdash_voice_hang_up(db, NULL, id), GYMDASH_E_INVALID_ARGUMENT, "provider");
+  gymdash_close(db);
+}
+
+/* ---- recordings and retention, call routing ------------------------------------ */
+
+static void test_recordings_and_routing(void) {
+  gymdash_t* db = NULL;
+  char* out = NULL;
+  char id[64];
+  char buf[1024];
+  CHECK_OK(gymdash_open(&db, "{\"storage\":\"memory:\",\"worker_threads\":1,\"logging\":{\"sink\":\"none\"},"
+                             "\"gyms\":{\"gym-r\":{\"recording_retention_days\":30}}}"));
+  if (db == NULL) return;
+  CHECK_OK(gymdash_gym_create(&out, db, "{\"id\":\"gym-r\",\"name\":\"Routing Gym\",\"timezone\":\"America/New_York\","
+                                        "\"caller_ids\":[\"(212) 736-5000\",\"(305) 372-0100\"]}"));
+  gymdash_string_free(out);
+  CHECK_OK(gymdash_lead_create(&out, db, "gym-r",
+                               "{\"phone\":\"(305) 372-4444\",\"first_name\":\"Ana\",\"email\":\"ana@example.com\"}"));
+  lead_id_of(out, id, sizeof id);
+  gymdash_string_free(out);
+
+  snprintf(buf, sizeof buf,
+           "{\"event_id\":\"rec-1\",\"call_id\":\"RC1\",\"gym_id\":\"gym-r\",\"lead_id\":\"%s\","
+           "\"started_at\":\"2020-01-01T10:00:00Z\",\"ended_at\":\"2020-01-01T10:02:00Z\",\"status\":\"completed\","
+           "\"answered_by\":\"human\",\"recording_url\":\"https://rec.example/RC1.wav\",\"summary\":\"prices\"}",
+           id);
+  CHECK_OK(gymdash_call_process_event(&out, db, buf));
+  gymdash_string_free(out);
+  /* 14 days old: kept under a 30-day retention */
+  CHECK_OK(gymdash_calls_purge_expired(&out, db, "2020-01-15T00:00:00Z"));
+  CHECK_CONTAINS(out, "\"calls\":0");
+  CHECK_CONTAINS(out, "\"retention_days\":30");
+  gymdash_string_free(out);
+  CHECK_OK(gymdash_calls_purge_expired(&out, db, "2020-03-01T00:00:00Z"));
+  CHECK_CONTAINS(out, "\"calls\":1");
+  CHECK_CONTAINS(out, "\"cutoff\":\"2020-01-31T00:00:00Z\"");
+  gymdash_string_free(out);
+  CHECK_OK(gymdash_call_get(&out, db, "gym-r", "RC1"));
+  CHECK_CONTAINS(out, "\"recording_url\":\"\"");
+  CHECK_CONTAINS(out, "\"purged_at\":\"2020-03-01T00:00:00Z\"");
+  gymdash_string_free(out);
+  CHECK_ERR_OUT(out, gymdash_calls_purge_expired(&out, db, "yesterday"), GYMDASH_E_INVALID_ARGUMENT, "now");
+
+  snprintf(buf, sizeof buf,
+           "{\"event_id\":\"rec-2\",\"call_id\":\"RC2\",\"gym_id\":\"gym-r\",\"lead_id\":\"%s\","
+           "\"started_at\":\"2020-02-01T10:00:00Z\",\"status\":\"completed\",\"answered_by\":\"human\","
+           "\"recording_url\":\"https://rec.example/RC2.wav\"}",
+           id);
+  CHECK_OK(gymdash_call_process_event(&out, db, buf));
+  gymdash_string_free(out);
+  CHECK_OK(gymdash_lead_purge_recordings(&out, db, "gym-r", id, NULL, "erasure request"));
+  CHECK_CONTAINS(out, "\"calls\":1");
+  CHECK_CONTAINS(out, "\"lead_id\":\"");
+  gymdash_string_free(out);
+  CHECK_OK(gymdash_lead_history(&out, db, "gym-r", id));
+  CHECK_CONTAINS(out, "\"kind\":\"recordings_purged\"");
+  CHECK_CONTAINS(out, "\"reason\":\"erasure request\"");
+  gymdash_string_free(out);
+  CHECK_ERR_OUT(out, gymdash_lead_purge_recordings(&out, db, "gym-r", "ld_nope", NULL, NULL), GYMDASH_E_NOT_FOUND,
+                "ld_nope");
+  CHECK(strcmp(gymdash_last_error_field(), "lead_id") == 0);
+  CHECK_ERR_OUT(out, gymdash_lead_purge_recordings(&out, db, NULL, id, NULL, NULL), GYMDASH_E_INVALID_ARGUMENT,
+                "gym_id");
+
+  /* routing */
+  snprintf(buf, sizeof buf,
+           "{\"gym_id\":\"gym-r\",\"lead_id\":\"%s\",\"campaign_id\":\"spring\",\"at\":\"2026-11-02T15:00:00Z\","
+           "\"assistants\":{\"gym_default\":\"asst-main\",\"campaigns\":{\"spring\":{\"default\":\"asst-n\"}}}}",
+           id);
+  CHECK_OK(gymdash_route_outbound(&out, db, buf));
+  CHECK_CONTAINS(out, "\"from\":\"+13053720100\"");
+  CHECK_CONTAINS(out, "\"local_presence\":true");
+  CHECK_CONTAINS(out, "\"assistant_id\":\"asst-n\"");
+  CHECK_CONTAINS(out, "\"assistant_rule\":\"campaign_default\"");
+  CHECK_CONTAINS(out, "\"greeting\":\"Good morning\"");
+  CHECK_CONTAINS(out, "\"first_name\":\"Ana\"");
+  CHECK(out != NULL && strstr(out, "example.com") == NULL);
+  gymdash_string_free(out);
+  snprintf(buf, sizeof buf, "{\"gym_id\":\"gym-r\",\"lead_id\":\"%s\"}", id);
+  CHECK_ERR_OUT(out, gymdash_route_outbound(&out, db, buf), GYMDASH_E_INVALID_ARGUMENT, "assistants.gym_default");
+  CHECK_ERR_OUT(out, gymdash_route_outbound(&out, db, "{\"gym_id\":\"gym-r\",\"lead_id\":\"x\",\"colour\":1}"),
+                GYMDASH_E_INVALID_ARGUMENT, "colour");
+  CHECK_ERR_OUT(out, gymdash_route_outbound(&out, db, "{\"gym_id\":\"gym-r\",\"lead_id\":\"ld_nope\"}"),
+                GYMDASH_E_NOT_FOUND, "lead");
+
+  CHECK_OK(gymdash_route_inbound(&out, db, "gym-r", "(212) 736-9999", NULL));
+  CHECK_CONTAINS(out, "\"created\":true");
+  CHECK_CONTAINS(out, "\"do_not_call\":false");
+  gymdash_string_free(out);
+  CHECK_OK(gymdash_route_inbound(&out, db, "gym-r", "212-736-9999", "2026-11-02T15:00:00Z"));
+  CHECK_CONTAINS(out, "\"created\":false");
+  gymdash_string_free(out);
+  CHECK_OK(gymdash_route_inbound(&out, db, "gym-r", "(305) 372-4444", NULL));
+  CHECK_CONTAINS(out, "\"created\":false");
+  CHECK_CONTAINS(out, "\"first_name\":\"Ana\"");
+  gymdash_string_free(out);
+  CHECK_ERR_OUT(out, gymdash_route_inbound(&out, db, "gym-r", "12", NULL), GYMDASH_E_INVALID_ARGUMENT,
+                "from_number");
+  CHECK_ERR_OUT(out, gymdash_route_inbound(&out, db, "gym-x", "(212) 736-9999", NULL), GYMDASH_E_NOT_FOUND, "gym");
+  gymdash_close(db);
+}
+
 int main(int argc, char** argv) {
   gymdash_t* db = NULL;
   char path[900];
@@ -1801,6 +2034,9 @@ int main(int argc, char** argv) {
   snprintf(uri, sizeof uri, "sqlite:%s", path);
   test_imports_and_calling(uri);
   remove_db(path);
+
+  test_voice();
+  test_recordings_and_routing();
 
   printf("c_api_test: %d checks, %d failures (library %s)\n", g_checks, g_failures, gymdash_version());
   return g_failures == 0 ? 0 : 1;

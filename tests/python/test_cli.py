@@ -508,5 +508,95 @@ class CliTest(unittest.TestCase):
         self.assertIn("gymdash_operation_latency_seconds", self.ok("--json", "metrics", "--format=prometheus"))
 
 
+
+@unittest.skipUnless(CLI, "GYMDASH_CLI is not set")
+class WebhookCliTest(unittest.TestCase):
+    """gymdash webhook ingest: a saved Retell request, signed here with the current time."""
+
+    setUp = CliTest.setUp
+    tearDown = CliTest.tearDown
+    run_cli = CliTest.run_cli
+    ok = CliTest.ok
+    fails = CliTest.fails
+    write = CliTest.write
+
+    def signed_body(self, lead_id):
+        import hashlib
+        import hmac
+        import time
+        now_ms = int(time.time() * 1000)
+        body = json.dumps({"event": "call_ended", "call": {
+            "call_id": "cli-retell-1", "call_status": "ended", "to_number": "+12127365801",
+            "metadata": {"gym_id": "gym-nyc", "lead_id": lead_id},
+            "start_timestamp": now_ms - 60000, "end_timestamp": now_ms - 5000,
+            "disconnection_reason": "dial_busy"}})
+        stamp = str(now_ms)
+        digest = hmac.new(b"key_cli_retell", (body + stamp).encode(), hashlib.sha256).hexdigest()
+        return self.write("retell.json", body), "x-retell-signature: v=%s,d=%s" % (stamp, digest)
+
+    def test_webhook_ingest(self):
+        self.ok("gyms", "create", "--id", "gym-nyc", "--name", "NYC", "--timezone", "America/New_York")
+        lead = json.loads(self.ok("--json", "leads", "add", "--gym", "gym-nyc", "--phone", "(212) 736-5801"))
+        lead_id = lead.get("lead", lead)["id"]
+        body, header = self.signed_body(lead_id)
+        env = {"GYMDASH_TEST_RETELL_KEY": "key_cli_retell"}
+        args = ("webhook", "ingest", "--provider", "retell", "--header", header, "--secret-env",
+                "GYMDASH_TEST_RETELL_KEY", body)
+        summary = json.loads(self.ok(*args, env=env))
+        self.assertEqual((summary["events"], summary["applied"], summary["duplicates"]), (1, 1, 0))
+        self.assertEqual(summary["results"][0]["event_id"], "retell:cli-retell-1:call_ended")
+        self.assertEqual(summary["results"][0]["status"], "busy")
+        again = json.loads(self.ok("--json", *args, env=env))
+        self.assertEqual((again["applied"], again["duplicates"]), (0, 1))
+        self.assertEqual(again["results"][0]["call"]["status"], "busy")
+        # The secret from the configuration's voice provider (Retell signs with the API key).
+        config = self.write("config.json", {"storage": self.db, "logging": {"sink": "none"}, "voice_providers": {
+            "main": {"kind": "retell", "api_key_env": "GYMDASH_TEST_RETELL_KEY"}}})
+        status, out, err = self.run_cli("--config", config, "webhook", "ingest", "--provider", "retell",
+                                        "--header", header, body, env=env, db=False)
+        self.assertEqual((status, err), (0, ""), err)
+        self.assertEqual(json.loads(out)["duplicates"], 1)
+        # Refused: a wrong key, no signature; a usage error for a bad header or provider.
+        self.assertIn("signature", self.fails(1, *args, env={"GYMDASH_TEST_RETELL_KEY": "other"}))
+        self.assertIn("signature", self.fails(1, "webhook", "ingest", "--provider", "retell", "--secret-env",
+                                              "GYMDASH_TEST_RETELL_KEY", body, env=env))
+        self.assertIn("secret", self.fails(1, "webhook", "ingest", "--provider", "retell", "--header", header, body))
+        self.assertIn("--header", self.fails(2, "webhook", "ingest", "--provider", "retell", "--header", "nocolon",
+                                             body))
+        self.assertIn("--provider", self.fails(2, "webhook", "ingest", "--provider", "skype", body))
+        self.assertIn("missing FILE", self.fails(2, "webhook", "ingest", "--provider", "retell"))
+
+
+
+@unittest.skipUnless(CLI, "GYMDASH_CLI is not set")
+class RecordingsCliTest(unittest.TestCase):
+    """gymdash calls purge-expired and leads purge-recordings."""
+
+    setUp = CliTest.setUp
+    tearDown = CliTest.tearDown
+    run_cli = CliTest.run_cli
+    ok = CliTest.ok
+    ok_json = CliTest.ok_json
+    fails = CliTest.fails
+    write = CliTest.write
+
+    def test_purges(self):
+        self.ok("gyms", "create", "--id", "gym-rec", "--name", "Rec", "--timezone", "America/New_York")
+        lead = self.ok_json("leads", "add", "--gym", "gym-rec", "--phone", "(212) 736-6201")["lead"]["id"]
+        events = self.write("calls.jsonl", json.dumps({
+            "event_id": "E1", "call_id": "C1", "gym_id": "gym-rec", "lead_id": lead,
+            "started_at": "2020-01-01T10:00:00Z", "status": "completed", "answered_by": "human",
+            "recording_url": "https://rec.example/C1.wav"}) + "\n")
+        self.ok("calls", "ingest", events)
+        report = self.ok_json("calls", "purge-expired", "--at", "2020-01-15T00:00:00Z")
+        self.assertEqual((report["calls"], report["gyms"][0]["retention_days"]), (0, 90))
+        self.assertIn("1 call purged", self.ok("calls", "purge-expired"))
+        self.assertEqual(self.ok_json("calls", "get", "--gym", "gym-rec", "--call", "C1")["recording_url"], "")
+        self.assertIn("0 calls of lead", self.ok("leads", "purge-recordings", "--gym", "gym-rec", "--lead", lead,
+                                                 "--reason", "asked by phone"))
+        self.assertIn("ld_nope", self.fails(1, "leads", "purge-recordings", "--gym", "gym-rec", "--lead", "ld_nope"))
+        self.assertIn("--at", self.fails(1, "calls", "purge-expired", "--at", "soon"))
+
+
 if __name__ == "__main__":
     unittest.main()

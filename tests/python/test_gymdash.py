@@ -155,7 +155,12 @@ class ModuleTest(unittest.TestCase):
             "gymdash_leads_next", "gymdash_lead_explain", "gymdash_lead_after_call", "gymdash_dnc_add",
             "gymdash_dnc_remove", "gymdash_dnc_check", "gymdash_dnc_list", "gymdash_dnc_import_file",
             "gymdash_calls_ingest_file", "gymdash_call_process_event", "gymdash_call_get", "gymdash_calls_list",
+            "gymdash_analytics_report", "gymdash_analytics_rebuild",
             "gymdash_lead_calls",
+            "gymdash_webhook_ingest",
+            "gymdash_voice_place_call", "gymdash_voice_get_status", "gymdash_voice_hang_up",
+            "gymdash_calls_purge_expired", "gymdash_lead_purge_recordings",
+            "gymdash_route_outbound", "gymdash_route_inbound",
         }
         self.assertEqual(names, expected)
         for name, _argtypes, restype, _errcheck in _ffi._FUNCTIONS:
@@ -915,6 +920,41 @@ class ScenarioMixin:
             self.db.process_call_event(dict(event, event_id="PE4", colour="red"))
         self.assertEqual(cm.exception.field, "colour")
 
+    def test_report(self):
+        self.db.import_leads(self.write("leads.csv", LEADS_CSV))
+        event = {"event_id": "RE1", "call_id": "RC1", "gym_id": "gym-nyc", "lead_external_id": "I1",
+                 "started_at": "2026-10-20T14:00:00Z", "ended_at": "2026-10-20T14:01:00Z", "duration_s": 60,
+                 "status": "completed", "answered_by": "human", "outcome": "trial_booked", "cost_usd": 0.25}
+        self.db.process_call_event(event)
+        self.db.process_call_event(dict(event, event_id="RE2", call_id="RC2", started_at="2026-10-21T03:00:00Z",
+                                        ended_at=None, status="no-answer", answered_by="unknown", outcome=None,
+                                        duration_s=None, cost_usd=0.01))
+        d = self.db.report("gym-nyc", from_date="2026-09-01", to_date="2026-10-31")
+        self.assertEqual((d["calls"], d["connected"], d["voicemail"], d["talk_s"]), (2, 1, 0, 60))
+        self.assertEqual(d["connect_rate"], 0.5)
+        self.assertEqual(d["cost_usd"], 0.26)
+        self.assertEqual(d["outcomes"], {"trial_booked": 1})
+        # 03:00Z on the 21st is the 20th in New York.
+        self.assertEqual(d["by_local_date"], {"2026-10-20": 2})
+        self.assertEqual(d["leads"]["total"], 3)  # I1 (merged with I4) was created on 2026-09-30 in New York
+        self.assertEqual([s["stage"] for s in d["funnel"]], ["lead", "contacted", "qualified", "trial_booked", "member"])
+        self.assertEqual(len(d["daily"]), 61)
+        csv = self.db.report_csv("gym-nyc", from_date="2026-10-01", to_date="2026-10-31")
+        self.assertTrue(csv.startswith("section,key,metric,value\r\n"))
+        self.assertIn("summary,,calls,2\r\n", csv)
+        self.assertEqual(self.db.report(from_date="2026-10-01", to_date="2026-10-31")["per_gym"]["gym-nyc"]["calls"], 2)
+        with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+            self.db.report("gym-nyc", from_date="2026-10-31", to_date="2026-10-01")
+        self.assertEqual(cm.exception.field, "to")
+        with self.assertRaises(gymdash.NotFoundError) as cm:
+            self.db.report("gym-zz")
+        self.assertEqual(cm.exception.field, "gym_id")
+        with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+            self.db.report("gym-nyc", timezone="Mars/Base")
+        self.assertEqual(cm.exception.field, "timezone")
+        self.assertEqual(self.db.rebuild_analytics("gym-nyc")["calls"], 2)
+        self.assertEqual(self.db.report("gym-nyc", from_date="2026-10-01", to_date="2026-10-31")["calls"], 2)
+
     def test_import_leads_file_with_progress(self):
         path = self.write("leads.csv", LEADS_CSV)
         seen = []
@@ -1253,6 +1293,253 @@ class SqliteScenarioTest(ScenarioMixin, unittest.TestCase):
             self.assertEqual(db.get_gym("gym-nyc")["name"], "NYC Midtown")
             self.assertEqual(db.get_lead("gym-nyc", lead["id"])["first_name"], "Ana")
             self.assertEqual(len(db.history("gym-nyc", lead["id"])), 1)
+
+
+class WebhookTest(unittest.TestCase):
+    """Provider webhooks through the C ABI, signed here independently of the library."""
+
+    SECRET = "key_py_webhook_1"
+
+    def setUp(self):
+        self.db = gymdash.Gymdash("memory:")
+        self.db.create_gym(GYM)
+        self.lead = self.db.create_lead("gym-nyc", phone="(212) 736-5101")["lead"]
+
+    def tearDown(self):
+        self.db.close()
+
+    def retell_body(self, event="call_ended", lead_id=None):
+        import time
+        now_ms = int(time.time() * 1000)
+        return json.dumps({"event": event, "call": {
+            "call_id": "py-retell-1", "call_status": "ended", "direction": "outbound",
+            "from_number": "+12127365000", "to_number": "+12127365101",
+            "metadata": {"gym_id": "gym-nyc", "lead_id": lead_id or self.lead["id"]},
+            "start_timestamp": now_ms - 90000, "end_timestamp": now_ms - 30000,
+            "disconnection_reason": "voicemail_reached", "call_cost": {"combined_cost": 9}}})
+
+    @staticmethod
+    def retell_signature(body, key, at_ms=None):
+        import hashlib
+        import hmac
+        import time
+        stamp = str(int(time.time() * 1000) if at_ms is None else at_ms)
+        return "v=%s,d=%s" % (stamp, hmac.new(key.encode(), (body + stamp).encode(), hashlib.sha256).hexdigest())
+
+    def test_retell_signed_applied_then_duplicate(self):
+        body = self.retell_body()
+        headers = {"X-Retell-Signature": self.retell_signature(body, self.SECRET)}
+        result = self.db.ingest_webhook("retell", body.encode(), headers, secret=self.SECRET)
+        self.assertEqual((result["events"], result["applied"], result["duplicates"]), (1, 1, 0))
+        self.assertIsNone(result["ignored"])
+        call = result["results"][0]["call"]
+        self.assertEqual(result["results"][0]["event_id"], "retell:py-retell-1:call_ended")
+        self.assertEqual((call["status"], call["answered_by"]), ("completed", "machine"))
+        self.assertEqual(call["duration_s"], 60)
+        again = self.db.ingest_webhook("retell", body, [("x-retell-signature", headers["X-Retell-Signature"])],
+                                       secret=["old-key", self.SECRET])
+        self.assertEqual((again["applied"], again["duplicates"]), (0, 1))
+        self.assertEqual(again["results"][0]["result"], "duplicate")
+
+    def test_retell_refusals_write_nothing(self):
+        import time
+        body = self.retell_body()
+        stale = self.retell_signature(body, self.SECRET, int(time.time() * 1000) - 10 * 60 * 1000)
+        cases = [
+            ({"x-retell-signature": self.retell_signature(body, "wrong-key")}, body),
+            ({"x-retell-signature": self.retell_signature(body, self.SECRET)}, body.replace("voicemail", "user")),
+            ({}, body),
+            ({"x-retell-signature": stale}, body),
+        ]
+        for headers, sent in cases:
+            with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+                self.db.ingest_webhook("retell", sent, headers, secret=self.SECRET)
+            self.assertEqual(cm.exception.field, "signature")
+        self.assertEqual(self.db.list_calls("gym-nyc")["total"], 0)
+        with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+            self.db.ingest_webhook("retell", body, {"x-retell-signature": self.retell_signature(body, "k")})
+        self.assertEqual(cm.exception.field, "secret")
+        bad = "{not json"
+        with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+            self.db.ingest_webhook("retell", bad, {"x-retell-signature": self.retell_signature(bad, self.SECRET)},
+                                   secret=self.SECRET)
+        self.assertEqual(cm.exception.field, "body")
+        other = self.retell_body(lead_id="lead_nobody")
+        with self.assertRaises(gymdash.NotFoundError) as cm:
+            self.db.ingest_webhook("retell", other, {"x-retell-signature": self.retell_signature(other, self.SECRET)},
+                                   secret=self.SECRET)
+        self.assertEqual(cm.exception.field, "lead_id")
+
+    def test_twilio_status_callback(self):
+        import base64
+        import email.utils
+        import hashlib
+        import hmac
+        import urllib.parse
+        url = "https://hooks.example.com/twilio?gym_id=gym-nyc&lead_id=" + self.lead["id"]
+        params = {"CallSid": "CApy0001", "AccountSid": "ACpy", "CallStatus": "no-answer", "Direction": "outbound-api",
+                  "To": "+12127365101", "From": "+12127365000", "CallDuration": "0",
+                  "Timestamp": email.utils.formatdate(usegmt=False)}
+        body = urllib.parse.urlencode(params)
+        data = url + "".join(k + params[k] for k in sorted(params))
+        signature = base64.b64encode(hmac.new(b"twilio-token", data.encode(), hashlib.sha1).digest()).decode()
+        result = self.db.ingest_webhook("twilio", body, {"X-Twilio-Signature": signature}, url=url,
+                                        secret="twilio-token")
+        self.assertEqual(result["applied"], 1)
+        self.assertEqual(result["results"][0]["call"]["status"], "no_answer")
+        self.assertEqual(result["results"][0]["event_id"], "twilio:CApy0001:no-answer")
+        with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+            self.db.ingest_webhook("twilio", body, {"X-Twilio-Signature": signature}, url=url + "&x=1",
+                                   secret="twilio-token")
+        self.assertEqual(cm.exception.field, "signature")
+
+
+class VoiceTest(unittest.TestCase):
+    """Placing calls through a configured voice provider (a simulated one in virtual time)."""
+
+    def setUp(self):
+        self.db = gymdash.Gymdash({"storage": "memory:", "logging": {"sink": "none"},
+                                   "voice_providers": {"sim": {"kind": "simulated", "options": {
+                                       "seed": 3, "time": "virtual", "answer_rate": 1, "voicemail_rate": 0,
+                                       "busy_rate": 0, "failed_rate": 0, "ring_min_s": 20, "ring_max_s": 20}}}})
+
+    def tearDown(self):
+        self.db.close()
+
+    def test_place_status_hang_up(self):
+        result = self.db.place_call("sim", from_="+12127365000", to="+12127365101", assistant_id="a1",
+                                    dynamic_variables={"first_name": "Ana"},
+                                    metadata={"gym_id": "gym-py", "lead_id": "l1"})
+        self.assertTrue(result["provider_call_id"].startswith("sim-3-"))
+        self.assertEqual(result["status"], "queued")
+        status = self.db.call_status("sim", result["provider_call_id"])
+        self.assertEqual(status["status"], "ringing")
+        self.assertIsNone(status["ended_at"])
+        self.db.hang_up("sim", result["provider_call_id"])
+        self.assertEqual(self.db.call_status("sim", result["provider_call_id"])["status"], "canceled")
+
+    def test_errors_name_the_field(self):
+        with self.assertRaises(gymdash.NotFoundError) as cm:
+            self.db.place_call("nope", {"from": "+12127365000", "to": "+12127365101"})
+        self.assertEqual(cm.exception.field, "provider")
+        with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+            self.db.place_call("sim", {"from": "+12127365000", "to": "2127365101"})
+        self.assertEqual(cm.exception.field, "to")
+        self.assertNotIn("2127365101", str(cm.exception))
+        with self.assertRaises(gymdash.NotFoundError) as cm:
+            self.db.call_status("sim", "sim-0-000000")
+        self.assertEqual(cm.exception.field, "provider_call_id")
+
+    def test_bad_options_fail_at_open(self):
+        with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+            gymdash.Gymdash({"storage": "memory:", "voice_providers": {"sim": {
+                "kind": "simulated", "options": {"answer_rate": 1.5}}}})
+        self.assertEqual(cm.exception.field, "voice_providers.sim.options.answer_rate")
+
+
+class RecordingsTest(unittest.TestCase):
+    """Retention per gym and purges on request (docs/calls.md, "Recordings and retention")."""
+
+    def setUp(self):
+        self.db = gymdash.Gymdash({"storage": "memory:", "logging": {"sink": "none"},
+                                   "gyms": {"gym-rec": {"recording_retention_days": 30}}})
+        self.db.create_gym(id="gym-rec", name="Recordings", timezone="America/New_York",
+                           caller_ids=["(212) 736-5000"])
+        self.lead = self.db.create_lead("gym-rec", phone="(212) 736-6100", first_name="Ana")["lead"]["id"]
+
+    def tearDown(self):
+        self.db.close()
+
+    def _call(self, event_id, call_id, started_at, **extra):
+        event = {"event_id": event_id, "call_id": call_id, "gym_id": "gym-rec", "lead_id": self.lead,
+                 "started_at": started_at, "status": "completed", "answered_by": "human",
+                 "recording_url": "https://rec.example/%s.wav" % call_id, "summary": "asked about prices"}
+        event.update(extra)
+        return self.db.process_call_event(event)
+
+    def test_purge_expired(self):
+        self._call("E1", "C1", "2020-01-01T10:00:00Z")
+        self._call("E2", "C2", "2020-02-20T10:00:00Z")
+        report = self.db.purge_expired_recordings(now="2020-03-01T00:00:00Z")
+        self.assertEqual(report["calls"], 1)
+        self.assertEqual(report["gyms"], [{"gym_id": "gym-rec", "calls": 1, "retention_days": 30,
+                                           "cutoff": "2020-01-31T00:00:00Z"}])
+        purged = self.db.get_call("gym-rec", "C1")
+        self.assertEqual(purged["recording_url"], "")
+        self.assertEqual(purged["summary"], "")
+        self.assertEqual(purged["purged_at"], "2020-03-01T00:00:00Z")
+        self.assertEqual(self.db.get_call("gym-rec", "C2")["recording_url"], "https://rec.example/C2.wav")
+        at = datetime.datetime(2020, 3, 1, tzinfo=datetime.timezone.utc)
+        self.assertEqual(self.db.purge_expired_recordings(at)["calls"], 0)
+        with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+            self.db.purge_expired_recordings(now="soon")
+        self.assertEqual(cm.exception.field, "now")
+
+    def test_purge_on_request(self):
+        self._call("E1", "C1", "2020-01-01T10:00:00Z")
+        report = self.db.purge_lead_recordings("gym-rec", self.lead, actor="dpo", reason="erasure request")
+        self.assertEqual(report["calls"], 1)
+        self.assertEqual(report["lead_id"], self.lead)
+        entry = self.db.history("gym-rec", self.lead)[-1]
+        self.assertEqual((entry["kind"], entry["to"], entry["actor"], entry["reason"]),
+                         ("recordings_purged", "1", "dpo", "erasure request"))
+        with self.assertRaises(gymdash.NotFoundError) as cm:
+            self.db.purge_lead_recordings("gym-rec", "ld_nope")
+        self.assertEqual(cm.exception.field, "lead_id")
+
+    def test_no_consent_no_recording(self):
+        call = self._call("E1", "C1", "2020-01-01T10:00:00Z", recording_consent=False)
+        self.assertEqual(call["call"]["recording_url"], "")
+
+
+class RoutingTest(unittest.TestCase):
+    """Caller id, assistant and dynamic variables; inbound calls (docs/routing.md)."""
+
+    ASSISTANTS = {"gym_default": "asst-main", "campaigns": {"spring": {"default": "asst-spring",
+                                                                         "hot": "asst-hot"}}}
+
+    def setUp(self):
+        self.db = gymdash.Gymdash({"storage": "memory:", "logging": {"sink": "none"}})
+        self.db.create_gym(id="gym-rt", name="Route Gym", timezone="America/New_York",
+                           caller_ids=["(212) 736-5000", "(305) 372-0100"])
+        self.lead = self.db.create_lead("gym-rt", phone="(305) 372-4444", first_name="Ana",
+                                        email="ana@example.com", notes="private")["lead"]["id"]
+
+    def tearDown(self):
+        self.db.close()
+
+    def test_outbound(self):
+        route = self.db.route_outbound("gym-rt", self.lead, campaign_id="spring", assistants=self.ASSISTANTS, at=AT)
+        self.assertEqual(route["from"], "+13053720100")
+        self.assertTrue(route["local_presence"])
+        self.assertEqual(route["to"], "+13053724444")
+        self.assertEqual((route["assistant_id"], route["assistant_rule"]), ("asst-spring", "campaign_default"))
+        self.assertEqual(set(route["dynamic_variables"]), {"first_name", "gym_name", "interest", "timeline",
+                                                           "time_of_day", "greeting", "last_outcome"})
+        self.assertEqual(route["dynamic_variables"]["greeting"], "Good morning")
+        self.assertNotIn("ana@example.com", json.dumps(route["dynamic_variables"]))
+        self.assertNotIn("private", json.dumps(route["dynamic_variables"]))
+        with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+            self.db.route_outbound("gym-rt", self.lead)
+        self.assertEqual(cm.exception.field, "assistants.gym_default")
+        with self.assertRaises(gymdash.NotFoundError) as cm:
+            self.db.route_outbound("gym-rt", "ld_nope", assistants=self.ASSISTANTS)
+        self.assertEqual(cm.exception.field, "lead_id")
+
+    def test_inbound(self):
+        known = self.db.route_inbound("gym-rt", "305-372-4444")
+        self.assertFalse(known["created"])
+        self.assertEqual(known["lead_id"], self.lead)
+        self.assertEqual(known["first_name"], "Ana")
+        fresh = self.db.route_inbound("gym-rt", "(212) 736-7777", at=AT)
+        self.assertTrue(fresh["created"])
+        self.assertEqual(self.db.get_lead("gym-rt", fresh["lead_id"])["source"], "inbound_call")
+        self.db.dnc_add("gym-rt", "(212) 736-8888")
+        listed = self.db.route_inbound("gym-rt", "(212) 736-8888")
+        self.assertTrue(listed["do_not_call"])
+        with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+            self.db.route_inbound("gym-rt", "12")
+        self.assertEqual(cm.exception.field, "from_number")
 
 
 def load_tests(loader, tests, pattern):

@@ -709,6 +709,126 @@ class Gymdash:
         return _ffi.call_json(_lib.gymdash_lead_calls, self._h(), _ffi.encode_text("gym_id", gym_id),
                               _ffi.encode_text("lead_id", lead_id))
 
+    def purge_expired_recordings(self, now=None):
+        """Retention for every gym (docs/calls.md, "Recordings and retention"): calls older than
+        the gym's ``recording_retention_days`` lose their recording_url, transcript and summary.
+        ``now``: None (the library's clock), an ISO 8601 string or an aware ``datetime``.
+        Returns ``{"at", "calls", "gyms": [{"gym_id", "calls", "retention_days", "cutoff"}]}``."""
+        return _ffi.call_json(_lib.gymdash_calls_purge_expired, self._h(),
+                              _ffi.encode_text("now", _time_arg("now", now), optional=True))
+
+    def purge_lead_recordings(self, gym_id, lead_id, actor=None, reason=None):
+        """Purges the recordings, transcripts and summaries of every call of a lead, on request;
+        the lead's history gets a ``recordings_purged`` entry. Returns the purge report
+        (``calls`` is how many calls were purged)."""
+        return _ffi.call_json(_lib.gymdash_lead_purge_recordings, self._h(), _ffi.encode_text("gym_id", gym_id),
+                              _ffi.encode_text("lead_id", lead_id), _ffi.encode_text("actor", actor, optional=True),
+                              _ffi.encode_text("reason", reason, optional=True))
+
+    # ---- call routing (docs/routing.md) -------------------------------------
+
+    def route_outbound(self, gym_id, lead_id, campaign_id=None, assistants=None, at=None):
+        """How to call a lead: ``{"from", "local_presence", "to", "assistant_id", "assistant_rule",
+        "dynamic_variables", …}``. ``assistants`` is ``{"gym_default": …, "campaigns": {campaign_id:
+        {"default", "hot", "neutral", "cold"}}}``; ``at`` (ISO 8601 or an aware datetime) sets the
+        greeting's time of day (default now). Writes nothing."""
+        request = {"gym_id": gym_id, "lead_id": lead_id}
+        if campaign_id is not None:
+            request["campaign_id"] = campaign_id
+        if assistants is not None:
+            request["assistants"] = assistants
+        if at is not None:
+            request["at"] = _time_arg("at", at)
+        return _ffi.call_json(_lib.gymdash_route_outbound, self._h(), _ffi.encode_json("request", request))
+
+    def route_inbound(self, gym_id, from_number, at=None):
+        """The lead behind an inbound call from ``from_number``, created (``created`` True,
+        source ``inbound_call``) when the number is unknown. ``do_not_call`` True: the number
+        must not be called back; the inbound call itself is routed."""
+        return _ffi.call_json(_lib.gymdash_route_inbound, self._h(), _ffi.encode_text("gym_id", gym_id),
+                              _ffi.encode_text("from_number", from_number),
+                              _ffi.encode_text("at", _time_arg("at", at), optional=True))
+
+    def report(self, gym_id=None, campaign_id=None, from_date=None, to_date=None, timezone=None):
+        """A dashboard of calls and leads over a period (docs/analytics.md), as a dict.
+        ``gym_id`` None: every gym. Dates are ``"YYYY-MM-DD"`` in the gym's own zone, both
+        inclusive (default: the 90 days ending today). The top level carries the data
+        contract's per-gym names (``calls``, ``connected``, ``voicemail``, ``connect_rate``,
+        ``talk_s``, ``avg_talk_s``, ``cost_usd``, ``outcomes``, ``by_local_date``), then
+        ``leads``, ``funnel``, ``cost_per_lead`` …, ``speed_to_lead``, ``best_times``,
+        ``daily`` and ``trends``."""
+        return _ffi.call_json(_lib.gymdash_analytics_report, self._h(),
+                              _report_query(gym_id, campaign_id, from_date, to_date, timezone), b"json")
+
+    def report_csv(self, gym_id=None, campaign_id=None, from_date=None, to_date=None, timezone=None):
+        """The same dashboard as one RFC 4180 CSV table (``section,key,metric,value``), a str."""
+        return _ffi.call_text(_lib.gymdash_analytics_report, self._h(),
+                              _report_query(gym_id, campaign_id, from_date, to_date, timezone), b"csv")
+
+    def rebuild_analytics(self, gym_id=None):
+        """Recomputes the analytics rollups of a gym (None: every gym) from its calls and
+        leads: ``{"gyms", "leads", "calls", "seconds"}``."""
+        return _ffi.call_json(_lib.gymdash_analytics_rebuild, self._h(),
+                              _ffi.encode_text("gym_id", gym_id, optional=True))
+
+    def ingest_webhook(self, provider, body, headers=None, url="", secret=None, tolerance_s=None):
+        """Verifies one webhook of ``provider`` (``"retell"``, ``"vapi"``, ``"twilio"``) and
+        applies its call events (docs/webhooks.md). ``body`` is the request body exactly as
+        received (``str``, or UTF-8 ``bytes``); ``headers`` a mapping (names in any case) or
+        ``(name, value)`` pairs; ``url`` the full URL the provider called (Twilio signs it).
+        Without ``secret`` (a string or a list during a rotation), the configuration's
+        voice providers supply it. Returns ``{"provider", "kind", "events", "applied",
+        "duplicates", "ignored", "warnings", "results": [{"event_id", "result", "call"}]}``.
+        A bad or missing signature raises InvalidArgumentError with ``field == "signature"``
+        and writes nothing."""
+        if isinstance(body, (bytes, bytearray)):
+            try:
+                body = bytes(body).decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise InvalidArgumentError(-2, "body: not UTF-8 text", "body") from e
+        if headers is None:
+            pairs = []
+        elif hasattr(headers, "items"):
+            pairs = [[str(k), str(v)] for k, v in headers.items()]
+        else:
+            pairs = [[str(k), str(v)] for k, v in headers]
+        request = {"provider": provider, "url": url or "", "headers": pairs, "body": body}
+        options = {}
+        if isinstance(secret, str):
+            options["secret"] = secret
+        elif secret is not None:
+            options["secrets"] = list(secret)
+        if tolerance_s is not None:
+            options["tolerance_s"] = tolerance_s
+        return _ffi.call_json(_lib.gymdash_webhook_ingest, self._h(), _ffi.encode_json("request_json", request),
+                              _ffi.encode_json("options_json", options) if options else None)
+
+    # ---- voice providers -------------------------------------------------
+
+    def place_call(self, provider, request=None, **fields):
+        """Places an outbound call through the configured voice provider ``provider``
+        and waits for the provider's answer (docs/voice.md). Request members: ``from``,
+        ``to`` (E.164), ``assistant_id``, ``dynamic_variables`` and ``metadata``
+        (``gym_id``, ``lead_id``, ``campaign_id``) as dicts of strings; ``from`` may be
+        passed as ``from_`` among the keyword arguments. Returns
+        ``{"provider_call_id", "status"}``."""
+        if "from_" in fields:
+            fields["from"] = fields.pop("from_")
+        body = _ffi.encode_json("request_json", _merge("request_json", request, fields))
+        return _ffi.call_json(_lib.gymdash_voice_place_call, self._h(), _ffi.encode_text("provider", provider), body)
+
+    def call_status(self, provider, provider_call_id):
+        """A call's state as the provider reports it now: ``{"provider_call_id", "status",
+        "answered_by", "started_at", "ended_at", "duration_s", "cost_usd", "end_reason",
+        "summary"}``."""
+        return _ffi.call_json(_lib.gymdash_voice_get_status, self._h(), _ffi.encode_text("provider", provider),
+                              _ffi.encode_text("provider_call_id", provider_call_id))
+
+    def hang_up(self, provider, provider_call_id):
+        """Ends a ringing or live call."""
+        _ffi.call_void(_lib.gymdash_voice_hang_up, self._h(), _ffi.encode_text("provider", provider),
+                       _ffi.encode_text("provider_call_id", provider_call_id))
+
     # ---- do-not-call lists ------------------------------------------------
 
     def dnc_add(self, scope, phone, reason=None, source=None):
@@ -745,3 +865,10 @@ class Gymdash:
         [{"line", "error"}], "rejected_lines_truncated"}``."""
         return _ffi.call_json(_lib.gymdash_dnc_import_file, self._h(), _ffi.encode_text("scope", scope),
                               _path_arg("path", path))
+
+
+def _report_query(gym_id, campaign_id, from_date, to_date, timezone):
+    """The query_json of gymdash_analytics_report (members left out when None)."""
+    query = {k: v for k, v in (("gym_id", gym_id), ("campaign_id", campaign_id), ("from", from_date),
+                                ("to", to_date), ("timezone", timezone)) if v is not None}
+    return _ffi.encode_json("query_json", query)

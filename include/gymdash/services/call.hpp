@@ -51,7 +51,14 @@ struct CallEvent {
   std::string sentiment;                ///< `positive`, `neutral`, `negative`, or empty
   std::optional<double> cost_usd;
   std::string recording_url;
+  std::optional<std::int64_t> recording_duration_s;
+  std::optional<int> recording_channels;   ///< 1 or 2
+  std::optional<bool> recording_consent;
   std::string summary;
+  std::string transcript;   ///< at most Limits::max_transcript_bytes (1 MiB by default)
+  std::string campaign_id;  ///< the campaign that placed the call, if any
+  std::string provider;     ///< `retell`, `vapi`, `twilio`, `simulated` …; empty for the data contract's files
+  std::string end_reason;   ///< the provider's end reason, verbatim
   friend bool operator==(const CallEvent&, const CallEvent&) = default;
 };
 
@@ -105,6 +112,28 @@ struct IngestReport {
 
 void tag_invoke(const boost::json::value_from_tag&, boost::json::value& jv, const IngestReport& v);
 
+/** One gym's part of a purge (PurgeReport). */
+struct PurgedGym {
+  std::string gym_id;
+  std::int64_t calls = 0;          ///< calls whose recording_url, transcript and summary were emptied
+  int retention_days = 0;          ///< retention: the gym's recording_retention_days; 0 for a purge on request
+  std::optional<Timestamp> cutoff; ///< retention: calls that started before this were purged; empty on request
+};
+
+/**
+ * What a purge of recordings did (docs/calls.md, "Recordings and retention").
+ * A purge empties a call's recording_url, transcript and summary and sets its
+ * purged_at; everything else on the call stays.
+ */
+struct PurgeReport {
+  Timestamp at{};                ///< the `now` of the purge: every purged call's purged_at
+  std::int64_t calls = 0;        ///< calls purged, over all gyms
+  std::vector<PurgedGym> gyms;   ///< every gym visited, ordered by id, zero counts included
+  std::string lead_id;           ///< a purge on request: the lead; empty for retention
+};
+
+void tag_invoke(const boost::json::value_from_tag&, boost::json::value& jv, const PurgeReport& v);
+
 /**
  * Call records of the gyms of one store, fed by call events.
  *
@@ -147,6 +176,28 @@ class CallService {
 
   /** A lead's calls, oldest first (started_at). NotFoundError for an unknown lead. */
   virtual std::vector<Call> lead_calls(std::string_view gym_id, std::string_view lead_id) = 0;
+
+  // ---- recordings and retention (docs/calls.md) -----------------------------
+
+  /**
+   * Retention, for every gym: purges the calls that started more than the
+   * gym's recording_retention_days (Config policy) before `now` (default:
+   * the clock's now). One set-based storage statement per gym, each its own
+   * transaction; a maintenance job runs it daily. Running it again purges
+   * nothing more. Counts per gym in the report.
+   */
+  virtual PurgeReport purge_expired_recordings(std::optional<Timestamp> now = std::nullopt) = 0;
+
+  /**
+   * A purge on request: every call of the lead, whatever its age, loses its
+   * recording_url, transcript and summary; purged_at is set. The lead's
+   * history gets one `recordings_purged` entry (to: how many calls, actor,
+   * reason; no call content), even when there was nothing left to purge.
+   * `actor` defaults to `api`; `actor` and `reason` are at most 200
+   * characters. NotFoundError naming gym_id or lead_id.
+   */
+  virtual PurgeReport purge_lead_recordings(std::string_view gym_id, std::string_view lead_id,
+                                            std::string_view actor = {}, std::string_view reason = {}) = 0;
 };
 
 /**
@@ -154,5 +205,15 @@ class CallService {
  * applies each call to its lead). All must outlive it.
  */
 std::unique_ptr<CallService> make_call_service(Store& store, std::shared_ptr<Clock> clock, LeadService& leads);
+
+/**
+ * As above, with each gym's policy from `config` (recording retention; null
+ * means the defaults) and `logger` for the records of what the service
+ * decides on its own (a recording dropped for want of consent; null: not
+ * logged).
+ */
+std::unique_ptr<CallService> make_call_service(Store& store, std::shared_ptr<Clock> clock, LeadService& leads,
+                                               std::shared_ptr<const Config> config,
+                                               std::shared_ptr<Logger> logger = nullptr);
 
 }  // namespace gymdash

@@ -112,6 +112,12 @@ struct DncCheck {
 
 void tag_invoke(const boost::json::value_from_tag&, boost::json::value& jv, const DncCheck& v);
 
+/** One lead's new call results (LeadService::update_leads_after_calls). */
+struct LeadCallResults {
+  std::string lead_id;
+  std::vector<CallResult> results;
+};
+
 /**
  * Lead management for the gyms of one store. Every method takes the gym's id
  * first and only ever sees that gym's leads: another gym's lead id is
@@ -221,6 +227,17 @@ class LeadService {
    */
   virtual Lead update_lead_after_call(std::string_view gym_id, std::string_view lead_id,
                                       const CallResult& result) = 0;
+
+  /**
+   * update_lead_after_call for the results of many calls of a gym's leads at
+   * once, in one transaction: each lead is read, folded and written once
+   * however many of its results are given (a call ingest's path). Every
+   * result is checked first: one bad result or unknown lead throws, naming
+   * it, and nothing is written. Returns the leads after the calls, in the
+   * order given.
+   */
+  virtual std::vector<Lead> update_leads_after_calls(std::string_view gym_id,
+                                                     const std::vector<LeadCallResults>& batch) = 0;
 
   // ---- do-not-call lists -------------------------------------------------
 

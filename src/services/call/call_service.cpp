@@ -14,17 +14,24 @@
 #include <chrono>
 #include <istream>
 #include <map>
+#include <unordered_map>
+#include <unordered_set>
 #include <string>
 #include <variant>
 
 #include "core/json_reader.hpp"
 #include "core/read_ahead.hpp"
+#include "services/call/opt_out.hpp"
+#include "services/call/recordings.hpp"
+#include "services/analytics/rollup.hpp"  // rollups
 
 namespace gymdash {
 namespace {
 
 constexpr std::size_t kMaxId = 200;
 constexpr std::size_t kMaxText = 10000;
+// A call's transcript: the default of Limits::max_transcript_bytes (docs/operations.md).
+constexpr std::size_t kMaxTranscript = std::size_t{1} << 20;
 // A callback_requested outcome without a time asked for is due this long after the call.
 constexpr auto kDefaultCallbackDelay = std::chrono::hours{24};
 
@@ -56,13 +63,25 @@ std::optional<Rejection> check_event(const CallEvent& e) {
   if (e.lead_id.size() > kMaxId || e.lead_external_id.size() > kMaxId)
     return Rejection{"bad_field", "lead_id", fmt::format("lead_id: longer than {} bytes", kMaxId)};
   if (!e.started_at) return Rejection{"bad_field", "started_at", "started_at: is required"};
-  for (auto [field, v] : {std::pair<const char*, const std::string*>{"to", &e.to}, {"from", &e.from}})
+  for (auto [field, v] : {std::pair<const char*, const std::string*>{"to", &e.to},
+                          {"from", &e.from},
+                          {"campaign_id", &e.campaign_id},
+                          {"provider", &e.provider}})
     if (v->size() > kMaxId)
       return Rejection{"bad_field", field, fmt::format("{}: longer than {} bytes", field, kMaxId)};
   for (auto [field, v] : {std::pair<const char*, const std::string*>{"summary", &e.summary},
-                          {"recording_url", &e.recording_url}})
+                          {"recording_url", &e.recording_url},
+                          {"end_reason", &e.end_reason}})
     if (v->size() > kMaxText)
       return Rejection{"bad_field", field, fmt::format("{}: longer than {} bytes", field, kMaxText)};
+  if (e.transcript.size() > kMaxTranscript)
+    return Rejection{"too_long", "transcript",
+                     fmt::format("transcript: {} bytes, over the limit of {}", e.transcript.size(), kMaxTranscript)};
+  if (e.recording_duration_s && *e.recording_duration_s < 0)
+    return Rejection{"negative_duration", "recording_duration_s",
+                     fmt::format("recording_duration_s: {} is negative", *e.recording_duration_s)};
+  if (e.recording_channels && *e.recording_channels != 1 && *e.recording_channels != 2)
+    return Rejection{"bad_field", "recording_channels", "recording_channels: must be 1 or 2"};
   if (!e.sentiment.empty() && e.sentiment != "positive" && e.sentiment != "neutral" && e.sentiment != "negative")
     return Rejection{"bad_field", "sentiment", "sentiment: must be positive, neutral or negative"};
   if (e.cost_usd && !(*e.cost_usd >= 0))
@@ -108,6 +127,13 @@ void merge(Call& c, const CallEvent& e) {
   if (!e.sentiment.empty()) c.sentiment = e.sentiment;
   if (!e.summary.empty()) c.summary = e.summary;
   if (!e.recording_url.empty()) c.recording_url = e.recording_url;
+  if (e.recording_duration_s) c.recording_duration_s = e.recording_duration_s;
+  if (e.recording_channels) c.recording_channels = e.recording_channels;
+  if (e.recording_consent) c.recording_consent = e.recording_consent;
+  if (!e.transcript.empty()) c.transcript = e.transcript;
+  if (!e.campaign_id.empty()) c.campaign_id = e.campaign_id;
+  if (!e.provider.empty()) c.provider = e.provider;
+  if (!e.end_reason.empty()) c.end_reason = e.end_reason;
   if (e.cost_usd) c.cost_usd = e.cost_usd;
 }
 
@@ -132,6 +158,7 @@ CallResult result_of(const Call& c) {
   r.outcome = c.outcome;
   r.callback_at = c.callback_at;
   r.sentiment = c.sentiment;
+  r.opted_out = opt_out::asks_not_to_be_called(c.transcript);
   return r;
 }
 
@@ -165,10 +192,145 @@ ParsedLine parse_line(std::string_view text, std::int64_t line) {
   return p;
 }
 
+// The events of one transaction. Each event is checked and merged in memory
+// as it comes (its event id recorded at once); finish() then writes each
+// touched call once and folds each touched lead once, however many of the
+// batch's events name it.
+class Batch {
+ public:
+  Batch(Store& store, LeadService& leads, Timestamp now, Logger* logger = nullptr)
+      : store_(store), leads_(leads), now_(now), logger_(logger) {}
+
+  // Applies one checked event of a known gym: fills `out`, or returns the
+  // rejection (having changed nothing).
+  std::optional<Rejection> add(const CallEvent& e, ProcessResult& out) {
+    auto& calls = store_.calls();
+    if (events_.contains(e.event_id) || calls.has_event(e.event_id)) {
+      out.kind = ProcessResult::Kind::Duplicate;
+      auto staged = calls_.find(call_key(e.gym_id, e.call_id));
+      out.call = staged != calls_.end() ? staged->second.call
+                                        : calls.find_by_provider_id(e.gym_id, e.call_id).value_or(Call{});
+      return std::nullopt;
+    }
+    const std::string* lead_id = resolve_lead(e);
+    if (!lead_id) {
+      const bool by_id = !e.lead_id.empty();
+      const std::string_view field = by_id ? "lead_id" : "lead_external_id";
+      return Rejection{"unknown_lead", std::string(field),
+                       fmt::format("{}: lead {} not found in gym {}", field,
+                                   std::string_view(by_id ? e.lead_id : e.lead_external_id).substr(0, 64),
+                                   std::string_view(e.gym_id).substr(0, 64))};
+    }
+    auto key = call_key(e.gym_id, e.call_id);
+    auto it = calls_.find(key);
+    if (it == calls_.end()) {
+      Staged staged;
+      staged.before = calls.find_by_provider_id(e.gym_id, e.call_id);
+      if (staged.before) {
+        staged.call = *staged.before;
+      } else {
+        staged.call.id = make_id("call_");
+        staged.call.provider_call_id = e.call_id;
+        staged.call.gym_id = e.gym_id;
+        staged.call.lead_id = *lead_id;
+        staged.call.created_at = now_;
+      }
+      it = calls_.emplace(std::move(key), std::move(staged)).first;
+    }
+    Staged& staged = it->second;
+    if (staged.call.lead_id != *lead_id)
+      return Rejection{"bad_field", "call_id",
+                       fmt::format("call_id: call {} belongs to lead {}, not {}", std::string_view(e.call_id).substr(0, 64),
+                                   staged.call.lead_id, *lead_id)};
+    Call merged = staged.call;
+    merge(merged, e);
+    // Recordings: no recording_url without consent; a purged call stays purged.
+    if (recordings::keep_rules(merged).dropped_for_consent && logger_) {
+      LogRecord r;
+      r.level = LogLevel::Info;
+      r.operation = "call.recording_consent";
+      r.gym_id = merged.gym_id;
+      r.lead_id = merged.lead_id;
+      r.call_id = merged.id;
+      r.message = "recording_url dropped: recording_consent is false";
+      logger_->log(std::move(r));
+    }
+    if (auto r = check_call(merged)) return r;
+    if (merged.outcome == CallOutcome::CallbackRequested && !merged.callback_at)
+      merged.callback_at = merged.ended_at.value_or(merged.started_at) + kDefaultCallbackDelay;
+    merged.updated_at = now_;
+    calls.record_event(e.event_id, merged.id, now_);
+    events_.insert(e.event_id);
+    results_[merged.gym_id][merged.lead_id].push_back(result_of(merged));
+    staged.call = merged;
+    staged.dirty = true;
+    out.kind = ProcessResult::Kind::Applied;
+    out.call = std::move(merged);
+    return std::nullopt;
+  }
+
+  // Writes the batch's calls and folds its leads; call inside the transaction of add().
+  void finish() {
+    analytics::CallRollupRecorder rollups(store_);  // rollups
+    for (auto& [key, staged] : calls_)
+      if (staged.dirty) {
+        store_.calls().put(staged.call);
+        rollups.stored(staged.before, staged.call);  // rollups
+      }
+    rollups.flush();  // rollups
+    // Each lead once, with one result per event in arrival order, so that its
+    // history reads as if the events had come one by one; leads in id order.
+    for (auto& [gym_id, leads] : results_) {
+      std::vector<LeadCallResults> batch;
+      batch.reserve(leads.size());
+      for (auto& [lead_id, results] : leads) batch.push_back(LeadCallResults{lead_id, std::move(results)});
+      leads_.update_leads_after_calls(gym_id, batch);
+    }
+  }
+
+ private:
+  struct Staged {
+    std::optional<Call> before;  // as stored before this batch
+    Call call;                   // with the batch's events merged in
+    bool dirty = false;
+  };
+
+  static std::string call_key(std::string_view gym_id, std::string_view call_id) {
+    std::string key(gym_id);
+    key += '\x1f';
+    key += call_id;
+    return key;
+  }
+
+  // The id of the event's lead, or nullptr if the gym has none such.
+  const std::string* resolve_lead(const CallEvent& e) {
+    std::string key(e.gym_id);
+    key += e.lead_id.empty() ? "\x1f" "x" : "\x1f" "i";
+    key += e.lead_id.empty() ? e.lead_external_id : e.lead_id;
+    auto it = leads_by_key_.find(key);
+    if (it == leads_by_key_.end()) {
+      auto lead = e.lead_id.empty() ? store_.leads().find_by_external_id(e.gym_id, e.lead_external_id)
+                                    : store_.leads().find(e.gym_id, e.lead_id);
+      it = leads_by_key_.emplace(std::move(key), lead ? std::optional<std::string>(lead->id) : std::nullopt).first;
+    }
+    return it->second ? &*it->second : nullptr;
+  }
+
+  Store& store_;
+  LeadService& leads_;
+  Timestamp now_;
+  Logger* logger_ = nullptr;  // a recording dropped for want of consent is logged here
+  std::unordered_map<std::string, Staged> calls_;
+  std::unordered_set<std::string> events_;
+  std::unordered_map<std::string, std::optional<std::string>> leads_by_key_;
+  std::map<std::string, std::map<std::string, std::vector<CallResult>>> results_;  // gym → lead → results
+};
+
 class CallServiceImpl final : public CallService {
  public:
-  CallServiceImpl(Store& store, std::shared_ptr<Clock> clock, LeadService& leads)
-      : store_(store), clock_(std::move(clock)), leads_(leads) {}
+  CallServiceImpl(Store& store, std::shared_ptr<Clock> clock, LeadService& leads,
+                  std::shared_ptr<const Config> config = nullptr, std::shared_ptr<Logger> logger = nullptr)
+      : store_(store), clock_(std::move(clock)), leads_(leads), config_(std::move(config)), logger_(std::move(logger)) {}
 
   ProcessResult process_event(const CallEvent& event) override {
     if (auto r = check_event(event)) throw_rejection(*r);
@@ -176,7 +338,11 @@ class CallServiceImpl final : public CallService {
     if (!gym) throw_rejection(unknown_gym(event.gym_id));
     ProcessResult result;
     std::optional<Rejection> rejected;
-    store_.transact([&] { rejected = apply(event, clock_->now(), result); });
+    store_.transact([&] {
+      Batch batch(store_, leads_, clock_->now(), logger_.get());
+      rejected = batch.add(event, result);
+      if (!rejected) batch.finish();
+    });
     if (rejected) throw_rejection(*rejected);
     return result;
   }
@@ -185,6 +351,14 @@ class CallServiceImpl final : public CallService {
     if (options.batch_size < 1 || options.batch_size > 1'000'000)
       throw_invalid("batch_size", "must be between 1 and 1000000");
     const auto started = std::chrono::steady_clock::now();
+    // The input's size, when the stream can tell, for the store's bulk mode.
+    std::uint64_t bytes_total = 0;
+    if (const auto here = in.tellg(); here != std::istream::pos_type(-1) && in.seekg(0, std::ios::end)) {
+      const auto end = in.tellg();
+      if (end != std::istream::pos_type(-1) && end > here) bytes_total = static_cast<std::uint64_t>(end - here);
+      in.seekg(here);
+    }
+    in.clear();
     std::map<std::string, bool, std::less<>> gyms;
     for (const auto& g : store_.gyms().list()) gyms.emplace(g.id, true);
 
@@ -202,6 +376,8 @@ class CallServiceImpl final : public CallService {
     });
 
     IngestReport report;
+    // About 400 bytes an event in the data contract's files.
+    store_.begin_bulk_load(static_cast<std::int64_t>(bytes_total / 400), BulkLoad::CallEvents);
     try {
       std::vector<ParsedLine> batch;
       while (lines.next(batch)) {
@@ -210,11 +386,12 @@ class CallServiceImpl final : public CallService {
         store_.transact([&] {
           delta = IngestReport{};
           ProcessResult result;
+          Batch applier(store_, leads_, now, logger_.get());
           for (auto& p : batch) {
             ++delta.events;
             if (!p.rejected && !gyms.contains(p.event.gym_id)) p.rejected = unknown_gym(p.event.gym_id);
             if (!p.rejected) {
-              auto r = apply(p.event, now, result);
+              auto r = applier.add(p.event, result);
               if (r) p.rejected = std::move(r);
               else if (result.kind == ProcessResult::Kind::Duplicate) ++delta.duplicates;
               else ++delta.applied;
@@ -224,6 +401,7 @@ class CallServiceImpl final : public CallService {
               ++delta.rejected_by_reason[p.rejected->reason];
             }
           }
+          applier.finish();
         });
         // Committed: count it, and list the batch's rejected lines.
         report.events += delta.events;
@@ -243,8 +421,14 @@ class CallServiceImpl final : public CallService {
       }
     } catch (...) {
       lines.stop();
+      try {
+        store_.end_bulk_load();
+      } catch (...) {
+        // The first error is the one to report; the next open rebuilds the indexes.
+      }
       throw;
     }
+    store_.end_bulk_load();
     report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     return report;
   }
@@ -267,6 +451,15 @@ class CallServiceImpl final : public CallService {
     return store_.calls().list(gym_id, filter);
   }
 
+  PurgeReport purge_expired_recordings(std::optional<Timestamp> now) override {
+    return recordings::purge_expired(store_, config_.get(), now.value_or(clock_->now()));
+  }
+
+  PurgeReport purge_lead_recordings(std::string_view gym_id, std::string_view lead_id, std::string_view actor,
+                                    std::string_view reason) override {
+    return recordings::purge_lead(store_, gym_id, lead_id, actor, reason, clock_->now());
+  }
+
   std::vector<Call> lead_calls(std::string_view gym_id, std::string_view lead_id) override {
     require_gym(gym_id);
     if (!store_.leads().find(gym_id, lead_id))
@@ -285,59 +478,22 @@ class CallServiceImpl final : public CallService {
       throw NotFoundError(fmt::format("gym {}: not found", gym_id.substr(0, 64)), "gym_id");
   }
 
-  // Applies one checked event of a known gym; call inside a transaction.
-  // Returns the rejection (having written nothing) or fills `out`.
-  std::optional<Rejection> apply(const CallEvent& e, Timestamp now, ProcessResult& out) {
-    auto& calls = store_.calls();
-    if (calls.has_event(e.event_id)) {
-      out.kind = ProcessResult::Kind::Duplicate;
-      out.call = calls.find_by_provider_id(e.gym_id, e.call_id).value_or(Call{});
-      return std::nullopt;
-    }
-    auto lead = e.lead_id.empty() ? store_.leads().find_by_external_id(e.gym_id, e.lead_external_id)
-                                  : store_.leads().find(e.gym_id, e.lead_id);
-    if (!lead)
-      return Rejection{"unknown_lead", e.lead_id.empty() ? "lead_external_id" : "lead_id",
-                       fmt::format("{}: lead {} not found in gym {}", e.lead_id.empty() ? "lead_external_id" : "lead_id",
-                                   (e.lead_id.empty() ? e.lead_external_id : e.lead_id).substr(0, 64),
-                                   e.gym_id.substr(0, 64))};
-    Call call;
-    if (auto existing = calls.find_by_provider_id(e.gym_id, e.call_id)) {
-      call = std::move(*existing);
-      if (call.lead_id != lead->id)
-        return Rejection{"bad_field", "call_id",
-                         fmt::format("call_id: call {} belongs to lead {}, not {}", e.call_id.substr(0, 64),
-                                     call.lead_id, lead->id)};
-    } else {
-      call.id = make_id("call_");
-      call.provider_call_id = e.call_id;
-      call.gym_id = e.gym_id;
-      call.lead_id = lead->id;
-      call.created_at = now;
-    }
-    merge(call, e);
-    if (auto r = check_call(call)) return r;
-    if (call.outcome == CallOutcome::CallbackRequested && !call.callback_at)
-      call.callback_at = call.ended_at.value_or(call.started_at) + kDefaultCallbackDelay;
-    call.updated_at = now;
-
-    calls.record_event(e.event_id, call.id, now);
-    calls.put(call);
-    leads_.update_lead_after_call(call.gym_id, call.lead_id, result_of(call));
-    out.kind = ProcessResult::Kind::Applied;
-    out.call = std::move(call);
-    return std::nullopt;
-  }
-
   Store& store_;
   std::shared_ptr<Clock> clock_;
   LeadService& leads_;
+  std::shared_ptr<const Config> config_;  // each gym's recording retention; null: the defaults
+  std::shared_ptr<Logger> logger_;        // null: what the service decides alone is not logged
 };
 
 }  // namespace
 
 std::unique_ptr<CallService> make_call_service(Store& store, std::shared_ptr<Clock> clock, LeadService& leads) {
   return std::make_unique<CallServiceImpl>(store, std::move(clock), leads);
+}
+
+std::unique_ptr<CallService> make_call_service(Store& store, std::shared_ptr<Clock> clock, LeadService& leads,
+                                               std::shared_ptr<const Config> config, std::shared_ptr<Logger> logger) {
+  return std::make_unique<CallServiceImpl>(store, std::move(clock), leads, std::move(config), std::move(logger));
 }
 
 }  // namespace gymdash

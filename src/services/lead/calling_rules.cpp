@@ -1,5 +1,7 @@
 #include "services/lead/calling_rules.hpp"
 
+#include "core/tz.hpp"
+
 #include <gymdash/error.hpp>
 
 #include <date/tz.h>
@@ -48,25 +50,6 @@ std::vector<StateRule> make_rules() {
   return r;
 }
 
-// Zones are looked up once: locate_zone searches the database.
-const date::time_zone* zone_of(std::string_view name, std::string_view field) {
-  static std::mutex mutex;
-  static std::map<std::string, const date::time_zone*, std::less<>> cache;
-  {
-    std::lock_guard lock(mutex);
-    if (auto it = cache.find(name); it != cache.end()) return it->second;
-  }
-  const date::time_zone* z = nullptr;
-  try {
-    z = date::locate_zone(std::string(name));
-  } catch (...) {
-    throw_invalid(field, fmt::format("\"{}\" is not an IANA time zone", name.substr(0, 64)));
-  }
-  std::lock_guard lock(mutex);
-  cache.emplace(std::string(name), z);
-  return z;
-}
-
 bool inside(const DayWindow& w, int minute) { return w.start_minute < w.end_minute && minute >= w.start_minute && minute < w.end_minute; }
 
 }  // namespace
@@ -83,9 +66,7 @@ const StateRule* state_rule(std::string_view state) noexcept {
 }
 
 LocalTime local_time(Timestamp at, std::string_view zone, std::string_view field) {
-  const auto* z = zone_of(zone, field);
-  const auto info = z->get_info(date::sys_seconds{std::chrono::floor<std::chrono::seconds>(at.time_since_epoch())});
-  const auto local = at.time_since_epoch() + std::chrono::duration_cast<std::chrono::milliseconds>(info.offset);
+  const auto local = tz::local_since_epoch(at.time_since_epoch(), zone, field);
   const auto days = std::chrono::floor<std::chrono::days>(local);
   const auto in_day = local - days;
   LocalTime out;
@@ -94,7 +75,7 @@ LocalTime local_time(Timestamp at, std::string_view zone, std::string_view field
   out.weekday = static_cast<int>(((days.count() % 7) + 7 + 3) % 7);
   const std::chrono::year_month_day ymd{std::chrono::sys_days{days}};
   const auto secs = std::chrono::duration_cast<std::chrono::seconds>(in_day).count();
-  const auto off = std::chrono::duration_cast<std::chrono::minutes>(info.offset).count();
+  const auto off = std::chrono::duration_cast<std::chrono::minutes>(local - at.time_since_epoch()).count();
   out.text = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{}{:02}:{:02}", int(ymd.year()), unsigned(ymd.month()),
                          unsigned(ymd.day()), secs / 3600, secs / 60 % 60, secs % 60, off < 0 ? '-' : '+',
                          std::abs(off) / 60, std::abs(off) % 60);

@@ -135,6 +135,7 @@ void fold_calls(Lead& l, const std::vector<CallResult>& calls, const GymPolicy& 
     } else if (reached && moves_status && status != LeadStatus::Lost) {
       status = at_least(status, LeadStatus::Contacted);
     }
+    if (c.opted_out) l.do_not_call = true;  // asked in words; sticky like the outcome
     if (!c.sentiment.empty()) l.sentiment = c.sentiment;
   }
   l.status = status;

@@ -7,6 +7,7 @@
 #include "core/tz.hpp"
 #include "core/csv.hpp"
 #include "core/read_ahead.hpp"
+#include "services/analytics/rollup.hpp"  // rollups
 #include "services/factories.hpp"
 #include "services/lead/calling_rules.hpp"
 #include "services/lead/dnc_file.hpp"
@@ -169,6 +170,7 @@ class LeadServiceImpl final : public LeadService {
       l.dnc_listed = listed(gym.id, l.phone);
       finalize(l, gym);
       store_.leads().insert(l);
+      analytics::record_lead(store_, gym.timezone, std::nullopt, analytics::facts_of(l));  // rollups
       record(l, now, "created", "", to_string(l.status), in.actor, "");
       if (l.do_not_call) record(l, now, "dnc", "", "do_not_call", in.actor, "given at creation");
       result.lead = std::move(l);
@@ -262,7 +264,11 @@ class LeadServiceImpl final : public LeadService {
 
   void delete_lead(std::string_view gym_id, std::string_view lead_id) override {
     require_gym(gym_id);
-    if (!store_.leads().remove(gym_id, lead_id)) throw lead_not_found(gym_id, lead_id);
+    store_.transact([&] {  // rollups: the lead's counts leave with it
+      const auto facts = store_.analytics().lead_facts(gym_id, lead_id);
+      if (!store_.leads().remove(gym_id, lead_id)) throw lead_not_found(gym_id, lead_id);
+      analytics::record_lead(store_, facts, std::nullopt);
+    });
   }
 
   LeadPage list_leads(std::string_view gym_id, const LeadFilter& filter) override {
@@ -370,10 +376,50 @@ class LeadServiceImpl final : public LeadService {
     text::checked_field("consent.source", c.source, kMaxShortText);
   }
 
+  // A call result as update_lead_after_call accepts it (call id checked and trimmed).
+  static CallResult checked_result(const CallResult& result) {
+    CallResult r = result;
+    r.call_id = text::checked_field("call_id", result.call_id, kMaxShortText);
+    if (r.call_id.empty()) throw_invalid("call_id", "is required");
+    if (r.ended_at && *r.ended_at < r.started_at) throw_invalid("ended_at", "is before started_at");
+    if (r.outcome && r.answered_by != AnsweredBy::Human)
+      throw_invalid("outcome", "is only possible when a person answered (answered_by human)");
+    if (r.outcome == CallOutcome::CallbackRequested && !r.callback_at)
+      throw_invalid("callback_at", "is required with outcome callback_requested");
+    if (!r.sentiment.empty() && r.sentiment != "positive" && r.sentiment != "neutral" && r.sentiment != "negative")
+      throw_invalid("sentiment", "must be positive, neutral or negative");
+    return r;
+  }
+
+  // True when `after` differs from `before` only in what calls change
+  // (LeadRepository::update_call_state may then write it).
+  static bool only_call_state_differs(const Lead& before, const Lead& after) {
+    Lead x = after;
+    x.status = before.status;
+    x.qualification = before.qualification;
+    x.score = before.score;
+    x.attempts = before.attempts;
+    x.connects = before.connects;
+    x.last_call_at = before.last_call_at;
+    x.next_call_at = before.next_call_at;
+    x.callback_at = before.callback_at;
+    x.blocked_until = before.blocked_until;
+    x.recent_calls = before.recent_calls;
+    x.last_outcome = before.last_outcome;
+    x.sentiment = before.sentiment;
+    x.do_not_call = before.do_not_call;
+    x.phone_invalid = before.phone_invalid;
+    x.updated_at = before.updated_at;
+    x.version = before.version;
+    return x == before;
+  }
+
   void save(Lead& l, Timestamp now) {
     l.updated_at = now;
     ++l.version;
+    const auto rollup_before = analytics::lead_before_update(store_, l);  // rollups
     store_.leads().update(l);
+    analytics::record_lead(store_, rollup_before, analytics::facts_of(l));  // rollups
   }
 
   LeadEvent record(const Lead& l, Timestamp at, std::string kind, std::string from, std::string to,
@@ -570,7 +616,7 @@ class LeadServiceImpl final : public LeadService {
     ImportProgress progress;
     progress.bytes_total = bytes_total;
     // About 150 bytes a row in the data contract's files.
-    store_.begin_bulk_load(static_cast<std::int64_t>(bytes_total / 150));
+    store_.begin_bulk_load(static_cast<std::int64_t>(bytes_total / 150), BulkLoad::Leads);
     try {
       std::vector<lead_import::Parsed> batch;
       while (rows.next(batch)) {
@@ -578,6 +624,7 @@ class LeadServiceImpl final : public LeadService {
         ImportReport delta;
         store_.transact([&] {
           delta = ImportReport{};
+          analytics::RollupBuilder rollups;  // rollups
           for (auto& item : batch) {
             ++delta.rows;
             if (auto* r = std::get_if<lead_import::Reject>(&item)) {
@@ -591,6 +638,7 @@ class LeadServiceImpl final : public LeadService {
             l.dnc_listed = any_dnc && listed(gym.id, l.phone);
             finalize(l, gym);
             if (store_.leads().insert_if_absent(l)) {
+              rollups.add_lead(analytics::facts_of(l), gym.timezone, +1);  // rollups
               ++delta.imported;
               continue;
             }
@@ -599,6 +647,7 @@ class LeadServiceImpl final : public LeadService {
             merge(std::move(*existing), clean(row.input, gym, false), row.input, now);
             ++delta.merged_duplicates;
           }
+          store_.analytics().apply(rollups.take());  // rollups
         });
         // Committed: count it, and list the batch's rejected rows.
         report.rows += delta.rows;
@@ -743,38 +792,75 @@ class LeadServiceImpl final : public LeadService {
   }
 
   Lead update_lead_after_call(std::string_view gym_id, std::string_view lead_id, const CallResult& result) override {
+    auto leads = update_leads_after_calls(gym_id, {LeadCallResults{std::string(lead_id), {result}}});
+    return std::move(leads.front());
+  }
+
+  std::vector<Lead> update_leads_after_calls(std::string_view gym_id,
+                                             const std::vector<LeadCallResults>& batch) override {
     const Gym gym = require_gym(gym_id);
-    auto call_id = text::checked_field("call_id", result.call_id, kMaxShortText);
-    if (call_id.empty()) throw_invalid("call_id", "is required");
-    if (result.ended_at && *result.ended_at < result.started_at) throw_invalid("ended_at", "is before started_at");
-    if (result.outcome && result.answered_by != AnsweredBy::Human)
-      throw_invalid("outcome", "is only possible when a person answered (answered_by human)");
-    if (result.outcome == CallOutcome::CallbackRequested && !result.callback_at)
-      throw_invalid("callback_at", "is required with outcome callback_requested");
-    if (!result.sentiment.empty() && result.sentiment != "positive" && result.sentiment != "neutral" &&
-        result.sentiment != "negative")
-      throw_invalid("sentiment", "must be positive, neutral or negative");
-    CallResult stored = result;
-    stored.call_id = call_id;
-    Lead out;
-    store_.transact([&] {
-      Lead l = require_lead(gym_id, lead_id);
-      const Lead before = l;
-      store_.leads().put_call_result(gym.id, l.id, stored);
-      lead_rules::fold_calls(l, store_.leads().call_results(gym.id, l.id), policy(gym.id));
-      const auto scored = finalize(l, gym);
-      if (l == before) {
-        out = std::move(l);
-        return;
-      }
+    // Every result is checked before anything is written.
+    std::vector<LeadCallResults> checked;
+    checked.reserve(batch.size());
+    for (const auto& item : batch) {
+      LeadCallResults c;
+      c.lead_id = item.lead_id;
+      c.results.reserve(item.results.size());
+      for (const auto& r : item.results) c.results.push_back(checked_result(r));
+      checked.push_back(std::move(c));
+    }
+    std::vector<Lead> out;
+    out.reserve(checked.size());
+    // Inside a call ingest's transaction this joins it without a savepoint
+    // (one savepoint around a batch's writes made each write slower); every
+    // lead is read before the first write, so an unknown lead writes nothing.
+    store_.transact_joined([&] {
+      out.clear();
+      for (const auto& item : checked) out.push_back(require_lead(gym_id, item.lead_id));
       const Timestamp now = clock_->now();
-      save(l, now);
-      const std::string why = fmt::format("call {}{}{}", stored.call_id, stored.outcome ? ": " : "",
-                                          stored.outcome ? to_string(*stored.outcome) : "");
-      if (l.status != before.status) record(l, now, "status", to_string(before.status), to_string(l.status), "call", why);
-      if (l.do_not_call && !before.do_not_call) record(l, now, "dnc", "", "do_not_call", "call", why);
-      if (scored) record(l, now, "qualification", to_string(*scored), to_string(l.qualification), "scoring", why);
-      out = std::move(l);
+      analytics::RollupBuilder rollups;  // rollups
+      for (std::size_t k = 0; k < checked.size(); ++k) {
+        const auto& item = checked[k];
+        Lead& l = out[k];
+        const Lead original = l;
+        // The stored results, in the fold's order, with each new one put in
+        // its place (a repeated call id replaces the earlier result).
+        auto results = store_.leads().call_results(gym.id, l.id);
+        const auto order = [](const CallResult& a, const CallResult& b) {
+          return std::tie(a.started_at, a.call_id) < std::tie(b.started_at, b.call_id);
+        };
+        for (const auto& r : item.results) {
+          std::erase_if(results, [&](const CallResult& x) { return x.call_id == r.call_id; });
+          results.insert(std::upper_bound(results.begin(), results.end(), r, order), r);
+          // Each result is one step, recorded as if it had come alone.
+          const Lead before = l;
+          lead_rules::fold_calls(l, results, policy(gym.id));
+          const auto scored = finalize(l, gym);
+          if (l == before) continue;
+          l.updated_at = now;
+          const std::string why =
+              fmt::format("call {}{}{}", r.call_id, r.outcome ? ": " : "", r.outcome ? to_string(*r.outcome) : "");
+          if (l.status != before.status)
+            record(l, now, "status", to_string(before.status), to_string(l.status), "call", why);
+          if (l.do_not_call && !before.do_not_call) record(l, now, "dnc", "", "do_not_call", "call", why);
+          if (scored) record(l, now, "qualification", to_string(*scored), to_string(l.qualification), "scoring", why);
+        }
+        // Stored once per call: its last result.
+        for (std::size_t i = 0; i < item.results.size(); ++i) {
+          const auto& r = item.results[i];
+          const bool later = std::any_of(item.results.begin() + static_cast<std::ptrdiff_t>(i) + 1, item.results.end(),
+                                         [&](const CallResult& x) { return x.call_id == r.call_id; });
+          if (!later) store_.leads().put_call_result(gym.id, l.id, r);
+        }
+        if (l != original) {
+          l.version = original.version + 1;  // one write, however many steps
+          if (only_call_state_differs(original, l)) store_.leads().update_call_state(l);
+          else store_.leads().update(l);
+          rollups.add_lead(analytics::facts_of(original), gym.timezone, -1);  // rollups
+          rollups.add_lead(analytics::facts_of(l), gym.timezone, +1);         // rollups
+        }
+      }
+      store_.analytics().apply(rollups.take());  // rollups
     });
     return out;
   }

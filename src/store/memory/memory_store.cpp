@@ -20,6 +20,8 @@
 #include <utility>
 #include <vector>
 
+#include "store/memory/memory_analytics.hpp"
+
 namespace gymdash {
 namespace {
 
@@ -78,6 +80,7 @@ class MemoryLeads final : public LeadRepository {
   std::optional<Lead> find_by_phone(std::string_view gym_id, std::string_view e164) override;
   std::optional<Lead> find_by_external_id(std::string_view gym_id, std::string_view external_id) override;
   void update(const Lead& lead) override;
+  void update_call_state(const Lead& lead) override { update(lead); }
   bool remove(std::string_view gym_id, std::string_view lead_id) override;
   LeadPage list(std::string_view gym_id, const LeadFilter& filter) override;
   std::int64_t append_history(std::string_view gym_id, const LeadEvent& event) override;
@@ -102,6 +105,8 @@ class MemoryCalls final : public CallRepository {
   std::optional<Call> find_by_provider_id(std::string_view gym_id, std::string_view provider_call_id) override;
   CallPage list(std::string_view gym_id, const CallFilter& filter) override;
   std::vector<Call> for_lead(std::string_view gym_id, std::string_view lead_id) override;
+  std::int64_t purge_recordings(std::string_view gym_id, Timestamp cutoff, Timestamp now) override;
+  std::int64_t purge_lead_recordings(std::string_view gym_id, std::string_view lead_id, Timestamp now) override;
 
  private:
   MemoryStore& store_;
@@ -136,7 +141,8 @@ class MemoryStore final : public Store {
   LeadRepository& leads() override { return leads_; }
   DncRepository& dnc() override { return dnc_; }
   CallRepository& calls() override { return call_repo_; }
-  void begin_bulk_load(std::int64_t) override {}
+  AnalyticsRepository& analytics() override { return *analytics_; }
+  void begin_bulk_load(std::int64_t, BulkLoad) override {}
   void end_bulk_load() override {}
 
   void transact(const std::function<void()>& fn) override {
@@ -154,6 +160,12 @@ class MemoryStore final : public Store {
     --depth_;
     // Committed: nothing left that could need undoing.
     if (depth_ == 0) undo_.clear();
+  }
+
+  void transact_joined(const std::function<void()>& fn) override {
+    std::lock_guard lock(mutex_);  // recursive: held already when this thread has a transaction open
+    if (depth_ > 0) fn();
+    else transact(fn);
   }
 
  private:
@@ -323,6 +335,9 @@ class MemoryStore final : public Store {
   std::map<std::string, std::string, std::less<>> call_events_;                   // event id → call id
   MemoryLeads leads_{*this};
   MemoryCalls call_repo_{*this};
+  // analytics: rollups in maps under the same mutex and undo log (memory_analytics.cpp).
+  std::unique_ptr<AnalyticsRepository> analytics_ = memory_store::make_memory_analytics(
+      mutex_, [this](std::function<void()> undo) { on_rollback(std::move(undo)); }, *this);
 };
 
 // ---------------------------------------------------------------------------
@@ -658,6 +673,43 @@ std::vector<Call> MemoryCalls::for_lead(std::string_view gym_id, std::string_vie
     return a.started_at != b.started_at ? a.started_at < b.started_at : a.id < b.id;
   });
   return out;
+}
+
+namespace {
+// What a purge empties: the recording's address and what was said.
+bool holds_recording(const Call& c) { return !c.recording_url.empty() || !c.transcript.empty() || !c.summary.empty(); }
+}  // namespace
+
+std::int64_t MemoryCalls::purge_recordings(std::string_view gym_id, Timestamp cutoff, Timestamp now) {
+  std::lock_guard lock(store_.mutex_);
+  std::vector<Call> changed;
+  for (const auto& [id, c] : store_.call_records_)
+    if (c.gym_id == gym_id && c.started_at < cutoff && !c.purged_at && holds_recording(c)) changed.push_back(c);
+  for (auto& c : changed) {
+    c.recording_url.clear();
+    c.transcript.clear();
+    c.summary.clear();
+    c.purged_at = now;
+    c.updated_at = now;
+    store_.put_call_record(c);
+  }
+  return static_cast<std::int64_t>(changed.size());
+}
+
+std::int64_t MemoryCalls::purge_lead_recordings(std::string_view gym_id, std::string_view lead_id, Timestamp now) {
+  std::lock_guard lock(store_.mutex_);
+  std::vector<Call> changed;
+  for (const auto& [id, c] : store_.call_records_)
+    if (c.gym_id == gym_id && c.lead_id == lead_id && holds_recording(c)) changed.push_back(c);
+  for (auto& c : changed) {
+    c.recording_url.clear();
+    c.transcript.clear();
+    c.summary.clear();
+    c.purged_at = now;
+    c.updated_at = now;
+    store_.put_call_record(c);
+  }
+  return static_cast<std::int64_t>(changed.size());
 }
 
 bool MemoryDnc::add(const DncEntry& entry) {

@@ -251,10 +251,74 @@ CREATE TABLE call_events (
 ) WITHOUT ROWID;
 )sql";
 
+// v4: what a call record keeps besides the event fields of v3: the provider
+// and its raw end reason, recording metadata and consent, and when retention
+// (or a request) purged its recording and transcript.
+constexpr std::string_view kSchemaV4 = R"sql(
+ALTER TABLE calls ADD COLUMN provider             TEXT    NOT NULL DEFAULT '';
+ALTER TABLE calls ADD COLUMN end_reason           TEXT    NOT NULL DEFAULT '';
+ALTER TABLE calls ADD COLUMN recording_duration_s INTEGER;
+ALTER TABLE calls ADD COLUMN recording_channels   INTEGER;
+ALTER TABLE calls ADD COLUMN recording_consent    INTEGER;
+ALTER TABLE calls ADD COLUMN purged_at            INTEGER;
+-- A call in which the lead asked, in words, not to be called again.
+ALTER TABLE call_results ADD COLUMN opted_out INTEGER NOT NULL DEFAULT 0;
+)sql";
+
+// v5: the analytics rollups (docs/analytics.md). Daily aggregates keyed by
+// the gym-local date as days since 1970-01-01, kept by the analytics service
+// as signed deltas inside the transaction that writes the call or the lead;
+// a rebuild recomputes them from calls and leads. Costs are integer
+// millionths of a dollar so that adding and subtracting stays exact.
+constexpr std::string_view kSchemaV5 = R"sql(
+CREATE TABLE rollup_call_days (
+  gym_id          TEXT    NOT NULL,
+  local_day       INTEGER NOT NULL,
+  campaign_id     TEXT    NOT NULL DEFAULT '',
+  calls           INTEGER NOT NULL DEFAULT 0,
+  connected       INTEGER NOT NULL DEFAULT 0,
+  voicemail       INTEGER NOT NULL DEFAULT 0,
+  talk_s          INTEGER NOT NULL DEFAULT 0,
+  cost_micros     INTEGER NOT NULL DEFAULT 0,
+  o_interested         INTEGER NOT NULL DEFAULT 0,
+  o_not_interested     INTEGER NOT NULL DEFAULT 0,
+  o_callback_requested INTEGER NOT NULL DEFAULT 0,
+  o_trial_booked       INTEGER NOT NULL DEFAULT 0,
+  o_membership_sold    INTEGER NOT NULL DEFAULT 0,
+  o_wrong_number       INTEGER NOT NULL DEFAULT 0,
+  o_do_not_call        INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (gym_id, local_day, campaign_id)
+) WITHOUT ROWID;
+
+-- The rows a dashboard sums over many keys are packed, one row per day:
+-- `counts` holds name → count entries, each written as
+-- <length of name>:<name>=<count>; (names are free text, such as a lead's source).
+-- Hours: names `calls.H.W` and `connected.H.W` (lead-local hour H, weekday W).
+CREATE TABLE rollup_call_hours (
+  gym_id      TEXT    NOT NULL,
+  local_day   INTEGER NOT NULL,
+  campaign_id TEXT    NOT NULL DEFAULT '',
+  counts      TEXT    NOT NULL DEFAULT '',
+  PRIMARY KEY (gym_id, local_day, campaign_id)
+) WITHOUT ROWID;
+
+-- Leads created on a day, per dimension (source, status, qualification,
+-- reached, speed): names are the dimension's values.
+CREATE TABLE rollup_lead_days (
+  gym_id    TEXT    NOT NULL,
+  dimension TEXT    NOT NULL,
+  local_day INTEGER NOT NULL,
+  counts    TEXT    NOT NULL DEFAULT '',
+  PRIMARY KEY (gym_id, dimension, local_day)
+) WITHOUT ROWID;
+)sql";
+
 constexpr std::array kMigrations{
     Migration{1, kSchemaV1},
     Migration{2, kSchemaV2},
     Migration{3, kSchemaV3},
+    Migration{4, kSchemaV4},
+    Migration{5, kSchemaV5},
 };
 
 }  // namespace

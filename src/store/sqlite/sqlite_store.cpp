@@ -30,8 +30,10 @@
 #include <utility>
 #include <vector>
 
+#include "store/sqlite/checkpointer.hpp"
 #include "store/sqlite/dial_sql.hpp"
 #include "store/sqlite/migrations.hpp"
+#include "store/sqlite/sqlite_analytics.hpp"
 
 namespace gymdash {
 namespace {
@@ -210,6 +212,13 @@ constexpr std::string_view kUpdateLead =
     "active_call_id = ?37, local_zone = ?38, local_state = ?39, dnc_listed = ?40, base_status = ?41, "
     "base_status_at = ?42 "
     "WHERE id = ?1 AND gym_id = ?2 AND version = ?43";
+// What calls change (LeadRepository::update_call_state): the indexes on the
+// lead's other columns (phone, external id, created_at, zone) are left alone.
+constexpr std::string_view kUpdateLeadCallState =
+    "UPDATE leads SET do_not_call = ?3, phone_invalid = ?4, status = ?5, qualification = ?6, score = ?7, "
+    "attempts = ?8, last_call_at = ?9, updated_at = ?10, version = ?11, callback_at = ?12, blocked_until = ?13, "
+    "recent_calls = ?14, last_outcome = ?15, sentiment = ?16, connects = ?17, next_call_at = ?19 "
+    "WHERE id = ?1 AND gym_id = ?2 AND version = ?18";
 constexpr std::string_view kFindLead =
     "SELECT " GYMDASH_LEAD_COLUMNS " FROM leads WHERE id = ?1 AND gym_id = ?2";
 constexpr std::string_view kFindLeadByPhone =
@@ -466,6 +475,7 @@ class SqliteLeads final : public LeadRepository {
   std::optional<Lead> find_by_phone(std::string_view gym_id, std::string_view e164) override;
   std::optional<Lead> find_by_external_id(std::string_view gym_id, std::string_view external_id) override;
   void update(const Lead& lead) override;
+  void update_call_state(const Lead& lead) override;
   bool remove(std::string_view gym_id, std::string_view lead_id) override;
   LeadPage list(std::string_view gym_id, const LeadFilter& filter) override;
   std::int64_t append_history(std::string_view gym_id, const LeadEvent& event) override;
@@ -516,6 +526,8 @@ class SqliteCalls final : public CallRepository {
   std::optional<Call> find_by_provider_id(std::string_view gym_id, std::string_view provider_call_id) override;
   CallPage list(std::string_view gym_id, const CallFilter& filter) override;
   std::vector<Call> for_lead(std::string_view gym_id, std::string_view lead_id) override;
+  std::int64_t purge_recordings(std::string_view gym_id, Timestamp cutoff, Timestamp now) override;
+  std::int64_t purge_lead_recordings(std::string_view gym_id, std::string_view lead_id, Timestamp now) override;
 
  private:
   SqliteStore& store_;
@@ -531,9 +543,11 @@ class SqliteStore final : public Store {
   LeadRepository& leads() override { return leads_; }
   DncRepository& dnc() override { return dnc_; }
   CallRepository& calls() override { return calls_; }
-  void begin_bulk_load(std::int64_t expected_new_rows) override;
+  AnalyticsRepository& analytics() override;  // analytics: in sqlite_analytics.cpp
+  void begin_bulk_load(std::int64_t expected_new_rows, BulkLoad what) override;
   void end_bulk_load() override;
   void transact(const std::function<void()>& fn) override;
+  void transact_joined(const std::function<void()>& fn) override;
 
   /**
    * Runs `body` holding the connection; the error boundary of the backend.
@@ -673,7 +687,36 @@ class SqliteStore final : public Store {
   SqliteGyms gyms_{*this};
   SqliteLeads leads_{*this};
   SqliteCalls calls_{*this};
+  // WAL checkpoints on a thread of their own; stopped before the connection closes.
+  std::unique_ptr<sqlite_store::Checkpointer> checkpointer_;
+  // analytics: made on first use; destroyed before the connection.
+  std::once_flag analytics_once_;
+  std::unique_ptr<sqlite_store::Connection> analytics_connection_;
+  std::unique_ptr<AnalyticsRepository> analytics_;
 };
+
+// The analytics repository's view of the store (store/sqlite/sqlite_analytics.hpp).
+class SqliteAnalyticsConnection final : public sqlite_store::Connection {
+ public:
+  explicit SqliteAnalyticsConnection(SqliteStore& store) : store_(store) {}
+  void run(std::string_view what, const std::function<void()>& body) override { store_.run(what, "", body); }
+  void within_transaction(const std::function<void()>& body) override { store_.within_transaction(body); }
+  SQLite::Statement& statement(std::string_view sql) override {
+    auto use = store_.statement(sql);
+    return *use;  // reset again by the guard here; the repository resets it after use
+  }
+
+ private:
+  SqliteStore& store_;
+};
+
+AnalyticsRepository& SqliteStore::analytics() {
+  std::call_once(analytics_once_, [this] {
+    analytics_connection_ = std::make_unique<SqliteAnalyticsConnection>(*this);
+    analytics_ = sqlite_store::make_sqlite_analytics(*analytics_connection_);
+  });
+  return *analytics_;
+}
 
 SqliteStore::SqliteStore(const SqliteOptions& options) : path_(options.path) {
   if (path_.empty())
@@ -686,9 +729,10 @@ SqliteStore::SqliteStore(const SqliteOptions& options) : path_(options.path) {
     // Again on this connection: another process may have migrated since the
     // probe, and nothing below may write to a file we refuse.
     check_header(read_header(*db_));
+    bool wal_mode = false;
     {
       SQLite::Statement wal(*db_, "PRAGMA journal_mode = WAL");
-      wal.executeStep();
+      wal_mode = wal.executeStep() && wal.getColumn(0).getString() == "wal";
     }
     db_->exec("PRAGMA synchronous = NORMAL");
     // Statement journals (each lead write inside a transaction needs one, for
@@ -701,6 +745,9 @@ SqliteStore::SqliteStore(const SqliteOptions& options) : path_(options.path) {
     migrate();
     // A bulk load that crashed left indexes to build again.
     rebuild_dropped_indexes();
+    if (wal_mode)
+      checkpointer_ = std::make_unique<sqlite_store::Checkpointer>(db_->getHandle(), path_,
+                                                                   std::max(options.busy_timeout_ms, 0));
   } catch (const SQLite::Exception& e) {
     throw StorageError(fmt::format("sqlite:{}: cannot open: {}", path_, e.what()), "path");
   }
@@ -785,19 +832,34 @@ void SqliteStore::migrate() {
 // its indexes: rebuilding them would cost more than inserting at random.
 constexpr std::int64_t kBulkLoadMinRows = 50000;
 
-void SqliteStore::begin_bulk_load(std::int64_t expected_new_rows) {
+void SqliteStore::begin_bulk_load(std::int64_t expected_new_rows, BulkLoad what) {
   run("bulk load", "", [&] {
     if (expected_new_rows < kBulkLoadMinRows) return;
-    const auto held = db_->execAndGet("SELECT coalesce(max(rowid), 0) FROM leads").getInt64();
+    // Large against what the database holds already: rebuilding the indexes
+    // then costs less than keeping them up to date row by row.
+    const auto held = what == BulkLoad::Leads
+                          ? db_->execAndGet("SELECT coalesce(max(rowid), 0) FROM leads").getInt64()
+                          : db_->execAndGet("SELECT count(*) FROM call_events").getInt64();
     if (expected_new_rows < held / 2) return;
     atomically([&] {
-      // Every secondary index of the lead tables but the unique (gym_id,
-      // phone), which answers the import's duplicate check. (Measured: keeping
-      // the indexes new rows only append to made the load slower than
-      // building them again.)
-      SQLite::Statement list(*db_,
-                             "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL "
-                             "AND tbl_name IN ('leads', 'lead_tags') AND name <> 'leads_gym_phone'");
+      std::string query = "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL AND ";
+      if (what == BulkLoad::Leads) {
+        // Every secondary index of the lead tables but the unique (gym_id,
+        // phone), which answers the import's duplicate check. (Measured:
+        // keeping the indexes new rows only append to made the load slower
+        // than building them again.)
+        query += "tbl_name IN ('leads', 'lead_tags') AND name <> 'leads_gym_phone'";
+      } else {
+        // The indexes an ingest updates at random and never reads: a lead's
+        // dialing and status indexes (each call rewrites their entries), the
+        // history's lead index, and the gym's call listing. Kept: the lookups
+        // the ingest makes (calls by provider id and by lead, leads by
+        // external id).
+        query +=
+            "name IN ('leads_dial_callback', 'leads_dial_fresh', 'leads_dial_retry', 'leads_gym_status', "
+            "'lead_history_lead', 'calls_gym_started')";
+      }
+      SQLite::Statement list(*db_, query);
       std::vector<std::pair<std::string, std::string>> indexes;
       while (list.executeStep()) indexes.emplace_back(list.getColumn(0).getString(), list.getColumn(1).getString());
       for (const auto& [name, sql] : indexes) {
@@ -846,6 +908,13 @@ void SqliteStore::rebuild_dropped_indexes() {
   db_->exec("PRAGMA temp_store = MEMORY");
   statements_.clear();
   dynamic_statements_.clear();
+}
+
+void SqliteStore::transact_joined(const std::function<void()>& fn) {
+  run("transaction", "", [&] {
+    if (depth_ > 0) fn();  // this thread's transaction: the lock is held from its run()
+    else atomically(fn);
+  });
 }
 
 void SqliteStore::transact(const std::function<void()>& fn) {
@@ -1001,6 +1070,45 @@ std::optional<Lead> SqliteLeads::find_by_phone(std::string_view gym_id, std::str
     s->bind(2, std::string(e164));
     if (!s->executeStep()) return std::nullopt;
     return read_lead(*s);
+  });
+}
+
+void SqliteLeads::update_call_state(const Lead& lead) {
+  store_.run("lead", lead.id, [&] {
+    auto s = store_.statement(kUpdateLeadCallState);
+    s->bind(1, lead.id);
+    s->bind(2, lead.gym_id);
+    s->bind(3, lead.do_not_call ? 1 : 0);
+    s->bind(4, lead.phone_invalid ? 1 : 0);
+    const auto status = status_name(lead.status);
+    const auto qualification = qualification_name(lead.qualification);
+    if (status.empty()) throw InvalidArgumentError(fmt::format("lead {}: status: not a lead status", lead.id), "status");
+    if (qualification.empty())
+      throw InvalidArgumentError(fmt::format("lead {}: qualification: not a qualification", lead.id), "qualification");
+    s->bind(5, std::string(status));
+    s->bind(6, std::string(qualification));
+    s->bind(7, lead.score);
+    s->bind(8, lead.attempts);
+    bind_optional(*s, 9, lead.last_call_at);
+    s->bind(10, to_millis(lead.updated_at));
+    s->bind(11, lead.version);
+    bind_optional(*s, 12, lead.callback_at);
+    bind_optional(*s, 13, lead.blocked_until);
+    s->bind(14, encode_times(lead.recent_calls));
+    s->bind(15, lead.last_outcome);
+    s->bind(16, lead.sentiment);
+    s->bind(17, lead.connects);
+    s->bind(18, lead.version - 1);
+    bind_optional(*s, 19, lead.next_call_at);
+    if (s->exec() > 0) return;
+    auto v = store_.statement(kLeadVersion);
+    v->bind(1, lead.id);
+    v->bind(2, lead.gym_id);
+    if (!v->executeStep())
+      throw NotFoundError(fmt::format("lead {}: not found in gym {}", lead.id, lead.gym_id), "id");
+    throw ConflictError(fmt::format("lead {}: version conflict: stored version is {}, the update expects {}", lead.id,
+                                    v->getColumn(0).getInt64(), lead.version - 1),
+                        "version");
   });
 }
 
@@ -1271,8 +1379,8 @@ void SqliteLeads::put_call_result(std::string_view gym_id, std::string_view lead
   store_.run("lead", lead_id, [&] {
     auto s = store_.statement(
         "INSERT OR REPLACE INTO call_results (lead_id, gym_id, call_id, started_at, ended_at, status, "
-        "answered_by, outcome, callback_at, sentiment) "
-        "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10 "
+        "answered_by, outcome, callback_at, sentiment, opted_out) "
+        "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11 "
         "WHERE EXISTS (SELECT 1 FROM leads WHERE id = ?1 AND gym_id = ?2)");
     s->bind(1, std::string(lead_id));
     s->bind(2, std::string(gym_id));
@@ -1285,6 +1393,7 @@ void SqliteLeads::put_call_result(std::string_view gym_id, std::string_view lead
     else s->bind(8);
     bind_optional(*s, 9, c.callback_at);
     s->bind(10, c.sentiment);
+    s->bind(11, c.opted_out ? 1 : 0);
     if (s->exec() == 0)
       throw NotFoundError(fmt::format("lead {}: not found in gym {}", lead_id, gym_id), "lead_id");
   });
@@ -1293,7 +1402,7 @@ void SqliteLeads::put_call_result(std::string_view gym_id, std::string_view lead
 std::vector<CallResult> SqliteLeads::call_results(std::string_view gym_id, std::string_view lead_id) {
   return store_.run("lead", lead_id, [&] {
     auto s = store_.statement(
-        "SELECT call_id, started_at, ended_at, status, answered_by, outcome, callback_at, sentiment "
+        "SELECT call_id, started_at, ended_at, status, answered_by, outcome, callback_at, sentiment, opted_out "
         "FROM call_results WHERE lead_id = ?1 AND gym_id = ?2 ORDER BY started_at, call_id");
     s->bind(1, std::string(lead_id));
     s->bind(2, std::string(gym_id));
@@ -1308,6 +1417,7 @@ std::vector<CallResult> SqliteLeads::call_results(std::string_view gym_id, std::
       if (!s->getColumn(5).isNull()) c.outcome = parse_call_outcome(s->getColumn(5).getString());
       c.callback_at = read_optional(*s, 6);
       c.sentiment = s->getColumn(7).getString();
+      c.opted_out = s->getColumn(8).getInt() != 0;
       out.push_back(std::move(c));
     }
     return out;
@@ -1338,11 +1448,13 @@ namespace {
 #define GYMDASH_CALL_COLUMNS                                                                        \
   "id, provider_call_id, gym_id, lead_id, direction, to_number, from_number, status, answered_by, " \
   "started_at, ended_at, duration_s, outcome, callback_at, sentiment, summary, transcript, "        \
-  "recording_url, cost_usd, campaign_id, created_at, updated_at"
+  "recording_url, cost_usd, campaign_id, created_at, updated_at, provider, end_reason, "          \
+  "recording_duration_s, recording_channels, recording_consent, purged_at"
 
 constexpr std::string_view kPutCall =
     "INSERT INTO calls (" GYMDASH_CALL_COLUMNS
-    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22) "
+    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, "
+    "?23, ?24, ?25, ?26, ?27, ?28) "
     "ON CONFLICT (id) DO UPDATE SET provider_call_id = excluded.provider_call_id, gym_id = excluded.gym_id, "
     "lead_id = excluded.lead_id, direction = excluded.direction, to_number = excluded.to_number, "
     "from_number = excluded.from_number, status = excluded.status, answered_by = excluded.answered_by, "
@@ -1350,7 +1462,9 @@ constexpr std::string_view kPutCall =
     "outcome = excluded.outcome, callback_at = excluded.callback_at, sentiment = excluded.sentiment, "
     "summary = excluded.summary, transcript = excluded.transcript, recording_url = excluded.recording_url, "
     "cost_usd = excluded.cost_usd, campaign_id = excluded.campaign_id, created_at = excluded.created_at, "
-    "updated_at = excluded.updated_at";
+    "updated_at = excluded.updated_at, provider = excluded.provider, end_reason = excluded.end_reason, "
+    "recording_duration_s = excluded.recording_duration_s, recording_channels = excluded.recording_channels, "
+    "recording_consent = excluded.recording_consent, purged_at = excluded.purged_at";
 constexpr std::string_view kFindCall = "SELECT " GYMDASH_CALL_COLUMNS " FROM calls WHERE id = ?1 AND gym_id = ?2";
 constexpr std::string_view kFindCallByProvider =
     "SELECT " GYMDASH_CALL_COLUMNS " FROM calls WHERE gym_id = ?1 AND provider_call_id = ?2";
@@ -1386,6 +1500,15 @@ void bind_call(SQLite::Statement& s, const Call& c) {
   s.bind(20, c.campaign_id);
   s.bind(21, to_millis(c.created_at));
   s.bind(22, to_millis(c.updated_at));
+  s.bind(23, c.provider);
+  s.bind(24, c.end_reason);
+  if (c.recording_duration_s) s.bind(25, *c.recording_duration_s);
+  else s.bind(25);
+  if (c.recording_channels) s.bind(26, *c.recording_channels);
+  else s.bind(26);
+  if (c.recording_consent) s.bind(27, *c.recording_consent ? 1 : 0);
+  else s.bind(27);
+  bind_optional(s, 28, c.purged_at);
 }
 
 Call read_call(const SQLite::Statement& s) {
@@ -1412,6 +1535,12 @@ Call read_call(const SQLite::Statement& s) {
   c.campaign_id = s.getColumn(19).getString();
   c.created_at = from_millis(s.getColumn(20).getInt64());
   c.updated_at = from_millis(s.getColumn(21).getInt64());
+  c.provider = s.getColumn(22).getString();
+  c.end_reason = s.getColumn(23).getString();
+  if (!s.getColumn(24).isNull()) c.recording_duration_s = s.getColumn(24).getInt64();
+  if (!s.getColumn(25).isNull()) c.recording_channels = s.getColumn(25).getInt();
+  if (!s.getColumn(26).isNull()) c.recording_consent = s.getColumn(26).getInt() != 0;
+  c.purged_at = read_optional(s, 27);
   return c;
 }
 
@@ -1526,6 +1655,36 @@ std::vector<Call> SqliteCalls::for_lead(std::string_view gym_id, std::string_vie
     std::vector<Call> out;
     while (s->executeStep()) out.push_back(read_call(*s));
     return out;
+  });
+}
+
+// Retention and purges on request: one UPDATE each, over the (gym_id,
+// started_at, id) and (lead_id, started_at, id) indexes.
+constexpr std::string_view kPurgeRecordings =
+    "UPDATE calls SET recording_url = '', transcript = '', summary = '', purged_at = ?3, updated_at = ?3 "
+    "WHERE gym_id = ?1 AND started_at < ?2 AND purged_at IS NULL "
+    "AND (recording_url <> '' OR transcript <> '' OR summary <> '')";
+constexpr std::string_view kPurgeLeadRecordings =
+    "UPDATE calls SET recording_url = '', transcript = '', summary = '', purged_at = ?3, updated_at = ?3 "
+    "WHERE lead_id = ?1 AND gym_id = ?2 AND (recording_url <> '' OR transcript <> '' OR summary <> '')";
+
+std::int64_t SqliteCalls::purge_recordings(std::string_view gym_id, Timestamp cutoff, Timestamp now) {
+  return store_.run("gym", gym_id, [&]() -> std::int64_t {
+    auto s = store_.statement(kPurgeRecordings);
+    s->bind(1, std::string(gym_id));
+    s->bind(2, to_millis(cutoff));
+    s->bind(3, to_millis(now));
+    return s->exec();
+  });
+}
+
+std::int64_t SqliteCalls::purge_lead_recordings(std::string_view gym_id, std::string_view lead_id, Timestamp now) {
+  return store_.run("lead", lead_id, [&]() -> std::int64_t {
+    auto s = store_.statement(kPurgeLeadRecordings);
+    s->bind(1, std::string(lead_id));
+    s->bind(2, std::string(gym_id));
+    s->bind(3, to_millis(now));
+    return s->exec();
   });
 }
 

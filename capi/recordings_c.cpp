@@ -1,0 +1,48 @@
+// The C ABI's recordings: retention and purges on request. The rules are
+// CallService's (docs/calls.md, "Recordings and retention"); this file only
+// translates. See capi/include/gymdash.h for the promises.
+#include <gymdash.h>
+
+#include "c_util.hpp"
+
+#include <gymdash/model.hpp>
+#include <gymdash/runtime.hpp>
+#include <gymdash/services/call.hpp>
+
+#include <optional>
+#include <string_view>
+
+using namespace gymdash::capi;
+
+extern "C" {
+
+GYMDASH_C_API int gymdash_calls_purge_expired(char** out, gymdash_t* db, const char* now) {
+  try {
+    clear_error();
+    init_out(out);
+    auto& rt = runtime_of(db);
+    std::optional<gymdash::Timestamp> at;
+    if (now != nullptr) at = gymdash::parse_timestamp(text_arg("now", now), "now");
+    return emit_model(out, rt.calls().purge_expired_recordings(at));
+  } catch (...) {
+    return fail_current();
+  }
+}
+
+GYMDASH_C_API int gymdash_lead_purge_recordings(char** out, gymdash_t* db, const char* gym_id, const char* lead_id,
+                                                const char* actor, const char* reason) {
+  try {
+    clear_error();
+    init_out(out);
+    auto& rt = runtime_of(db);
+    const auto gid = text_arg("gym_id", gym_id);
+    const auto lid = text_arg("lead_id", lead_id);
+    const std::string_view who = actor == nullptr ? std::string_view{} : text_arg("actor", actor);
+    const std::string_view why = reason == nullptr ? std::string_view{} : text_arg("reason", reason);
+    return emit_model(out, rt.calls().purge_lead_recordings(gid, lid, who, why));
+  } catch (...) {
+    return fail_current();
+  }
+}
+
+}  // extern "C"

@@ -1,0 +1,67 @@
+#include "store/sqlite/checkpointer.hpp"
+
+#include <sqlite3.h>
+
+namespace gymdash::sqlite_store {
+
+Checkpointer::Checkpointer(sqlite3* db, std::string path, int busy_timeout_ms)
+    : db_(db), path_(std::move(path)), busy_timeout_ms_(busy_timeout_ms) {
+  thread_ = std::thread([this] { run(); });
+  sqlite3_wal_hook(db_, &Checkpointer::on_commit, this);
+}
+
+Checkpointer::~Checkpointer() {
+  sqlite3_wal_hook(db_, nullptr, nullptr);
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+  }
+  wake_.notify_one();
+  thread_.join();
+}
+
+int Checkpointer::on_commit(void* self, sqlite3* db, const char* name, int pages) {
+  auto* c = static_cast<Checkpointer*>(self);
+  if (pages < kPokePages) return SQLITE_OK;
+  bool inline_checkpoint = pages >= kInlinePages;
+  {
+    std::lock_guard lock(c->mutex_);
+    inline_checkpoint = inline_checkpoint || c->failed_;
+    c->due_ = true;
+  }
+  if (inline_checkpoint) {
+    sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    return SQLITE_OK;
+  }
+  c->wake_.notify_one();
+  return SQLITE_OK;
+}
+
+void Checkpointer::run() {
+  sqlite3* conn = nullptr;
+  if (sqlite3_open_v2(path_.c_str(), &conn, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+    sqlite3_close(conn);
+    std::lock_guard lock(mutex_);
+    failed_ = true;
+    return;
+  }
+  sqlite3_busy_timeout(conn, busy_timeout_ms_);
+  // A connection learns that the database is in WAL mode when it first reads
+  // it; until then a checkpoint through it does nothing.
+  sqlite3_exec(conn, "SELECT count(*) FROM sqlite_schema", nullptr, nullptr, nullptr);
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    wake_.wait(lock, [&] { return due_ || stop_; });
+    const bool stopping = stop_;
+    due_ = false;
+    lock.unlock();
+    // Errors (SQLITE_BUSY while another checkpoint runs …) only mean the next poke tries again.
+    sqlite3_wal_checkpoint_v2(conn, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    lock.lock();
+    if (stopping) break;
+  }
+  lock.unlock();
+  sqlite3_close(conn);
+}
+
+}  // namespace gymdash::sqlite_store

@@ -1,0 +1,329 @@
+// The batched ingest path: the same events give the same calls, leads and
+// history whatever the batch size and backend; opt-out phrases; the call
+// record's recording and provider fields.
+#include <gymdash/gymdash.hpp>
+
+#include <doctest/doctest.h>
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <random>
+#include <sstream>
+
+#include "services/call/opt_out.hpp"
+#include "test_util.hpp"
+
+using namespace gymdash;
+using namespace std::chrono_literals;
+
+namespace {
+
+Timestamp T(const char* iso) { return parse_timestamp(iso); }
+
+std::unique_ptr<Runtime> open_runtime(const std::string& storage, std::shared_ptr<ManualClock> clock) {
+  RuntimeOptions o;
+  o.storage = storage;
+  o.clock = std::move(clock);
+  o.worker_threads = 1;
+  o.log_level = LogLevel::Warn;
+  auto rt = Runtime::open(o);
+  Gym g;
+  g.id = "gym-a";
+  g.name = "A";
+  g.timezone = "America/New_York";
+  rt->gyms().create_gym(g);
+  for (int i = 0; i < 40; ++i) {
+    LeadInput in;
+    in.external_id = "L" + std::to_string(i);
+    in.phone = "(212) 736-" + std::to_string(3000 + i);
+    in.consent = Consent{true, T("2026-10-01T12:00:00Z"), "web_form", ""};
+    rt->leads().create_lead("gym-a", in);
+  }
+  return rt;
+}
+
+// A reproducible stream of events: calls of 40 leads, each call reported as
+// started and ended (sometimes analyzed), shuffled locally, with repeats and a
+// few bad lines.
+std::vector<std::string> make_events(unsigned seed) {
+  std::mt19937 rng(seed);
+  std::vector<std::string> lines;
+  const char* outcomes[] = {"interested", "not_interested", "callback_requested", "trial_booked",
+                            "membership_sold", "wrong_number", "do_not_call"};
+  Timestamp t = T("2026-11-01T13:00:00Z");
+  int ev = 0;
+  for (int call = 0; call < 300; ++call) {
+    t += std::chrono::minutes(1 + rng() % 30);
+    const std::string lead = "L" + std::to_string(rng() % 40);
+    const std::string id = "C" + std::to_string(call);
+    const std::string started = format_timestamp(t);
+    const std::string ended = format_timestamp(t + std::chrono::seconds(20 + rng() % 300));
+    const int kind = static_cast<int>(rng() % 10);
+    const bool human = kind < 6;
+    const std::string status = kind < 7 ? "completed" : (kind == 7 ? "no-answer" : "busy");
+    const std::string answered = human && kind < 7 ? "human" : (kind == 6 ? "machine" : "unknown");
+    std::string outcome = "null";
+    if (answered == "human" && rng() % 3 != 0) outcome = std::string("\"") + outcomes[rng() % 7] + "\"";
+    auto head = [&](int n) {
+      return "{\"event_id\":\"E" + std::to_string(n) + "\",\"call_id\":\"" + id +
+             "\",\"gym_id\":\"gym-a\",\"lead_external_id\":\"" + lead + "\",\"started_at\":\"" + started + "\"";
+    };
+    lines.push_back(head(ev++) + ",\"status\":\"in_progress\"}");
+    lines.push_back(head(ev++) + ",\"ended_at\":\"" + ended + "\",\"status\":\"" + status + "\",\"answered_by\":\"" +
+                    answered + "\",\"duration_s\":" + std::to_string(rng() % 300) + ",\"outcome\":" + outcome +
+                    ",\"cost_usd\":0.05}");
+    if (rng() % 4 == 0)
+      lines.push_back(head(ev++) + ",\"sentiment\":\"positive\",\"summary\":\"talked about a trial\"}");
+  }
+  // Local disorder: swap neighbours now and then.
+  for (std::size_t i = 1; i < lines.size(); ++i)
+    if (rng() % 5 == 0) std::swap(lines[i - 1], lines[i]);
+  // Repeats (a webhook delivered twice) and bad lines.
+  std::vector<std::string> out;
+  for (const auto& l : lines) {
+    out.push_back(l);
+    if (rng() % 25 == 0) out.push_back(l);
+    if (rng() % 60 == 0) out.push_back("{\"event_id\":\"bad\",");
+  }
+  return out;
+}
+
+// The first entry that differs, for the failure message.
+std::string first_difference(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+  for (std::size_t i = 0; i < std::min(a.size(), b.size()); ++i)
+    if (a[i] != b[i]) return a[i] + "\n---- expected ----\n" + b[i];
+  return a.size() == b.size() ? std::string() : "sizes differ";
+}
+
+std::string join(const std::vector<std::string>& lines) {
+  std::string s;
+  for (const auto& l : lines) s += l + "\n";
+  return s;
+}
+
+// What must not depend on how events were batched: per lead, its call state
+// and its calls (ids aside: ours are generated), and the history kinds.
+std::vector<std::string> snapshot(Runtime& rt) {
+  std::vector<std::string> out;
+  LeadFilter f;
+  f.page_size = 1000;
+  for (const auto& l : rt.leads().list_leads("gym-a", f).items) {
+    std::string s = l.external_id + " " + to_string(l.status) + " " + to_string(l.qualification) + " a" +
+                    std::to_string(l.attempts) + " c" + std::to_string(l.connects) + " " + l.last_outcome + " " +
+                    l.sentiment + (l.do_not_call ? " dnc" : "") + (l.phone_invalid ? " invalid" : "") +
+                    (l.callback_at ? " cb" + format_timestamp(*l.callback_at) : "");
+    for (const auto& c : rt.calls().lead_calls("gym-a", l.id)) {
+      Call x = c;
+      x.id.clear();
+      x.lead_id.clear();  // each runtime makes its own ids
+      x.created_at = x.updated_at = Timestamp{};
+      s += "\n  " + to_json(x);
+    }
+    for (const auto& h : rt.leads().get_history("gym-a", l.id)) s += "\n  h " + h.kind + " " + h.to;
+    out.push_back(std::move(s));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("batch size and backend do not change what an ingest leaves behind") {
+  const auto lines = make_events(11);
+  const auto text = join(lines);
+  auto clock = std::make_shared<ManualClock>(T("2026-11-26T12:00:00Z"));
+
+  auto reference = open_runtime("memory:", clock);
+  IngestOptions one;
+  one.batch_size = 1;
+  std::istringstream in1(text);
+  const auto r1 = reference->calls().ingest_jsonl(in1, one);
+  CHECK(r1.applied > 600);
+  CHECK(r1.duplicates > 0);
+  CHECK(r1.rejected > 0);
+  const auto expected = snapshot(*reference);
+
+  // The same events one by one through process_event.
+  {
+    auto rt = open_runtime("memory:", clock);
+    std::int64_t applied = 0;
+    for (const auto& l : lines) {
+      CallEvent e;
+      try {
+        e = from_json<CallEvent>(l);
+      } catch (const Error&) {
+        continue;
+      }
+      if (rt->calls().process_event(e).kind == ProcessResult::Kind::Applied) ++applied;
+    }
+    CHECK(applied == r1.applied);
+    const auto got = snapshot(*rt);
+    INFO(first_difference(got, expected));
+    CHECK(got == expected);
+  }
+
+  for (int batch : {7, 100, 10000}) {
+    for (const std::string storage : {"memory:", "sqlite"}) {
+      CAPTURE(batch);
+      CAPTURE(storage);
+      std::string uri = storage;
+      test::TempPath path("batch");
+      if (storage == "sqlite") uri = "sqlite:" + path.str();
+      auto rt = open_runtime(uri, clock);
+      IngestOptions o;
+      o.batch_size = batch;
+      std::istringstream in(text);
+      const auto r = rt->calls().ingest_jsonl(in, o);
+      CHECK(r.events == r1.events);
+      CHECK(r.applied == r1.applied);
+      CHECK(r.duplicates == r1.duplicates);
+      CHECK(r.rejected == r1.rejected);
+      const auto got = snapshot(*rt);
+      INFO(first_difference(got, expected));
+      CHECK(got == expected);
+      // Again: nothing new.
+      std::istringstream again(text);
+      const auto r2 = rt->calls().ingest_jsonl(again, o);
+      CHECK(r2.applied == 0);
+      CHECK(r2.duplicates == r1.applied + r1.duplicates);
+      CHECK(snapshot(*rt) == expected);
+    }
+  }
+}
+
+TEST_CASE("update_leads_after_calls equals one update_lead_after_call per result") {
+  auto clock = std::make_shared<ManualClock>(T("2026-11-26T12:00:00Z"));
+  auto a = open_runtime("memory:", clock);
+  auto b = open_runtime("memory:", clock);
+  LeadFilter f;
+  f.page_size = 100;
+  const auto leads_a = a->leads().list_leads("gym-a", f).items;
+  const auto leads_b = b->leads().list_leads("gym-a", f).items;
+  std::vector<LeadCallResults> batch;
+  for (std::size_t i = 0; i < 5; ++i) {
+    LeadCallResults item;
+    item.lead_id = leads_b[i].id;
+    for (int k = 0; k < 3; ++k) {
+      CallResult r;
+      r.call_id = "call-" + std::to_string(i) + "-" + std::to_string(k);
+      r.started_at = T("2026-11-20T15:00:00Z") + std::chrono::hours(3 - k);  // newest first
+      r.status = CallStatus::Completed;
+      r.answered_by = AnsweredBy::Human;
+      if (k == 0) r.outcome = CallOutcome::TrialBooked;
+      item.results.push_back(r);
+      a->leads().update_lead_after_call("gym-a", leads_a[i].id, r);
+    }
+    batch.push_back(item);
+  }
+  const auto after = b->leads().update_leads_after_calls("gym-a", batch);
+  REQUIRE(after.size() == 5);
+  for (std::size_t i = 0; i < 5; ++i) {
+    const auto x = a->leads().get_lead("gym-a", leads_a[i].id);
+    CHECK(after[i].status == LeadStatus::TrialBooked);
+    CHECK(after[i].status == x.status);
+    CHECK(after[i].attempts == 3);
+    CHECK(after[i].last_call_at == x.last_call_at);
+    CHECK(b->leads().get_lead("gym-a", after[i].id) == after[i]);
+  }
+  // A bad result anywhere: nothing written.
+  auto bad = batch;
+  bad.back().results.back().ended_at = bad.back().results.back().started_at - 1s;
+  const auto before = b->leads().get_lead("gym-a", batch.front().lead_id);
+  CHECK_THROWS_AS(b->leads().update_leads_after_calls("gym-a", bad), InvalidArgumentError);
+  bad = batch;
+  bad.back().lead_id = "ld_missing";
+  CHECK_THROWS_AS(b->leads().update_leads_after_calls("gym-a", bad), NotFoundError);
+  CHECK(b->leads().get_lead("gym-a", batch.front().lead_id) == before);
+}
+
+TEST_CASE("opt-out phrases: the lead's words count, the agent's do not") {
+  using opt_out::asks_not_to_be_called;
+  CHECK(asks_not_to_be_called("Please stop calling me."));
+  CHECK(asks_not_to_be_called("User: hi\nUser: Take me OFF your list, thanks"));
+  CHECK(asks_not_to_be_called("Agent: Hello!\nUser: Don\xE2\x80\x99t call me again."));
+  CHECK(asks_not_to_be_called("Customer: ok\n  i said never call me again\nAgent: sorry"));
+  CHECK_FALSE(asks_not_to_be_called("Agent: If you want, I can stop calling you. Say stop calling me.\nUser: no thanks"));
+  CHECK_FALSE(asks_not_to_be_called("User: I'll stop calling my gym, it's bad"));
+  CHECK_FALSE(asks_not_to_be_called(""));
+  CHECK(asks_not_to_be_called("I said: remove my number"));
+  // Literal on purpose (docs/calls.md): a phrase inside a question still counts.
+  CHECK(asks_not_to_be_called("User: do not call again before five?"));
+  CHECK(opt_out::phrases().size() >= 3);
+}
+
+TEST_CASE("a transcript with an opt-out phrase marks the lead do-not-call") {
+  auto clock = std::make_shared<ManualClock>(T("2026-11-26T12:00:00Z"));
+  auto rt = open_runtime("memory:", clock);
+  const auto json = [](const std::string& ev, const std::string& call, const std::string& lead,
+                       const std::string& transcript) {
+    boost::json::object o{{"event_id", ev},          {"call_id", call},
+                          {"gym_id", "gym-a"},       {"lead_external_id", lead},
+                          {"started_at", "2026-11-20T15:00:00Z"},
+                          {"ended_at", "2026-11-20T15:02:00Z"},
+                          {"status", "completed"},   {"answered_by", "human"},
+                          {"outcome", "not_interested"},
+                          {"transcript", transcript}};
+    return from_json<CallEvent>(boost::json::serialize(o));
+  };
+  rt->calls().process_event(json("E1", "C1", "L1", "Agent: Hi!\nUser: Please take me off your list."));
+  rt->calls().process_event(json("E2", "C2", "L2", "Agent: Shall I stop calling you?\nUser: no, it's fine"));
+  const auto l1 = rt->store().leads().find_by_external_id("gym-a", "L1");
+  const auto l2 = rt->store().leads().find_by_external_id("gym-a", "L2");
+  REQUIRE(l1);
+  REQUIRE(l2);
+  CHECK(l1->do_not_call);
+  CHECK_FALSE(l2->do_not_call);
+  const auto decision = rt->leads().explain("gym-a", l1->id, T("2026-11-23T16:00:00Z"));
+  CHECK_FALSE(decision.dialable);
+  // The history says why.
+  bool recorded = false;
+  for (const auto& h : rt->leads().get_history("gym-a", l1->id)) recorded |= h.kind == "dnc";
+  CHECK(recorded);
+}
+
+TEST_CASE("sqlite keeps a call's provider, end reason, recording and transcript; limits are enforced") {
+  auto clock = std::make_shared<ManualClock>(T("2026-11-26T12:00:00Z"));
+  test::TempPath path("call-fields");
+  auto rt = open_runtime("sqlite:" + path.str(), clock);
+  boost::json::object o{{"event_id", "E1"},
+                        {"call_id", "C1"},
+                        {"gym_id", "gym-a"},
+                        {"lead_external_id", "L3"},
+                        {"started_at", "2026-11-20T15:00:00Z"},
+                        {"ended_at", "2026-11-20T15:02:00Z"},
+                        {"status", "completed"},
+                        {"answered_by", "human"},
+                        {"provider", "retell"},
+                        {"end_reason", "user_hangup"},
+                        {"campaign_id", "cmp-1"},
+                        {"recording_url", "https://example.test/r/C1.wav"},
+                        {"recording_duration_s", 118},
+                        {"recording_channels", 2},
+                        {"recording_consent", true},
+                        {"transcript", "Agent: Hello\nUser: Hi"}};
+  const auto stored = rt->calls().process_event(from_json<CallEvent>(boost::json::serialize(o))).call;
+  const auto back = rt->calls().get_call("gym-a", "C1");
+  CHECK(back == stored);
+  CHECK(back.provider == "retell");
+  CHECK(back.end_reason == "user_hangup");
+  CHECK(back.campaign_id == "cmp-1");
+  CHECK(back.recording_duration_s == 118);
+  CHECK(back.recording_channels == 2);
+  CHECK(back.recording_consent == true);
+  CHECK(back.transcript == "Agent: Hello\nUser: Hi");
+  CHECK(from_json<Call>(to_json(back)) == back);
+
+  // Over the transcript limit: rejected, nothing written.
+  o["event_id"] = "E2";
+  o["call_id"] = "C2";
+  o["transcript"] = std::string((1 << 20) + 1, 'a');
+  std::istringstream in(boost::json::serialize(o) + "\n");
+  const auto r = rt->calls().ingest_jsonl(in);
+  CHECK(r.rejected == 1);
+  CHECK(r.rejected_by_reason.at("too_long") == 1);
+  CHECK_THROWS_AS(rt->calls().get_call("gym-a", "C2"), NotFoundError);
+  o["transcript"] = "";
+  o["recording_channels"] = 3;
+  CHECK_THROWS_AS(from_json<CallEvent>(boost::json::serialize(o)), InvalidArgumentError);
+}
