@@ -7,7 +7,8 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 
 packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates tzdata
-  clang libclang-rt-14-dev
+  # clang-14 and its libFuzzer runtime (libclang_rt.fuzzer): scripts/fuzz.sh
+  clang clang-14 libclang-rt-14-dev
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libsqlitecpp-dev libsqlite3-dev sqlite3 libfmt-dev doctest-dev libhowardhinnant-date-dev
   libpq-dev libssl-dev

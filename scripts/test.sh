@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test (C++, C, Python,
 # examples, install): first under AddressSanitizer + UndefinedBehaviorSanitizer
-# (preset asan), then in the release build (preset release), whose ctest
-# summary closes the output.
+# (preset asan), then each libFuzzer target over its seed corpus for a bounded
+# time (scripts/fuzz.sh; FUZZ_SECONDS per target, 20 here), then in the release
+# build (preset release), whose ctest summary closes the output.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh
 
-for preset in asan release; do
-  echo "== $preset: configure and build" >&2
-  cmake --preset "$preset" >/dev/null
-  cmake --build --preset "$preset"
-  echo "== $preset: test" >&2
-  ctest --preset "$preset"
-done
+run_preset() {
+  echo "== $1: configure and build" >&2
+  cmake --preset "$1" >/dev/null
+  cmake --build --preset "$1"
+  echo "== $1: test" >&2
+  ctest --preset "$1"
+}
+
+run_preset asan
+FUZZ_SECONDS="${FUZZ_SECONDS:-20}" bash scripts/fuzz.sh
+run_preset release

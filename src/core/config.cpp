@@ -376,7 +376,10 @@ Config load_config_file(const std::string& path) {
 
 void resolve_secrets(Config& config) {
   Errors errors;
-  for (auto& [name, p] : config.voice_providers) {
+  for (auto& entry : config.voice_providers) {
+    // Plain references, not a structured binding: clang before 16 cannot capture bindings in a lambda.
+    const std::string& name = entry.first;
+    auto& p = entry.second;
     const auto read = [&](const std::string& var, const char* key, std::string& out) {
       if (var.empty()) return;
       const char* value = std::getenv(var.c_str());

@@ -51,10 +51,17 @@ std::optional<Timestamp> iso_at(const bj::object* o, std::string_view key, std::
   return parse_timestamp(t, path);
 }
 
+// The latest time a timestamp may be (9999-12-31T23:59:59.999Z, the last one
+// parse_timestamp reads), in Unix milliseconds. A larger number, up to the
+// infinity that 1e999 parses to, is refused: converting it to an integer would
+// be undefined.
+constexpr double kMaxMillis = 253402300799999.0;
+
 std::optional<Timestamp> millis_at(const bj::object* o, std::string_view key, std::string_view path) {
   const auto n = number_at(o, key, path);
   if (!n) return std::nullopt;
   if (*n < 0) throw_invalid(path, "must not be negative");
+  if (*n > kMaxMillis) throw_invalid(path, "is after the year 9999 (expected Unix milliseconds)");
   return Timestamp{milliseconds{static_cast<std::int64_t>(*n)}};
 }
 

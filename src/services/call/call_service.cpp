@@ -30,6 +30,10 @@ namespace {
 
 constexpr std::size_t kMaxId = 200;
 constexpr std::size_t kMaxText = 10000;
+// Upper bounds that keep every sum of the analytics rollups exact in 64-bit
+// integers (micro-dollars, seconds): no real call costs more or lasts longer.
+constexpr double kMaxCostUsd = 10000;
+constexpr std::int64_t kMaxDurationS = 86400;
 // A call's transcript: the default of Limits::max_transcript_bytes (docs/operations.md).
 constexpr std::size_t kMaxTranscript = std::size_t{1} << 20;
 // A callback_requested outcome without a time asked for is due this long after the call.
@@ -84,10 +88,17 @@ std::optional<Rejection> check_event(const CallEvent& e) {
     return Rejection{"bad_field", "recording_channels", "recording_channels: must be 1 or 2"};
   if (!e.sentiment.empty() && e.sentiment != "positive" && e.sentiment != "neutral" && e.sentiment != "negative")
     return Rejection{"bad_field", "sentiment", "sentiment: must be positive, neutral or negative"};
-  if (e.cost_usd && !(*e.cost_usd >= 0))
-    return Rejection{"bad_field", "cost_usd", "cost_usd: must be 0 or more"};
+  if (e.cost_usd && !(*e.cost_usd >= 0 && *e.cost_usd <= kMaxCostUsd))
+    return Rejection{"bad_field", "cost_usd", fmt::format("cost_usd: must be between 0 and {}", kMaxCostUsd)};
   if (e.duration_s && *e.duration_s < 0)
     return Rejection{"negative_duration", "duration_s", fmt::format("duration_s: {} is negative", *e.duration_s)};
+  if (e.duration_s && *e.duration_s > kMaxDurationS)
+    return Rejection{"bad_field", "duration_s",
+                     fmt::format("duration_s: {} is over {} (24 hours)", *e.duration_s, kMaxDurationS)};
+  if (e.recording_duration_s && *e.recording_duration_s > kMaxDurationS)
+    return Rejection{"bad_field", "recording_duration_s",
+                     fmt::format("recording_duration_s: {} is over {} (24 hours)", *e.recording_duration_s,
+                                 kMaxDurationS)};
   if (e.ended_at && *e.ended_at < *e.started_at)
     return Rejection{"bad_times", "ended_at", "ended_at: is before started_at"};
   if (e.outcome && e.answered_by && *e.answered_by != AnsweredBy::Human)

@@ -873,11 +873,16 @@ void SqliteStore::begin_bulk_load(std::int64_t expected_new_rows, BulkLoad what)
     // Statements prepared against the dropped indexes must be prepared again.
     statements_.clear();
     dynamic_statements_.clear();
+    // An ingest reads and rewrites leads all over the table: 256 MiB of page
+    // cache instead of 32 halved its system time (reads and WAL writes of
+    // evicted pages) and made the 200k reference ingest 1.2 times faster.
+    if (what == BulkLoad::CallEvents) db_->exec("PRAGMA cache_size = -262144");
   });
 }
 
 void SqliteStore::end_bulk_load() {
   run("bulk load", "", [&] {
+    db_->exec("PRAGMA cache_size = -32768");  // as opened
     rebuild_dropped_indexes();
   });
 }
@@ -893,7 +898,10 @@ void SqliteStore::rebuild_dropped_indexes() {
   // files instead of memory, so a million-lead import stays small.
   db_->exec("PRAGMA temp_store = FILE");
   try {
-    for (const auto& [name, sql] : indexes) {
+    for (const auto& index : indexes) {
+      // Plain references, not a structured binding: clang before 16 cannot capture bindings in a lambda.
+      const std::string& name = index.first;
+      const std::string& sql = index.second;
       atomically([&] {
         db_->exec(sql);
         SQLite::Statement done(*db_, "DELETE FROM bulk_dropped_indexes WHERE name = ?1");
