@@ -156,8 +156,27 @@ class HttpProvider : public VoiceProvider {
   const std::shared_ptr<HttpClient>& client() const noexcept { return client_; }
   const std::shared_ptr<Logger>& logger() const noexcept { return logger_; }
 
+  /** The Authorization header value every request carries (`Bearer …`, `Basic …`); set by the constructor. */
+  void set_authorization(std::string value) { authorization_ = std::move(value); }
+
+  /** A request to the provider's API, with its Authorization header. */
+  HttpRequest make(std::string method, std::string url, std::string op) const {
+    HttpRequest r;
+    r.method = std::move(method);
+    r.url = std::move(url);
+    r.operation = std::move(op);
+    r.headers.emplace_back("Authorization", authorization_);
+    return r;
+  }
+
+  /** The error of a call id left empty. */
+  static std::exception_ptr invalid_id() {
+    return std::make_exception_ptr(InvalidArgumentError("provider_call_id: is required", "provider_call_id"));
+  }
+
  private:
   std::string kind_;
+  std::string authorization_;
   boost::asio::any_io_executor executor_;
   std::shared_ptr<Logger> logger_;
   std::shared_ptr<HttpClient> client_;

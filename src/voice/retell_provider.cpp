@@ -53,9 +53,9 @@ void map_status(const bj::value& call, CallStatus& status, AnsweredBy& answered_
 class RetellProvider final : public HttpProvider {
  public:
   RetellProvider(const VoiceProviderConfig& config, boost::asio::any_io_executor ex, std::shared_ptr<Logger> logger)
-      : HttpProvider("retell", std::move(ex), http_options(config, "https://api.retellai.com", {}), std::move(logger)),
-        auth_("Bearer " + config.api_key) {
+      : HttpProvider("retell", std::move(ex), http_options(config, "https://api.retellai.com", {}), std::move(logger)) {
     if (config.api_key.empty()) throw_invalid("api_key_env", "the API key is empty");
+    set_authorization("Bearer " + config.api_key);
   }
 
   void place_call(PlaceCallRequest request, PlaceCallHandler handler) override {
@@ -155,22 +155,6 @@ class RetellProvider final : public HttpProvider {
         },
         {}, id);
   }
-
- private:
-  static std::exception_ptr invalid_id() {
-    return std::make_exception_ptr(InvalidArgumentError("provider_call_id: is required", "provider_call_id"));
-  }
-
-  HttpRequest make(std::string method, std::string url, std::string op) const {
-    HttpRequest r;
-    r.method = std::move(method);
-    r.url = std::move(url);
-    r.operation = std::move(op);
-    r.headers.emplace_back("Authorization", auth_);
-    return r;
-  }
-
-  std::string auth_;
 };
 
 }  // namespace

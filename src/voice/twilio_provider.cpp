@@ -86,7 +86,7 @@ class TwilioProvider final : public HttpProvider {
         !std::all_of(config.account_sid.begin(), config.account_sid.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)); }))
       throw_invalid("account_sid", "must be letters and digits (AC…)");
     if (config.api_key.empty()) throw_invalid("api_key_env", "the auth token is empty");
-    auth_ = "Basic " + base64(config.account_sid + ":" + config.api_key);
+    set_authorization("Basic " + base64(config.account_sid + ":" + config.api_key));
     calls_path_ = "/2010-04-01/Accounts/" + config.account_sid + "/Calls";
     const auto opt = [&](const char* k) {
       const auto it = config.options.find(k);
@@ -207,20 +207,6 @@ class TwilioProvider final : public HttpProvider {
   }
 
  private:
-  static std::exception_ptr invalid_id() {
-    return std::make_exception_ptr(InvalidArgumentError("provider_call_id: is required", "provider_call_id"));
-  }
-
-  HttpRequest make(std::string method, std::string url, std::string op) const {
-    HttpRequest r;
-    r.method = std::move(method);
-    r.url = std::move(url);
-    r.operation = std::move(op);
-    r.headers.emplace_back("Authorization", auth_);
-    return r;
-  }
-
-  std::string auth_;
   std::string calls_path_;
   std::string twiml_url_, stream_url_, status_callback_, machine_detection_;
   std::vector<std::string> events_;

@@ -64,9 +64,9 @@ class VapiProvider final : public HttpProvider {
  public:
   VapiProvider(const VoiceProviderConfig& config, boost::asio::any_io_executor ex, std::shared_ptr<Logger> logger)
       : HttpProvider("vapi", std::move(ex), http_options(config, "https://api.vapi.ai", known_options(config)),
-                     std::move(logger)),
-        auth_("Bearer " + config.api_key) {
+                     std::move(logger)) {
     if (config.api_key.empty()) throw_invalid("api_key_env", "the API key is empty");
+    set_authorization("Bearer " + config.api_key);
     for (const auto& [k, v] : config.options) {
       if (k == "phone_number_id") default_number_id_ = v;
       else if (k.rfind("phone_number_id.", 0) == 0) {
@@ -181,20 +181,6 @@ class VapiProvider final : public HttpProvider {
     return known;
   }
 
-  static std::exception_ptr invalid_id() {
-    return std::make_exception_ptr(InvalidArgumentError("provider_call_id: is required", "provider_call_id"));
-  }
-
-  HttpRequest make(std::string method, std::string url, std::string op) const {
-    HttpRequest r;
-    r.method = std::move(method);
-    r.url = std::move(url);
-    r.operation = std::move(op);
-    r.headers.emplace_back("Authorization", auth_);
-    return r;
-  }
-
-  std::string auth_;
   std::string default_number_id_;
   std::map<std::string, std::string> number_ids_;
 };
