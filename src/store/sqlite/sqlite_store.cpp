@@ -919,10 +919,8 @@ void SqliteStore::rebuild_dropped_indexes() {
 }
 
 void SqliteStore::transact_joined(const std::function<void()>& fn) {
-  run("transaction", "", [&] {
-    if (depth_ > 0) fn();  // this thread's transaction: the lock is held from its run()
-    else atomically(fn);
-  });
+  // Inside this thread's transaction the lock is held from its run() already.
+  run("transaction", "", [&] { within_transaction(fn); });
 }
 
 void SqliteStore::transact(const std::function<void()>& fn) {
