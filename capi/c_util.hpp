@@ -30,6 +30,21 @@ void clear_error() noexcept;
 /** Translates the exception in flight; call only from a catch (...) block. Returns the code. */
 int fail_current() noexcept;
 
+/**
+ * The body of an extern "C" function: clears the thread's error, then runs
+ * `fn` (which returns the code) and turns any exception into its code.
+ * Nothing escapes.
+ */
+template <class Fn>
+int guarded(Fn&& fn) noexcept {
+  try {
+    clear_error();
+    return fn();
+  } catch (...) {
+    return fail_current();
+  }
+}
+
 int last_code() noexcept;
 const char* last_message() noexcept;
 const char* last_field() noexcept;

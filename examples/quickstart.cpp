@@ -2,14 +2,25 @@
 //
 // Opens (or creates) an SQLite database, creates a gym, adds leads whose phone
 // numbers are written the way people type them, then lists, filters, tags and
-// moves a status, printing what the library stored.
+// moves a status, printing what the library stored. Then a short campaign end
+// to end: leads imported from CSV, a campaign created and started, the dialer
+// run for a simulated working day against the simulated voice provider, and
+// the campaign's report.
+//
+// The clock is a manual one starting Monday 2026-11-02 09:30 in New York, so
+// every run prints the same story.
 //
 //   quickstart [DATABASE]      (default: quickstart.db in the current directory)
+#include <gymdash/dialer.hpp>
 #include <gymdash/gymdash.hpp>
+#include <gymdash/voice.hpp>
+
+#include <boost/asio/io_context.hpp>
 
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <sstream>
 
 namespace gd = gymdash;
 
@@ -21,13 +32,97 @@ static void print_lead(const gd::Lead& l) {
               tags.c_str());
 }
 
+// Import, run, report: a campaign over a simulated working day.
+static void run_campaign(gd::Runtime& rt, const std::shared_ptr<gd::ManualClock>& clock, const gd::Gym& gym) {
+  std::printf("\n--- a campaign, end to end ---\n");
+  // 1. Import: October's leads from an ad platform's CSV export.
+  std::ostringstream csv;
+  csv << "external_id,gym_id,first_name,last_name,phone,email,source,created_at,interest,timeline,consent,tags\n";
+  const char* firsts[] = {"Ana", "Ben", "Chloe", "Dev", "Emma", "Femi", "Gia", "Hugo", "Ines", "Jon"};
+  for (int i = 0; i < 40; ++i)
+    csv << "FB-" << 1000 + i << "," << gym.id << "," << firsts[i % 10] << ",Lead" << i << ",(917) 555-"
+        << 2000 + i << ",,facebook_ads,2026-10-" << (10 + i % 20) << "T18:00:00Z,strength,asap,"
+        << (i % 13 == 5 ? "no" : "yes") << ",october\n";
+  std::istringstream in(csv.str());
+  const auto imported = rt.leads().import_leads(in);
+  std::printf("imported %lld leads (%lld rejected)\n", static_cast<long long>(imported.imported),
+              static_cast<long long>(imported.rejected));
+
+  // 2. A campaign for them: weekdays 09:30-17:00 their time, 3 lines, 4 tries, $20 a day.
+  gd::CampaignInput ci;
+  ci.name = "October Facebook leads";
+  ci.voice_provider = "sim";
+  ci.target.tags = {"october"};
+  ci.schedule.days = gd::kWeekdays;
+  ci.schedule.hours = {9 * 60 + 30, 17 * 60};
+  ci.pacing = gd::CampaignPacing{3, 200, 0.5, 4, 120};
+  ci.budget = gd::CampaignBudget{20.0, 100.0, 0.5};
+  auto campaign = rt.campaigns().create_campaign(gym.id, ci);
+  const auto enrolled = rt.campaigns().enrol_by_filter(gym.id, campaign.id);
+  campaign = rt.campaigns().set_state(gym.id, campaign.id, gd::CampaignState::Active);
+  std::printf("campaign %s: %lld leads enrolled, %s\n", campaign.name.c_str(),
+              static_cast<long long>(enrolled.enrolled), gd::to_string(campaign.state));
+
+  // 3. Run: the dialer ticks once a simulated minute until 17:30; the simulated
+  //    provider plays each call in virtual time on this thread's io_context.
+  boost::asio::io_context io;
+  auto provider = gd::make_voice_provider(rt.config().voice_providers.at("sim"), io.get_executor(), clock);
+  gd::DialerContext dc;
+  dc.store = &rt.store();
+  dc.leads = &rt.leads();
+  dc.calls = &rt.calls();
+  dc.campaigns = &rt.campaigns();
+  dc.clock = clock;
+  dc.config = std::make_shared<gd::Config>(rt.config());
+  dc.provider = [&](std::string_view) -> gd::VoiceProvider* { return provider.get(); };
+  dc.executor = io.get_executor();
+  gd::DialerOptions options;
+  options.tick = std::chrono::seconds{60};
+  auto dialer = gd::make_dialer(std::move(dc), options);
+  const auto end = gd::parse_timestamp("2026-11-02T22:30:00Z");
+  std::int64_t placed = 0;
+  while (clock->now() < end) {
+    placed += dialer->tick().placed;
+    io.restart();
+    while (io.poll() > 0) {
+    }
+    clock->advance(std::chrono::minutes{1});
+  }
+  dialer.reset();
+  std::printf("dialer placed %lld calls by 17:30\n", static_cast<long long>(placed));
+  if (placed == 0) throw gd::InternalError("the campaign placed no call: check the gym's hours and caller ids");
+
+  // 4. Report: the campaign's counters and its dashboard for the day.
+  const auto perf = rt.campaigns().performance(gym.id, campaign.id);
+  std::printf("performance: %s\n", gd::to_json(perf).c_str());
+  gd::AnalyticsQuery q;
+  q.gym_id = gym.id;
+  q.campaign_id = campaign.id;
+  q.from = "2026-11-02";
+  q.to = "2026-11-02";
+  const auto d = rt.analytics().dashboard(q);
+  std::printf("report: calls %lld, connected %lld (%.0f%%), voicemail %lld, talk %lld s, cost $%.2f\n",
+              static_cast<long long>(d.calls.calls), static_cast<long long>(d.calls.connected),
+              d.calls.connect_rate * 100, static_cast<long long>(d.calls.voicemail),
+              static_cast<long long>(d.calls.talk_s), d.calls.cost_usd);
+  for (const auto& [outcome, n] : d.calls.outcomes) std::printf("  %-20s %lld\n", outcome.c_str(), static_cast<long long>(n));
+}
+
 int main(int argc, char** argv) {
   const std::string path = argc > 1 ? argv[1] : "quickstart.db";
   // Start from an empty file so every run prints the same story.
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
 
   try {
-    auto rt = gd::Runtime::open("sqlite:" + path);
+    gd::Config config;
+    config.storage = "sqlite:" + path;
+    config.logging.level = gd::LogLevel::Warn;
+    gd::VoiceProviderConfig sim;
+    sim.kind = "simulated";
+    sim.options = {{"seed", "7"}};
+    config.voice_providers["sim"] = sim;
+    auto clock = std::make_shared<gd::ManualClock>(gd::parse_timestamp("2026-11-02T14:30:00Z"));
+    auto rt = gd::Runtime::open(config, clock);
     std::printf("gymdash %s on sqlite:%s\n", gd::version(), path.c_str());
 
     gd::Gym gym;
@@ -38,6 +133,7 @@ int main(int argc, char** argv) {
     gym.state = "NY";
     gym.call_hours = {9 * 60, 20 * 60};
     gym.call_days = gd::kWeekdays;
+    gym.caller_ids = {"+12125550100"};
     gym = rt->gyms().create_gym(gym);
     std::printf("created %s\n", gd::to_json(gym).c_str());
 
@@ -107,6 +203,7 @@ int main(int argc, char** argv) {
                   e.from.c_str(), e.to.c_str(), e.actor.c_str(), e.reason.empty() ? "" : ": ", e.reason.c_str());
 
     std::printf("\n%s\n", gd::to_json(rt->leads().get_lead(gym.id, leads[0].id)).c_str());
+    run_campaign(*rt, clock, gym);
     std::printf("quickstart: done\n");
     return 0;
   } catch (const gd::Error& e) {

@@ -36,6 +36,7 @@ Runtime::Impl::Impl(Config cfg, std::shared_ptr<Clock> clk, std::shared_ptr<LogS
   calls = instrument(make_call_service(*store, clock, *leads, config, logger), logger, config->metrics.enabled ? metrics : nullptr);
   router = make_router(*store, clock, *leads);
   analytics = instrument(make_analytics_service(*store, clock), logger, config->metrics.enabled ? metrics : nullptr);
+  campaigns = instrument(make_campaign_service(*store, clock, config), logger, config->metrics.enabled ? metrics : nullptr);
   for (const auto& [name, provider_config] : config->voice_providers) {
     std::unique_ptr<VoiceProvider> provider;
     try {
@@ -54,10 +55,26 @@ Runtime::Impl::Impl(Config cfg, std::shared_ptr<Clock> clk, std::shared_ptr<LogS
     });
     voice.emplace(name, std::move(provider));
   }
+  DialerContext dc;
+  dc.store = store.get();
+  dc.leads = leads.get();
+  dc.calls = calls.get();
+  dc.campaigns = campaigns.get();
+  dc.clock = clock;
+  dc.config = config;
+  dc.logger = logger;
+  dc.metrics = metrics;
+  dc.provider = [this](std::string_view name) -> VoiceProvider* {
+    const auto it = voice.find(name);
+    return it == voice.end() ? nullptr : it->second.get();
+  };
+  dc.executor = pool.get_executor();
+  dialer = make_dialer(std::move(dc));
 }
 
 Runtime::Impl::~Impl() {
   // Finish queued asynchronous work before the services it uses go away.
+  dialer.reset();  // stops it and hands the providers' events straight to the call service
   voice.clear();  // cancels the providers' timers and connections, so the join below does not wait for them
   pool.join();
   logger->log(LogLevel::Info, "runtime.close", "closed");
@@ -108,6 +125,8 @@ LeadService& Runtime::leads() { return *impl_->leads; }
 CallService& Runtime::calls() { return *impl_->calls; }
 Router& Runtime::router() { return *impl_->router; }
 AnalyticsService& Runtime::analytics() { return *impl_->analytics; }
+CampaignService& Runtime::campaigns() { return *impl_->campaigns; }
+Dialer& Runtime::dialer() { return *impl_->dialer; }
 VoiceProvider& Runtime::voice(std::string_view name) {
   const auto it = impl_->voice.find(name);
   if (it == impl_->voice.end())

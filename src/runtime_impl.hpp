@@ -5,6 +5,7 @@
 
 #include <boost/asio/thread_pool.hpp>
 
+#include <gymdash/dialer.hpp>
 #include <gymdash/voice.hpp>
 
 #include <map>
@@ -28,9 +29,12 @@ class Runtime::Impl {
   std::unique_ptr<CallService> calls;
   std::unique_ptr<Router> router;
   std::unique_ptr<AnalyticsService> analytics;
+  std::unique_ptr<CampaignService> campaigns;
   boost::asio::thread_pool pool;
   /** The configured voice providers by name, on `pool` (declared after it: destroyed before it). */
   std::map<std::string, std::unique_ptr<VoiceProvider>, std::less<>> voice;
+  /** Declared last: destroyed first, before the providers and services it uses. */
+  std::unique_ptr<Dialer> dialer;
 };
 
 }  // namespace gymdash

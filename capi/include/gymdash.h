@@ -50,7 +50,9 @@
  *     gymdash_lead_explain's `at`, gymdash_dnc_add's `reason` and `source`,
  *     gymdash_dnc_remove's `actor` and `reason`,
  *     gymdash_calls_purge_expired's `now`, gymdash_lead_purge_recordings'
- *     `actor` and `reason`, gymdash_route_inbound's `at`);
+ *     `actor` and `reason`, gymdash_route_inbound's `at`,
+ *     gymdash_campaign_list's `filter_json`, gymdash_campaign_simulate's
+ *     `options_json`, gymdash_dialer_set_event_callback's `fn` and `user`);
  *     a NULL where one is required is
  *     GYMDASH_E_INVALID_ARGUMENT naming the parameter. Functions taking a
  *     pointer to free or close accept NULL.
@@ -60,7 +62,8 @@
  *     same handle: close it only after every other call on it has returned.
  *     The library calls into the host only through the log callback
  *     (convention 11) and an import's progress callback (gymdash_progress_fn),
- *     which runs on the thread that called the import, before it returns.
+ *     which runs on the thread that called the import, before it returns,
+ *     and the dialer's event callback (gymdash_dialer_set_event_callback).
  *
  *  8. Limits. Any string or JSON argument longer than 1 MiB (1048576 bytes,
  *     GYMDASH_MAX_ARG_BYTES) or that is not valid UTF-8 is
@@ -674,6 +677,148 @@ GYMDASH_C_API int gymdash_route_outbound(char** out, gymdash_t* db, const char* 
  */
 GYMDASH_C_API int gymdash_route_inbound(char** out, gymdash_t* db, const char* gym_id, const char* from_number,
                                         const char* at);
+
+/* ---- calling campaigns (docs/campaigns.md) ---------------------------------- */
+
+/**
+ * Creates a campaign of the gym in state "draft". `input_json` is a
+ * CampaignInput object: {"name","voice_provider"} required, then
+ * "description","target":{"qualifications","statuses","tags","source",
+ * "created_from","created_to"},"schedule":{"start_date","end_date","days",
+ * "hours":{"start","end"}},"pacing":{"max_concurrent","calls_per_day",
+ * "calls_per_second","max_attempts","retry_gap_minutes"},"budget":
+ * {"daily_usd","total_usd","reserve_per_call_usd"},"assistant_id","weight"
+ * (docs/campaigns.md has every rule and default). `*out` is the Campaign
+ * {"id","gym_id","name",…,"state","version",…}. Errors: NOT_FOUND naming
+ * gym_id; INVALID_ARGUMENT naming the field ("pacing.max_concurrent",
+ * "schedule.hours", "voice_provider" …).
+ */
+GYMDASH_C_API int gymdash_campaign_create(char** out, gymdash_t* db, const char* gym_id, const char* input_json);
+/** `*out` is the campaign as JSON. Errors: NOT_FOUND naming gym_id or campaign_id. */
+GYMDASH_C_API int gymdash_campaign_get(char** out, gymdash_t* db, const char* gym_id, const char* campaign_id);
+/**
+ * One page of the gym's campaigns, newest first. `filter_json` is NULL or
+ * {"states":["active",…],"page":1,"page_size":50} (every member optional;
+ * page_size 1–1000). `*out` is {"items":[…],"page","page_size","total"}.
+ * Errors: NOT_FOUND (gym); INVALID_ARGUMENT naming the member.
+ */
+GYMDASH_C_API int gymdash_campaign_list(char** out, gymdash_t* db, const char* gym_id, const char* filter_json);
+/**
+ * Changes the members present in a CampaignPatch object (the members of
+ * CampaignInput, each optional; a nested object such as "pacing" replaces
+ * the whole section). Only a draft or paused campaign may change. `*out` is
+ * the campaign. Errors: NOT_FOUND; INVALID_ARGUMENT naming the field;
+ * CONFLICT (active or ended campaign, a concurrent change).
+ */
+GYMDASH_C_API int gymdash_campaign_update(char** out, gymdash_t* db, const char* gym_id, const char* campaign_id,
+                                          const char* patch_json);
+/**
+ * Deletes a draft, completed or cancelled campaign and its enrolments.
+ * Errors: NOT_FOUND; CONFLICT for an active or paused campaign.
+ */
+GYMDASH_C_API int gymdash_campaign_delete(gymdash_t* db, const char* gym_id, const char* campaign_id);
+/**
+ * Moves a campaign through its lifecycle: `state` is "active" (start, or
+ * resume a paused one), "paused", "completed" or "cancelled" ("canceled"
+ * also accepted). `*out` is the campaign. Errors: INVALID_ARGUMENT naming
+ * `state` (an unknown name); CONFLICT naming both states for an illegal move
+ * (or a schedule that has already ended); NOT_FOUND.
+ */
+GYMDASH_C_API int gymdash_campaign_set_state(char** out, gymdash_t* db, const char* gym_id, const char* campaign_id,
+                                             const char* state);
+/**
+ * Enrols leads in a campaign. `request_json` is {"lead_ids":["ld_…",…]} (at
+ * most 10000; all or none are enrolled), {"filter":{…}} (the gym's leads
+ * matching a target object as in CampaignInput's "target") or {} (the
+ * campaign's own target). `*out` is {"enrolled":N,"already_enrolled":N}.
+ * Errors: NOT_FOUND naming the campaign or the first lead id that is not the
+ * gym's ("lead_ids[3]"); INVALID_ARGUMENT naming the member ("lead_ids[0]",
+ * "filter.statuses[1]"); CONFLICT for an ended campaign.
+ */
+GYMDASH_C_API int gymdash_campaign_enrol(char** out, gymdash_t* db, const char* gym_id, const char* campaign_id,
+                                         const char* request_json);
+/**
+ * Takes leads out of a campaign. `lead_ids_json` is a JSON array of lead ids.
+ * `*out` is {"removed":N}: how many of them were enrolled.
+ * Errors: NOT_FOUND (campaign); INVALID_ARGUMENT naming "lead_ids_json[i]".
+ */
+GYMDASH_C_API int gymdash_campaign_remove_leads(char** out, gymdash_t* db, const char* gym_id,
+                                                const char* campaign_id, const char* lead_ids_json);
+/**
+ * A campaign's figures now: `*out` is {"campaign_id","state","enrolled",
+ * "never_called","exhausted","attempts","calls_today","cost_today_usd",
+ * "cost_total_usd","connected","trials_booked","memberships_sold"}.
+ * Errors: NOT_FOUND.
+ */
+GYMDASH_C_API int gymdash_campaign_performance(char** out, gymdash_t* db, const char* gym_id,
+                                               const char* campaign_id);
+/**
+ * Forecasts a campaign (any state but cancelled): runs its plan from now
+ * against the simulated provider on a virtual clock, over a copy of the
+ * gym's leads, in memory; nothing is written to the handle's store and no
+ * call is placed. `options_json` is NULL or {"days":14,"step_seconds":30,
+ * "provider_options":{name:value}} (every member optional; days 1–90,
+ * step_seconds 1–600; provider_options are the simulated provider's
+ * settings, docs/voice.md, strings, numbers or booleans; empty: the
+ * campaign's provider's own options when it is simulated). `*out` is
+ * {"gym_id","campaign_id","from","to","target_leads","calls","connected",
+ * "voicemail","trials_booked","memberships_sold","callbacks_requested",
+ * "cost_usd","attempted_leads","reached_leads","done_leads",
+ * "hours_until_all_done","by_day":[{"date","calls","connected","cost_usd"}]}.
+ * Blocks the calling thread for the whole run (a 90-day run of thousands of
+ * leads may take seconds); there is no progress callback yet.
+ * Errors: INVALID_ARGUMENT naming the option ("days", "provider_options.x",
+ * an unknown member); NOT_FOUND naming gym_id or campaign_id.
+ */
+GYMDASH_C_API int gymdash_campaign_simulate(char** out, gymdash_t* db, const char* gym_id, const char* campaign_id,
+                                            const char* options_json);
+
+/* ---- the dialer (docs/campaigns.md, "The dialer") ----------------------------- */
+
+/**
+ * Starts the handle's dialer: every `tick` it places the calls of every
+ * active campaign of every gym through their voice providers, on the
+ * handle's worker threads, within every calling rule and campaign limit.
+ * Calls in flight whose process stopped long ago are abandoned first. A
+ * no-op when it is running.
+ */
+GYMDASH_C_API int gymdash_dialer_start(gymdash_t* db);
+/** Stops the dialer: no call is begun after it returns; calls in flight go on. Safe to call twice. */
+GYMDASH_C_API int gymdash_dialer_stop(gymdash_t* db);
+/**
+ * One round of dialing decisions now, on the calling thread (whether the
+ * dialer is started or not). `*out` is {"at","campaigns","asked","placed",
+ * "lines_in_use","seconds"}.
+ */
+GYMDASH_C_API int gymdash_dialer_tick(char** out, gymdash_t* db);
+/**
+ * The dialer's state after its last tick: `*out` is {"running","ticks",
+ * "placed","refused","lines_in_use","campaigns":[{"gym_id","campaign_id",
+ * "lines_in_use","calls_today","reserved_usd","waiting"}]} ("waiting" says
+ * what held a campaign back: "no_eligible_leads", "outside_schedule",
+ * "daily_cap", "budget", "rate", "lines", "no_caller_id", "no_provider", or "").
+ */
+GYMDASH_C_API int gymdash_dialer_status(char** out, gymdash_t* db);
+
+/**
+ * A dialer event callback: `event_json` is {"kind":"placed"|"refused"|"ended"|
+ * "completed"|"error","at","gym_id","campaign_id","lead_id","call_id",
+ * "message"}, valid only during the call. `user` is the pointer given to
+ * gymdash_dialer_set_event_callback.
+ */
+typedef void (*gymdash_dialer_event_fn)(void* user, const char* event_json);
+
+/**
+ * Sends every dialer event to `fn` (NULL: none; replaces any previous one).
+ * Threads: `fn` is called on the thread running gymdash_dialer_tick, or on
+ * one of the handle's worker threads (the started dialer's ticks, provider
+ * completions and call events), one call at a time, while the dialer holds
+ * its lock: it must return quickly and normally (no longjmp, no C++
+ * exception; the library ignores one anyway), and must not call the
+ * gymdash_dialer_* functions of the same handle. `fn` and `user` must stay
+ * valid until a replacing call has returned or gymdash_close() has returned.
+ */
+GYMDASH_C_API int gymdash_dialer_set_event_callback(gymdash_t* db, gymdash_dialer_event_fn fn, void* user);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -88,6 +88,20 @@ int leads_purge_recordings(Context& ctx);
 int report(Context& ctx);
 int analytics_rebuild(Context& ctx);
 int webhook_ingest(Context& ctx);
+int campaign_create(Context& ctx);
+int campaign_get(Context& ctx);
+int campaign_list(Context& ctx);
+int campaign_update(Context& ctx);
+int campaign_delete(Context& ctx);
+int campaign_start(Context& ctx);
+int campaign_pause(Context& ctx);
+int campaign_resume(Context& ctx);
+int campaign_cancel(Context& ctx);
+int campaign_complete(Context& ctx);
+int campaign_enrol(Context& ctx);
+int campaign_status(Context& ctx);
+int dial(Context& ctx);
+int simulate(Context& ctx);
 int help(Context& ctx);
 
 }  // namespace gymdash::cli

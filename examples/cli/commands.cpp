@@ -23,6 +23,55 @@ const OptionSpec kGlobalOptions[] = {
 
 std::span<const OptionSpec> global_options() { return kGlobalOptions; }
 
+namespace {
+
+const std::vector<OptionSpec> kCampaignIdOptions = {
+    {"gym", true, "ID         the gym (default: the gym that has the campaign)"},
+    {"campaign", true, "ID         the campaign"},
+};
+
+// The members of a campaign (campaign create, campaign update).
+std::vector<OptionSpec> campaign_member_options() {
+  return {
+      {"name", true, "NAME       1–200 characters"},
+      {"provider", true, "NAME       a voice provider of the configuration (voice_providers)"},
+      {"assistant", true, "ID         the provider's assistant (required for retell and vapi)"},
+      {"description", true, "TEXT       at most 10000 characters"},
+      {"weight", true, "N          share against the gym's other active campaigns, 1–1000 (default 1)"},
+      {"tags", true, "T,…        target: leads with all of these tags"},
+      {"qualifications", true, "Q,…        target: hot, neutral, cold"},
+      {"statuses", true, "S,…        target: new, contacted, qualified, trial_booked"},
+      {"source", true, "S          target: leads from this source"},
+      {"start-date", true, "DATE       first gym-local day, YYYY-MM-DD (default: from activation)"},
+      {"end-date", true, "DATE       last gym-local day (default: no end)"},
+      {"days", true, "DAYS       mon,tue,… (default mon-fri)"},
+      {"hours", true, "HH:MM-HH:MM  lead-local hours (default 09:00-19:00)"},
+      {"max-concurrent", true, "N          lines at once, 1–1000 (default 5)"},
+      {"calls-per-day", true, "N          calls a gym-local day (default 500)"},
+      {"calls-per-second", true, "X          start rate, 0.01–100 (default 1)"},
+      {"max-attempts", true, "N          attempts per lead, 1–20 (default 4)"},
+      {"retry-gap", true, "MIN        least minutes between attempts on a lead (default 240)"},
+      {"daily-budget", true, "USD        per gym-local day, 0 = none"},
+      {"total-budget", true, "USD        over the campaign's life, 0 = none"},
+      {"reserve-per-call", true, "USD        held per call until its cost is known (default 0.50)"},
+      {"spec", true, "JSON|@FILE  a CampaignInput (update: CampaignPatch) object; the options override it"},
+  };
+}
+
+const std::vector<OptionSpec> kCampaignOptions = [] {
+  std::vector<OptionSpec> o{{"gym", true, "ID         the gym"}};
+  for (auto& m : campaign_member_options()) o.push_back(m);
+  return o;
+}();
+
+const std::vector<OptionSpec> kCampaignUpdateOptions = [] {
+  std::vector<OptionSpec> o = kCampaignIdOptions;
+  for (auto& m : campaign_member_options()) o.push_back(m);
+  return o;
+}();
+
+}  // namespace
+
 const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
       {"config check", "FILE [--env]",
@@ -201,6 +250,61 @@ const std::vector<Command>& commands() {
         {"global", false, "           the global list"},
         {"scope", true, "SCOPE      a gym id, or * for the global list"}},
        dnc_import},
+      // ---- calling campaigns (docs/campaigns.md, "From the command line") ----
+      {"campaign create",
+       "--gym G --name N --provider P [--assistant A --description D --weight N --tags t,… --qualifications q,… "
+       "--statuses s,… --source S --start-date D --end-date D --days mon,… --hours 09:00-19:00 --max-concurrent N "
+       "--calls-per-day N --calls-per-second X --max-attempts N --retry-gap MIN --daily-budget USD --total-budget USD "
+       "--reserve-per-call USD --spec JSON|@FILE]",
+       "create a calling campaign (draft); options override --spec (a CampaignInput object)",
+       kCampaignOptions, campaign_create},
+      {"campaign get", "[--gym G] --campaign C", "show a campaign", kCampaignIdOptions, campaign_get},
+      {"campaign list", "--gym G [--state s,… --page N --page-size N]", "list a gym's campaigns, newest first",
+       {{"gym", true, "ID         the gym"},
+        {"state", true, "S,…        draft, active, paused, completed, cancelled"},
+        {"page", true, "N          1-based (default 1)"},
+        {"page-size", true, "N          1–1000 (default 50)"}},
+       campaign_list},
+      {"campaign update", "[--gym G] --campaign C [the options of campaign create]",
+       "change a draft or paused campaign; a section's other members are kept",
+       kCampaignUpdateOptions, campaign_update},
+      {"campaign delete", "[--gym G] --campaign C", "delete a draft, completed or cancelled campaign",
+       kCampaignIdOptions, campaign_delete},
+      {"campaign start", "[--gym G] --campaign C", "activate a draft or paused campaign", kCampaignIdOptions,
+       campaign_start},
+      {"campaign pause", "[--gym G] --campaign C", "pause an active campaign", kCampaignIdOptions, campaign_pause},
+      {"campaign resume", "[--gym G] --campaign C", "activate a paused campaign again", kCampaignIdOptions,
+       campaign_resume},
+      {"campaign cancel", "[--gym G] --campaign C", "cancel a campaign (for good)", kCampaignIdOptions, campaign_cancel},
+      {"campaign complete", "[--gym G] --campaign C", "mark an active or paused campaign completed", kCampaignIdOptions,
+       campaign_complete},
+      {"campaign enrol", "[--gym G] --campaign C [--leads ID,… | --tags t,… --qualifications q,… --statuses s,… --source S]",
+       "enrol leads by id, by a filter, or (neither) by the campaign's own target",
+       {{"gym", true, "ID         the gym (default: the gym that has the campaign)"},
+        {"campaign", true, "ID         the campaign"},
+        {"leads", true, "IDS        lead ids, comma-separated (at most 10000)"},
+        {"tags", true, "T,…        leads with all of these tags"},
+        {"qualifications", true, "Q,…        hot, neutral, cold"},
+        {"statuses", true, "S,…        new, contacted, qualified, trial_booked"},
+        {"source", true, "S          leads from this source"}},
+       campaign_enrol},
+      {"campaign status", "[--gym G] --campaign C", "a campaign's figures and this process's dialer's view of it",
+       kCampaignIdOptions, campaign_status},
+      {"dial", "[--gym G] --campaign C [--for DURATION]",
+       "run the dialer for DURATION (30s, 5m, 1h), or one tick without --for; prints a JSON summary "
+       "(the dialer calls every active campaign; the summary is C's)",
+       {{"gym", true, "ID         the gym (default: the gym that has the campaign)"},
+        {"campaign", true, "ID         the campaign (must be active)"},
+        {"for", true, "DURATION   500ms, 30s, 5m, 1h (at most 24h); default: one tick"}},
+       dial},
+      {"simulate", "[--gym G] --campaign C [--days N --step S --provider-option KEY=VALUE,…]",
+       "forecast a campaign with the simulated provider on a virtual clock (writes nothing); prints JSON",
+       {{"gym", true, "ID         the gym (default: the gym that has the campaign)"},
+        {"campaign", true, "ID         the campaign (any state but cancelled)"},
+        {"days", true, "N          days simulated, 1–90 (default 14)"},
+        {"step", true, "S          simulated seconds between ticks, 1–600 (default 30)"},
+        {"provider-option", true, "K=V,…      simulated provider settings (docs/voice.md), e.g. answer_rate=0.3"}},
+       simulate},
       {"help", "[COMMAND]", "show this help, or a command's", {}, help},
   };
   return table;

@@ -34,6 +34,8 @@ struct GymPolicy {
   int max_attempts = 6;                     ///< call attempts per lead before it rests; 6
   int retry_gap_minutes = 240;              ///< minimum gap between attempts; 240
   int recording_retention_days = 90;        ///< recordings and transcripts older than this are purged; 90
+  int lines = 10;                           ///< concurrent lines the gym's active campaigns share (1–10,000); 10
+  double daily_budget_usd = 0;              ///< spend per gym-local day across its campaigns; 0 = no gym-wide cap
   friend bool operator==(const GymPolicy&, const GymPolicy&) = default;
 };
 
@@ -53,6 +55,8 @@ struct VoiceProviderConfig {
    * as their text. Empty by default.
    */
   std::map<std::string, std::string> options;
+  /** Assistant ids campaigns may use with this provider; empty = any. */
+  std::vector<std::string> assistants;
   std::string api_key;             ///< resolved from api_key_env when the runtime opens; never logged
   std::string webhook_secret;      ///< resolved from webhook_secret_env when the runtime opens; never logged
 };

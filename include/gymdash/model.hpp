@@ -413,3 +413,6 @@ template <class T>
 T from_json(std::string_view json);
 
 }  // namespace gymdash
+
+// Campaign value types (they use the types above).
+#include <gymdash/campaign_model.hpp>

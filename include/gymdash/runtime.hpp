@@ -11,6 +11,7 @@
 #include <gymdash/metrics.hpp>
 #include <gymdash/services/analytics.hpp>
 #include <gymdash/services/call.hpp>
+#include <gymdash/services/campaign.hpp>
 #include <gymdash/services/gym.hpp>
 #include <gymdash/services/lead.hpp>
 #include <gymdash/services/routing.hpp>
@@ -23,6 +24,7 @@
 namespace gymdash {
 
 class VoiceProvider;  // <gymdash/voice.hpp>
+class Dialer;         // <gymdash/dialer.hpp>
 
 /** How to open a Runtime from code (a Config document says the same and more). */
 struct RuntimeOptions {
@@ -67,6 +69,15 @@ class Runtime {
   Router& router();
   /** Dashboards and reports over the analytics rollups (docs/analytics.md). */
   AnalyticsService& analytics();
+  /** Calling campaigns: configuration, lifecycle, enrolment (docs/campaigns.md). */
+  CampaignService& campaigns();
+  /**
+   * The runtime's dialer (include <gymdash/dialer.hpp> to use it): made when
+   * the runtime opens, not started; it runs on the runtime's thread pool with
+   * the configured voice providers. Destroyed (stopped) before the providers
+   * and services it uses.
+   */
+  Dialer& dialer();
   /**
    * The voice provider named `name` under `voice_providers` in the
    * configuration (include <gymdash/voice.hpp> to use it). Providers are made

@@ -77,6 +77,15 @@ struct DialQuery {
   Timestamp last_call_before{};  ///< Retry only
   int limit = 50;
   std::vector<std::string> exclude;  ///< lead ids never to return
+  /**
+   * Set: only leads enrolled in this campaign whose enrolment has fewer than
+   * `campaign_max_attempts` attempts and whose last campaign attempt (if
+   * any) is at or before `campaign_last_attempt_before`. The tier's order is
+   * kept. Empty: every lead of the gym.
+   */
+  std::string campaign_id;
+  int campaign_max_attempts = 4;
+  Timestamp campaign_last_attempt_before{};
 };
 
 /**
@@ -128,6 +137,15 @@ class LeadRepository {
    * change. Same version rule and errors as update().
    */
   virtual void update_call_state(const Lead& lead) = 0;
+  /**
+   * The lead's call claim (`active_call_id`), compare-and-set: sets it to
+   * `next` if it is `expected` now, and says whether it did. Neither
+   * update() nor update_call_state() writes `active_call_id` (they keep the
+   * stored value), so an edit of a lead can never take or drop its claim;
+   * the version is not changed. False for an unknown lead.
+   */
+  virtual bool set_active_call(std::string_view gym_id, std::string_view lead_id, std::string_view expected,
+                               std::string_view next) = 0;
   /** Deletes a lead with its history. Returns false if there was none. */
   virtual bool remove(std::string_view gym_id, std::string_view lead_id) = 0;
   /** One page of a gym's leads matching `filter`, newest first (created_at, then id). */
@@ -232,6 +250,72 @@ class CallRepository {
    * many calls it changed.
    */
   virtual std::int64_t purge_lead_recordings(std::string_view gym_id, std::string_view lead_id, Timestamp now) = 0;
+  /**
+   * Calls of any gym that have not ended (status queued, ringing or
+   * in_progress) and started before `started_before`, oldest first, at most
+   * `limit`: what a dialer left open when its process stopped.
+   */
+  virtual std::vector<Call> open_calls(Timestamp started_before, int limit) = 0;
+};
+
+/** How many of a campaign's enrolled leads are in each state (CampaignRepository::enrolment_counts). */
+struct EnrolmentCounts {
+  std::int64_t enrolled = 0;
+  std::int64_t never_called = 0;  ///< enrolment attempts 0
+  std::int64_t exhausted = 0;     ///< enrolment attempts ≥ the max asked for
+  std::int64_t attempts = 0;      ///< sum of enrolment attempts
+};
+
+/**
+ * Campaigns and their enrolled leads.
+ * Ownership: owned by its Store; valid while the Store lives.
+ * Thread safety: safe for concurrent use from multiple threads.
+ */
+class CampaignRepository {
+ public:
+  CampaignRepository() = default;
+  CampaignRepository(const CampaignRepository&) = delete;
+  CampaignRepository& operator=(const CampaignRepository&) = delete;
+  virtual ~CampaignRepository() = default;
+
+  /** Stores a new campaign. AlreadyExistsError if the id is taken, NotFoundError if the gym does not exist. */
+  virtual void insert(const Campaign& campaign) = 0;
+  /** The gym's campaign with that id, or nullopt. */
+  virtual std::optional<Campaign> find(std::string_view gym_id, std::string_view campaign_id) = 0;
+  /** One page of the gym's campaigns matching `filter`, newest first (created_at, then id, descending). */
+  virtual CampaignPage list(std::string_view gym_id, const CampaignFilter& filter) = 0;
+  /** Every campaign of every gym in state `state`, ordered by gym id, then campaign id. */
+  virtual std::vector<Campaign> in_state(CampaignState state) = 0;
+  /**
+   * Replaces a stored campaign if the stored version is `campaign.version - 1`.
+   * NotFoundError if it is gone, ConflictError if someone else changed it first.
+   */
+  virtual void update(const Campaign& campaign) = 0;
+  /** Deletes a campaign with its enrolments. Returns false if there was none. */
+  virtual bool remove(std::string_view gym_id, std::string_view campaign_id) = 0;
+
+  /**
+   * Enrols the gym's leads with these ids (the caller has checked they are
+   * the gym's); ids already enrolled are left as they are. Returns how many
+   * were newly enrolled.
+   */
+  virtual std::int64_t enrol(std::string_view gym_id, std::string_view campaign_id,
+                             const std::vector<std::string>& lead_ids, Timestamp at) = 0;
+  /** Enrols every lead of the gym that matches `target` (matches_target), set-based. Returns how many were new. */
+  virtual std::int64_t enrol_matching(std::string_view gym_id, std::string_view campaign_id,
+                                      const CampaignTarget& target, Timestamp at) = 0;
+  /** Removes enrolments; returns how many there were. */
+  virtual std::int64_t unenrol(std::string_view gym_id, std::string_view campaign_id,
+                               const std::vector<std::string>& lead_ids) = 0;
+  /** One lead's enrolment, or nullopt. */
+  virtual std::optional<CampaignLead> enrolment(std::string_view gym_id, std::string_view campaign_id,
+                                                std::string_view lead_id) = 0;
+  /** Counts a campaign attempt on an enrolled lead: attempts + 1, last_attempt_at = `at`. False if not enrolled. */
+  virtual bool record_attempt(std::string_view gym_id, std::string_view campaign_id, std::string_view lead_id,
+                              Timestamp at) = 0;
+  /** Counts of the campaign's enrolments; `max_attempts` says what exhausted means. */
+  virtual EnrolmentCounts enrolment_counts(std::string_view gym_id, std::string_view campaign_id,
+                                           int max_attempts) = 0;
 };
 
 /** Calls of one (gym, campaign, gym-local date), summed: one row of the daily call rollup. */
@@ -401,6 +485,7 @@ class Store {
   virtual DncRepository& dnc() = 0;
   virtual CallRepository& calls() = 0;
   virtual AnalyticsRepository& analytics() = 0;
+  virtual CampaignRepository& campaigns() = 0;
 
   /**
    * Tells the backend that about `expected_new_rows` rows of `what` (leads,

@@ -220,6 +220,15 @@ void read_policy(const bj::value& v, const std::string& path, GymPolicy& p, Erro
   s.integer("max_attempts", p.max_attempts, 1, 100);
   s.integer("retry_gap_minutes", p.retry_gap_minutes, 1, 60 * 24 * 30);
   s.integer("recording_retention_days", p.recording_retention_days, 1, 3650);
+  s.integer("lines", p.lines, 1, 10000);
+  if (const auto* bv = s.get("daily_budget_usd")) {
+    if (!bv->is_number())
+      errors.add(s.path("daily_budget_usd"), fmt::format("expected a number, got {}", kind(*bv)));
+    else if (const double d = bv->to_number<double>(); !(d >= 0) || d > 1e9)
+      errors.add(s.path("daily_budget_usd"), fmt::format("{} is out of range (0–1000000000; 0 = no cap)", d));
+    else
+      p.daily_budget_usd = d;
+  }
   s.finish();
   if (p.cold_threshold > p.hot_threshold)
     errors.add(s.path("cold_threshold"),
@@ -254,6 +263,19 @@ void read_provider(const bj::value& v, const std::string& path, VoiceProviderCon
         else if (ov.is_double()) p.options[key] = fmt::format("{}", ov.get_double());  // 0.45, not 4.5E-1
         else if (ov.is_number() || ov.is_bool()) p.options[key] = bj::serialize(ov);
         else errors.add(s.path("options") + "." + key, fmt::format("expected a string, number or boolean, got {}", kind(ov)));
+      }
+    }
+  }
+  if (const auto* av = s.get("assistants")) {
+    if (!av->is_array()) {
+      errors.add(s.path("assistants"), fmt::format("expected an array of strings, got {}", kind(*av)));
+    } else {
+      std::size_t i = 0;
+      for (const auto& a : av->get_array()) {
+        const auto item_path = fmt::format("{}[{}]", s.path("assistants"), i++);
+        if (!a.is_string()) errors.add(item_path, fmt::format("expected a string, got {}", kind(a)));
+        else if (a.get_string().empty()) errors.add(item_path, "is empty");
+        else p.assistants.emplace_back(a.get_string());
       }
     }
   }
@@ -408,7 +430,9 @@ bj::object policy_json(const GymPolicy& p) {
                     {"cold_threshold", p.cold_threshold},
                     {"max_attempts", p.max_attempts},
                     {"retry_gap_minutes", p.retry_gap_minutes},
-                    {"recording_retention_days", p.recording_retention_days}};
+                    {"recording_retention_days", p.recording_retention_days},
+                    {"lines", p.lines},
+                    {"daily_budget_usd", p.daily_budget_usd}};
 }
 
 void pretty(std::string& out, const bj::value& v, int indent) {
@@ -446,7 +470,8 @@ std::string to_json(const Config& c) {
                                  {"account_sid", p.account_sid},
                                  {"timeout_ms", p.timeout_ms},
                                  {"max_retries", p.max_retries},
-                                 {"options", bj::value_from(p.options)}};
+                                 {"options", bj::value_from(p.options)},
+                                 {"assistants", bj::value_from(p.assistants)}};
   bj::object root{
       {"storage", c.storage},
       {"worker_threads", c.worker_threads},

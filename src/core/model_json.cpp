@@ -1,5 +1,6 @@
 // Enum names and the Boost.JSON conversions of the model types.
 #include "core/json_reader.hpp"
+#include "core/model_json_parts.hpp"
 
 #include <gymdash/error.hpp>
 #include <gymdash/model.hpp>
@@ -88,7 +89,7 @@ Qualification parse_qualification(std::string_view text, std::string_view field)
   throw_invalid(field, fmt::format("\"{}\" is not a qualification (hot, neutral, cold)", text.substr(0, 64)));
 }
 
-namespace {
+namespace json_parts {
 
 std::string format_local_time(int minute) { return fmt::format("{:02}:{:02}", minute / 60, minute % 60); }
 
@@ -145,14 +146,11 @@ bj::array format_days(DayMask mask) {
   return a;
 }
 
-template <class E, class Parse>
-std::vector<E> enum_array(ObjectReader& r, std::string_view key, Parse parse) {
-  std::vector<E> out;
-  if (auto names = r.string_array(key)) {
-    for (std::size_t i = 0; i < names->size(); ++i) out.push_back(parse((*names)[i], fmt::format("{}[{}]", r.path(key), i)));
-  }
-  return out;
-}
+}  // namespace json_parts
+
+using namespace json_parts;
+
+namespace {
 
 Consent read_consent(const bj::value& v, const std::string& path) {
   if (v.is_bool()) return Consent{v.get_bool(), std::nullopt, {}, {}};
@@ -592,16 +590,6 @@ void tag_invoke(const bj::value_from_tag&, bj::value& jv, const CreateLeadResult
 }
 
 // ---- string helpers ------------------------------------------------------------
-
-template <class T>
-std::string to_json(const T& v) {
-  return bj::serialize(bj::value_from(v));
-}
-
-template <class T>
-T from_json(std::string_view text) {
-  return bj::value_to<T>(json::parse(text));
-}
 
 #define GYMDASH_INSTANTIATE(T)                  \
   template std::string to_json<T>(const T&); \

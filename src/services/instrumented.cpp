@@ -206,6 +206,12 @@ class InstrumentedLeadService final : public LeadService {
     return prioritize_.run(*log_, {gym_id, {}},
                            [&] { return inner_->get_prioritized_leads(gym_id, count, q, exclude, at); });
   }
+  std::vector<Lead> get_prioritized_leads(std::string_view gym_id, int count, const DialScope& scope,
+                                          const std::vector<std::string>& exclude,
+                                          std::optional<Timestamp> at) override {
+    return prioritize_.run(*log_, {gym_id, {}},
+                           [&] { return inner_->get_prioritized_leads(gym_id, count, scope, exclude, at); });
+  }
   DialDecision explain(std::string_view gym_id, std::string_view lead_id, std::optional<Timestamp> at) override {
     return explain_.run(*log_, {gym_id, lead_id}, [&] { return inner_->explain(gym_id, lead_id, at); });
   }
@@ -259,7 +265,26 @@ class InstrumentedCallService final : public CallService {
         list_(metrics_.get(), "calls.list", LogLevel::Debug),
         lead_calls_(metrics_.get(), "lead.calls", LogLevel::Debug),
         purge_expired_(metrics_.get(), "calls.purge_expired", LogLevel::Info),
-        purge_lead_(metrics_.get(), "lead.purge_recordings", LogLevel::Info) {}
+        purge_lead_(metrics_.get(), "lead.purge_recordings", LogLevel::Info),
+        begin_(metrics_.get(), "call.begin_outbound", LogLevel::Debug),
+        attach_(metrics_.get(), "call.attach_provider_id", LogLevel::Debug),
+        abandon_(metrics_.get(), "call.abandon", LogLevel::Info),
+        abandon_stale_(metrics_.get(), "calls.abandon_stale", LogLevel::Info) {}
+
+  Call begin_outbound_call(const OutboundCall& call) override {
+    return begin_.run(*log_, {call.gym_id, call.lead_id}, [&] { return inner_->begin_outbound_call(call); });
+  }
+  Call attach_provider_call_id(std::string_view gym_id, std::string_view call_id,
+                               std::string_view provider_call_id) override {
+    return attach_.run(*log_, {gym_id, {}},
+                       [&] { return inner_->attach_provider_call_id(gym_id, call_id, provider_call_id); });
+  }
+  Call abandon_call(std::string_view gym_id, std::string_view call_id, std::string_view end_reason) override {
+    return abandon_.run(*log_, {gym_id, {}}, [&] { return inner_->abandon_call(gym_id, call_id, end_reason); });
+  }
+  std::int64_t abandon_stale_calls(Timestamp started_before, std::string_view end_reason) override {
+    return abandon_stale_.run(*log_, {}, [&] { return inner_->abandon_stale_calls(started_before, end_reason); });
+  }
 
   ProcessResult process_event(const CallEvent& event) override {
     return event_.run(*log_, {event.gym_id, event.lead_id}, [&] { return inner_->process_event(event); });
@@ -298,7 +323,7 @@ class InstrumentedCallService final : public CallService {
   std::unique_ptr<CallService> inner_;
   std::shared_ptr<Logger> log_;
   std::shared_ptr<Metrics> metrics_;
-  Op event_, ingest_, get_, list_, lead_calls_, purge_expired_, purge_lead_;
+  Op event_, ingest_, get_, list_, lead_calls_, purge_expired_, purge_lead_, begin_, attach_, abandon_, abandon_stale_;
 };
 
 class InstrumentedAnalyticsService final : public AnalyticsService {
@@ -325,6 +350,67 @@ class InstrumentedAnalyticsService final : public AnalyticsService {
   Op dashboard_, rebuild_;
 };
 
+class InstrumentedCampaignService final : public CampaignService {
+ public:
+  InstrumentedCampaignService(std::unique_ptr<CampaignService> inner, std::shared_ptr<Logger> logger,
+                              std::shared_ptr<Metrics> metrics)
+      : inner_(std::move(inner)),
+        log_(std::move(logger)),
+        metrics_(std::move(metrics)),
+        create_(metrics_.get(), "campaign.create", LogLevel::Info),
+        get_(metrics_.get(), "campaign.get", LogLevel::Debug),
+        list_(metrics_.get(), "campaigns.list", LogLevel::Debug),
+        update_(metrics_.get(), "campaign.update", LogLevel::Info),
+        delete_(metrics_.get(), "campaign.delete", LogLevel::Info),
+        state_(metrics_.get(), "campaign.set_state", LogLevel::Info),
+        enrol_filter_(metrics_.get(), "campaign.enrol_by_filter", LogLevel::Info),
+        enrol_ids_(metrics_.get(), "campaign.enrol_leads", LogLevel::Info),
+        remove_(metrics_.get(), "campaign.remove_leads", LogLevel::Info),
+        enrolment_(metrics_.get(), "campaign.enrolment", LogLevel::Debug),
+        performance_(metrics_.get(), "campaign.performance", LogLevel::Debug) {}
+
+  Campaign create_campaign(std::string_view gym_id, const CampaignInput& input) override {
+    return create_.run(*log_, {gym_id, {}}, [&] { return inner_->create_campaign(gym_id, input); });
+  }
+  Campaign get_campaign(std::string_view gym_id, std::string_view id) override {
+    return get_.run(*log_, {gym_id, {}}, [&] { return inner_->get_campaign(gym_id, id); });
+  }
+  CampaignPage list_campaigns(std::string_view gym_id, const CampaignFilter& filter) override {
+    return list_.run(*log_, {gym_id, {}}, [&] { return inner_->list_campaigns(gym_id, filter); });
+  }
+  Campaign update_campaign(std::string_view gym_id, std::string_view id, const CampaignPatch& patch) override {
+    return update_.run(*log_, {gym_id, {}}, [&] { return inner_->update_campaign(gym_id, id, patch); });
+  }
+  void delete_campaign(std::string_view gym_id, std::string_view id) override {
+    delete_.run(*log_, {gym_id, {}}, [&] { inner_->delete_campaign(gym_id, id); });
+  }
+  Campaign set_state(std::string_view gym_id, std::string_view id, CampaignState to) override {
+    return state_.run(*log_, {gym_id, {}}, [&] { return inner_->set_state(gym_id, id, to); });
+  }
+  EnrolReport enrol_by_filter(std::string_view gym_id, std::string_view id,
+                              const std::optional<CampaignTarget>& filter) override {
+    return enrol_filter_.run(*log_, {gym_id, {}}, [&] { return inner_->enrol_by_filter(gym_id, id, filter); });
+  }
+  EnrolReport enrol_leads(std::string_view gym_id, std::string_view id, const std::vector<std::string>& ids) override {
+    return enrol_ids_.run(*log_, {gym_id, {}}, [&] { return inner_->enrol_leads(gym_id, id, ids); });
+  }
+  std::int64_t remove_leads(std::string_view gym_id, std::string_view id, const std::vector<std::string>& ids) override {
+    return remove_.run(*log_, {gym_id, {}}, [&] { return inner_->remove_leads(gym_id, id, ids); });
+  }
+  std::optional<CampaignLead> enrolment(std::string_view gym_id, std::string_view id, std::string_view lead_id) override {
+    return enrolment_.run(*log_, {gym_id, lead_id}, [&] { return inner_->enrolment(gym_id, id, lead_id); });
+  }
+  CampaignPerformance performance(std::string_view gym_id, std::string_view id) override {
+    return performance_.run(*log_, {gym_id, {}}, [&] { return inner_->performance(gym_id, id); });
+  }
+
+ private:
+  std::unique_ptr<CampaignService> inner_;
+  std::shared_ptr<Logger> log_;
+  std::shared_ptr<Metrics> metrics_;
+  Op create_, get_, list_, update_, delete_, state_, enrol_filter_, enrol_ids_, remove_, enrolment_, performance_;
+};
+
 }  // namespace
 
 std::unique_ptr<GymService> instrument(std::unique_ptr<GymService> inner, std::shared_ptr<Logger> logger,
@@ -345,6 +431,11 @@ std::unique_ptr<CallService> instrument(std::unique_ptr<CallService> inner, std:
 std::unique_ptr<AnalyticsService> instrument(std::unique_ptr<AnalyticsService> inner, std::shared_ptr<Logger> logger,
                                              std::shared_ptr<Metrics> metrics) {
   return std::make_unique<InstrumentedAnalyticsService>(std::move(inner), std::move(logger), std::move(metrics));
+}
+
+std::unique_ptr<CampaignService> instrument(std::unique_ptr<CampaignService> inner, std::shared_ptr<Logger> logger,
+                                            std::shared_ptr<Metrics> metrics) {
+  return std::make_unique<InstrumentedCampaignService>(std::move(inner), std::move(logger), std::move(metrics));
 }
 
 }  // namespace gymdash

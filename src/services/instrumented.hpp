@@ -6,6 +6,7 @@
 #include <gymdash/metrics.hpp>
 #include <gymdash/services/analytics.hpp>
 #include <gymdash/services/call.hpp>
+#include <gymdash/services/campaign.hpp>
 #include <gymdash/services/gym.hpp>
 #include <gymdash/services/lead.hpp>
 
@@ -22,5 +23,7 @@ std::unique_ptr<CallService> instrument(std::unique_ptr<CallService> inner, std:
                                         std::shared_ptr<Metrics> metrics);
 std::unique_ptr<AnalyticsService> instrument(std::unique_ptr<AnalyticsService> inner, std::shared_ptr<Logger> logger,
                                              std::shared_ptr<Metrics> metrics);
+std::unique_ptr<CampaignService> instrument(std::unique_ptr<CampaignService> inner, std::shared_ptr<Logger> logger,
+                                            std::shared_ptr<Metrics> metrics);
 
 }  // namespace gymdash

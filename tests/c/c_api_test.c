@@ -1975,6 +1975,174 @@ static void test_recordings_and_routing(void) {
   gymdash_close(db);
 }
 
+/* ---- calling campaigns, the dialer and forecasts ------------------------------- */
+
+static int g_dialer_events = 0;
+static int g_dialer_placed_events = 0;
+static char g_dialer_last_event[512];
+
+/* Called on the ticking thread or a worker thread: counts (the test reads them after the handle's work is done). */
+static void on_dialer_event(void* user, const char* event_json) {
+  ++*(int*)user;
+  ++g_dialer_events;
+  if (strstr(event_json, "\"kind\":\"placed\"") != NULL) ++g_dialer_placed_events;
+  snprintf(g_dialer_last_event, sizeof g_dialer_last_event, "%s", event_json);
+}
+
+static void test_campaigns(void) {
+  gymdash_t* db = NULL;
+  char* out = NULL;
+  char cmp[128];
+  char lead1[64], lead2[64];
+  char buf[512];
+  int user_count = 0;
+  long tick_placed = -1;
+  const char* p;
+  CHECK_OK(gymdash_open(&db, "{\"storage\":\"memory:\",\"worker_threads\":1,\"logging\":{\"sink\":\"none\"},"
+                             "\"voice_providers\":{\"sim\":{\"kind\":\"simulated\",\"options\":{\"seed\":3,"
+                             "\"time\":\"virtual\",\"answer_rate\":1,\"voicemail_rate\":0,\"busy_rate\":0,"
+                             "\"failed_rate\":0}}}}"));
+  if (db == NULL) return;
+  CHECK_OK(gymdash_gym_create(&out, db, "{\"id\":\"gym-c\",\"name\":\"Campaign Gym\",\"timezone\":\"America/New_York\","
+                                        "\"caller_ids\":[\"(212) 736-5000\"]}"));
+  gymdash_string_free(out);
+  CHECK_OK(gymdash_lead_create(&out, db, "gym-c", "{\"phone\":\"(212) 736-5101\",\"first_name\":\"Ana\",\"tags\":[\"winter\"]}"));
+  lead_id_of(out, lead1, sizeof lead1);
+  gymdash_string_free(out);
+  CHECK_OK(gymdash_lead_create(&out, db, "gym-c", "{\"phone\":\"(212) 736-5102\",\"first_name\":\"Bo\"}"));
+  lead_id_of(out, lead2, sizeof lead2);
+  gymdash_string_free(out);
+
+  /* create → get → list → update */
+  CHECK_OK(gymdash_campaign_create(&out, db, "gym-c",
+                                   "{\"name\":\"Winter push\",\"voice_provider\":\"sim\",\"target\":{\"tags\":[\"winter\"]},"
+                                   "\"schedule\":{\"days\":[\"mon\",\"tue\",\"wed\",\"thu\",\"fri\",\"sat\",\"sun\"]},"
+                                   "\"pacing\":{\"max_concurrent\":2,\"calls_per_second\":10}}"));
+  CHECK_CONTAINS(out, "\"state\":\"draft\"");
+  CHECK_CONTAINS(out, "\"max_concurrent\":2");
+  json_str(out, "id", cmp, sizeof cmp);
+  CHECK(strncmp(cmp, "cmp_", 4) == 0);
+  gymdash_string_free(out);
+  CHECK_OK(gymdash_campaign_get(&out, db, "gym-c", cmp));
+  CHECK_CONTAINS(out, "\"name\":\"Winter push\"");
+  gymdash_string_free(out);
+  CHECK_OK(gymdash_campaign_list(&out, db, "gym-c", NULL));
+  CHECK_CONTAINS(out, "\"total\":1");
+  gymdash_string_free(out);
+  CHECK_OK(gymdash_campaign_list(&out, db, "gym-c", "{\"states\":[\"active\"]}"));
+  CHECK_CONTAINS(out, "\"total\":0");
+  gymdash_string_free(out);
+  CHECK_OK(gymdash_campaign_update(&out, db, "gym-c", cmp, "{\"description\":\"cold months\",\"weight\":3}"));
+  CHECK_CONTAINS(out, "\"weight\":3");
+  gymdash_string_free(out);
+
+  /* enrol: the campaign's own target, then by id; remove */
+  CHECK_OK(gymdash_campaign_enrol(&out, db, "gym-c", cmp, "{}"));
+  CHECK_CONTAINS(out, "\"enrolled\":1");
+  gymdash_string_free(out);
+  snprintf(buf, sizeof buf, "{\"lead_ids\":[\"%s\",\"%s\"]}", lead1, lead2);
+  CHECK_OK(gymdash_campaign_enrol(&out, db, "gym-c", cmp, buf));
+  CHECK_CONTAINS(out, "\"enrolled\":1");
+  CHECK_CONTAINS(out, "\"already_enrolled\":1");
+  gymdash_string_free(out);
+  snprintf(buf, sizeof buf, "[\"%s\"]", lead2);
+  CHECK_OK(gymdash_campaign_remove_leads(&out, db, "gym-c", cmp, buf));
+  CHECK_CONTAINS(out, "{\"removed\":1}");
+  gymdash_string_free(out);
+  CHECK_OK(gymdash_campaign_enrol(&out, db, "gym-c", cmp, "{\"filter\":{\"statuses\":[\"new\"]}}"));
+  CHECK_CONTAINS(out, "\"enrolled\":1");
+  gymdash_string_free(out);
+
+  /* activate → tick (the callback sees every event) → status → performance */
+  CHECK_OK(gymdash_dialer_set_event_callback(db, on_dialer_event, &user_count));
+  CHECK_OK(gymdash_campaign_set_state(&out, db, "gym-c", cmp, "active"));
+  CHECK_CONTAINS(out, "\"state\":\"active\"");
+  gymdash_string_free(out);
+  CHECK_OK(gymdash_dialer_tick(&out, db));
+  CHECK_CONTAINS(out, "\"campaigns\":1");
+  CHECK_CONTAINS(out, "\"placed\":");
+  p = out ? strstr(out, "\"placed\":") : NULL;
+  if (p != NULL) tick_placed = strtol(p + 9, NULL, 10);
+  CHECK(tick_placed >= 0);
+  gymdash_string_free(out);
+  CHECK_OK(gymdash_dialer_status(&out, db));
+  CHECK_CONTAINS(out, "\"running\":false");
+  CHECK_CONTAINS(out, "\"ticks\":1");
+  CHECK_CONTAINS(out, cmp);
+  gymdash_string_free(out);
+  CHECK_OK(gymdash_dialer_start(db));
+  CHECK_OK(gymdash_dialer_status(&out, db));
+  CHECK_CONTAINS(out, "\"running\":true");
+  gymdash_string_free(out);
+  CHECK_OK(gymdash_dialer_stop(db));
+  CHECK_OK(gymdash_dialer_stop(db));
+  CHECK_OK(gymdash_campaign_performance(&out, db, "gym-c", cmp));
+  CHECK_CONTAINS(out, "\"enrolled\":2");
+  CHECK_CONTAINS(out, "\"state\":\"active\"");
+  gymdash_string_free(out);
+  CHECK_OK(gymdash_campaign_set_state(&out, db, "gym-c", cmp, "paused"));
+  gymdash_string_free(out);
+
+  /* forecast: nothing is written */
+  CHECK_OK(gymdash_campaign_simulate(&out, db, "gym-c", cmp, "{\"days\":2,\"step_seconds\":120,"
+                                                              "\"provider_options\":{\"seed\":5,\"answer_rate\":0.5}}"));
+  CHECK_CONTAINS(out, "\"target_leads\":2");
+  CHECK_CONTAINS(out, "\"by_day\":[");
+  gymdash_string_free(out);
+  CHECK_ERR_OUT(out, gymdash_campaign_simulate(&out, db, "gym-c", cmp, "{\"days\":2,\"weeks\":1}"),
+                GYMDASH_E_INVALID_ARGUMENT, "weeks");
+  CHECK(strcmp(gymdash_last_error_field(), "weeks") == 0);
+  CHECK_ERR_OUT(out, gymdash_campaign_simulate(&out, db, "gym-c", cmp, "{\"days\":0}"), GYMDASH_E_INVALID_ARGUMENT,
+                "days");
+  CHECK_ERR_OUT(out, gymdash_campaign_simulate(&out, db, "gym-c", cmp, "{\"provider_options\":{\"seed\":[1]}}"),
+                GYMDASH_E_INVALID_ARGUMENT, "provider_options.seed");
+
+  /* errors name the field */
+  CHECK_ERR_OUT(out, gymdash_campaign_create(&out, db, "gym-c", "{\"name\":\"x\",\"voice_provider\":\"sim\","
+                                                                "\"pacing\":{\"max_concurrent\":0}}"),
+                GYMDASH_E_INVALID_ARGUMENT, "pacing.max_concurrent");
+  CHECK(strcmp(gymdash_last_error_field(), "pacing.max_concurrent") == 0);
+  CHECK_ERR_OUT(out, gymdash_campaign_create(&out, db, "gym-c", "{\"name\":\"x\",\"voice_provider\":\"sim\","
+                                                                "\"colour\":\"red\"}"),
+                GYMDASH_E_INVALID_ARGUMENT, "colour");
+  CHECK_ERR_OUT(out, gymdash_campaign_create(&out, db, "gym-c", "{\"name\":\"x\",\"voice_provider\":"),
+                GYMDASH_E_INVALID_ARGUMENT, "input_json");
+  CHECK_ERR_OUT(out, gymdash_campaign_create(&out, db, "gym-c", "{\"name\":\"x\",\"voice_provider\":\"nope\"}"),
+                GYMDASH_E_INVALID_ARGUMENT, "voice_provider");
+  CHECK_ERR_OUT(out, gymdash_campaign_set_state(&out, db, "gym-c", cmp, "running"), GYMDASH_E_INVALID_ARGUMENT,
+                "state");
+  CHECK(strcmp(gymdash_last_error_field(), "state") == 0);
+  CHECK_ERR_OUT(out, gymdash_campaign_set_state(&out, db, "gym-c", cmp, "draft"), GYMDASH_E_CONFLICT, "draft");
+  CHECK_ERR_OUT(out, gymdash_campaign_enrol(&out, db, "gym-c", cmp, "{\"lead_ids\":[\"ld_x\",3]}"),
+                GYMDASH_E_INVALID_ARGUMENT, "lead_ids[1]");
+  CHECK_ERR_OUT(out, gymdash_campaign_enrol(&out, db, "gym-c", cmp, "{\"filter\":{\"statuses\":[\"bogus\"]}}"),
+                GYMDASH_E_INVALID_ARGUMENT, "filter.statuses");
+  CHECK_ERR_OUT(out, gymdash_campaign_enrol(&out, db, "gym-c", cmp, "{\"leads\":[]}"), GYMDASH_E_INVALID_ARGUMENT,
+                "leads");
+  CHECK_ERR_OUT(out, gymdash_campaign_remove_leads(&out, db, "gym-c", cmp, "{}"), GYMDASH_E_INVALID_ARGUMENT,
+                "lead_ids_json");
+  CHECK_ERR_OUT(out, gymdash_campaign_get(&out, db, "gym-c", "cmp_nope"), GYMDASH_E_NOT_FOUND, NULL);
+  CHECK_ERR_OUT(out, gymdash_campaign_get(&out, db, "gym-c", NULL), GYMDASH_E_INVALID_ARGUMENT, "campaign_id");
+  CHECK_ERR_OUT(out, gymdash_campaign_list(&out, db, "gym-c", "{\"page_size\":0}"), GYMDASH_E_INVALID_ARGUMENT,
+                "page_size");
+  CHECK_ERR(gymdash_campaign_delete(db, "gym-c", cmp), GYMDASH_E_CONFLICT, NULL);
+  CHECK_ERR(gymdash_dialer_tick(NULL, db), GYMDASH_E_INVALID_ARGUMENT, "out");
+  CHECK_ERR(gymdash_dialer_start(NULL), GYMDASH_E_INVALID_ARGUMENT, "db");
+
+  /* cancel, then delete */
+  CHECK_OK(gymdash_campaign_set_state(&out, db, "gym-c", cmp, "cancelled"));
+  CHECK_CONTAINS(out, "\"state\":\"cancelled\"");
+  gymdash_string_free(out);
+  CHECK_OK(gymdash_campaign_delete(db, "gym-c", cmp));
+  CHECK_ERR_OUT(out, gymdash_campaign_get(&out, db, "gym-c", cmp), GYMDASH_E_NOT_FOUND, NULL);
+
+  CHECK_OK(gymdash_dialer_set_event_callback(db, NULL, NULL));
+  gymdash_close(db);
+  /* Every placed call was told to the callback (placed ones counted by the tick and the started dialer). */
+  CHECK(user_count == g_dialer_events);
+  if (tick_placed > 0) CHECK(g_dialer_events > 0);
+}
+
 int main(int argc, char** argv) {
   gymdash_t* db = NULL;
   char path[900];
@@ -2037,6 +2205,7 @@ int main(int argc, char** argv) {
 
   test_voice();
   test_recordings_and_routing();
+  test_campaigns();
 
   printf("c_api_test: %d checks, %d failures (library %s)\n", g_checks, g_failures, gymdash_version());
   return g_failures == 0 ? 0 : 1;

@@ -68,6 +68,16 @@ add_test(NAME cli_unknown_command
   COMMAND gymdash_cli frobnicate)
 set_tests_properties(cli_unknown_command PROPERTIES WILL_FAIL TRUE LABELS "cli")
 
+# Campaigns: a bad state name is an error (exit 1, checked by test_cli.py's
+# CampaignCliTest with the whole flow) naming the option.
+add_test(NAME cli_campaign_bad_state
+  COMMAND gymdash_cli --db memory: campaign list --gym gym-x --state running)
+set_tests_properties(cli_campaign_bad_state PROPERTIES WILL_FAIL TRUE LABELS "cli")
+add_test(NAME cli_campaign_bad_state_names_option
+  COMMAND gymdash_cli --db memory: campaign list --gym gym-x --state running)
+set_tests_properties(cli_campaign_bad_state_names_option PROPERTIES
+  PASS_REGULAR_EXPRESSION "gymdash: --state: \"running\" is not a campaign state" LABELS "cli")
+
 # Whole flows with exact exit codes: config, gyms, leads, CSV imports (the
 # progress line through a pseudo-terminal), who to call, do-not-call lists,
 # usage errors, metrics.

@@ -598,5 +598,109 @@ class RecordingsCliTest(unittest.TestCase):
         self.assertIn("--at", self.fails(1, "calls", "purge-expired", "--at", "soon"))
 
 
+@unittest.skipUnless(CLI, "GYMDASH_CLI is not set")
+class CampaignCliTest(unittest.TestCase):
+    """gymdash campaign …, dial and simulate, with a simulated voice provider from --config."""
+
+    setUp = CliTest.setUp
+    tearDown = CliTest.tearDown
+    run_cli = CliTest.run_cli
+    ok = CliTest.ok
+    ok_json = CliTest.ok_json
+    fails = CliTest.fails
+    write = CliTest.write
+
+    def config(self):
+        return self.write("campaigns.json", {
+            "storage": self.db, "logging": {"sink": "none"},
+            "voice_providers": {"sim": {"kind": "simulated", "options": {
+                "seed": 7, "time": "virtual", "answer_rate": 0.6, "voicemail_rate": 0.2}}}})
+
+    def cli(self, *args):
+        return self.ok_json("--config", self.config(), *args)
+
+    def fixture(self):
+        """A gym with a caller id and three consenting leads tagged winter; returns the campaign id."""
+        cfg = self.config()
+        self.ok("--config", cfg, "gyms", "create", "--id", "gym-nyc", "--name", "NYC", "--timezone",
+                "America/New_York", "--caller-ids", "(212) 736-5000")
+        rows = ["external_id,gym_id,first_name,last_name,phone,email,source,created_at,interest,timeline,consent,tags"]
+        for i in range(1, 4):
+            rows.append("W%d,gym-nyc,Ana,L%d,(212) 736-58%02d,,web_form,2026-10-13T12:21:44Z,,,yes,winter" % (i, i, i))
+        self.ok("--config", cfg, "leads", "import", self.write("winter.csv", "\n".join(rows) + "\n"))
+        cmp = self.cli("campaign", "create", "--gym", "gym-nyc", "--name", "Winter push", "--provider", "sim",
+                       "--tags", "winter", "--days", "mon,tue,wed,thu,fri,sat,sun", "--max-concurrent", "2")
+        self.assertEqual(cmp["state"], "draft")
+        self.assertEqual(cmp["pacing"]["max_concurrent"], 2)
+        self.assertEqual(cmp["target"]["tags"], ["winter"])
+        return cmp["id"]
+
+    def test_campaign_flow(self):
+        cmp = self.fixture()
+        ids = ("--gym", "gym-nyc", "--campaign", cmp)
+        self.assertEqual(self.cli("campaign", "get", *ids)["name"], "Winter push")
+        self.assertEqual(self.cli("campaign", "list", "--gym", "gym-nyc")["total"], 1)
+        self.assertEqual(self.cli("campaign", "list", "--gym", "gym-nyc", "--state", "active")["total"], 0)
+        updated = self.cli("campaign", "update", *ids, "--calls-per-day", "40")
+        self.assertEqual((updated["pacing"]["calls_per_day"], updated["pacing"]["max_concurrent"]), (40, 2))
+        self.assertEqual(self.cli("campaign", "enrol", *ids), {"enrolled": 3, "already_enrolled": 0})
+        self.assertEqual(self.cli("campaign", "start", *ids)["state"], "active")
+        self.assertEqual(self.cli("campaign", "pause", *ids)["state"], "paused")
+        self.assertEqual(self.cli("campaign", "resume", *ids)["state"], "active")
+
+        forecast = json.loads(self.ok("--config", self.config(), "simulate", *ids, "--days", "2"))
+        self.assertEqual((forecast["campaign_id"], forecast["target_leads"]), (cmp, 3))
+        for key in ("calls", "connected", "cost_usd", "reached_leads", "done_leads", "by_day", "from", "to"):
+            self.assertIn(key, forecast)
+        self.assertLessEqual(len(forecast["by_day"]), 3)
+
+        summary = json.loads(self.ok("--config", self.config(), "dial", *ids))
+        self.assertEqual((summary["mode"], summary["campaign_id"], summary["ticks"]), ("tick", cmp, 1))
+        self.assertEqual(summary["placed"], len(summary["calls"]))
+        self.assertEqual(summary["performance"]["enrolled"], 3)
+        self.assertIsNotNone(summary["campaign"])  # the dialer saw the active campaign
+        run = json.loads(self.ok("--config", self.config(), "dial", "--campaign", cmp, "--for", "300ms"))  # its gym
+        self.assertEqual(run["mode"], "run")
+        self.assertFalse(run["dialer"]["running"])
+
+        status = self.cli("campaign", "status", *ids)
+        self.assertEqual(status["performance"]["state"], "active")
+        self.assertIsNone(status["dialer"])
+        self.assertIn("never_called", self.ok("--config", self.config(), "campaign", "status", *ids))
+        self.assertEqual(self.cli("campaign", "complete", *ids)["state"], "completed")
+        self.assertIn("deleted", self.ok("--config", self.config(), "campaign", "delete", *ids))
+
+    def test_bad_input_names_the_field(self):
+        cmp = self.fixture()
+        cfg = self.config()
+        ids = ("--gym", "gym-nyc", "--campaign", cmp)
+        err = self.fails(1, "--config", cfg, "campaign", "create", "--gym", "gym-nyc", "--name", "x",
+                         "--provider", "sim", "--max-concurrent", "0")
+        self.assertIn("--max-concurrent (pacing.max_concurrent)", err)
+        err = self.fails(1, "--config", cfg, "campaign", "create", "--gym", "gym-nyc", "--name", "x",
+                         "--provider", "sim", "--calls-per-second", "0")
+        self.assertIn("pacing.calls_per_second", err)
+        self.assertIn("voice_provider", self.fails(1, "--config", cfg, "campaign", "create", "--gym", "gym-nyc",
+                                                   "--name", "x", "--provider", "nope"))
+        self.assertIn("colour", self.fails(1, "--config", cfg, "campaign", "create", "--gym", "gym-nyc",
+                                           "--spec", '{"name":"x","voice_provider":"sim","colour":1}'))
+        err = self.fails(1, "--config", cfg, "campaign", "list", "--gym", "gym-nyc", "--state", "running")
+        self.assertIn('--state: "running" is not a campaign state', err)
+        self.assertIn("--statuses (target.statuses[0])",
+                      self.fails(1, "--config", cfg, "campaign", "enrol", *ids, "--statuses", "bogus"))
+        self.assertIn("not active", self.fails(1, "--config", cfg, "dial", *ids))
+        self.assertIn("paused", self.fails(1, "--config", cfg, "campaign", "pause", *ids))  # a draft: conflict
+        self.assertIn("not paused", self.fails(1, "--config", cfg, "campaign", "resume", *ids))
+        self.assertIn("--days", self.fails(2, "--config", cfg, "simulate", *ids, "--days", "0"))
+        self.assertIn("--for", self.fails(2, "--config", cfg, "dial", *ids, "--for", "5x"))
+        self.assertIn("--max-concurrent", self.fails(2, "--config", cfg, "campaign", "create", "--gym", "gym-nyc",
+                                                     "--name", "x", "--provider", "sim", "--max-concurrent", "many"))
+        self.assertIn("--campaign", self.fails(2, "--config", cfg, "campaign", "get", "--gym", "gym-nyc"))
+        self.assertIn("cmp_nope", self.fails(1, "--config", cfg, "simulate", "--gym", "gym-nyc",
+                                             "--campaign", "cmp_nope"))
+        self.assertIn("not found in any gym", self.fails(1, "--config", cfg, "simulate", "--campaign", "cmp_nope"))
+        self.assertIn("campaign commands:", self.fails(2, "campaign", "frobnicate"))
+
+
 if __name__ == "__main__":
     unittest.main()

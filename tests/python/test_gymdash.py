@@ -161,6 +161,11 @@ class ModuleTest(unittest.TestCase):
             "gymdash_voice_place_call", "gymdash_voice_get_status", "gymdash_voice_hang_up",
             "gymdash_calls_purge_expired", "gymdash_lead_purge_recordings",
             "gymdash_route_outbound", "gymdash_route_inbound",
+            "gymdash_campaign_create", "gymdash_campaign_get", "gymdash_campaign_list", "gymdash_campaign_update",
+            "gymdash_campaign_delete", "gymdash_campaign_set_state", "gymdash_campaign_enrol",
+            "gymdash_campaign_remove_leads", "gymdash_campaign_performance", "gymdash_campaign_simulate",
+            "gymdash_dialer_start", "gymdash_dialer_stop", "gymdash_dialer_tick", "gymdash_dialer_status",
+            "gymdash_dialer_set_event_callback",
         }
         self.assertEqual(names, expected)
         for name, _argtypes, restype, _errcheck in _ffi._FUNCTIONS:
@@ -1435,6 +1440,105 @@ class VoiceTest(unittest.TestCase):
             gymdash.Gymdash({"storage": "memory:", "voice_providers": {"sim": {
                 "kind": "simulated", "options": {"answer_rate": 1.5}}}})
         self.assertEqual(cm.exception.field, "voice_providers.sim.options.answer_rate")
+
+
+class CampaignTest(unittest.TestCase):
+    """A short campaign through Python: create, enrol, activate, tick, performance, forecast, errors."""
+
+    def setUp(self):
+        self.db = gymdash.Gymdash({"storage": "memory:", "worker_threads": 1, "logging": {"sink": "none"},
+                                   "voice_providers": {"sim": {"kind": "simulated", "options": {
+                                       "seed": 3, "time": "virtual", "answer_rate": 1, "voicemail_rate": 0,
+                                       "busy_rate": 0, "failed_rate": 0}}}})
+        self.db.create_gym(GYM)
+        self.leads = [self.db.create_lead("gym-nyc", {"phone": "(212) 736-54%02d" % i, "tags": ["winter"]})["lead"]
+                      for i in range(1, 4)]
+
+    def tearDown(self):
+        self.db.close()
+
+    def test_lifecycle(self):
+        db = self.db
+        cmp = db.campaign_create("gym-nyc", name="Winter push", voice_provider="sim",
+                                 target={"tags": ["winter"]}, pacing={"max_concurrent": 2})
+        self.assertEqual(cmp["state"], "draft")
+        self.assertTrue(cmp["id"].startswith("cmp_"))
+        self.assertEqual(db.campaign_get("gym-nyc", cmp["id"])["name"], "Winter push")
+        self.assertEqual(db.campaign_list("gym-nyc")["total"], 1)
+        self.assertEqual(db.campaign_list("gym-nyc", states="active")["total"], 0)
+        self.assertEqual(db.campaign_update("gym-nyc", cmp["id"], weight=4)["weight"], 4)
+        self.assertEqual(db.campaign_enrol("gym-nyc", cmp["id"], lead_ids=[self.leads[0]["id"]]),
+                         {"enrolled": 1, "already_enrolled": 0})
+        self.assertEqual(db.campaign_enrol("gym-nyc", cmp["id"]), {"enrolled": 2, "already_enrolled": 1})
+        self.assertEqual(db.campaign_remove_leads("gym-nyc", cmp["id"], [self.leads[2]["id"]]), 1)
+        self.assertEqual(db.campaign_enrol("gym-nyc", cmp["id"], filter={"tags": ["winter"]})["enrolled"], 1)
+
+        events = []
+        db.set_dialer_callback(events.append)
+        self.assertEqual(db.campaign_set_state("gym-nyc", cmp["id"], "active")["state"], "active")
+        tick = db.dialer_tick()
+        self.assertEqual(tick["campaigns"], 1)
+        status = db.dialer_status()
+        self.assertFalse(status["running"])
+        self.assertEqual(status["ticks"], 1)
+        self.assertIn(cmp["id"], [c["campaign_id"] for c in status["campaigns"]])
+        db.dialer_start()
+        self.assertTrue(db.dialer_status()["running"])
+        db.dialer_stop()
+        db.dialer_stop()
+        self.assertFalse(db.dialer_status()["running"])
+        perf = db.campaign_performance("gym-nyc", cmp["id"])
+        self.assertEqual(perf["enrolled"], 3)
+        self.assertEqual(perf["state"], "active")
+        db.set_dialer_callback(None)
+        for e in events:
+            self.assertIn(e["kind"], ("placed", "refused", "ended", "completed", "error"))
+
+        self.assertEqual(db.campaign_set_state("gym-nyc", cmp["id"], "paused")["state"], "paused")
+        forecast = db.campaign_simulate("gym-nyc", cmp["id"], days=2, step_seconds=120,
+                                        provider_options={"seed": 5, "answer_rate": 0.5})
+        self.assertEqual(forecast["campaign_id"], cmp["id"])
+        self.assertEqual(forecast["target_leads"], 3)
+        self.assertIn("by_day", forecast)
+        self.assertEqual(db.campaign_set_state("gym-nyc", cmp["id"], "cancelled")["state"], "cancelled")
+        db.campaign_delete("gym-nyc", cmp["id"])
+        with self.assertRaises(gymdash.NotFoundError):
+            db.campaign_get("gym-nyc", cmp["id"])
+
+    def test_errors_name_the_field(self):
+        db = self.db
+        with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+            db.campaign_create("gym-nyc", name="x", voice_provider="sim", pacing={"max_concurrent": 0})
+        self.assertEqual(cm.exception.field, "pacing.max_concurrent")
+        with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+            db.campaign_create("gym-nyc", name="x", voice_provider="sim", colour="red")
+        self.assertEqual(cm.exception.field, "colour")
+        cmp = db.campaign_create("gym-nyc", name="x", voice_provider="sim")
+        with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+            db.campaign_set_state("gym-nyc", cmp["id"], "running")
+        self.assertEqual(cm.exception.field, "state")
+        with self.assertRaises(gymdash.ConflictError):
+            db.campaign_set_state("gym-nyc", cmp["id"], "paused")
+        with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+            db.campaign_enrol("gym-nyc", cmp["id"], filter={"statuses": ["bogus"]})
+        self.assertTrue(cm.exception.field.startswith("filter.statuses"), cm.exception.field)
+        with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+            db.campaign_simulate("gym-nyc", cmp["id"], days=0)
+        self.assertEqual(cm.exception.field, "days")
+        with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+            db.set_dialer_callback(42)
+        self.assertEqual(cm.exception.field, "fn")
+
+    def test_callback_that_raises_is_contained(self):
+        def boom(_event):
+            raise RuntimeError("boom")
+
+        self.db.set_dialer_callback(boom)
+        cmp = self.db.campaign_create("gym-nyc", name="x", voice_provider="sim")
+        self.db.campaign_enrol("gym-nyc", cmp["id"])
+        self.db.campaign_set_state("gym-nyc", cmp["id"], "active")
+        self.db.dialer_tick()  # whatever the callback raises stays in Python
+        self.assertEqual(self.db.dialer_status()["ticks"], 1)
 
 
 class RecordingsTest(unittest.TestCase):

@@ -340,6 +340,9 @@ class Gymdash:
         # Every log callback ever installed: the library may still be inside
         # one while it is being replaced, so none is released before close().
         self._log_callbacks = []
+        # Every dialer event callback ever installed, for the same reason.
+        self._dialer_callbacks = []
+        self._clear_dialer_fn = _lib.gymdash_dialer_set_event_callback
         level = _level_arg("log_level", log_level)
         handle = _ffi.HANDLE()
         if config_file is not None:
@@ -378,12 +381,19 @@ class Gymdash:
         with lock:
             handle, self._handle = self._handle, None
         if handle:
+            if self._dialer_callbacks:
+                # No dialer event may reach Python while (or after) the library closes.
+                try:
+                    self._clear_dialer_fn(handle, _ffi.DIALER_EVENT_FN(), None)
+                except Exception:  # pragma: no cover - closing goes on regardless
+                    pass
             if finalizing and self._log_callbacks:
                 # No calls into Python logging from a finalizer: it may run at
                 # interpreter exit, with the logging module half torn down.
                 self._silence_fn(handle, LOG_LEVELS["off"])
             self._close_fn(handle)
         self._log_callbacks = []
+        self._dialer_callbacks = []
 
     @property
     def closed(self):
@@ -865,6 +875,153 @@ class Gymdash:
         [{"line", "error"}], "rejected_lines_truncated"}``."""
         return _ffi.call_json(_lib.gymdash_dnc_import_file, self._h(), _ffi.encode_text("scope", scope),
                               _path_arg("path", path))
+
+    # ---- calling campaigns (docs/campaigns.md) --------------------------------
+
+    def campaign_create(self, gym_id, campaign=None, **fields):
+        """Creates a campaign of the gym in state ``"draft"`` and returns it.
+
+        Pass a CampaignInput dict and/or its members as keywords: ``name`` and
+        ``voice_provider`` (a name under the configuration's ``voice_providers``)
+        are required; ``description``, ``target`` ({"qualifications", "statuses",
+        "tags", "source", "created_from", "created_to"}), ``schedule``
+        ({"start_date", "end_date", "days", "hours": {"start", "end"}}), ``pacing``
+        ({"max_concurrent", "calls_per_day", "calls_per_second", "max_attempts",
+        "retry_gap_minutes"}), ``budget`` ({"daily_usd", "total_usd",
+        "reserve_per_call_usd"}), ``assistant_id``, ``weight``.
+        Raises InvalidArgumentError naming the field (``e.field ==
+        "pacing.max_concurrent"``), NotFoundError (gym)."""
+        body = _ffi.encode_json("input_json", _merge("input_json", campaign, fields))
+        return _ffi.call_json(_lib.gymdash_campaign_create, self._h(), _ffi.encode_text("gym_id", gym_id), body)
+
+    def campaign_get(self, gym_id, campaign_id):
+        """The campaign as a dict."""
+        return _ffi.call_json(_lib.gymdash_campaign_get, self._h(), _ffi.encode_text("gym_id", gym_id),
+                              _ffi.encode_text("campaign_id", campaign_id))
+
+    def campaign_list(self, gym_id, states=None, page=None, page_size=None):
+        """One page of the gym's campaigns, newest first: ``{"items", "page", "page_size", "total"}``.
+        ``states`` keeps only campaigns in any of these states (a str or a list)."""
+        query = {}
+        if states is not None:
+            query["states"] = [states] if isinstance(states, str) else list(states)
+        if page is not None:
+            query["page"] = page
+        if page_size is not None:
+            query["page_size"] = page_size
+        body = _ffi.encode_json("filter_json", query) if query else None
+        return _ffi.call_json(_lib.gymdash_campaign_list, self._h(), _ffi.encode_text("gym_id", gym_id), body)
+
+    def campaign_update(self, gym_id, campaign_id, patch=None, **fields):
+        """Changes the members given (a draft or paused campaign only; a section such as
+        ``pacing`` is replaced whole) and returns the campaign. Raises ConflictError for an
+        active or ended campaign."""
+        body = _ffi.encode_json("patch_json", _merge("patch_json", patch, fields))
+        return _ffi.call_json(_lib.gymdash_campaign_update, self._h(), _ffi.encode_text("gym_id", gym_id),
+                              _ffi.encode_text("campaign_id", campaign_id), body)
+
+    def campaign_delete(self, gym_id, campaign_id):
+        """Deletes a draft, completed or cancelled campaign and its enrolments."""
+        _ffi.call_void(_lib.gymdash_campaign_delete, self._h(), _ffi.encode_text("gym_id", gym_id),
+                       _ffi.encode_text("campaign_id", campaign_id))
+
+    def campaign_set_state(self, gym_id, campaign_id, state):
+        """Moves a campaign: ``"active"`` (start or resume), ``"paused"``, ``"completed"`` or
+        ``"cancelled"``. Returns the campaign. An unknown name is InvalidArgumentError
+        (``field == "state"``); an illegal move ConflictError naming both states."""
+        return _ffi.call_json(_lib.gymdash_campaign_set_state, self._h(), _ffi.encode_text("gym_id", gym_id),
+                              _ffi.encode_text("campaign_id", campaign_id), _ffi.encode_text("state", state))
+
+    def campaign_enrol(self, gym_id, campaign_id, lead_ids=None, filter=None):
+        """Enrols leads: by id (``lead_ids``, all or none), the gym's leads matching a target
+        dict (``filter``), or, with neither, the campaign's own target. Returns
+        ``{"enrolled", "already_enrolled"}``."""
+        request = {}
+        if lead_ids is not None:
+            request["lead_ids"] = [lead_ids] if isinstance(lead_ids, str) else list(lead_ids)
+        if filter is not None:
+            request["filter"] = filter
+        return _ffi.call_json(_lib.gymdash_campaign_enrol, self._h(), _ffi.encode_text("gym_id", gym_id),
+                              _ffi.encode_text("campaign_id", campaign_id), _ffi.encode_json("request_json", request))
+
+    def campaign_remove_leads(self, gym_id, campaign_id, lead_ids):
+        """Takes leads out of a campaign; returns how many of them were enrolled."""
+        ids = [lead_ids] if isinstance(lead_ids, str) else list(lead_ids)
+        result = _ffi.call_json(_lib.gymdash_campaign_remove_leads, self._h(), _ffi.encode_text("gym_id", gym_id),
+                                _ffi.encode_text("campaign_id", campaign_id), _ffi.encode_json("lead_ids_json", ids))
+        return result["removed"]
+
+    def campaign_performance(self, gym_id, campaign_id):
+        """A campaign's figures: ``{"campaign_id", "state", "enrolled", "never_called", "exhausted",
+        "attempts", "calls_today", "cost_today_usd", "cost_total_usd", "connected",
+        "trials_booked", "memberships_sold"}``."""
+        return _ffi.call_json(_lib.gymdash_campaign_performance, self._h(), _ffi.encode_text("gym_id", gym_id),
+                              _ffi.encode_text("campaign_id", campaign_id))
+
+    def campaign_simulate(self, gym_id, campaign_id, days=None, provider_options=None, step_seconds=None):
+        """Forecasts a campaign from now with the simulated provider on a virtual clock, over a
+        copy of the gym's data (nothing is written, no call placed). ``days`` 1–90 (default 14),
+        ``step_seconds`` 1–600 (default 30), ``provider_options`` the simulated provider's
+        settings (docs/voice.md). Returns ``{"target_leads", "calls", "connected", "cost_usd",
+        "reached_leads", "done_leads", "hours_until_all_done", "by_day": [...], ...}``.
+        Blocks until the run is done."""
+        options = {}
+        if days is not None:
+            options["days"] = days
+        if step_seconds is not None:
+            options["step_seconds"] = step_seconds
+        if provider_options is not None:
+            options["provider_options"] = provider_options
+        body = _ffi.encode_json("options_json", options) if options else None
+        return _ffi.call_json(_lib.gymdash_campaign_simulate, self._h(), _ffi.encode_text("gym_id", gym_id),
+                              _ffi.encode_text("campaign_id", campaign_id), body)
+
+    # ---- the dialer ----------------------------------------------------------
+
+    def dialer_start(self):
+        """Starts the dialer: it places the calls of every active campaign on the library's
+        worker threads, every tick, until :meth:`dialer_stop` or :meth:`close`."""
+        _ffi.call_void(_lib.gymdash_dialer_start, self._h())
+
+    def dialer_stop(self):
+        """Stops the dialer (calls in flight go on). Safe to call twice."""
+        _ffi.call_void(_lib.gymdash_dialer_stop, self._h())
+
+    def dialer_tick(self):
+        """One round of dialing decisions now, on this thread:
+        ``{"at", "campaigns", "asked", "placed", "lines_in_use", "seconds"}``."""
+        return _ffi.call_json(_lib.gymdash_dialer_tick, self._h())
+
+    def dialer_status(self):
+        """The dialer's state: ``{"running", "ticks", "placed", "refused", "lines_in_use",
+        "campaigns": [{"gym_id", "campaign_id", "lines_in_use", "calls_today", "reserved_usd",
+        "waiting"}]}``."""
+        return _ffi.call_json(_lib.gymdash_dialer_status, self._h())
+
+    def set_dialer_callback(self, fn):
+        """Calls ``fn(event)`` with every dialer event, a dict ``{"kind": "placed" | "refused" |
+        "ended" | "completed" | "error", "at", "gym_id", "campaign_id", "lead_id", "call_id",
+        "message"}``; ``None`` removes it.
+
+        ``fn`` runs on the thread calling :meth:`dialer_tick` or on one of the library's worker
+        threads, while the dialer holds its lock: it must be quick and must not call the
+        ``dialer_*`` methods. What it raises is caught and dropped (it cannot cross the C
+        frames)."""
+        if fn is None:
+            _lib.gymdash_dialer_set_event_callback(self._h(), _ffi.DIALER_EVENT_FN(), None)
+            return
+        if not callable(fn):
+            raise InvalidArgumentError(-2, "fn: must be callable, not %s" % type(fn).__name__, "fn")
+
+        def on_event(_user, event_json):
+            try:
+                fn(json.loads(event_json.decode("utf-8", "replace")))
+            except Exception:  # an exception cannot cross the C frames; the dialer goes on
+                pass
+
+        callback = _ffi.DIALER_EVENT_FN(on_event)
+        self._dialer_callbacks.append(callback)  # alive while the library may call it
+        _lib.gymdash_dialer_set_event_callback(self._h(), callback, None)
 
 
 def _report_query(gym_id, campaign_id, from_date, to_date, timezone):

@@ -16,7 +16,7 @@ import sysconfig
 from .errors import InvalidArgumentError, error_for_code
 
 __all__ = ["lib", "library_path", "call_json", "call_text", "call_void", "encode_text", "encode_json",
-           "LOG_FN", "PROGRESS_FN"]
+           "LOG_FN", "PROGRESS_FN", "DIALER_EVENT_FN"]
 
 #: The C ABI's limit on one string or JSON argument, in bytes (GYMDASH_MAX_ARG_BYTES).
 MAX_ARG_BYTES = 1048576
@@ -80,6 +80,9 @@ LOG_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p, 
 #: gymdash_progress_fn: int (*)(void* user, const char* progress_json); non-zero cancels the import.
 #: Called on the importing thread while the import runs; the string is valid only during the call.
 PROGRESS_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p)
+#: gymdash_dialer_event_fn: void (*)(void* user, const char* event_json). Called on the ticking
+#: thread or one of the library's worker threads; the string is valid only during the call.
+DIALER_EVENT_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_char_p)
 
 
 def _last_error_message():
@@ -166,6 +169,21 @@ _FUNCTIONS = (
     ("gymdash_set_log_callback", [HANDLE, LOG_FN, ctypes.c_void_p, ctypes.c_int], ctypes.c_int, _check),
     ("gymdash_set_log_level", [HANDLE, ctypes.c_int], ctypes.c_int, _check),
     ("gymdash_metrics", [OUT_STR, HANDLE, TEXT], ctypes.c_int, _check),
+    ("gymdash_campaign_create", [OUT_STR, HANDLE, TEXT, TEXT], ctypes.c_int, _check),
+    ("gymdash_campaign_get", [OUT_STR, HANDLE, TEXT, TEXT], ctypes.c_int, _check),
+    ("gymdash_campaign_list", [OUT_STR, HANDLE, TEXT, TEXT], ctypes.c_int, _check),
+    ("gymdash_campaign_update", [OUT_STR, HANDLE, TEXT, TEXT, TEXT], ctypes.c_int, _check),
+    ("gymdash_campaign_delete", [HANDLE, TEXT, TEXT], ctypes.c_int, _check),
+    ("gymdash_campaign_set_state", [OUT_STR, HANDLE, TEXT, TEXT, TEXT], ctypes.c_int, _check),
+    ("gymdash_campaign_enrol", [OUT_STR, HANDLE, TEXT, TEXT, TEXT], ctypes.c_int, _check),
+    ("gymdash_campaign_remove_leads", [OUT_STR, HANDLE, TEXT, TEXT, TEXT], ctypes.c_int, _check),
+    ("gymdash_campaign_performance", [OUT_STR, HANDLE, TEXT, TEXT], ctypes.c_int, _check),
+    ("gymdash_campaign_simulate", [OUT_STR, HANDLE, TEXT, TEXT, TEXT], ctypes.c_int, _check),
+    ("gymdash_dialer_start", [HANDLE], ctypes.c_int, _check),
+    ("gymdash_dialer_stop", [HANDLE], ctypes.c_int, _check),
+    ("gymdash_dialer_tick", [OUT_STR, HANDLE], ctypes.c_int, _check),
+    ("gymdash_dialer_status", [OUT_STR, HANDLE], ctypes.c_int, _check),
+    ("gymdash_dialer_set_event_callback", [HANDLE, DIALER_EVENT_FN, ctypes.c_void_p], ctypes.c_int, _check),
 )
 
 for _name, _argtypes, _restype, _errcheck in _FUNCTIONS:

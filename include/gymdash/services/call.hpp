@@ -134,6 +134,15 @@ struct PurgeReport {
 
 void tag_invoke(const boost::json::value_from_tag&, boost::json::value& jv, const PurgeReport& v);
 
+/** An outbound call about to be dialed (CallService::begin_outbound_call). */
+struct OutboundCall {
+  std::string gym_id;       ///< required
+  std::string lead_id;      ///< required; the number dialed is the lead's
+  std::string campaign_id;  ///< the campaign placing it, or empty
+  std::string provider;     ///< the voice provider's kind (`simulated`, `retell` …)
+  std::string from;         ///< caller id, E.164, or empty
+};
+
 /**
  * Call records of the gyms of one store, fed by call events.
  *
@@ -176,6 +185,41 @@ class CallService {
 
   /** A lead's calls, oldest first (started_at). NotFoundError for an unknown lead. */
   virtual std::vector<Call> lead_calls(std::string_view gym_id, std::string_view lead_id) = 0;
+
+  // ---- outbound calls placed by gymdash (docs/calls.md, "Placing a call") ---
+
+  /**
+   * Claims the lead and starts its call record before the provider is asked,
+   * in one transaction: the lead's `active_call_id` is set (ConflictError
+   * naming `lead_id` if it is on a call already), a call with status
+   * `queued`, started now, is stored (its provider_call_id is its own id
+   * until the provider's is known) and folded into the lead as an attempt.
+   * So an attempt is counted, and a due callback served, exactly once even if
+   * the process dies right after. The call's first event from the provider
+   * (with the same campaign_id) merges into this record; its terminal status
+   * releases the claim. NotFoundError naming gym_id or lead_id.
+   */
+  virtual Call begin_outbound_call(const OutboundCall& call) = 0;
+  /**
+   * Records the provider's id of a call begun by begin_outbound_call (a no-op
+   * if the call has it already). ConflictError naming `provider_call_id` if
+   * the call has another one, or another call of the gym has this one.
+   */
+  virtual Call attach_provider_call_id(std::string_view gym_id, std::string_view call_id,
+                                       std::string_view provider_call_id) = 0;
+  /**
+   * Ends a call that will never report back (the provider refused it, or the
+   * process placing it stopped): status `failed`, ended now, `end_reason`
+   * (at most 200 characters) recorded, the lead released. A call that has
+   * ended already is returned unchanged.
+   */
+  virtual Call abandon_call(std::string_view gym_id, std::string_view call_id, std::string_view end_reason) = 0;
+  /**
+   * abandon_call for every campaign call (campaign_id set) that started
+   * before `started_before` and has not ended: what a dialer left open when
+   * its process stopped. Returns how many.
+   */
+  virtual std::int64_t abandon_stale_calls(Timestamp started_before, std::string_view end_reason) = 0;
 
   // ---- recordings and retention (docs/calls.md) -----------------------------
 

@@ -112,6 +112,19 @@ struct DncCheck {
 
 void tag_invoke(const boost::json::value_from_tag&, boost::json::value& jv, const DncCheck& v);
 
+/**
+ * The rules of one campaign for get_prioritized_leads: which leads (its
+ * enrolment), how often (attempts and gap) and when (lead-local hours, inside
+ * the legal and the gym's windows, which always apply too).
+ */
+struct DialScope {
+  std::string campaign_id;        ///< only leads enrolled in this campaign; required
+  int max_attempts = 4;           ///< attempts per lead in the campaign (the gym's own cap applies too)
+  int retry_gap_minutes = 240;    ///< least time since the lead's last call (by anyone) and last campaign attempt
+  LocalWindow hours{9 * 60, 19 * 60};  ///< lead-local hours [start, end)
+  std::vector<Qualification> qualifications;  ///< any of these; empty: any
+};
+
 /** One lead's new call results (LeadService::update_leads_after_calls). */
 struct LeadCallResults {
   std::string lead_id;
@@ -212,6 +225,16 @@ class LeadService {
    */
   virtual std::vector<Lead> get_prioritized_leads(std::string_view gym_id, int count,
                                                   std::optional<Qualification> qualification = std::nullopt,
+                                                  const std::vector<std::string>& exclude_leads = {},
+                                                  std::optional<Timestamp> at = std::nullopt) = 0;
+
+  /**
+   * get_prioritized_leads under a campaign's rules (DialScope): the same
+   * tiers and hard rules, only the campaign's enrolled leads, its attempt
+   * cap and retry gap, and only leads whose local time is inside its hours.
+   * A due callback is served whatever the gap. The dialer's question.
+   */
+  virtual std::vector<Lead> get_prioritized_leads(std::string_view gym_id, int count, const DialScope& scope,
                                                   const std::vector<std::string>& exclude_leads = {},
                                                   std::optional<Timestamp> at = std::nullopt) = 0;
 

@@ -237,8 +237,10 @@ class Batch {
     if (it == calls_.end()) {
       Staged staged;
       staged.before = calls.find_by_provider_id(e.gym_id, e.call_id);
+      if (!staged.before && !e.campaign_id.empty()) staged.before = placeholder_of(e, *lead_id);
       if (staged.before) {
         staged.call = *staged.before;
+        staged.call.provider_call_id = e.call_id;
       } else {
         staged.call.id = make_id("call_");
         staged.call.provider_call_id = e.call_id;
@@ -311,6 +313,17 @@ class Batch {
     key += '\x1f';
     key += call_id;
     return key;
+  }
+
+  // A campaign call begun by begin_outbound_call whose provider id is not
+  // attached yet: the call an event of that campaign for that lead is about.
+  std::optional<Call> placeholder_of(const CallEvent& e, const std::string& lead_id) {
+    auto lead = store_.leads().find(e.gym_id, lead_id);
+    if (!lead || lead->active_call_id.empty()) return std::nullopt;
+    auto call = store_.calls().find(e.gym_id, lead->active_call_id);
+    if (!call || call->provider_call_id != call->id || call->campaign_id != e.campaign_id || is_terminal(call->status))
+      return std::nullopt;
+    return call;
   }
 
   // The id of the event's lead, or nullptr if the gym has none such.
@@ -462,6 +475,92 @@ class CallServiceImpl final : public CallService {
     return store_.calls().list(gym_id, filter);
   }
 
+  Call begin_outbound_call(const OutboundCall& oc) override {
+    require_gym(oc.gym_id);
+    if (oc.lead_id.empty()) throw_invalid("lead_id", "is required");
+    for (auto [field, v] : {std::pair<const char*, const std::string*>{"campaign_id", &oc.campaign_id},
+                            {"provider", &oc.provider},
+                            {"from", &oc.from}})
+      if (v->size() > kMaxId) throw_invalid(field, fmt::format("longer than {} bytes", kMaxId));
+    Call c;
+    store_.transact([&] {
+      const auto lead = store_.leads().find(oc.gym_id, oc.lead_id);
+      if (!lead)
+        throw NotFoundError(fmt::format("lead {}: not found in gym {}", std::string_view(oc.lead_id).substr(0, 64),
+                                        std::string_view(oc.gym_id).substr(0, 64)),
+                            "lead_id");
+      const Timestamp now = clock_->now();
+      c.id = make_id("call_");
+      c.provider_call_id = c.id;  // until the provider's id is known
+      c.gym_id = oc.gym_id;
+      c.lead_id = lead->id;
+      c.direction = CallDirection::Outbound;
+      c.to_number = lead->phone;
+      c.from_number = oc.from;
+      c.status = CallStatus::Queued;
+      c.started_at = now;
+      c.campaign_id = oc.campaign_id;
+      c.provider = oc.provider;
+      c.created_at = now;
+      c.updated_at = now;
+      if (!store_.leads().set_active_call(oc.gym_id, lead->id, "", c.id))
+        throw ConflictError(fmt::format("lead_id: lead {} is on a call already", lead->id), "lead_id");
+      store_call(std::nullopt, c);
+    });
+    return c;
+  }
+
+  Call attach_provider_call_id(std::string_view gym_id, std::string_view call_id,
+                               std::string_view provider_call_id) override {
+    require_gym(gym_id);
+    if (provider_call_id.empty() || provider_call_id.size() > kMaxId)
+      throw_invalid("provider_call_id", fmt::format("must be 1 to {} bytes", kMaxId));
+    Call c;
+    store_.transact([&] {
+      c = require_call(gym_id, call_id);
+      if (c.provider_call_id == provider_call_id) return;
+      if (c.provider_call_id != c.id)
+        throw ConflictError(fmt::format("provider_call_id: call {} has provider id {} already", c.id,
+                                        std::string_view(c.provider_call_id).substr(0, 64)),
+                            "provider_call_id");
+      if (auto other = store_.calls().find_by_provider_id(gym_id, provider_call_id))
+        throw ConflictError(fmt::format("provider_call_id: {} belongs to call {}", provider_call_id.substr(0, 64),
+                                        other->id),
+                            "provider_call_id");
+      c.provider_call_id = std::string(provider_call_id);
+      c.updated_at = clock_->now();
+      store_.calls().put(c);
+    });
+    return c;
+  }
+
+  Call abandon_call(std::string_view gym_id, std::string_view call_id, std::string_view end_reason) override {
+    require_gym(gym_id);
+    if (end_reason.size() > 200) throw_invalid("end_reason", "longer than 200 characters");
+    Call c;
+    store_.transact([&] { c = abandon(require_call(gym_id, call_id), end_reason); });
+    return c;
+  }
+
+  std::int64_t abandon_stale_calls(Timestamp started_before, std::string_view end_reason) override {
+    if (end_reason.size() > 200) throw_invalid("end_reason", "longer than 200 characters");
+    std::int64_t n = 0;
+    for (;;) {
+      std::int64_t round = 0;
+      store_.transact([&] {
+        round = 0;
+        for (auto& c : store_.calls().open_calls(started_before, 500)) {
+          if (c.campaign_id.empty()) continue;  // only the dialer's calls
+          abandon(std::move(c), end_reason);
+          ++round;
+        }
+      });
+      n += round;
+      if (round == 0) break;
+    }
+    return n;
+  }
+
   PurgeReport purge_expired_recordings(std::optional<Timestamp> now) override {
     return recordings::purge_expired(store_, config_.get(), now.value_or(clock_->now()));
   }
@@ -482,6 +581,35 @@ class CallServiceImpl final : public CallService {
  private:
   static Rejection unknown_gym(std::string_view gym_id) {
     return Rejection{"unknown_gym", "gym_id", fmt::format("gym_id: gym {} not found", gym_id.substr(0, 64))};
+  }
+
+  Call require_call(std::string_view gym_id, std::string_view call_id) {
+    if (auto c = store_.calls().find(gym_id, call_id)) return *c;
+    throw NotFoundError(fmt::format("call {}: not found in gym {}", call_id.substr(0, 64), gym_id.substr(0, 64)),
+                        "call_id");
+  }
+
+  // Stores a call written outside an event (placed or abandoned here), with
+  // its rollups, and folds it into its lead. Inside a transaction.
+  void store_call(const std::optional<Call>& before, const Call& c) {
+    analytics::CallRollupRecorder rollups(store_);  // rollups
+    store_.calls().put(c);
+    rollups.stored(before, c);  // rollups
+    rollups.flush();            // rollups
+    leads_.update_leads_after_calls(c.gym_id, {LeadCallResults{c.lead_id, {result_of(c)}}});
+  }
+
+  // A call that will never report back: failed now. Inside a transaction.
+  Call abandon(Call c, std::string_view end_reason) {
+    if (is_terminal(c.status)) return c;
+    const Call before = c;
+    const Timestamp now = clock_->now();
+    c.status = CallStatus::Failed;
+    c.ended_at = std::max(now, c.started_at);
+    c.end_reason = std::string(end_reason);
+    c.updated_at = now;
+    store_call(before, c);
+    return c;
   }
 
   void require_gym(std::string_view gym_id) {

@@ -688,19 +688,49 @@ class LeadServiceImpl final : public LeadService {
   std::vector<Lead> get_prioritized_leads(std::string_view gym_id, int count, std::optional<Qualification> qualification,
                                           const std::vector<std::string>& exclude_leads,
                                           std::optional<Timestamp> at_opt) override {
+    std::vector<Qualification> quals;
+    if (qualification) quals.push_back(*qualification);
+    return prioritize(gym_id, count, quals, exclude_leads, at_opt, nullptr);
+  }
+
+  std::vector<Lead> get_prioritized_leads(std::string_view gym_id, int count, const DialScope& scope,
+                                          const std::vector<std::string>& exclude_leads,
+                                          std::optional<Timestamp> at_opt) override {
+    if (scope.campaign_id.empty()) throw_invalid("campaign_id", "is required");
+    if (scope.max_attempts < 1) throw_invalid("max_attempts", "must be at least 1");
+    if (scope.retry_gap_minutes < 0) throw_invalid("retry_gap_minutes", "must not be negative");
+    if (scope.hours.start_minute < 0 || scope.hours.end_minute > 24 * 60 ||
+        scope.hours.start_minute >= scope.hours.end_minute)
+      throw_invalid("hours", "must be a window [start, end) inside the day");
+    std::vector<Qualification> quals = scope.qualifications;
+    std::sort(quals.begin(), quals.end());
+    quals.erase(std::unique(quals.begin(), quals.end()), quals.end());
+    return prioritize(gym_id, count, quals, exclude_leads, at_opt, &scope);
+  }
+
+  // The call order of get_prioritized_leads, for the whole gym or one
+  // campaign's enrolment (`scope`). `quals` empty: any qualification.
+  std::vector<Lead> prioritize(std::string_view gym_id, int count, const std::vector<Qualification>& quals,
+                               const std::vector<std::string>& exclude_leads, std::optional<Timestamp> at_opt,
+                               const DialScope* scope) {
     const Gym gym = require_gym(gym_id);
     if (count < 1 || count > kMaxPageSize) throw_invalid("count", fmt::format("must be between 1 and {}", kMaxPageSize));
     if (exclude_leads.size() > 1000) throw_invalid("exclude_leads", "holds more than 1000 ids");
     const Timestamp at = at_opt.value_or(clock_->now());
     const auto& pol = policy(gym.id);
     std::set<std::string, std::less<>> excluded(exclude_leads.begin(), exclude_leads.end());
-    const int fetch = count;
 
-    // The groups whose calling window is open now.
+    // The groups whose calling window is open now (and, for a campaign, whose
+    // local time is inside the campaign's hours).
     std::vector<std::pair<std::string, std::string>> open;
     for (const auto& [zone, state] : store_.leads().dial_groups(gym.id)) {
       const std::string& z = zone.empty() ? gym.timezone : zone;
-      if (rules::window_blocks(at, z, state, gym).empty()) open.emplace_back(zone, state);
+      if (!rules::window_blocks(at, z, state, gym).empty()) continue;
+      if (scope) {
+        const int minute = rules::local_time(at, z, "local_zone").minute;
+        if (minute < scope->hours.start_minute || minute >= scope->hours.end_minute) continue;
+      }
+      open.emplace_back(zone, state);
     }
     std::vector<Lead> out;
     std::set<std::string> taken;
@@ -710,28 +740,67 @@ class LeadServiceImpl final : public LeadService {
       out.push_back(std::move(l));
     };
     if (open.empty()) return out;
+    const auto is_open = [&](const Lead& l) {
+      return std::find(open.begin(), open.end(), std::make_pair(l.local_zone, l.local_state)) != open.end();
+    };
 
+    const auto gap = std::chrono::minutes{scope ? scope->retry_gap_minutes : pol.retry_gap_minutes};
     DialQuery q;
     q.now = at;
     q.max_attempts = pol.max_attempts;
-    q.limit = fetch;
-    q.qualification = qualification;
+    q.limit = count;
     q.exclude.assign(excluded.begin(), excluded.end());
-
-    // 1. Callbacks that are due (only in open groups).
-    q.tier = DialQuery::Tier::Callback;
-    for (auto& l : store_.leads().dial_candidates(gym.id, q)) {
-      if (std::find(open.begin(), open.end(), std::make_pair(l.local_zone, l.local_state)) == open.end()) continue;
-      take(std::move(l));
+    if (scope) {
+      q.campaign_id = scope->campaign_id;
+      q.campaign_max_attempts = scope->max_attempts;
+      // A due callback is served whatever the gap; other tiers wait it out.
+      q.campaign_last_attempt_before = at;
     }
+    // The qualifications asked for, one query each (none: one query for all).
+    std::vector<std::optional<Qualification>> qual_filters;
+    if (quals.empty()) qual_filters.emplace_back(std::nullopt);
+    for (auto qual : quals) qual_filters.emplace_back(qual);
+
+    // 1. Callbacks that are due (only in open groups), oldest first. The
+    // tier spans every group, so closed groups' callbacks may come first:
+    // ask for more until enough open ones are found or there are no more.
+    q.tier = DialQuery::Tier::Callback;
+    {
+      std::vector<Lead> due;
+      for (const auto& qf : qual_filters) {
+        q.qualification = qf;
+        for (int limit = count;; limit = std::min(limit * 4, 100000)) {
+          q.limit = limit;
+          auto got = store_.leads().dial_candidates(gym.id, q);
+          const bool more = static_cast<int>(got.size()) >= limit && limit < 100000;
+          int open_found = 0;
+          for (const auto& l : got) open_found += is_open(l) ? 1 : 0;
+          if (open_found >= count || !more) {
+            for (auto& l : got)
+              if (is_open(l)) due.push_back(std::move(l));
+            break;
+          }
+        }
+      }
+      q.limit = count;
+      if (qual_filters.size() > 1)
+        std::sort(due.begin(), due.end(), [](const Lead& a, const Lead& b) {
+          return a.callback_at != b.callback_at ? a.callback_at < b.callback_at : a.id < b.id;
+        });
+      for (auto& l : due) take(std::move(l));
+    }
+    if (scope) q.campaign_last_attempt_before = at - gap;
     // 2. Never called: newest first across the open groups.
     if (static_cast<int>(out.size()) < count) {
       q.tier = DialQuery::Tier::Fresh;
       std::vector<Lead> fresh;
-      for (const auto& [zone, state] : open) {
-        q.local_zone = zone;
-        q.local_state = state;
-        for (auto& l : store_.leads().dial_candidates(gym.id, q)) fresh.push_back(std::move(l));
+      for (const auto& qf : qual_filters) {
+        q.qualification = qf;
+        for (const auto& [zone, state] : open) {
+          q.local_zone = zone;
+          q.local_state = state;
+          for (auto& l : store_.leads().dial_candidates(gym.id, q)) fresh.push_back(std::move(l));
+        }
       }
       std::sort(fresh.begin(), fresh.end(), [](const Lead& a, const Lead& b) {
         return a.created_at != b.created_at ? a.created_at > b.created_at : a.id > b.id;
@@ -740,11 +809,11 @@ class LeadServiceImpl final : public LeadService {
     }
     // 3. Called before: hot first, then fewer attempts, then longest since the last call.
     q.tier = DialQuery::Tier::Retry;
-    q.last_call_before = at - std::chrono::minutes{pol.retry_gap_minutes};
-    const std::vector<Qualification> quals =
-        qualification ? std::vector<Qualification>{*qualification}
-                      : std::vector<Qualification>{Qualification::Hot, Qualification::Neutral, Qualification::Cold};
-    for (auto qual : quals) {
+    q.last_call_before = at - gap;
+    const std::vector<Qualification> retry_quals =
+        quals.empty() ? std::vector<Qualification>{Qualification::Hot, Qualification::Neutral, Qualification::Cold}
+                      : quals;
+    for (auto qual : retry_quals) {
       if (static_cast<int>(out.size()) >= count) break;
       q.qualification = qual;
       std::vector<Lead> retry;
@@ -859,6 +928,14 @@ class LeadServiceImpl final : public LeadService {
           rollups.add_lead(analytics::facts_of(original), gym.timezone, -1);  // rollups
           rollups.add_lead(analytics::facts_of(l), gym.timezone, +1);         // rollups
         }
+        // The end of the call the lead was claimed for releases it.
+        if (!l.active_call_id.empty())
+          for (const auto& r : item.results)
+            if (r.call_id == l.active_call_id && is_terminal(r.status)) {
+              store_.leads().set_active_call(gym.id, l.id, l.active_call_id, "");
+              l.active_call_id.clear();
+              break;
+            }
       }
       store_.analytics().apply(rollups.take());  // rollups
     });

@@ -81,6 +81,8 @@ class MemoryLeads final : public LeadRepository {
   std::optional<Lead> find_by_external_id(std::string_view gym_id, std::string_view external_id) override;
   void update(const Lead& lead) override;
   void update_call_state(const Lead& lead) override { update(lead); }
+  bool set_active_call(std::string_view gym_id, std::string_view lead_id, std::string_view expected,
+                       std::string_view next) override;
   bool remove(std::string_view gym_id, std::string_view lead_id) override;
   LeadPage list(std::string_view gym_id, const LeadFilter& filter) override;
   std::int64_t append_history(std::string_view gym_id, const LeadEvent& event) override;
@@ -107,6 +109,32 @@ class MemoryCalls final : public CallRepository {
   std::vector<Call> for_lead(std::string_view gym_id, std::string_view lead_id) override;
   std::int64_t purge_recordings(std::string_view gym_id, Timestamp cutoff, Timestamp now) override;
   std::int64_t purge_lead_recordings(std::string_view gym_id, std::string_view lead_id, Timestamp now) override;
+  std::vector<Call> open_calls(Timestamp started_before, int limit) override;
+
+ private:
+  MemoryStore& store_;
+};
+
+class MemoryCampaigns final : public CampaignRepository {
+ public:
+  explicit MemoryCampaigns(MemoryStore& store) : store_(store) {}
+  void insert(const Campaign& campaign) override;
+  std::optional<Campaign> find(std::string_view gym_id, std::string_view campaign_id) override;
+  CampaignPage list(std::string_view gym_id, const CampaignFilter& filter) override;
+  std::vector<Campaign> in_state(CampaignState state) override;
+  void update(const Campaign& campaign) override;
+  bool remove(std::string_view gym_id, std::string_view campaign_id) override;
+  std::int64_t enrol(std::string_view gym_id, std::string_view campaign_id, const std::vector<std::string>& lead_ids,
+                     Timestamp at) override;
+  std::int64_t enrol_matching(std::string_view gym_id, std::string_view campaign_id, const CampaignTarget& target,
+                              Timestamp at) override;
+  std::int64_t unenrol(std::string_view gym_id, std::string_view campaign_id,
+                       const std::vector<std::string>& lead_ids) override;
+  std::optional<CampaignLead> enrolment(std::string_view gym_id, std::string_view campaign_id,
+                                        std::string_view lead_id) override;
+  bool record_attempt(std::string_view gym_id, std::string_view campaign_id, std::string_view lead_id,
+                      Timestamp at) override;
+  EnrolmentCounts enrolment_counts(std::string_view gym_id, std::string_view campaign_id, int max_attempts) override;
 
  private:
   MemoryStore& store_;
@@ -142,6 +170,7 @@ class MemoryStore final : public Store {
   DncRepository& dnc() override { return dnc_; }
   CallRepository& calls() override { return call_repo_; }
   AnalyticsRepository& analytics() override { return *analytics_; }
+  CampaignRepository& campaigns() override { return campaign_repo_; }
   void begin_bulk_load(std::int64_t, BulkLoad) override {}
   void end_bulk_load() override {}
 
@@ -173,6 +202,72 @@ class MemoryStore final : public Store {
   friend class MemoryLeads;
   friend class MemoryDnc;
   friend class MemoryCalls;
+  friend class MemoryCampaigns;
+
+  // A campaign's enrolments, by lead id.
+  using Enrolments = std::map<std::string, CampaignLead, std::less<>>;
+
+  void put_campaign(const std::string& id, std::optional<Campaign> next) {
+    std::optional<Campaign> previous;
+    if (auto it = campaigns_.find(id); it != campaigns_.end()) {
+      previous = std::move(it->second);
+      campaigns_.erase(it);
+    }
+    if (next) campaigns_.emplace(id, std::move(*next));
+    on_rollback([this, id, previous = std::move(previous)]() mutable {
+      campaigns_.erase(id);
+      if (previous) campaigns_.emplace(id, std::move(*previous));
+    });
+  }
+
+  void put_enrolment(const std::string& campaign_id, const std::string& lead_id, std::optional<CampaignLead> next) {
+    std::optional<CampaignLead> previous;
+    auto& enrolled = enrolments_[campaign_id];
+    if (auto it = enrolled.find(lead_id); it != enrolled.end()) {
+      previous = std::move(it->second);
+      enrolled.erase(it);
+    }
+    if (next) enrolled.emplace(lead_id, std::move(*next));
+    if (enrolled.empty()) enrolments_.erase(campaign_id);
+    on_rollback([this, campaign_id, lead_id, previous = std::move(previous)]() mutable {
+      auto& e = enrolments_[campaign_id];
+      e.erase(lead_id);
+      if (previous) e.emplace(lead_id, std::move(*previous));
+      if (e.empty()) enrolments_.erase(campaign_id);
+    });
+  }
+
+  void drop_enrolments(const std::string& campaign_id) {
+    auto it = enrolments_.find(campaign_id);
+    if (it == enrolments_.end()) return;
+    auto enrolled = std::move(it->second);
+    enrolments_.erase(it);
+    on_rollback([this, campaign_id, enrolled = std::move(enrolled)]() mutable {
+      enrolments_[campaign_id] = std::move(enrolled);
+    });
+  }
+
+  // A lead's enrolments go with it, as in SQLite (ON DELETE CASCADE).
+  void drop_lead_enrolments(const std::string& lead_id) {
+    std::vector<std::string> campaigns;
+    for (const auto& [campaign_id, enrolled] : enrolments_)
+      if (enrolled.contains(lead_id)) campaigns.push_back(campaign_id);
+    for (const auto& campaign_id : campaigns) put_enrolment(campaign_id, lead_id, std::nullopt);
+  }
+
+  const Campaign* campaign_in(std::string_view gym_id, std::string_view campaign_id) const {
+    auto it = campaigns_.find(campaign_id);
+    return it == campaigns_.end() || it->second.gym_id != gym_id ? nullptr : &it->second;
+  }
+
+  const CampaignLead* enrolment_of(std::string_view gym_id, std::string_view campaign_id,
+                                   std::string_view lead_id) const {
+    if (!campaign_in(gym_id, campaign_id)) return nullptr;
+    auto c = enrolments_.find(campaign_id);
+    if (c == enrolments_.end()) return nullptr;
+    auto it = c->second.find(lead_id);
+    return it == c->second.end() ? nullptr : &it->second;
+  }
 
   void put_call_record(const Call& call) {
     std::optional<Call> previous;
@@ -233,6 +328,7 @@ class MemoryStore final : public Store {
   struct GymLeads {
     std::map<std::string, Lead, std::less<>> by_id;
     std::map<std::string, std::string, std::less<>> id_by_phone;
+    std::map<std::pair<std::string, std::string>, int> groups;  // (local_zone, local_state) → leads
   };
 
   void rollback_to(std::size_t mark) noexcept {
@@ -279,6 +375,9 @@ class MemoryStore final : public Store {
     Lead lead = std::move(it->second);
     gym->second.by_id.erase(it);
     gym->second.id_by_phone.erase(lead.phone);
+    if (auto g = gym->second.groups.find({lead.local_zone, lead.local_state});
+        g != gym->second.groups.end() && --g->second == 0)
+      gym->second.groups.erase(g);
     gym_of_lead_.erase(id);
     return lead;
   }
@@ -286,6 +385,7 @@ class MemoryStore final : public Store {
   void place_lead(Lead lead) {
     auto& gym = leads_by_gym_[lead.gym_id];
     gym.id_by_phone[lead.phone] = lead.id;
+    ++gym.groups[{lead.local_zone, lead.local_state}];
     gym_of_lead_[lead.id] = lead.gym_id;
     auto id = lead.id;
     gym.by_id.emplace(std::move(id), std::move(lead));
@@ -335,6 +435,9 @@ class MemoryStore final : public Store {
   std::map<std::string, std::string, std::less<>> call_events_;                   // event id → call id
   MemoryLeads leads_{*this};
   MemoryCalls call_repo_{*this};
+  std::map<std::string, Campaign, std::less<>> campaigns_;      // campaign id → campaign (ids unique store-wide)
+  std::map<std::string, Enrolments, std::less<>> enrolments_;   // campaign id → its enrolments
+  MemoryCampaigns campaign_repo_{*this};
   // analytics: rollups in maps under the same mutex and undo log (memory_analytics.cpp).
   std::unique_ptr<AnalyticsRepository> analytics_ = memory_store::make_memory_analytics(
       mutex_, [this](std::function<void()> undo) { on_rollback(std::move(undo)); }, *this);
@@ -449,7 +552,25 @@ void MemoryLeads::update(const Lead& lead) {
     throw AlreadyExistsError(fmt::format("lead {}: phone {} already belongs to lead {} in gym {}",
                                          lead.id, lead.phone, other->second, lead.gym_id),
                              "phone");
-  store_.put_lead(lead.gym_id, lead.id, lead);
+  if (stored->active_call_id == lead.active_call_id) {
+    store_.put_lead(lead.gym_id, lead.id, lead);
+  } else {
+    Lead kept = lead;  // only set_active_call writes the call claim
+    kept.active_call_id = stored->active_call_id;
+    store_.put_lead(lead.gym_id, lead.id, std::move(kept));
+  }
+}
+
+bool MemoryLeads::set_active_call(std::string_view gym_id, std::string_view lead_id, std::string_view expected,
+                                  std::string_view next) {
+  std::lock_guard lock(store_.mutex_);
+  const Lead* stored = store_.lead_in(gym_id, lead_id);
+  if (!stored || stored->active_call_id != expected) return false;
+  Lead changed = *stored;
+  changed.active_call_id = std::string(next);
+  const std::string gym(gym_id), id(lead_id);
+  store_.put_lead(gym, id, std::move(changed));
+  return true;
 }
 
 bool MemoryLeads::remove(std::string_view gym_id, std::string_view lead_id) {
@@ -459,6 +580,7 @@ bool MemoryLeads::remove(std::string_view gym_id, std::string_view lead_id) {
   store_.put_lead(std::string(gym_id), id, std::nullopt);
   store_.drop_history(id);
   store_.drop_calls(id);
+  store_.drop_lead_enrolments(id);
   return true;
 }
 
@@ -518,8 +640,22 @@ std::vector<Lead> MemoryLeads::dial_candidates(std::string_view gym_id, const Di
   std::vector<const Lead*> hits;
   auto gym = store_.leads_by_gym_.find(gym_id);
   if (gym == store_.leads_by_gym_.end()) return {};
+  // A campaign's query: only its enrolled leads whose campaign attempts allow another call now.
+  const MemoryStore::Enrolments* enrolled = nullptr;
+  if (!q.campaign_id.empty()) {
+    if (!store_.campaign_in(gym_id, q.campaign_id)) return {};
+    auto it = store_.enrolments_.find(q.campaign_id);
+    if (it == store_.enrolments_.end()) return {};
+    enrolled = &it->second;
+  }
   for (const auto& [id, l] : gym->second.by_id) {
     if (!dialable(l, q)) continue;
+    if (enrolled) {
+      auto e = enrolled->find(l.id);
+      if (e == enrolled->end() || e->second.attempts >= q.campaign_max_attempts ||
+          (e->second.last_attempt_at && *e->second.last_attempt_at > q.campaign_last_attempt_before))
+        continue;
+    }
     if (q.qualification && l.qualification != *q.qualification) continue;
     if (std::find(q.exclude.begin(), q.exclude.end(), l.id) != q.exclude.end()) continue;
     switch (q.tier) {
@@ -563,9 +699,7 @@ std::vector<std::pair<std::string, std::string>> MemoryLeads::dial_groups(std::s
   std::vector<std::pair<std::string, std::string>> out;
   auto gym = store_.leads_by_gym_.find(gym_id);
   if (gym == store_.leads_by_gym_.end()) return out;
-  for (const auto& [id, l] : gym->second.by_id) out.emplace_back(l.local_zone, l.local_state);
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
+  for (const auto& [group, n] : gym->second.groups) out.push_back(group);  // kept sorted as leads come and go
   return out;
 }
 
@@ -710,6 +844,174 @@ std::int64_t MemoryCalls::purge_lead_recordings(std::string_view gym_id, std::st
     store_.put_call_record(c);
   }
   return static_cast<std::int64_t>(changed.size());
+}
+
+std::vector<Call> MemoryCalls::open_calls(Timestamp started_before, int limit) {
+  std::lock_guard lock(store_.mutex_);
+  std::vector<const Call*> hits;
+  for (const auto& [id, c] : store_.call_records_)
+    if ((c.status == CallStatus::Queued || c.status == CallStatus::Ringing || c.status == CallStatus::InProgress) &&
+        c.started_at < started_before)
+      hits.push_back(&c);
+  std::sort(hits.begin(), hits.end(), [](const Call* a, const Call* b) {
+    return a->started_at != b->started_at ? a->started_at < b->started_at : a->id < b->id;
+  });
+  std::vector<Call> out;
+  for (std::size_t i = 0; i < hits.size() && static_cast<int>(i) < limit; ++i) out.push_back(*hits[i]);
+  return out;
+}
+
+// ---- campaigns -----------------------------------------------------------------
+
+void MemoryCampaigns::insert(const Campaign& campaign) {
+  std::lock_guard lock(store_.mutex_);
+  if (!store_.gyms_by_id_.contains(campaign.gym_id))
+    throw NotFoundError(fmt::format("gym {}: not found (storing campaign {})", campaign.gym_id, campaign.id),
+                        "gym_id");
+  if (store_.campaigns_.contains(campaign.id))
+    throw AlreadyExistsError(fmt::format("campaign {}: already exists", campaign.id), "id");
+  store_.put_campaign(campaign.id, campaign);
+}
+
+std::optional<Campaign> MemoryCampaigns::find(std::string_view gym_id, std::string_view campaign_id) {
+  std::lock_guard lock(store_.mutex_);
+  if (const Campaign* c = store_.campaign_in(gym_id, campaign_id)) return *c;
+  return std::nullopt;
+}
+
+CampaignPage MemoryCampaigns::list(std::string_view gym_id, const CampaignFilter& filter) {
+  std::lock_guard lock(store_.mutex_);
+  CampaignPage page;
+  page.page = std::max(filter.page, 1);
+  page.page_size = std::clamp(filter.page_size, 1, kMaxPageSize);
+  std::vector<const Campaign*> hits;
+  for (const auto& [id, c] : store_.campaigns_)
+    if (c.gym_id == gym_id && any_of_or_empty(filter.states, c.state)) hits.push_back(&c);
+  page.total = static_cast<std::int64_t>(hits.size());
+  std::sort(hits.begin(), hits.end(), [](const Campaign* a, const Campaign* b) {
+    return a->created_at != b->created_at ? a->created_at > b->created_at : a->id > b->id;
+  });
+  const auto offset = static_cast<std::int64_t>(page.page - 1) * page.page_size;
+  for (auto i = offset; i < page.total && i < offset + page.page_size; ++i)
+    page.items.push_back(*hits[static_cast<std::size_t>(i)]);
+  return page;
+}
+
+std::vector<Campaign> MemoryCampaigns::in_state(CampaignState state) {
+  std::lock_guard lock(store_.mutex_);
+  std::vector<Campaign> out;
+  for (const auto& [id, c] : store_.campaigns_)
+    if (c.state == state) out.push_back(c);
+  std::sort(out.begin(), out.end(), [](const Campaign& a, const Campaign& b) {
+    return a.gym_id != b.gym_id ? a.gym_id < b.gym_id : a.id < b.id;
+  });
+  return out;
+}
+
+void MemoryCampaigns::update(const Campaign& campaign) {
+  std::lock_guard lock(store_.mutex_);
+  const Campaign* stored = store_.campaign_in(campaign.gym_id, campaign.id);
+  if (!stored)
+    throw NotFoundError(fmt::format("campaign {}: not found in gym {}", campaign.id, campaign.gym_id), "id");
+  const bool expectable = campaign.version != std::numeric_limits<std::int64_t>::min();
+  if (!expectable || stored->version != campaign.version - 1)
+    throw ConflictError(fmt::format("campaign {}: version conflict: stored version is {}, the update expects {}",
+                                    campaign.id, stored->version,
+                                    expectable ? fmt::format("{}", campaign.version - 1) : std::string("none")),
+                        "version");
+  store_.put_campaign(campaign.id, campaign);
+}
+
+bool MemoryCampaigns::remove(std::string_view gym_id, std::string_view campaign_id) {
+  std::lock_guard lock(store_.mutex_);
+  if (!store_.campaign_in(gym_id, campaign_id)) return false;
+  std::string id(campaign_id);
+  store_.drop_enrolments(id);
+  store_.put_campaign(id, std::nullopt);
+  return true;
+}
+
+namespace {
+[[noreturn]] void campaign_not_found(std::string_view gym_id, std::string_view campaign_id) {
+  throw NotFoundError(fmt::format("campaign {}: not found in gym {}", campaign_id, gym_id), "campaign_id");
+}
+}  // namespace
+
+std::int64_t MemoryCampaigns::enrol(std::string_view gym_id, std::string_view campaign_id,
+                                    const std::vector<std::string>& lead_ids, Timestamp at) {
+  std::lock_guard lock(store_.mutex_);
+  if (!store_.campaign_in(gym_id, campaign_id)) campaign_not_found(gym_id, campaign_id);
+  const std::string cid(campaign_id);
+  std::int64_t added = 0;
+  for (const auto& lead_id : lead_ids) {
+    if (!store_.lead_in(gym_id, lead_id) || store_.enrolment_of(gym_id, campaign_id, lead_id)) continue;
+    store_.put_enrolment(cid, lead_id, CampaignLead{cid, lead_id, at, 0, std::nullopt});
+    ++added;
+  }
+  return added;
+}
+
+std::int64_t MemoryCampaigns::enrol_matching(std::string_view gym_id, std::string_view campaign_id,
+                                             const CampaignTarget& target, Timestamp at) {
+  std::lock_guard lock(store_.mutex_);
+  if (!store_.campaign_in(gym_id, campaign_id)) campaign_not_found(gym_id, campaign_id);
+  auto gym = store_.leads_by_gym_.find(gym_id);
+  if (gym == store_.leads_by_gym_.end()) return 0;
+  const std::string cid(campaign_id);
+  std::vector<std::string> matching;
+  for (const auto& [id, lead] : gym->second.by_id)
+    if (matches_target(lead, target) && !store_.enrolment_of(gym_id, campaign_id, id)) matching.push_back(id);
+  for (const auto& lead_id : matching)
+    store_.put_enrolment(cid, lead_id, CampaignLead{cid, lead_id, at, 0, std::nullopt});
+  return static_cast<std::int64_t>(matching.size());
+}
+
+std::int64_t MemoryCampaigns::unenrol(std::string_view gym_id, std::string_view campaign_id,
+                                      const std::vector<std::string>& lead_ids) {
+  std::lock_guard lock(store_.mutex_);
+  const std::string cid(campaign_id);
+  std::int64_t removed = 0;
+  for (const auto& lead_id : lead_ids) {
+    if (!store_.enrolment_of(gym_id, campaign_id, lead_id)) continue;  // also skips a repeated id
+    store_.put_enrolment(cid, lead_id, std::nullopt);
+    ++removed;
+  }
+  return removed;
+}
+
+std::optional<CampaignLead> MemoryCampaigns::enrolment(std::string_view gym_id, std::string_view campaign_id,
+                                                       std::string_view lead_id) {
+  std::lock_guard lock(store_.mutex_);
+  if (const CampaignLead* e = store_.enrolment_of(gym_id, campaign_id, lead_id)) return *e;
+  return std::nullopt;
+}
+
+bool MemoryCampaigns::record_attempt(std::string_view gym_id, std::string_view campaign_id, std::string_view lead_id,
+                                     Timestamp at) {
+  std::lock_guard lock(store_.mutex_);
+  const CampaignLead* e = store_.enrolment_of(gym_id, campaign_id, lead_id);
+  if (!e) return false;
+  CampaignLead next = *e;
+  ++next.attempts;
+  next.last_attempt_at = at;
+  store_.put_enrolment(std::string(campaign_id), std::string(lead_id), std::move(next));
+  return true;
+}
+
+EnrolmentCounts MemoryCampaigns::enrolment_counts(std::string_view gym_id, std::string_view campaign_id,
+                                                  int max_attempts) {
+  std::lock_guard lock(store_.mutex_);
+  EnrolmentCounts counts;
+  if (!store_.campaign_in(gym_id, campaign_id)) return counts;
+  auto it = store_.enrolments_.find(campaign_id);
+  if (it == store_.enrolments_.end()) return counts;
+  for (const auto& [lead_id, e] : it->second) {
+    ++counts.enrolled;
+    if (e.attempts == 0) ++counts.never_called;
+    if (e.attempts >= max_attempts) ++counts.exhausted;
+    counts.attempts += e.attempts;
+  }
+  return counts;
 }
 
 bool MemoryDnc::add(const DncEntry& entry) {

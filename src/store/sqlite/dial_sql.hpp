@@ -12,8 +12,13 @@ namespace gymdash::sqlite_store {
  * (Retry always has one). Parameters: ?1 gym, ?2 now, ?3 max attempts,
  * ?4 limit, then Fresh/Retry: ?5 zone, ?6 state; Retry: ?7 last_call_before;
  * the qualification comes last (?5 for Callback, ?7 for Fresh, ?8 for Retry);
- * with_exclude adds ?9, a JSON array of lead ids to skip.
+ * with_exclude adds ?9, a JSON array of lead ids to skip; with_campaign adds
+ * ?10 the campaign id, ?11 the campaign's max attempts and ?12 the latest
+ * last campaign attempt allowed (ms): only leads enrolled in that campaign
+ * (probed in campaign_leads by primary key; the tier's index still drives
+ * the order and the limit).
  */
-const std::string& dial_sql(DialQuery::Tier tier, bool with_qualification, bool with_exclude = false);
+const std::string& dial_sql(DialQuery::Tier tier, bool with_qualification, bool with_exclude = false,
+                            bool with_campaign = false);
 
 }  // namespace gymdash::sqlite_store

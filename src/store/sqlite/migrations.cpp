@@ -313,12 +313,76 @@ CREATE TABLE rollup_lead_days (
 ) WITHOUT ROWID;
 )sql";
 
+// v6: calling campaigns (docs/campaigns.md) and the leads enrolled in them.
+// A campaign's settings are plain columns (the target's lists as JSON arrays
+// of API names), so the file stays readable with the sqlite3 shell. An
+// enrolment goes with its campaign and with its lead (ON DELETE CASCADE);
+// the dial queries of a campaign probe campaign_leads by its primary key for
+// each lead the dial index yields. Calls not yet ended are kept in a small
+// partial index, for the recovery of what a stopped dialer left open.
+constexpr std::string_view kSchemaV6 = R"sql(
+CREATE TABLE campaigns (
+  id                    TEXT    NOT NULL PRIMARY KEY,
+  gym_id                TEXT    NOT NULL REFERENCES gyms (id),
+  name                  TEXT    NOT NULL DEFAULT '',
+  description           TEXT    NOT NULL DEFAULT '',
+  state                 TEXT    NOT NULL DEFAULT 'draft',
+  target_qualifications TEXT    NOT NULL DEFAULT '[]',  -- JSON array of names
+  target_statuses       TEXT    NOT NULL DEFAULT '[]',  -- JSON array of names
+  target_tags           TEXT    NOT NULL DEFAULT '[]',  -- JSON array
+  target_source         TEXT    NOT NULL DEFAULT '',
+  target_created_from   INTEGER,
+  target_created_to     INTEGER,
+  start_date            TEXT    NOT NULL DEFAULT '',
+  end_date              TEXT    NOT NULL DEFAULT '',
+  call_days             INTEGER NOT NULL DEFAULT 31,
+  call_start_minute     INTEGER NOT NULL DEFAULT 540,
+  call_end_minute       INTEGER NOT NULL DEFAULT 1140,
+  max_concurrent        INTEGER NOT NULL DEFAULT 5,
+  calls_per_day         INTEGER NOT NULL DEFAULT 500,
+  calls_per_second      REAL    NOT NULL DEFAULT 1.0,
+  max_attempts          INTEGER NOT NULL DEFAULT 4,
+  retry_gap_minutes     INTEGER NOT NULL DEFAULT 240,
+  budget_daily_usd      REAL    NOT NULL DEFAULT 0,
+  budget_total_usd      REAL    NOT NULL DEFAULT 0,
+  reserve_per_call_usd  REAL    NOT NULL DEFAULT 0.5,
+  voice_provider        TEXT    NOT NULL DEFAULT '',
+  assistant_id          TEXT    NOT NULL DEFAULT '',
+  weight                INTEGER NOT NULL DEFAULT 1,
+  created_at            INTEGER NOT NULL DEFAULT 0,
+  updated_at            INTEGER NOT NULL DEFAULT 0,
+  activated_at          INTEGER,
+  ended_at              INTEGER,
+  version               INTEGER NOT NULL DEFAULT 0
+);
+-- Listing a gym's campaigns newest first.
+CREATE INDEX campaigns_gym_created ON campaigns (gym_id, created_at, id);
+-- Every campaign in a state (the dialer's active ones), by gym then id.
+CREATE INDEX campaigns_state ON campaigns (state, gym_id, id);
+
+CREATE TABLE campaign_leads (
+  campaign_id     TEXT    NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
+  lead_id         TEXT    NOT NULL REFERENCES leads (id) ON DELETE CASCADE,
+  gym_id          TEXT    NOT NULL,
+  enrolled_at     INTEGER NOT NULL DEFAULT 0,
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  last_attempt_at INTEGER,
+  PRIMARY KEY (campaign_id, lead_id)
+) WITHOUT ROWID;
+-- A lead's enrolments: what deleting a lead cascades through.
+CREATE INDEX campaign_leads_lead ON campaign_leads (lead_id);
+
+CREATE INDEX calls_open ON calls (started_at, id)
+  WHERE status IN ('queued', 'ringing', 'in_progress');
+)sql";
+
 constexpr std::array kMigrations{
     Migration{1, kSchemaV1},
     Migration{2, kSchemaV2},
     Migration{3, kSchemaV3},
     Migration{4, kSchemaV4},
     Migration{5, kSchemaV5},
+    Migration{6, kSchemaV6},
 };
 
 }  // namespace

@@ -29,7 +29,6 @@ class Use {
   SQLite::Statement& s_;
 };
 
-std::int64_t to_millis(Timestamp t) { return t.time_since_epoch().count(); }
 Timestamp from_millis(std::int64_t ms) { return Timestamp{std::chrono::milliseconds{ms}}; }
 
 constexpr std::string_view kUpsertCallDay = R"sql(

@@ -34,6 +34,7 @@
 #include "store/sqlite/dial_sql.hpp"
 #include "store/sqlite/migrations.hpp"
 #include "store/sqlite/sqlite_analytics.hpp"
+#include "store/sqlite/sqlite_campaigns.hpp"
 
 namespace gymdash {
 namespace {
@@ -209,9 +210,11 @@ constexpr std::string_view kUpdateLead =
     "score = ?22, attempts = ?23, last_call_at = ?24, next_call_at = ?25, timezone = ?26, "
     "custom_fields = ?27, created_at = ?28, updated_at = ?29, version = ?30, callback_at = ?31, "
     "blocked_until = ?32, recent_calls = ?33, last_outcome = ?34, sentiment = ?35, connects = ?36, "
-    "active_call_id = ?37, local_zone = ?38, local_state = ?39, dnc_listed = ?40, base_status = ?41, "
+    "local_zone = ?38, local_state = ?39, dnc_listed = ?40, base_status = ?41, "
     "base_status_at = ?42 "
     "WHERE id = ?1 AND gym_id = ?2 AND version = ?43";
+// (?37, the active call, is bound but not written: only set_active_call
+// takes or releases a lead's call claim.)
 // What calls change (LeadRepository::update_call_state): the indexes on the
 // lead's other columns (phone, external id, created_at, zone) are left alone.
 constexpr std::string_view kUpdateLeadCallState =
@@ -219,6 +222,10 @@ constexpr std::string_view kUpdateLeadCallState =
     "attempts = ?8, last_call_at = ?9, updated_at = ?10, version = ?11, callback_at = ?12, blocked_until = ?13, "
     "recent_calls = ?14, last_outcome = ?15, sentiment = ?16, connects = ?17, next_call_at = ?19 "
     "WHERE id = ?1 AND gym_id = ?2 AND version = ?18";
+// The call claim, compare-and-set (LeadRepository::set_active_call); the
+// only statement that writes active_call_id after the insert.
+constexpr std::string_view kSetActiveCall =
+    "UPDATE leads SET active_call_id = ?4 WHERE id = ?2 AND gym_id = ?1 AND active_call_id = ?3";
 constexpr std::string_view kFindLead =
     "SELECT " GYMDASH_LEAD_COLUMNS " FROM leads WHERE id = ?1 AND gym_id = ?2";
 constexpr std::string_view kFindLeadByPhone =
@@ -476,6 +483,8 @@ class SqliteLeads final : public LeadRepository {
   std::optional<Lead> find_by_external_id(std::string_view gym_id, std::string_view external_id) override;
   void update(const Lead& lead) override;
   void update_call_state(const Lead& lead) override;
+  bool set_active_call(std::string_view gym_id, std::string_view lead_id, std::string_view expected,
+                       std::string_view next) override;
   bool remove(std::string_view gym_id, std::string_view lead_id) override;
   LeadPage list(std::string_view gym_id, const LeadFilter& filter) override;
   std::int64_t append_history(std::string_view gym_id, const LeadEvent& event) override;
@@ -528,6 +537,7 @@ class SqliteCalls final : public CallRepository {
   std::vector<Call> for_lead(std::string_view gym_id, std::string_view lead_id) override;
   std::int64_t purge_recordings(std::string_view gym_id, Timestamp cutoff, Timestamp now) override;
   std::int64_t purge_lead_recordings(std::string_view gym_id, std::string_view lead_id, Timestamp now) override;
+  std::vector<Call> open_calls(Timestamp started_before, int limit) override;
 
  private:
   SqliteStore& store_;
@@ -544,6 +554,7 @@ class SqliteStore final : public Store {
   DncRepository& dnc() override { return dnc_; }
   CallRepository& calls() override { return calls_; }
   AnalyticsRepository& analytics() override;  // analytics: in sqlite_analytics.cpp
+  CampaignRepository& campaigns() override;   // campaigns: in sqlite_campaigns.cpp
   void begin_bulk_load(std::int64_t expected_new_rows, BulkLoad what) override;
   void end_bulk_load() override;
   void transact(const std::function<void()>& fn) override;
@@ -693,6 +704,10 @@ class SqliteStore final : public Store {
   std::once_flag analytics_once_;
   std::unique_ptr<sqlite_store::Connection> analytics_connection_;
   std::unique_ptr<AnalyticsRepository> analytics_;
+  // campaigns: the same, over a connection of their own.
+  std::once_flag campaigns_once_;
+  std::unique_ptr<sqlite_store::Connection> campaigns_connection_;
+  std::unique_ptr<CampaignRepository> campaigns_;
 };
 
 // The analytics repository's view of the store (store/sqlite/sqlite_analytics.hpp).
@@ -716,6 +731,14 @@ AnalyticsRepository& SqliteStore::analytics() {
     analytics_ = sqlite_store::make_sqlite_analytics(*analytics_connection_);
   });
   return *analytics_;
+}
+
+CampaignRepository& SqliteStore::campaigns() {
+  std::call_once(campaigns_once_, [this] {
+    campaigns_connection_ = std::make_unique<SqliteAnalyticsConnection>(*this);
+    campaigns_ = sqlite_store::make_sqlite_campaigns(*campaigns_connection_);
+  });
+  return *campaigns_;
 }
 
 SqliteStore::SqliteStore(const SqliteOptions& options) : path_(options.path) {
@@ -1149,6 +1172,18 @@ void SqliteLeads::update(const Lead& lead) {
   });
 }
 
+bool SqliteLeads::set_active_call(std::string_view gym_id, std::string_view lead_id, std::string_view expected,
+                                  std::string_view next) {
+  return store_.run("lead", lead_id, [&] {
+    auto s = store_.statement(kSetActiveCall);
+    s->bind(1, std::string(gym_id));
+    s->bind(2, std::string(lead_id));
+    s->bind(3, std::string(expected));
+    s->bind(4, std::string(next));
+    return s->exec() > 0;
+  });
+}
+
 bool SqliteLeads::remove(std::string_view gym_id, std::string_view lead_id) {
   // History and tags go with the lead by ON DELETE CASCADE, in this statement.
   return store_.run("lead", lead_id, [&] {
@@ -1335,7 +1370,8 @@ std::vector<Lead> SqliteLeads::dial_candidates(std::string_view gym_id, const Di
   if (q.tier == Tier::Retry && !q.qualification)
     throw InvalidArgumentError("dial query: the retry tier needs a qualification", "qualification");
   return store_.run("dial candidates of gym", gym_id, [&] {
-    auto s = store_.statement(sqlite_store::dial_sql(q.tier, with_qualification, !q.exclude.empty()));
+    const bool with_campaign = !q.campaign_id.empty();
+    auto s = store_.statement(sqlite_store::dial_sql(q.tier, with_qualification, !q.exclude.empty(), with_campaign));
     s->bind(1, std::string(gym_id));
     s->bind(2, to_millis(q.now));
     s->bind(3, q.max_attempts);
@@ -1352,6 +1388,11 @@ std::vector<Lead> SqliteLeads::dial_candidates(std::string_view gym_id, const Di
     }
     if (with_qualification) s->bind(next, std::string(qualification_name(*q.qualification)));
     if (!q.exclude.empty()) s->bind(9, encode_strings(q.exclude));
+    if (with_campaign) {
+      s->bind(10, q.campaign_id);
+      s->bind(11, q.campaign_max_attempts);
+      s->bind(12, to_millis(q.campaign_last_attempt_before));
+    }
     std::vector<Lead> out;
     while (s->executeStep()) out.push_back(read_lead(*s));
     return out;
@@ -1694,6 +1735,22 @@ std::int64_t SqliteCalls::purge_lead_recordings(std::string_view gym_id, std::st
   });
 }
 
+// Calls not yet ended, over the partial index calls_open (migration v6).
+constexpr std::string_view kOpenCalls =
+    "SELECT " GYMDASH_CALL_COLUMNS " FROM calls WHERE status IN ('queued', 'ringing', 'in_progress') "
+    "AND started_at < ?1 ORDER BY started_at, id LIMIT ?2";
+
+std::vector<Call> SqliteCalls::open_calls(Timestamp started_before, int limit) {
+  return store_.run("open calls", "", [&] {
+    auto s = store_.statement(kOpenCalls);
+    s->bind(1, to_millis(started_before));
+    s->bind(2, std::max(limit, 0));
+    std::vector<Call> out;
+    while (s->executeStep()) out.push_back(read_call(*s));
+    return out;
+  });
+}
+
 #undef GYMDASH_CALL_COLUMNS
 
 // ---- do-not-call lists ---------------------------------------------------------
@@ -1783,11 +1840,17 @@ namespace {
   "active_call_id = '' AND status IN ('new', 'contacted', 'qualified', 'trial_booked') " \
   "AND attempts < ?3 AND (blocked_until IS NULL OR blocked_until <= ?2)"
 
-std::string build(DialQuery::Tier tier, bool with_qualification, bool with_exclude) {
+std::string build(DialQuery::Tier tier, bool with_qualification, bool with_exclude, bool with_campaign) {
   using Tier = DialQuery::Tier;
   std::string sql = "SELECT " GYMDASH_LEAD_COLUMNS " FROM leads WHERE gym_id = ?1 AND ";
   // Excluded ids (a JSON array in ?9) are skipped in SQL, so the limit counts only leads returned.
   if (with_exclude) sql += "id NOT IN (SELECT value FROM json_each(?9)) AND ";
+  // A campaign's leads: a primary-key probe of campaign_leads per lead the tier's index yields.
+  if (with_campaign)
+    sql +=
+        "EXISTS (SELECT 1 FROM campaign_leads cl WHERE cl.campaign_id = ?10 AND cl.lead_id = leads.id "
+        "AND cl.gym_id = ?1 AND cl.attempts < ?11 AND (cl.last_attempt_at IS NULL OR cl.last_attempt_at <= ?12)) "
+        "AND ";
   switch (tier) {
     case Tier::Callback:
       sql += "callback_at IS NOT NULL AND callback_at <= ?2 AND " GYMDASH_DIALABLE;
@@ -1810,17 +1873,21 @@ std::string build(DialQuery::Tier tier, bool with_qualification, bool with_exclu
 #undef GYMDASH_DIALABLE
 }  // namespace
 
-const std::string& dial_sql(DialQuery::Tier tier, bool with_qualification, bool with_exclude) {
+const std::string& dial_sql(DialQuery::Tier tier, bool with_qualification, bool with_exclude, bool with_campaign) {
   using T = DialQuery::Tier;
-  static const std::string table[3][2][2] = {
-      {{build(T::Callback, false, false), build(T::Callback, false, true)},
-       {build(T::Callback, true, false), build(T::Callback, true, true)}},
-      {{build(T::Fresh, false, false), build(T::Fresh, false, true)},
-       {build(T::Fresh, true, false), build(T::Fresh, true, true)}},
-      {{build(T::Retry, true, false), build(T::Retry, true, true)},
-       {build(T::Retry, true, false), build(T::Retry, true, true)}},
-  };
-  return table[static_cast<int>(tier)][with_qualification ? 1 : 0][with_exclude ? 1 : 0];
+  // [tier][qualification][exclude][campaign]; Retry always has a qualification.
+  static const auto table = [] {
+    std::array<std::array<std::array<std::array<std::string, 2>, 2>, 2>, 3> t;
+    for (int tier_index = 0; tier_index < 3; ++tier_index)
+      for (int q = 0; q < 2; ++q)
+        for (int e = 0; e < 2; ++e)
+          for (int c = 0; c < 2; ++c) {
+            const auto tr = static_cast<T>(tier_index);
+            t[tier_index][q][e][c] = build(tr, q == 1 || tr == T::Retry, e == 1, c == 1);
+          }
+    return t;
+  }();
+  return table[static_cast<std::size_t>(tier)][with_qualification ? 1 : 0][with_exclude ? 1 : 0][with_campaign ? 1 : 0];
 }
 
 }  // namespace gymdash::sqlite_store
