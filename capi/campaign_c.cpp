@@ -229,6 +229,26 @@ GYMDASH_C_API int gymdash_campaign_simulate(char** out, gymdash_t* db, const cha
   });
 }
 
+GYMDASH_C_API int gymdash_campaign_simulate_ex(char** out, gymdash_t* db, const char* gym_id,
+                                               const char* campaign_id, const char* options_json,
+                                               gymdash_progress_fn progress, void* user) {
+  return guarded([&] {
+    init_out(out);
+    auto& rt = runtime_of(db);
+    const auto gid = text_arg("gym_id", gym_id);
+    const auto cid = text_arg("campaign_id", campaign_id);
+    auto options = forecast_options(options_json);
+    if (progress != nullptr)
+      options.progress = [progress, user](const gymdash::ForecastProgress& p) {
+        const std::string text = boost::json::serialize(boost::json::value_from(p));
+        if (progress(user, text.c_str()) != 0)
+          throw gymdash::ConflictError(
+              "progress: forecast cancelled by the progress callback after day " + std::to_string(p.day), "progress");
+      };
+    return emit_model(out, gymdash::forecast_campaign(rt.store(), rt.config(), gid, cid, rt.clock().now(), options));
+  });
+}
+
 // ---- the dialer ----------------------------------------------------------------------
 
 GYMDASH_C_API int gymdash_dialer_start(gymdash_t* db) {

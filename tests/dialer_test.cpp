@@ -483,6 +483,21 @@ TEST_CASE("a forecast runs the plan on a copy and writes nothing back") {
   CHECK(again.calls == f.calls);
   CHECK(again.connected == f.connected);
 
+  // Progress after each simulated day; throwing cancels.
+  std::vector<int> days_seen;
+  o.progress = [&](const ForecastProgress& p) {
+    days_seen.push_back(p.day);
+    CHECK(p.target_leads == 25);
+  };
+  const Forecast with_progress = forecast_campaign(*b.store, *b.config, "gym-nyc", c.id, kStart, o);
+  CHECK(with_progress.calls == f.calls);
+  if (!with_progress.hours_until_all_done) CHECK(days_seen == std::vector<int>{1, 2, 3, 4, 5});
+  o.progress = [](const ForecastProgress& p) {
+    if (p.day >= 1) throw ConflictError("progress: stop", "progress");
+  };
+  CHECK_THROWS_AS(forecast_campaign(*b.store, *b.config, "gym-nyc", c.id, kStart, o), ConflictError);
+  o.progress = nullptr;
+
   // Bad input names the option.
   o.days = 0;
   CHECK_THROWS_AS(forecast_campaign(*b.store, *b.config, "gym-nyc", c.id, kStart, o), InvalidArgumentError);

@@ -766,12 +766,24 @@ GYMDASH_C_API int gymdash_campaign_performance(char** out, gymdash_t* db, const 
  * "cost_usd","attempted_leads","reached_leads","done_leads",
  * "hours_until_all_done","by_day":[{"date","calls","connected","cost_usd"}]}.
  * Blocks the calling thread for the whole run (a 90-day run of thousands of
- * leads may take seconds); there is no progress callback yet.
+ * leads may take seconds); gymdash_campaign_simulate_ex reports progress.
  * Errors: INVALID_ARGUMENT naming the option ("days", "provider_options.x",
  * an unknown member); NOT_FOUND naming gym_id or campaign_id.
  */
 GYMDASH_C_API int gymdash_campaign_simulate(char** out, gymdash_t* db, const char* gym_id, const char* campaign_id,
                                             const char* options_json);
+/**
+ * gymdash_campaign_simulate with a progress callback (gymdash_progress_fn,
+ * may be NULL), called on the calling thread after each simulated day with
+ * {"day":N,"days":N,"calls":N,"done_leads":N,"target_leads":N}, and once more
+ * when the run ends early because every target lead is done. A non-zero
+ * return cancels: GYMDASH_E_CONFLICT "progress: forecast cancelled by the
+ * progress callback after day N" (field "progress"); nothing was written
+ * either way.
+ */
+GYMDASH_C_API int gymdash_campaign_simulate_ex(char** out, gymdash_t* db, const char* gym_id,
+                                               const char* campaign_id, const char* options_json,
+                                               gymdash_progress_fn progress, void* user);
 
 /* ---- the dialer (docs/campaigns.md, "The dialer") ----------------------------- */
 

@@ -171,6 +171,17 @@ std::unique_ptr<Dialer> make_dialer(DialerContext context, const DialerOptions& 
 
 // ---- forecast ---------------------------------------------------------------
 
+/** How far a forecast has come (ForecastOptions::progress). */
+struct ForecastProgress {
+  int day = 0;                     ///< simulated days done (1 … days)
+  int days = 0;                    ///< days asked for
+  std::int64_t calls = 0;          ///< calls placed so far
+  std::int64_t done_leads = 0;     ///< target leads done so far
+  std::int64_t target_leads = 0;
+};
+
+void tag_invoke(const boost::json::value_from_tag&, boost::json::value& jv, const ForecastProgress& v);
+
 /** How to run a forecast. A plain value. */
 struct ForecastOptions {
   int days = 14;  ///< days simulated (1–90); 14
@@ -181,6 +192,12 @@ struct ForecastOptions {
    */
   std::map<std::string, std::string> provider_options;
   int step_seconds = 30;  ///< simulated time between dialer ticks (1–600); 30
+  /**
+   * Called on the forecasting thread after each simulated day (and once more
+   * if the run ends early because every target lead is done); may be empty.
+   * It may throw to cancel the forecast: the exception propagates.
+   */
+  std::function<void(const ForecastProgress&)> progress;
 };
 
 /** One gym-local day of a forecast. */

@@ -1989,6 +1989,18 @@ static void on_dialer_event(void* user, const char* event_json) {
   snprintf(g_dialer_last_event, sizeof g_dialer_last_event, "%s", event_json);
 }
 
+struct sim_progress {
+  int calls;
+  int cancel_after; /* 0: never */
+};
+
+static int count_sim_progress(void* user, const char* progress_json) {
+  struct sim_progress* sp = (struct sim_progress*)user;
+  sp->calls++;
+  if (strstr(progress_json, "\"day\":") == NULL) return 1;
+  return (sp->cancel_after != 0 && sp->calls >= sp->cancel_after) ? 1 : 0;
+}
+
 static void test_campaigns(void) {
   gymdash_t* db = NULL;
   char* out = NULL;
@@ -2089,6 +2101,20 @@ static void test_campaigns(void) {
   CHECK_CONTAINS(out, "\"target_leads\":2");
   CHECK_CONTAINS(out, "\"by_day\":[");
   gymdash_string_free(out);
+  /* forecast with progress: one call a simulated day; a non-zero answer cancels */
+  {
+    struct sim_progress sp = {0, 0};
+    CHECK_OK(gymdash_campaign_simulate_ex(&out, db, "gym-c", cmp, "{\"days\":3,\"step_seconds\":300}",
+                                          count_sim_progress, &sp));
+    CHECK(sp.calls >= 1 && sp.calls <= 3); /* fewer when every lead is done early */
+    gymdash_string_free(out);
+    sp.calls = 0;
+    sp.cancel_after = 1;
+    CHECK_ERR_OUT(out, gymdash_campaign_simulate_ex(&out, db, "gym-c", cmp, "{\"days\":3,\"step_seconds\":300}",
+                                                    count_sim_progress, &sp),
+                  GYMDASH_E_CONFLICT, "cancelled");
+    CHECK(sp.calls == 1);
+  }
   CHECK_ERR_OUT(out, gymdash_campaign_simulate(&out, db, "gym-c", cmp, "{\"days\":2,\"weeks\":1}"),
                 GYMDASH_E_INVALID_ARGUMENT, "weeks");
   CHECK(strcmp(gymdash_last_error_field(), "weeks") == 0);

@@ -163,7 +163,7 @@ class ModuleTest(unittest.TestCase):
             "gymdash_route_outbound", "gymdash_route_inbound",
             "gymdash_campaign_create", "gymdash_campaign_get", "gymdash_campaign_list", "gymdash_campaign_update",
             "gymdash_campaign_delete", "gymdash_campaign_set_state", "gymdash_campaign_enrol",
-            "gymdash_campaign_remove_leads", "gymdash_campaign_performance", "gymdash_campaign_simulate",
+            "gymdash_campaign_remove_leads", "gymdash_campaign_performance", "gymdash_campaign_simulate", "gymdash_campaign_simulate_ex",
             "gymdash_dialer_start", "gymdash_dialer_stop", "gymdash_dialer_tick", "gymdash_dialer_status",
             "gymdash_dialer_set_event_callback",
         }
@@ -1498,6 +1498,11 @@ class CampaignTest(unittest.TestCase):
         forecast = db.campaign_simulate("gym-nyc", cmp["id"], days=2, step_seconds=120,
                                         provider_options={"seed": 5, "answer_rate": 0.5})
         self.assertEqual(forecast["campaign_id"], cmp["id"])
+        days_seen = []
+        db.campaign_simulate("gym-nyc", cmp["id"], days=2, step_seconds=600, progress=lambda p: days_seen.append(p["day"]))
+        self.assertTrue(days_seen and days_seen == sorted(days_seen) and days_seen[-1] <= 2, days_seen)
+        with self.assertRaises(gymdash.ConflictError):
+            db.campaign_simulate("gym-nyc", cmp["id"], days=2, step_seconds=600, progress=lambda p: False)
         self.assertEqual(forecast["target_leads"], 3)
         self.assertIn("by_day", forecast)
         self.assertEqual(db.campaign_set_state("gym-nyc", cmp["id"], "cancelled")["state"], "cancelled")

@@ -958,13 +958,16 @@ class Gymdash:
         return _ffi.call_json(_lib.gymdash_campaign_performance, self._h(), _ffi.encode_text("gym_id", gym_id),
                               _ffi.encode_text("campaign_id", campaign_id))
 
-    def campaign_simulate(self, gym_id, campaign_id, days=None, provider_options=None, step_seconds=None):
+    def campaign_simulate(self, gym_id, campaign_id, days=None, provider_options=None, step_seconds=None,
+                          progress=None):
         """Forecasts a campaign from now with the simulated provider on a virtual clock, over a
         copy of the gym's data (nothing is written, no call placed). ``days`` 1–90 (default 14),
         ``step_seconds`` 1–600 (default 30), ``provider_options`` the simulated provider's
         settings (docs/voice.md). Returns ``{"target_leads", "calls", "connected", "cost_usd",
         "reached_leads", "done_leads", "hours_until_all_done", "by_day": [...], ...}``.
-        Blocks until the run is done."""
+        Blocks until the run is done. ``progress``, if given, is called with
+        ``{"day", "days", "calls", "done_leads", "target_leads"}`` after each simulated day;
+        returning ``False`` or raising cancels the forecast (as for imports)."""
         options = {}
         if days is not None:
             options["days"] = days
@@ -973,8 +976,9 @@ class Gymdash:
         if provider_options is not None:
             options["provider_options"] = provider_options
         body = _ffi.encode_json("options_json", options) if options else None
-        return _ffi.call_json(_lib.gymdash_campaign_simulate, self._h(), _ffi.encode_text("gym_id", gym_id),
-                              _ffi.encode_text("campaign_id", campaign_id), body)
+        return _Progress(progress).run(_lib.gymdash_campaign_simulate_ex, self._h(),
+                                       _ffi.encode_text("gym_id", gym_id),
+                                       _ffi.encode_text("campaign_id", campaign_id), body)
 
     # ---- the dialer ----------------------------------------------------------
 

@@ -179,6 +179,8 @@ _FUNCTIONS = (
     ("gymdash_campaign_remove_leads", [OUT_STR, HANDLE, TEXT, TEXT, TEXT], ctypes.c_int, _check),
     ("gymdash_campaign_performance", [OUT_STR, HANDLE, TEXT, TEXT], ctypes.c_int, _check),
     ("gymdash_campaign_simulate", [OUT_STR, HANDLE, TEXT, TEXT, TEXT], ctypes.c_int, _check),
+    ("gymdash_campaign_simulate_ex", [OUT_STR, HANDLE, TEXT, TEXT, TEXT, PROGRESS_FN, ctypes.c_void_p], ctypes.c_int,
+     _check),
     ("gymdash_dialer_start", [HANDLE], ctypes.c_int, _check),
     ("gymdash_dialer_stop", [HANDLE], ctypes.c_int, _check),
     ("gymdash_dialer_tick", [OUT_STR, HANDLE], ctypes.c_int, _check),

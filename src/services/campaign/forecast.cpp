@@ -45,6 +45,14 @@ void tag_invoke(const boost::json::value_from_tag&, boost::json::value& jv, cons
   jv = std::move(o);
 }
 
+void tag_invoke(const boost::json::value_from_tag&, boost::json::value& jv, const ForecastProgress& v) {
+  jv = boost::json::object{{"day", v.day},
+                           {"days", v.days},
+                           {"calls", v.calls},
+                           {"done_leads", v.done_leads},
+                           {"target_leads", v.target_leads}};
+}
+
 namespace {
 
 // True when a lead can no longer be called by the campaign whatever the clock says.
@@ -148,6 +156,7 @@ Forecast forecast_campaign(Store& source, const Config& config, std::string_view
 
   // Which target leads are done: reached, or beyond reach.
   std::set<std::string> attempted, reached, done;
+  std::int64_t placed = 0;
   const auto refresh = [&](const std::string& lead_id) {
     if (done.contains(lead_id)) return;
     const auto l = copy->leads().find(gym_id, lead_id);
@@ -158,7 +167,10 @@ Forecast forecast_campaign(Store& source, const Config& config, std::string_view
   };
   for (const auto& id : targets) refresh(id);
   dialer->set_observer([&](const DialerEvent& e) {
-    if (e.kind == DialerEvent::Kind::Placed || e.kind == DialerEvent::Kind::Refused) attempted.insert(e.lead_id);
+    if (e.kind == DialerEvent::Kind::Placed || e.kind == DialerEvent::Kind::Refused) {
+      attempted.insert(e.lead_id);
+      ++placed;
+    }
     if (e.kind != DialerEvent::Kind::Ended) return;
     if (const auto c = copy->calls().find(gym_id, e.call_id);
         c && c->status == CallStatus::Completed && c->answered_by == AnsweredBy::Human)
@@ -169,6 +181,12 @@ Forecast forecast_campaign(Store& source, const Config& config, std::string_view
   const Timestamp end = start + std::chrono::hours{24 * options.days};
   const auto step = std::chrono::seconds{options.step_seconds};
   out.to = end;
+  int day = 0;
+  const auto report = [&](int d) {
+    if (options.progress)
+      options.progress(ForecastProgress{d, options.days, placed, static_cast<std::int64_t>(done.size()),
+                                        static_cast<std::int64_t>(targets.size())});
+  };
   while (clock->now() < end) {
     dialer->tick();
     io.restart();
@@ -177,9 +195,11 @@ Forecast forecast_campaign(Store& source, const Config& config, std::string_view
     if (done.size() == targets.size() && dialer->status().lines_in_use == 0) {
       out.hours_until_all_done = std::chrono::duration<double>(clock->now() - start).count() / 3600.0;
       out.to = clock->now();
+      report(day + 1);
       break;
     }
     clock->advance(step);
+    if (clock->now() >= start + std::chrono::hours{24 * (day + 1)}) report(++day);
   }
   // Calls still in flight finish (their events are in already, in virtual time).
   dialer.reset();
