@@ -2,6 +2,7 @@
 // dashboard's read is one range scan per table (gym, local_day …), and an
 // upsert per key that adds signed amounts and deletes a row that reaches zero.
 
+#include "store/sqlite/statement_use.hpp"
 #include "store/sqlite/sqlite_analytics.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -16,18 +17,6 @@
 namespace gymdash::sqlite_store {
 namespace {
 
-// Resets a borrowed statement when the use ends, whatever happens.
-class Use {
- public:
-  explicit Use(SQLite::Statement& s) : s_(s) {}
-  Use(const Use&) = delete;
-  Use& operator=(const Use&) = delete;
-  ~Use() { s_.tryReset(); }
-  SQLite::Statement* operator->() const { return &s_; }
-
- private:
-  SQLite::Statement& s_;
-};
 
 Timestamp from_millis(std::int64_t ms) { return Timestamp{std::chrono::milliseconds{ms}}; }
 

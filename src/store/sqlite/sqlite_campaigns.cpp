@@ -4,6 +4,7 @@
 // fixed text: list-valued arguments travel as one JSON array read with
 // json_each, so the statement cache holds one entry per method.
 
+#include "store/sqlite/statement_use.hpp"
 #include "store/sqlite/sqlite_campaigns.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -25,19 +26,6 @@
 namespace gymdash::sqlite_store {
 namespace {
 
-// Resets a borrowed statement when the use ends, whatever happens.
-class Use {
- public:
-  explicit Use(SQLite::Statement& s) : s_(s) {}
-  Use(const Use&) = delete;
-  Use& operator=(const Use&) = delete;
-  ~Use() { s_.tryReset(); }
-  SQLite::Statement* operator->() const { return &s_; }
-  SQLite::Statement& operator*() const { return s_; }
-
- private:
-  SQLite::Statement& s_;
-};
 
 std::int64_t to_millis(Timestamp t) { return t.time_since_epoch().count(); }
 Timestamp from_millis(std::int64_t ms) { return Timestamp{std::chrono::milliseconds{ms}}; }
