@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 
 namespace gymdash {
 
@@ -70,9 +71,29 @@ Runtime::Impl::Impl(Config cfg, std::shared_ptr<Clock> clk, std::shared_ptr<LogS
   };
   dc.executor = pool.get_executor();
   dialer = make_dialer(std::move(dc));
+  if (config->metrics.enabled)
+    metrics->add_collector([store = store.get(), leads = leads.get(), clock = clock,
+                            last = std::make_shared<std::optional<Timestamp>>()](Metrics& m) {
+      // Due retries and callbacks over every gym, counted when metrics are exported, at most
+      // once per 10 s of the runtime's clock (about 35 ms a gym of 100,000 leads on SQLite).
+      // The gyms are read from the store: an export is not a gym.list call.
+      const Timestamp now = clock->now();
+      if (*last && now - **last < std::chrono::seconds{10}) return;
+      DueCounts total;
+      for (const auto& gym : store->gyms().list()) {
+        const auto due = leads->due_jobs(gym.id, now);
+        total.callbacks += due.callbacks;
+        total.retries += due.retries;
+      }
+      *last = now;
+      m.set_gauge("jobs_due", static_cast<double>(total.callbacks + total.retries));
+      m.set_gauge("jobs_due_callbacks", static_cast<double>(total.callbacks));
+      m.set_gauge("jobs_due_retries", static_cast<double>(total.retries));
+    });
 }
 
 Runtime::Impl::~Impl() {
+  metrics->clear_collectors();  // they use the services below; the metrics may outlive them
   // Finish queued asynchronous work before the services it uses go away.
   dialer.reset();  // stops it and hands the providers' events straight to the call service
   voice.clear();  // cancels the providers' timers and connections, so the join below does not wait for them

@@ -1,4 +1,4 @@
-#include <gymdash/metrics.hpp>
+#include <gymdash/gymdash.hpp>
 
 #include <boost/json.hpp>
 #include <doctest/doctest.h>
@@ -111,4 +111,68 @@ TEST_CASE("recording from many threads loses nothing") {
   for (auto& t : threads) t.join();
   CHECK(op.calls() == 80000);
   CHECK(op.errors(ErrorCode::Conflict) == 8000);
+}
+
+TEST_CASE("collectors run at export; one that throws is skipped") {
+  Metrics m;
+  int runs = 0;
+  m.add_collector([&](Metrics& mm) { mm.set_gauge("answer", ++runs); });
+  m.add_collector([](Metrics&) { throw std::runtime_error("down"); });
+  CHECK(parse_prometheus(m.to_prometheus()).at("gymdash_answer") == 1);
+  CHECK(boost::json::parse(m.to_json()).at("gauges").at("answer") == 2.0);
+  m.clear_collectors();
+  m.to_json();
+  CHECK(runs == 2);
+}
+
+TEST_CASE("the runtime's jobs_due gauges count due callbacks and retries") {
+  auto clock = std::make_shared<ManualClock>(parse_timestamp("2026-11-02T15:00:00Z"));
+  RuntimeOptions options;
+  options.clock = clock;
+  options.log_sink = std::make_shared<MemoryLogSink>();
+  auto rt = Runtime::open(options);
+  Gym g;
+  g.id = "gym-a";
+  g.name = "A";
+  g.timezone = "America/New_York";
+  g.state = "NY";
+  rt->gyms().create_gym(g);
+  auto lead = [&](const char* phone) {
+    LeadInput in;
+    in.phone = phone;
+    in.consent = Consent{true, clock->now(), "web_form", "test"};
+    return rt->leads().create_lead("gym-a", in).lead;
+  };
+  const auto a = lead("(212) 736-1001");
+  const auto b = lead("(212) 736-1002");
+  lead("(212) 736-1003");  // never called: not a job
+  CallResult cb;
+  cb.call_id = "c1";
+  cb.started_at = clock->now();
+  cb.ended_at = clock->now() + seconds{40};
+  cb.status = CallStatus::Completed;
+  cb.answered_by = AnsweredBy::Human;
+  cb.outcome = CallOutcome::CallbackRequested;
+  cb.callback_at = clock->now() + minutes{30};
+  rt->leads().update_lead_after_call("gym-a", a.id, cb);
+  CallResult na;
+  na.call_id = "c2";
+  na.started_at = clock->now();
+  na.ended_at = clock->now() + seconds{20};
+  na.status = CallStatus::NoAnswer;
+  rt->leads().update_lead_after_call("gym-a", b.id, na);
+
+  auto gauges = [&] { return parse_prometheus(rt->metrics().to_prometheus()); };
+  auto s = gauges();
+  CHECK(s.at("gymdash_jobs_due") == 0);
+  clock->advance(minutes{31});  // the callback is due; the retry gap (240 min) is not over
+  s = gauges();
+  CHECK(s.at("gymdash_jobs_due_callbacks") == 1);
+  CHECK(s.at("gymdash_jobs_due_retries") == 0);
+  clock->advance(hours{4});
+  s = gauges();
+  CHECK(s.at("gymdash_jobs_due_callbacks") == 1);
+  CHECK(s.at("gymdash_jobs_due_retries") == 1);
+  CHECK(s.at("gymdash_jobs_due") == 2);
+  CHECK(s.at("gymdash_operation_calls_total{operation=\"lead.due_jobs\"}") >= 3);
 }

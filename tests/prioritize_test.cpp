@@ -270,7 +270,25 @@ void check_prioritized_equals_dialable(Fixture& f) {
     for (const auto& l : all)
       if (leads->explain("gym-nyc", l.id, T(at)).dialable) want.insert(l.id);
     CHECK(got == want);
+
+    // Due jobs: called leads or callbacks whose only blocks, if any, are calling windows.
+    const std::set<std::string> windows = {"outside_federal_hours", "state_closed_day", "outside_state_hours",
+                                           "gym_closed_day", "outside_gym_hours"};
+    DueCounts expected;
+    for (const auto& l : all) {
+      if (l.attempts == 0 && !l.callback_at) continue;
+      bool blocked = false;
+      for (const auto& r : leads->explain("gym-nyc", l.id, T(at)).reasons) blocked |= windows.count(r) == 0;
+      if (blocked) continue;
+      ++(l.callback_at ? expected.callbacks : expected.retries);
+    }
+    const auto due = leads->due_jobs("gym-nyc", T(at));
+    CHECK(due.callbacks == expected.callbacks);
+    CHECK(due.retries == expected.retries);
+    CHECK(expected.callbacks + expected.retries > 0);  // the data set has due jobs to count
   }
+  CHECK(leads->due_jobs("gym-b").retries == 0);
+  CHECK_THROWS_AS(leads->due_jobs("gym-nope"), NotFoundError);
 }
 
 TEST_CASE_FIXTURE(Fixture, "prioritized leads are exactly the dialable ones (memory)") {
@@ -296,6 +314,20 @@ TEST_CASE("the call-order queries search their partial indexes, never the whole 
                                           {Tier::Fresh, true},     {Tier::Retry, true}};
   const char* expected_index[] = {"leads_dial_callback", "leads_dial_callback", "leads_dial_fresh", "leads_dial_fresh",
                                   "leads_dial_retry"};
+  for (auto tier : {Tier::Callback, Tier::Retry}) {
+    const auto& sql = sqlite_store::count_due_sql(tier);
+    SQLite::Statement plan(db, "EXPLAIN QUERY PLAN " + sql);
+    plan.bind(1, "gym-nyc");
+    plan.bind(2, static_cast<std::int64_t>(1'800'000'000'000));
+    plan.bind(3, 6);
+    if (tier == Tier::Retry) plan.bind(4, static_cast<std::int64_t>(1'800'000'000'000));
+    std::string details;
+    while (plan.executeStep()) details += plan.getColumn(3).getString() + "\n";
+    CAPTURE(details);
+    CHECK(details.find(tier == Tier::Callback ? "leads_dial_callback" : "leads_dial_retry") !=
+          std::string::npos);
+    CHECK(details.find("SCAN leads") == std::string::npos);
+  }
   for (int k = 0; k < 10; ++k) {
     const int i = k % 5;
     const bool with_exclude = k >= 5;

@@ -47,7 +47,7 @@ int metrics_show(Context& ctx) {
   if (format != "prometheus" && format != "json") {
     throw UsageError("--format: \"" + format + "\" is not a metrics format (prometheus, json)");
   }
-  const auto& metrics = ctx.runtime().metrics();
+  auto& metrics = ctx.runtime().metrics();
   if (format == "json") ctx.out << metrics.to_json() << '\n';
   else ctx.out << metrics.to_prometheus();
   return 0;

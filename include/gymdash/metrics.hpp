@@ -14,6 +14,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -85,16 +86,30 @@ class Metrics {
   void add_gauge(std::string_view name, double delta);
   double gauge(std::string_view name) const;
 
+  /**
+   * Adds a collector: a function run by collect() (and so by to_prometheus()
+   * and to_json()) that sets gauges cheaper to compute when asked than to
+   * keep current, such as `jobs_due`. Collectors run in the order added, on
+   * the exporting thread, without the metrics' lock held. A collector that
+   * throws is skipped for that export; its gauges keep their last values.
+   */
+  void add_collector(std::function<void(Metrics&)> collector);
+  /** Drops every collector (their owner is going away). */
+  void clear_collectors();
+  /** Runs the collectors. */
+  void collect();
+
   std::vector<OperationSnapshot> snapshot() const;
-  /** Prometheus text exposition format 0.0.4 (`gymdash_` prefix). */
-  std::string to_prometheus() const;
-  /** `{"operations":[{"operation","calls","errors":{…},"p50_ms","p90_ms","p99_ms","sum_ms"}…],"gauges":{…}}` */
-  std::string to_json() const;
+  /** Prometheus text exposition format 0.0.4 (`gymdash_` prefix); runs the collectors first. */
+  std::string to_prometheus();
+  /** `{"operations":[{"operation","calls","errors":{…},"p50_ms","p90_ms","p99_ms","sum_ms"}…],"gauges":{…}}`; runs the collectors first. */
+  std::string to_json();
 
  private:
   mutable std::mutex mutex_;
   std::map<std::string, std::unique_ptr<OperationMetrics>, std::less<>> operations_;
   std::map<std::string, double, std::less<>> gauges_;
+  std::vector<std::shared_ptr<const std::function<void(Metrics&)>>> collectors_;
 };
 
 }  // namespace gymdash

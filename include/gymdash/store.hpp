@@ -88,6 +88,12 @@ struct DialQuery {
   Timestamp campaign_last_attempt_before{};
 };
 
+/** Leads whose retry or requested callback is due (LeadRepository::count_due). */
+struct DueCounts {
+  std::int64_t callbacks = 0;
+  std::int64_t retries = 0;
+};
+
 /**
  * Leads and their history in storage.
  * Ownership: owned by its Store; valid while the Store lives.
@@ -166,6 +172,15 @@ class LeadRepository {
   virtual std::vector<Lead> dial_candidates(std::string_view gym_id, const DialQuery& query) = 0;
   /** Every distinct (local_zone, local_state) among the gym's leads, sorted. */
   virtual std::vector<std::pair<std::string, std::string>> dial_groups(std::string_view gym_id) = 0;
+  /**
+   * How many of the gym's leads in the dialable set of DialQuery (`now`,
+   * `max_attempts`) are in the Callback tier (callback_at ≤ now) and in the
+   * Retry tier (last_call_at ≤ `last_call_before`), over every group and
+   * qualification, ignoring calling windows: the jobs that are due. Reads
+   * the tiers' indexes only.
+   */
+  virtual DueCounts count_due(std::string_view gym_id, Timestamp now, int max_attempts,
+                              Timestamp last_call_before) = 0;
   /** Every lead, of any gym, with that E.164 number. */
   virtual std::vector<Lead> find_by_phone_any_gym(std::string_view e164) = 0;
 

@@ -92,6 +92,31 @@ double Metrics::gauge(std::string_view name) const {
   return it == gauges_.end() ? 0.0 : it->second;
 }
 
+void Metrics::add_collector(std::function<void(Metrics&)> collector) {
+  std::lock_guard lock(mutex_);
+  collectors_.push_back(std::make_shared<const std::function<void(Metrics&)>>(std::move(collector)));
+}
+
+void Metrics::clear_collectors() {
+  std::lock_guard lock(mutex_);
+  collectors_.clear();
+}
+
+void Metrics::collect() {
+  decltype(collectors_) collectors;
+  {
+    std::lock_guard lock(mutex_);
+    collectors = collectors_;
+  }
+  for (const auto& c : collectors) {
+    try {
+      (*c)(*this);
+    } catch (...) {
+      // Skipped for this export; its gauges keep their last values.
+    }
+  }
+}
+
 std::vector<OperationSnapshot> Metrics::snapshot() const {
   std::vector<OperationSnapshot> out;
   std::lock_guard lock(mutex_);
@@ -133,7 +158,8 @@ std::string prom_name(std::string_view s) {
 }
 }  // namespace
 
-std::string Metrics::to_prometheus() const {
+std::string Metrics::to_prometheus() {
+  collect();
   const auto ops = snapshot();
   std::string out;
   out += "# HELP gymdash_operation_calls_total Calls of each service operation.\n";
@@ -171,7 +197,8 @@ std::string Metrics::to_prometheus() const {
   return out;
 }
 
-std::string Metrics::to_json() const {
+std::string Metrics::to_json() {
+  collect();
   namespace bj = boost::json;
   bj::array ops;
   for (const auto& s : snapshot()) {

@@ -127,6 +127,7 @@ class InstrumentedLeadService final : public LeadService {
         prioritize_(metrics_.get(), "lead.prioritize", LogLevel::Debug),
         import_(metrics_.get(), "leads.import", LogLevel::Debug),
         explain_(metrics_.get(), "lead.explain", LogLevel::Debug),
+        due_jobs_(metrics_.get(), "lead.due_jobs", LogLevel::Debug),
         after_call_(metrics_.get(), "lead.after_call", LogLevel::Debug),
         after_calls_(metrics_.get(), "lead.after_calls", LogLevel::Debug),
         dnc_add_(metrics_.get(), "dnc.add", LogLevel::Info),
@@ -212,6 +213,9 @@ class InstrumentedLeadService final : public LeadService {
     return prioritize_.run(*log_, {gym_id, {}},
                            [&] { return inner_->get_prioritized_leads(gym_id, count, scope, exclude, at); });
   }
+  DueCounts due_jobs(std::string_view gym_id, std::optional<Timestamp> at) override {
+    return due_jobs_.run(*log_, {gym_id, {}}, [&] { return inner_->due_jobs(gym_id, at); });
+  }
   DialDecision explain(std::string_view gym_id, std::string_view lead_id, std::optional<Timestamp> at) override {
     return explain_.run(*log_, {gym_id, lead_id}, [&] { return inner_->explain(gym_id, lead_id, at); });
   }
@@ -249,7 +253,7 @@ class InstrumentedLeadService final : public LeadService {
   std::shared_ptr<Logger> log_;
   std::shared_ptr<Metrics> metrics_;
   Op create_, get_, update_, delete_, list_, add_tags_, remove_tags_, add_note_, status_, history_;
-  Op prioritize_, import_, explain_, after_call_, after_calls_, dnc_add_, dnc_remove_, dnc_check_, dnc_list_, dnc_import_;
+  Op prioritize_, import_, explain_, due_jobs_, after_call_, after_calls_, dnc_add_, dnc_remove_, dnc_check_, dnc_list_, dnc_import_;
 };
 
 class InstrumentedCallService final : public CallService {

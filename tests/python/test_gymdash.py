@@ -483,7 +483,8 @@ class OperationsTest(unittest.TestCase):
             self.assertEqual(ops["gym.create"]["calls"], 1)
             for key in ("p50_ms", "p90_ms", "p99_ms", "sum_ms"):
                 self.assertGreaterEqual(ops["lead.create"][key], 0)
-            self.assertEqual(data["gauges"], {})
+            self.assertEqual(data["gauges"], {"jobs_due": 0, "jobs_due_callbacks": 0, "jobs_due_retries": 0})
+            self.assertIn("gymdash_jobs_due 0\n", text)
             with self.assertRaises(gymdash.InvalidArgumentError) as cm:
                 db.metrics("xml")
             self.assertEqual(cm.exception.field, "format")

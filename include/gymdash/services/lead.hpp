@@ -238,6 +238,15 @@ class LeadService {
                                                   const std::vector<std::string>& exclude_leads = {},
                                                   std::optional<Timestamp> at = std::nullopt) = 0;
 
+  /**
+   * The gym's jobs that are due at `at` (default now): leads whose requested
+   * callback time has come and leads whose retry gap has passed, counted
+   * over the dialable set under the gym's attempt policy and retry gap,
+   * whatever the calling windows say (a due job outside its window waits
+   * for it). Reads only the call-order indexes. The gauges `jobs_due*`.
+   */
+  virtual DueCounts due_jobs(std::string_view gym_id, std::optional<Timestamp> at = std::nullopt) = 0;
+
   /** Whether the lead may be dialed at `at` (default now) and the reason code of every rule that blocks it. */
   virtual DialDecision explain(std::string_view gym_id, std::string_view lead_id,
                                std::optional<Timestamp> at = std::nullopt) = 0;

@@ -832,6 +832,13 @@ class LeadServiceImpl final : public LeadService {
     return out;
   }
 
+  DueCounts due_jobs(std::string_view gym_id, std::optional<Timestamp> at_opt) override {
+    const Gym gym = require_gym(gym_id);
+    const Timestamp at = at_opt.value_or(clock_->now());
+    const auto& pol = policy(gym.id);
+    return store_.leads().count_due(gym.id, at, pol.max_attempts, at - std::chrono::minutes{pol.retry_gap_minutes});
+  }
+
   DialDecision explain(std::string_view gym_id, std::string_view lead_id, std::optional<Timestamp> at_opt) override {
     const Gym gym = require_gym(gym_id);
     const Lead l = require_lead(gym_id, lead_id);

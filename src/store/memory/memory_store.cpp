@@ -89,6 +89,7 @@ class MemoryLeads final : public LeadRepository {
   std::vector<LeadEvent> history(std::string_view gym_id, std::string_view lead_id) override;
   std::vector<Lead> dial_candidates(std::string_view gym_id, const DialQuery& query) override;
   std::vector<std::pair<std::string, std::string>> dial_groups(std::string_view gym_id) override;
+  DueCounts count_due(std::string_view gym_id, Timestamp now, int max_attempts, Timestamp last_call_before) override;
   std::vector<Lead> find_by_phone_any_gym(std::string_view e164) override;
   void put_call_result(std::string_view gym_id, std::string_view lead_id, const CallResult& result) override;
   std::vector<CallResult> call_results(std::string_view gym_id, std::string_view lead_id) override;
@@ -691,6 +692,23 @@ std::vector<Lead> MemoryLeads::dial_candidates(std::string_view gym_id, const Di
   std::sort(hits.begin(), hits.end(), order);
   std::vector<Lead> out;
   for (std::size_t i = 0; i < hits.size() && static_cast<int>(i) < q.limit; ++i) out.push_back(*hits[i]);
+  return out;
+}
+
+DueCounts MemoryLeads::count_due(std::string_view gym_id, Timestamp now, int max_attempts,
+                                 Timestamp last_call_before) {
+  std::lock_guard lock(store_.mutex_);
+  DueCounts out;
+  auto gym = store_.leads_by_gym_.find(gym_id);
+  if (gym == store_.leads_by_gym_.end()) return out;
+  DialQuery q;
+  q.now = now;
+  q.max_attempts = max_attempts;
+  for (const auto& [id, l] : gym->second.by_id) {
+    if (!dialable(l, q)) continue;
+    if (l.callback_at) out.callbacks += *l.callback_at <= now ? 1 : 0;
+    else if (l.attempts > 0 && l.last_call_at && *l.last_call_at <= last_call_before) ++out.retries;
+  }
   return out;
 }
 

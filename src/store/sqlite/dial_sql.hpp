@@ -21,4 +21,10 @@ namespace gymdash::sqlite_store {
 const std::string& dial_sql(DialQuery::Tier tier, bool with_qualification, bool with_exclude = false,
                             bool with_campaign = false);
 
+/**
+ * The count of one tier's due leads for LeadRepository::count_due (Callback
+ * or Retry): ?1 gym, ?2 now, ?3 max attempts, Retry: ?4 last_call_before.
+ */
+const std::string& count_due_sql(DialQuery::Tier tier);
+
 }  // namespace gymdash::sqlite_store

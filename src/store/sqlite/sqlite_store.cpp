@@ -491,6 +491,7 @@ class SqliteLeads final : public LeadRepository {
   std::vector<LeadEvent> history(std::string_view gym_id, std::string_view lead_id) override;
   std::vector<Lead> dial_candidates(std::string_view gym_id, const DialQuery& query) override;
   std::vector<std::pair<std::string, std::string>> dial_groups(std::string_view gym_id) override;
+  DueCounts count_due(std::string_view gym_id, Timestamp now, int max_attempts, Timestamp last_call_before) override;
   std::vector<Lead> find_by_phone_any_gym(std::string_view e164) override;
   void put_call_result(std::string_view gym_id, std::string_view lead_id, const CallResult& result) override;
   std::vector<CallResult> call_results(std::string_view gym_id, std::string_view lead_id) override;
@@ -1399,6 +1400,23 @@ std::vector<Lead> SqliteLeads::dial_candidates(std::string_view gym_id, const Di
   });
 }
 
+DueCounts SqliteLeads::count_due(std::string_view gym_id, Timestamp now, int max_attempts,
+                                 Timestamp last_call_before) {
+  return store_.run("due jobs of gym", gym_id, [&] {
+    DueCounts out;
+    for (auto tier : {DialQuery::Tier::Callback, DialQuery::Tier::Retry}) {
+      auto s = store_.statement(sqlite_store::count_due_sql(tier));
+      s->bind(1, std::string(gym_id));
+      s->bind(2, to_millis(now));
+      s->bind(3, max_attempts);
+      if (tier == DialQuery::Tier::Retry) s->bind(4, to_millis(last_call_before));
+      s->executeStep();
+      (tier == DialQuery::Tier::Callback ? out.callbacks : out.retries) = s->getColumn(0).getInt64();
+    }
+    return out;
+  });
+}
+
 std::vector<std::pair<std::string, std::string>> SqliteLeads::dial_groups(std::string_view gym_id) {
   return store_.run("zones of gym", gym_id, [&] {
     auto s = store_.statement(
@@ -1870,8 +1888,25 @@ std::string build(DialQuery::Tier tier, bool with_qualification, bool with_exclu
   }
   return sql;
 }
+std::string build_count(DialQuery::Tier tier) {
+  // Named: on a small or unanalyzed table the planner may prefer (gym_id, status), which reads every lead.
+  std::string sql = tier == DialQuery::Tier::Callback ? "SELECT COUNT(*) FROM leads INDEXED BY leads_dial_callback "
+                                                      : "SELECT COUNT(*) FROM leads INDEXED BY leads_dial_retry ";
+  sql += "WHERE gym_id = ?1 AND ";
+  if (tier == DialQuery::Tier::Callback)
+    sql += "callback_at IS NOT NULL AND callback_at <= ?2 AND " GYMDASH_DIALABLE;
+  else
+    sql += "attempts > 0 AND callback_at IS NULL AND " GYMDASH_DIALABLE " AND last_call_at <= ?4";
+  return sql;
+}
 #undef GYMDASH_DIALABLE
 }  // namespace
+
+const std::string& count_due_sql(DialQuery::Tier tier) {
+  static const std::string callback = build_count(DialQuery::Tier::Callback);
+  static const std::string retry = build_count(DialQuery::Tier::Retry);
+  return tier == DialQuery::Tier::Callback ? callback : retry;
+}
 
 const std::string& dial_sql(DialQuery::Tier tier, bool with_qualification, bool with_exclude, bool with_campaign) {
   using T = DialQuery::Tier;
