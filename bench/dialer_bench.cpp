@@ -1,20 +1,30 @@
 // One dialer tick deciding for many active campaigns over a large SQLite
 // database.
 //
-//   dialer_bench DATABASE [CAMPAIGNS] [TICKS]
+//   dialer_bench DATABASE [CAMPAIGNS] [TICKS] [CALL_SECONDS]
 //
 // DATABASE must already hold gyms and leads (e.g. the reference data set's
 // 1,000,000 leads imported with import_bench); the benchmark writes to it
 // (campaigns, enrolments, calls), so give it a copy. It creates CAMPAIGNS
-// (default 100) active campaigns spread over the gyms, each enrolling a slice
-// of its gym's leads by source and creation period, with 2 lines each. The
-// provider accepts every call and ends it at once, so every tick each
-// campaign has lines free and asks get_prioritized_leads: the worst case for
-// a tick. Prints one JSON object: the first tick (cold), then p50/p90/p99 of
-// the next TICKS (default 50) ticks, with the calls placed and questions
-// asked per tick, and the part of each tick spent deciding (everything but
-// writing the claims and handing calls to the provider). A baseline in the same run: one get_prioritized_leads call
-// per campaign without the dialer around it.
+// (default 100) active campaigns spread over the gyms, each enrolling one
+// source's leads of its gym, with 2 lines each; or, when the database already
+// has active campaigns named `bench …` (prepared by a run with TICKS = 0,
+// which only enrols, then copied), it reuses them.
+//
+// CALL_SECONDS 0 (default): the provider ends every call as soon as it is
+// placed, so every tick each campaign has lines free and asks
+// get_prioritized_leads, and idle campaigns are asked again every tick: the
+// worst case for a tick, 2 s of the manual clock apart. CALL_SECONDS N: calls
+// last N/2 to 3N/2 seconds and the dialer runs with its default options, a
+// tick a second, measured after 3N warm-up ticks: the steady state of a
+// dialer whose lines are busy.
+//
+// Prints one JSON object: the first tick (cold), then p50/p90/p99 of the next
+// TICKS (default 50) ticks, the calls placed and questions asked per tick,
+// and the part of each tick spent deciding (everything but writing the claims
+// and handing calls to the provider). Baselines in the same run: one
+// get_prioritized_leads call per campaign for 3 leads (a tick's question)
+// without the dialer around it, and for 50 and 200 leads.
 #include <gymdash/dialer.hpp>
 #include <gymdash/gymdash.hpp>
 #include <gymdash/voice.hpp>
@@ -27,35 +37,58 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <map>
 
 namespace gd = gymdash;
 namespace asio = boost::asio;
 
 namespace {
 
-// Accepts every call; the call ends as soon as it is placed.
-class InstantProvider final : public gd::VoiceProvider {
+// Accepts every call. With call_seconds 0 the call ends as soon as it is
+// placed; else it lasts between half and one and a half times call_seconds
+// of the manual clock (spread evenly by call number) and ends when
+// deliver() is called at or after its end.
+class BenchProvider final : public gd::VoiceProvider {
  public:
-  explicit InstantProvider(asio::any_io_executor ex) : ex_(std::move(ex)) {}
+  explicit BenchProvider(asio::any_io_executor ex) : ex_(std::move(ex)) {}
   std::string_view kind() const noexcept override { return "bench"; }
   asio::any_io_executor get_executor() const noexcept override { return ex_; }
   void place_call(gd::PlaceCallRequest request, PlaceCallHandler handler) override {
-    const std::string id = "bench-" + std::to_string(++n_);
-    asio::post(ex_, [this, h = std::move(handler), id, request]() mutable {
+    const int n = ++n_;
+    const std::string id = "bench-" + std::to_string(n);
+    gd::CallEvent e;
+    e.event_id = "ev-" + id;
+    e.call_id = id;
+    e.gym_id = request.metadata["gym_id"];
+    e.lead_id = request.metadata["lead_id"];
+    e.campaign_id = request.metadata["campaign_id"];
+    e.started_at = clock_now;
+    const int seconds = call_seconds > 0 ? call_seconds / 2 + (n * 7919) % call_seconds : 0;
+    e.ended_at = clock_now + std::chrono::seconds{seconds};
+    e.status = gd::CallStatus::NoAnswer;
+    e.duration_s = seconds;
+    e.cost_usd = 0.01;
+    asio::post(ex_, [h = std::move(handler), id]() mutable {
       std::move(h)(nullptr, gd::PlaceCallResult{id, gd::CallStatus::Queued});
-      gd::CallEvent e;
-      e.event_id = "ev-" + id;
-      e.call_id = id;
-      e.gym_id = request.metadata["gym_id"];
-      e.lead_id = request.metadata["lead_id"];
-      e.campaign_id = request.metadata["campaign_id"];
-      e.started_at = clock_now;
-      e.ended_at = clock_now;
-      e.status = gd::CallStatus::NoAnswer;
-      e.duration_s = 0;
-      e.cost_usd = 0.01;
-      if (sink_) sink_(e);
     });
+    pending_.push_back(std::move(e));
+    if (call_seconds == 0) deliver(clock_now);
+  }
+  // Ends the calls whose time is up.
+  void deliver(gd::Timestamp now) {
+    std::vector<gd::CallEvent> due;
+    for (auto it = pending_.begin(); it != pending_.end();) {
+      if (*it->ended_at <= now) {
+        due.push_back(std::move(*it));
+        it = pending_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    for (auto& e : due)
+      asio::post(ex_, [this, e = std::move(e)] {
+        if (sink_) sink_(e);
+      });
   }
   void hang_up(std::string, HangUpHandler h) override {
     asio::post(ex_, [h = std::move(h)]() mutable { std::move(h)(nullptr); });
@@ -65,10 +98,12 @@ class InstantProvider final : public gd::VoiceProvider {
   }
   void set_event_sink(EventSink sink) override { sink_ = std::move(sink); }
   gd::Timestamp clock_now{};
+  int call_seconds = 0;
 
  private:
   asio::any_io_executor ex_;
   EventSink sink_;
+  std::vector<gd::CallEvent> pending_;
   int n_ = 0;
 };
 
@@ -82,11 +117,12 @@ double pct(std::vector<double> v, double p) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: dialer_bench DATABASE [CAMPAIGNS] [TICKS]\n");
+    std::fprintf(stderr, "usage: dialer_bench DATABASE [CAMPAIGNS] [TICKS] [CALL_SECONDS]\n");
     return 2;
   }
   const int n_campaigns = argc > 2 ? std::atoi(argv[2]) : 100;
   const int n_ticks = argc > 3 ? std::atoi(argv[3]) : 50;
+  const int call_seconds = argc > 4 ? std::atoi(argv[4]) : 0;
   try {
     gd::Config config;
     config.storage = std::string("sqlite:") + argv[1];
@@ -116,7 +152,16 @@ int main(int argc, char** argv) {
     const auto enrol_started = std::chrono::steady_clock::now();
     std::vector<gd::Campaign> campaigns;
     std::int64_t enrolled = 0;
-    for (int i = 0; i < n_campaigns; ++i) {
+    // A database prepared by an earlier run (copied before it ticked) keeps its campaigns: reuse them.
+    for (const auto& g : gyms) {
+      gd::CampaignFilter f;
+      f.states = {gd::CampaignState::Active};
+      f.page_size = 1000;
+      for (auto& c : rt->campaigns().list_campaigns(g.id, f).items)
+        if (c.name.rfind("bench ", 0) == 0) campaigns.push_back(std::move(c));
+    }
+    const bool reused = !campaigns.empty();
+    for (int i = 0; !reused && i < n_campaigns; ++i) {
       const auto& g = gyms[static_cast<std::size_t>(i) % gyms.size()];
       gd::CampaignInput in;
       in.name = "bench " + std::to_string(i);
@@ -132,21 +177,25 @@ int main(int argc, char** argv) {
     const double enrol_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - enrol_started).count();
 
-    // Baseline: the question each campaign asks, alone.
-    std::vector<double> baseline;
-    for (const auto& c : campaigns) {
-      gd::DialScope s;
-      s.campaign_id = c.id;
-      s.max_attempts = c.pacing.max_attempts;
-      s.retry_gap_minutes = c.pacing.retry_gap_minutes;
-      s.hours = c.schedule.hours;
-      const auto t0 = std::chrono::steady_clock::now();
-      (void)rt->leads().get_prioritized_leads(c.gym_id, 3, s, {}, at);
-      baseline.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-    }
+    // Baseline: the question each campaign asks, alone (for 3 leads, as a
+    // tick does; and for 50 and 200, the cost of fetching ahead).
+    std::map<int, std::vector<double>> asked_ms;
+    for (int count : {3, 50, 200})
+      for (const auto& c : campaigns) {
+        gd::DialScope s;
+        s.campaign_id = c.id;
+        s.max_attempts = c.pacing.max_attempts;
+        s.retry_gap_minutes = c.pacing.retry_gap_minutes;
+        s.hours = c.schedule.hours;
+        const auto t0 = std::chrono::steady_clock::now();
+        (void)rt->leads().get_prioritized_leads(c.gym_id, count, s, {}, at);
+        asked_ms[count].push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+      }
+    const auto& baseline = asked_ms[3];
 
     asio::io_context io;
-    InstantProvider provider(io.get_executor());
+    BenchProvider provider(io.get_executor());
+    provider.call_seconds = call_seconds;
     gd::DialerContext dc;
     dc.store = &rt->store();
     dc.leads = &rt->leads();
@@ -157,32 +206,42 @@ int main(int argc, char** argv) {
     dc.provider = [&](std::string_view) -> gd::VoiceProvider* { return &provider; };
     dc.executor = io.get_executor();
     gd::DialerOptions o;
-    o.idle_recheck = std::chrono::milliseconds{0};
+    // Instant calls: the worst case, every campaign asked every tick. Calls
+    // that last: the dialer as configured by default, one tick a second.
+    if (call_seconds == 0) o.idle_recheck = std::chrono::milliseconds{0};
+    const auto step = call_seconds == 0 ? std::chrono::seconds{2} : std::chrono::seconds{1};
+    // Until the lines have turned over a few times, ticks are not measured.
+    const int warmup = call_seconds == 0 ? 0 : 3 * call_seconds;
     auto dialer = gd::make_dialer(std::move(dc), o);
 
     std::vector<double> tick_ms, decide_ms;
     double first_ms = 0;
     std::int64_t placed = 0, asked = 0;
-    for (int t = 0; t <= n_ticks; ++t) {
+    for (int t = 0; n_ticks > 0 && t <= n_ticks + warmup; ++t) {  // TICKS = 0: prepare only
       provider.clock_now = clock->now();
+      provider.deliver(clock->now());
+      io.restart();
+      while (io.poll() > 0) {
+      }
       const auto r = dialer->tick();
       io.restart();
       while (io.poll() > 0) {
       }
       if (t == 0) first_ms = r.seconds * 1000;
-      else {
+      else if (t > warmup) {
         tick_ms.push_back(r.seconds * 1000);
         decide_ms.push_back((r.seconds - r.place_seconds) * 1000);
+        placed += r.placed;
+        asked += r.asked;
       }
-      placed += r.placed;
-      asked += r.asked;
-      clock->advance(std::chrono::seconds{2});
+      clock->advance(step);
     }
     boost::json::object out;
     out["bench"] = "dialer_tick";
     out["leads"] = leads;
     out["gyms"] = static_cast<std::int64_t>(gyms.size());
-    out["campaigns"] = n_campaigns;
+    out["campaigns"] = static_cast<std::int64_t>(campaigns.size());
+    out["campaigns_reused"] = reused;
     out["enrolled"] = enrolled;
     out["enrol_seconds"] = enrol_s;
     out["first_tick_ms"] = first_ms;
@@ -192,12 +251,15 @@ int main(int argc, char** argv) {
     out["decide_p50_ms"] = pct(decide_ms, 0.5);
     out["decide_p99_ms"] = pct(decide_ms, 0.99);
     out["ticks"] = n_ticks;
-    out["calls_per_tick"] = static_cast<double>(placed) / (n_ticks + 1);
-    out["asked_per_tick"] = static_cast<double>(asked) / (n_ticks + 1);
+    out["call_seconds"] = call_seconds;
+    out["calls_per_tick"] = static_cast<double>(placed) / std::max(n_ticks, 1);
+    out["asked_per_tick"] = static_cast<double>(asked) / std::max(n_ticks, 1);
     double base_sum = 0;
     for (double b : baseline) base_sum += b;
     out["baseline_prioritize_p50_ms"] = pct(baseline, 0.5);
     out["baseline_prioritize_sum_ms"] = base_sum;
+    out["prioritize_50_p50_ms"] = pct(asked_ms[50], 0.5);
+    out["prioritize_200_p50_ms"] = pct(asked_ms[200], 0.5);
     out["tick_p50_vs_baseline_sum"] = base_sum > 0 ? pct(tick_ms, 0.5) / base_sum : 0;
     std::cout << boost::json::serialize(out) << "\n";
     return 0;

@@ -345,3 +345,45 @@ TEST_CASE("the call-order queries search their partial indexes, never the whole 
     CHECK(details.find("SCAN leads") == std::string::npos);
   }
 }
+
+TEST_CASE("a merge of several groups' cursors returns what asking each group and sorting returns (sqlite)") {
+  test::TempPath path("merge");
+  Fixture f(make_sqlite_store({path.str()}));
+  std::mt19937 rng(11);
+  const char* areas[] = {"212", "305", "310", "312", "808", "602", "415"};
+  std::vector<std::string> ids;
+  for (int i = 0; i < 150; ++i) {
+    auto l = f.add(areas[rng() % 7]);
+    ids.push_back(l.id);
+    if (rng() % 2) f.call(l, "m" + std::to_string(i), f.clock->now() - std::chrono::minutes{300 + rng() % 3000});
+    if (rng() % 3 == 0) f.call(l, "n" + std::to_string(i), f.clock->now() - std::chrono::minutes{300 + rng() % 3000});
+  }
+  auto& repo = f.store->leads();
+  const auto groups = repo.dial_groups("gym-nyc");
+  REQUIRE(groups.size() >= 5);
+  int compared = 0;
+  for (auto tier : {DialQuery::Tier::Fresh, DialQuery::Tier::Retry})
+    for (int limit : {1, 3, 17, 50, 1000})
+      for (int variant = 0; variant < 4; ++variant) {
+        DialQuery q;
+        q.tier = tier;
+        q.now = f.clock->now();
+        q.limit = limit;
+        q.last_call_before = f.clock->now() - std::chrono::minutes{240};
+        if (tier == DialQuery::Tier::Retry || variant & 1) q.qualification = static_cast<Qualification>(variant % 3);
+        if (variant & 2)
+          for (std::size_t i = 0; i < ids.size(); i += 5) q.exclude.push_back(ids[i]);
+        auto some = groups;
+        if (variant == 3) some.resize(groups.size() / 2);
+        const auto merged = repo.dial_candidates_in("gym-nyc", q, some);
+        const auto plain = repo.LeadRepository::dial_candidates_in("gym-nyc", q, some);
+        std::vector<std::string> a, b;
+        for (const auto& l : merged) a.push_back(l.id);
+        for (const auto& l : plain) b.push_back(l.id);
+        CAPTURE(limit);
+        CAPTURE(variant);
+        CHECK(a == b);
+        compared += static_cast<int>(a.size());
+      }
+  CHECK(compared > 200);  // the tiers were not empty
+}

@@ -170,6 +170,16 @@ class LeadRepository {
    * leads than it returns plus those it skips inside the asked group.
    */
   virtual std::vector<Lead> dial_candidates(std::string_view gym_id, const DialQuery& query) = 0;
+  /**
+   * dial_candidates over several groups at once: up to `query.limit` leads
+   * of the tier across `groups` ((local_zone, local_state) pairs; the query's
+   * own zone and state are ignored), in the tier's order. A backend merges
+   * the groups' index ranges, reading about `limit` leads plus one per group
+   * instead of `limit` per group. The default asks each group for `limit`
+   * and merges. The Callback tier spans every group: it is dial_candidates.
+   */
+  virtual std::vector<Lead> dial_candidates_in(std::string_view gym_id, const DialQuery& query,
+                                               const std::vector<std::pair<std::string, std::string>>& groups);
   /** Every distinct (local_zone, local_state) among the gym's leads, sorted. */
   virtual std::vector<std::pair<std::string, std::string>> dial_groups(std::string_view gym_id) = 0;
   /**

@@ -296,7 +296,6 @@ class Core : public std::enable_shared_from_this<Core> {
     // The gym's lines and leads in use.
     int gym_in_flight = 0;
     double gym_reserved = 0;
-    std::vector<std::string> busy_leads;
     std::unordered_map<std::string, int> campaign_in_flight;
     std::unordered_map<std::string, double> campaign_reserved;
     for (const auto& [id, f] : flights_) {
@@ -305,7 +304,6 @@ class Core : public std::enable_shared_from_this<Core> {
       gym_reserved += f.reserved_usd;
       ++campaign_in_flight[f.campaign_id];
       campaign_reserved[f.campaign_id] += f.reserved_usd;
-      if (busy_leads.size() < 1000) busy_leads.push_back(f.lead_id);
     }
 
     struct Want {
@@ -399,8 +397,10 @@ class Core : public std::enable_shared_from_this<Core> {
       scope.qualifications = c.target.qualifications;
       ++report.asked;
       // One more than it may call: whether anyone is left waiting is part of its status.
+      // Leads on a call are not passed as exclusions: their claim (active_call_id) keeps
+      // them out of the answer already, and a line held past a call's end is skipped below.
       auto leads = ctx_.leads->get_prioritized_leads(gym_id, static_cast<int>(std::min<std::int64_t>(can + 1, 1000)),
-                                                     scope, busy_leads, now);
+                                                     scope, {}, now);
       if (leads.empty()) {
         mem.next_check = now + options_.idle_recheck;
         done("no_eligible_leads");

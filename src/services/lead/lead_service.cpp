@@ -13,6 +13,7 @@
 #include "services/lead/dnc_file.hpp"
 #include "services/lead/lead_import.hpp"
 #include "services/lead/lead_rules.hpp"
+#include "store/dial_order.hpp"
 
 #include <boost/json.hpp>
 
@@ -784,9 +785,8 @@ class LeadServiceImpl final : public LeadService {
       }
       q.limit = count;
       if (qual_filters.size() > 1)
-        std::sort(due.begin(), due.end(), [](const Lead& a, const Lead& b) {
-          return a.callback_at != b.callback_at ? a.callback_at < b.callback_at : a.id < b.id;
-        });
+        std::sort(due.begin(), due.end(),
+                  [](const Lead& a, const Lead& b) { return dial_order::before(DialQuery::Tier::Callback, a, b); });
       for (auto& l : due) take(std::move(l));
     }
     if (scope) q.campaign_last_attempt_before = at - gap;
@@ -796,15 +796,11 @@ class LeadServiceImpl final : public LeadService {
       std::vector<Lead> fresh;
       for (const auto& qf : qual_filters) {
         q.qualification = qf;
-        for (const auto& [zone, state] : open) {
-          q.local_zone = zone;
-          q.local_state = state;
-          for (auto& l : store_.leads().dial_candidates(gym.id, q)) fresh.push_back(std::move(l));
-        }
+        for (auto& l : store_.leads().dial_candidates_in(gym.id, q, open)) fresh.push_back(std::move(l));
       }
-      std::sort(fresh.begin(), fresh.end(), [](const Lead& a, const Lead& b) {
-        return a.created_at != b.created_at ? a.created_at > b.created_at : a.id > b.id;
-      });
+      if (qual_filters.size() > 1)
+        std::sort(fresh.begin(), fresh.end(),
+                  [](const Lead& a, const Lead& b) { return dial_order::before(DialQuery::Tier::Fresh, a, b); });
       for (auto& l : fresh) take(std::move(l));
     }
     // 3. Called before: hot first, then fewer attempts, then longest since the last call.
@@ -816,18 +812,7 @@ class LeadServiceImpl final : public LeadService {
     for (auto qual : retry_quals) {
       if (static_cast<int>(out.size()) >= count) break;
       q.qualification = qual;
-      std::vector<Lead> retry;
-      for (const auto& [zone, state] : open) {
-        q.local_zone = zone;
-        q.local_state = state;
-        for (auto& l : store_.leads().dial_candidates(gym.id, q)) retry.push_back(std::move(l));
-      }
-      std::sort(retry.begin(), retry.end(), [](const Lead& a, const Lead& b) {
-        if (a.attempts != b.attempts) return a.attempts < b.attempts;
-        if (a.last_call_at != b.last_call_at) return a.last_call_at < b.last_call_at;
-        return a.id < b.id;
-      });
-      for (auto& l : retry) take(std::move(l));
+      for (auto& l : store_.leads().dial_candidates_in(gym.id, q, open)) take(std::move(l));
     }
     return out;
   }

@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "store/dial_order.hpp"
 #include "store/memory/memory_analytics.hpp"
 
 namespace gymdash {
@@ -674,22 +675,8 @@ std::vector<Lead> MemoryLeads::dial_candidates(std::string_view gym_id, const Di
     }
     hits.push_back(&l);
   }
-  auto order = [&](const Lead* a, const Lead* b) {
-    switch (q.tier) {
-      case DialQuery::Tier::Callback:
-        if (*a->callback_at != *b->callback_at) return *a->callback_at < *b->callback_at;
-        return a->id < b->id;
-      case DialQuery::Tier::Fresh:
-        if (a->created_at != b->created_at) return a->created_at > b->created_at;
-        return a->id > b->id;
-      case DialQuery::Tier::Retry:
-        if (a->attempts != b->attempts) return a->attempts < b->attempts;
-        if (*a->last_call_at != *b->last_call_at) return *a->last_call_at < *b->last_call_at;
-        return a->id < b->id;
-    }
-    return false;
-  };
-  std::sort(hits.begin(), hits.end(), order);
+  std::sort(hits.begin(), hits.end(),
+            [&](const Lead* a, const Lead* b) { return dial_order::before(q.tier, *a, *b); });
   std::vector<Lead> out;
   for (std::size_t i = 0; i < hits.size() && static_cast<int>(i) < q.limit; ++i) out.push_back(*hits[i]);
   return out;

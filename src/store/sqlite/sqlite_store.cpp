@@ -30,11 +30,13 @@
 #include <utility>
 #include <vector>
 
+#include "store/dial_order.hpp"
 #include "store/sqlite/checkpointer.hpp"
 #include "store/sqlite/dial_sql.hpp"
 #include "store/sqlite/migrations.hpp"
 #include "store/sqlite/sqlite_analytics.hpp"
 #include "store/sqlite/sqlite_campaigns.hpp"
+#include "store/sqlite/statement_use.hpp"
 
 namespace gymdash {
 namespace {
@@ -429,20 +431,7 @@ Gym read_gym(const SQLite::Statement& s) {
 // Statement checkout
 // ---------------------------------------------------------------------------
 
-// A cached statement lent out for one use. Giving it back resets it: an
-// unreset SELECT would keep its read transaction open and pin a WAL snapshot.
-class StatementUse {
- public:
-  explicit StatementUse(SQLite::Statement& s) : s_(&s) {}
-  StatementUse(const StatementUse&) = delete;
-  StatementUse& operator=(const StatementUse&) = delete;
-  ~StatementUse() { s_->tryReset(); }
-  SQLite::Statement* operator->() const { return s_; }
-  SQLite::Statement& operator*() const { return *s_; }
-
- private:
-  SQLite::Statement* s_;
-};
+using StatementUse = sqlite_store::Use;
 
 // Looked up by string_view on every call: no allocation per lookup.
 struct SqlHash {
@@ -492,6 +481,8 @@ class SqliteLeads final : public LeadRepository {
   std::vector<Lead> dial_candidates(std::string_view gym_id, const DialQuery& query) override;
   std::vector<std::pair<std::string, std::string>> dial_groups(std::string_view gym_id) override;
   DueCounts count_due(std::string_view gym_id, Timestamp now, int max_attempts, Timestamp last_call_before) override;
+  std::vector<Lead> dial_candidates_in(std::string_view gym_id, const DialQuery& query,
+                                       const std::vector<std::pair<std::string, std::string>>& groups) override;
   std::vector<Lead> find_by_phone_any_gym(std::string_view e164) override;
   void put_call_result(std::string_view gym_id, std::string_view lead_id, const CallResult& result) override;
   std::vector<CallResult> call_results(std::string_view gym_id, std::string_view lead_id) override;
@@ -1396,6 +1387,70 @@ std::vector<Lead> SqliteLeads::dial_candidates(std::string_view gym_id, const Di
     }
     std::vector<Lead> out;
     while (s->executeStep()) out.push_back(read_lead(*s));
+    return out;
+  });
+}
+
+std::vector<Lead> SqliteLeads::dial_candidates_in(std::string_view gym_id, const DialQuery& q,
+                                                  const std::vector<std::pair<std::string, std::string>>& groups) {
+  using Tier = DialQuery::Tier;
+  if (q.tier == Tier::Callback || groups.size() <= 1) return LeadRepository::dial_candidates_in(gym_id, q, groups);
+  if (q.tier == Tier::Retry && !q.qualification)
+    throw InvalidArgumentError("dial query: the retry tier needs a qualification", "qualification");
+  return store_.run("dial candidates of gym", gym_id, [&] {
+    // One cursor per group over its index range, stepped only when its head
+    // is taken: a k-way merge reads limit + groups leads, not limit per group.
+    // Each cursor needs its own prepared statement: the same SQL with a
+    // numbered comment is a separate cache entry.
+    const bool with_qualification = q.qualification.has_value() || q.tier == Tier::Retry;
+    const bool with_campaign = !q.campaign_id.empty();
+    const std::string& sql = sqlite_store::dial_sql(q.tier, with_qualification, !q.exclude.empty(), with_campaign);
+    const std::string exclude = q.exclude.empty() ? std::string() : encode_strings(q.exclude);
+    std::vector<StatementUse> cursors;
+    cursors.reserve(groups.size());
+    struct Head {
+      Lead lead;
+      std::size_t cursor;
+    };
+    std::vector<Head> heads;
+    // std::*_heap keep the greatest first: "greater" is "comes earlier".
+    const auto later = [&](const Head& a, const Head& b) { return dial_order::before(q.tier, b.lead, a.lead); };
+    for (std::size_t k = 0; k < groups.size(); ++k) {
+      cursors.push_back(store_.statement(sql + " /* cursor " + std::to_string(k) + " */"));
+      auto& s = cursors.back();
+      s->bind(1, std::string(gym_id));
+      s->bind(2, to_millis(q.now));
+      s->bind(3, q.max_attempts);
+      s->bind(4, std::max(q.limit, 0));
+      s->bind(5, groups[k].first);
+      s->bind(6, groups[k].second);
+      int next = 7;
+      if (q.tier == Tier::Retry) {
+        s->bind(7, to_millis(q.last_call_before));
+        next = 8;
+      }
+      if (with_qualification) s->bind(next, std::string(qualification_name(*q.qualification)));
+      if (!q.exclude.empty()) s->bind(9, exclude);
+      if (with_campaign) {
+        s->bind(10, q.campaign_id);
+        s->bind(11, q.campaign_max_attempts);
+        s->bind(12, to_millis(q.campaign_last_attempt_before));
+      }
+      if (s->executeStep()) heads.push_back(Head{read_lead(*s), k});
+    }
+    std::make_heap(heads.begin(), heads.end(), later);
+    std::vector<Lead> out;
+    while (!heads.empty() && static_cast<int>(out.size()) < q.limit) {
+      std::pop_heap(heads.begin(), heads.end(), later);
+      Head head = std::move(heads.back());
+      heads.pop_back();
+      out.push_back(std::move(head.lead));
+      auto& s = cursors[head.cursor];
+      if (s->executeStep()) {
+        heads.push_back(Head{read_lead(*s), head.cursor});
+        std::push_heap(heads.begin(), heads.end(), later);
+      }
+    }
     return out;
   });
 }
