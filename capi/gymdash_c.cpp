@@ -260,6 +260,28 @@ GYMDASH_C_API int gymdash_lead_delete(gymdash_t* db, const char* gym_id, const c
   }
 }
 
+GYMDASH_C_API int gymdash_lead_erase(char** out, gymdash_t* db, const char* gym_id, const char* lead_id,
+                                     const char* actor, const char* reason) {
+  return guarded([&] {
+    init_out(out);
+    auto& rt = runtime_of(db);
+    const auto gid = text_arg("gym_id", gym_id);
+    const auto lid = text_arg("lead_id", lead_id);
+    const std::string_view who = actor == nullptr ? std::string_view{} : text_arg("actor", actor);
+    const std::string_view why = reason == nullptr ? std::string_view{} : text_arg("reason", reason);
+    return emit_model(out, rt.leads().erase_lead(gid, lid, who, why));
+  });
+}
+
+GYMDASH_C_API int gymdash_lead_erasures(char** out, gymdash_t* db, const char* gym_id, int limit, int offset) {
+  return guarded([&] {
+    init_out(out);
+    auto& rt = runtime_of(db);
+    const auto gid = text_arg("gym_id", gym_id);
+    return emit_model(out, rt.leads().list_erasures(gid, limit, offset));
+  });
+}
+
 GYMDASH_C_API int gymdash_lead_list(char** out, gymdash_t* db, const char* gym_id, const char* filter_json) {
   try {
     clear_error();

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test (C++, C, Python,
 # examples, install): first under AddressSanitizer + UndefinedBehaviorSanitizer
-# (preset asan), then each libFuzzer target over its seed corpus for a bounded
-# time (scripts/fuzz.sh; FUZZ_SECONDS per target, 20 here), then in the release
+# (preset asan), then the concurrency tests under ThreadSanitizer (preset tsan:
+# only the libraries and the tests labelled `concurrency` are built), then
+# each libFuzzer target over its seed corpus for a bounded time
+# (scripts/fuzz.sh; FUZZ_SECONDS per target, 20 here), then in the release
 # build (preset release), whose ctest summary closes the output.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,5 +20,6 @@ run_preset() {
 }
 
 run_preset asan
+run_preset tsan
 FUZZ_SECONDS="${FUZZ_SECONDS:-20}" bash scripts/fuzz.sh
 run_preset release

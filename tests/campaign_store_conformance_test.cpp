@@ -738,8 +738,8 @@ TEST_CASE("sqlite: a v5 database upgrades to v6 and keeps its data") {
   SqliteOptions options;
   options.path = path.str();
   auto store = make_sqlite_store(options);
-  CHECK(store->schema_version() == 6);
-  CHECK(sqlite_store::latest_schema_version() == 6);
+  CHECK(store->schema_version() == sqlite_store::latest_schema_version());
+  CHECK(sqlite_store::latest_schema_version() >= 6);
   REQUIRE(store->leads().find("gym-a", "ld_1"));
   store->campaigns().insert(make_campaign("gym-a", "cmp_1", kT0, CampaignState::Active));
   CHECK(store->campaigns().enrol("gym-a", "cmp_1", {"ld_1"}, at_ms(kT0)) == 1);
@@ -752,7 +752,7 @@ TEST_CASE("sqlite: a v5 database upgrades to v6 and keeps its data") {
   store.reset();
   // Reopening applies nothing again.
   store = make_sqlite_store(options);
-  CHECK(store->schema_version() == 6);
+  CHECK(store->schema_version() == sqlite_store::latest_schema_version());
   CHECK(store->campaigns().enrolment("gym-a", "cmp_1", "ld_1"));
 }
 

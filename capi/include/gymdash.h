@@ -268,8 +268,32 @@ GYMDASH_C_API int gymdash_lead_get(char** out, gymdash_t* db, const char* gym_id
  */
 GYMDASH_C_API int gymdash_lead_update(char** out, gymdash_t* db, const char* gym_id, const char* lead_id,
                                       const char* patch_json);
-/** Deletes a lead and its history. Errors: NOT_FOUND. */
+/**
+ * Deletes a lead and its history (its call records stay). Errors: NOT_FOUND.
+ * To remove everything about a person, use gymdash_lead_erase.
+ */
 GYMDASH_C_API int gymdash_lead_delete(gymdash_t* db, const char* gym_id, const char* lead_id);
+/**
+ * Erases a lead completely, in one transaction (docs/hardening.md, "Erasing
+ * a lead"): the lead, its tags, history, call results, campaign enrolments,
+ * and its call records with their transcripts, summaries and recording
+ * metadata; the analytics rollups lose their counts. `actor` (default "api")
+ * and `reason` may be NULL, are at most 200 characters and must not hold a
+ * phone number, an email address or the lead's name. `*out` is the audit
+ * entry left behind: {"seq","gym_id","lead_id","at","actor","reason",
+ * "removed":{"history_entries","calls","recordings","transcripts",
+ * "call_results","enrolments"}}. Errors: NOT_FOUND naming gym_id or lead_id;
+ * INVALID_ARGUMENT naming actor or reason; CONFLICT naming lead_id while a
+ * call to the lead is in progress. On any error nothing changes.
+ */
+GYMDASH_C_API int gymdash_lead_erase(char** out, gymdash_t* db, const char* gym_id, const char* lead_id,
+                                     const char* actor, const char* reason);
+/**
+ * The gym's erasure audit entries, newest first, as a JSON array of the
+ * objects gymdash_lead_erase returns; `limit` 1–1000, `offset` ≥ 0.
+ * Errors: NOT_FOUND naming gym_id; INVALID_ARGUMENT naming limit or offset.
+ */
+GYMDASH_C_API int gymdash_lead_erasures(char** out, gymdash_t* db, const char* gym_id, int limit, int offset);
 /**
  * One page of the gym's leads, newest first. `filter_json` is a LeadFilter
  * JSON object, or NULL for the first page of everything. `*out` is

@@ -85,6 +85,8 @@ int calls_list(Context& ctx);
 int calls_get(Context& ctx);
 int calls_purge_expired(Context& ctx);
 int leads_purge_recordings(Context& ctx);
+int leads_erase(Context& ctx);
+int leads_erasures(Context& ctx);
 int report(Context& ctx);
 int analytics_rebuild(Context& ctx);
 int webhook_ingest(Context& ctx);

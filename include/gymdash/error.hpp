@@ -43,14 +43,26 @@ const std::error_category& error_category() noexcept;
 std::error_code make_error_code(ErrorCode code) noexcept;
 
 /**
+ * `message` with personal data masked, as every Error keeps it: a run that
+ * reads as a phone number (7 or more digits with the punctuation people type
+ * in numbers, or a leading +; bare digits only from 10 on, round numbers
+ * such as limits excepted) becomes `***` and its last four digits, an email
+ * address `[email]` (the rules of redact(), include/gymdash/log.hpp).
+ * Never throws.
+ */
+std::string redact_message(std::string_view message);
+
+/**
  * Base of every exception gymdash throws. what() is the full message, which
- * names the offending field or id. field() is that field's name when there is
- * one ("phone", "gym_id", "tags[3]"), else empty.
+ * names the offending field or id; values a caller passed are quoted with
+ * phone numbers masked to their last four digits and email addresses
+ * removed (redact_message). field() is that field's name when there is one
+ * ("phone", "gym_id", "tags[3]"), else empty.
  */
 class Error : public std::runtime_error {
  public:
   Error(ErrorCode code, const std::string& message, std::string field = {})
-      : std::runtime_error(message), code_(code), field_(std::move(field)) {}
+      : std::runtime_error(redact_message(message)), code_(code), field_(std::move(field)) {}
   ErrorCode code() const noexcept { return code_; }
   const std::string& field() const noexcept { return field_; }
   std::error_code error_code() const noexcept { return make_error_code(code_); }

@@ -297,6 +297,28 @@ struct LeadEvent {
   friend bool operator==(const LeadEvent&, const LeadEvent&) = default;
 };
 
+/**
+ * The audit entry of an erased lead (LeadService::erase_lead): who erased
+ * which lead of which gym, when and why, and how many records went with it.
+ * It holds no personal data: no name, phone number, email address, call
+ * content or recording address (docs/hardening.md, "Erasing a lead").
+ */
+struct LeadErasure {
+  std::int64_t seq = 0;               ///< order within the store, never reused
+  std::string gym_id;
+  std::string lead_id;                ///< the erased lead's id (an opaque id, not personal data)
+  Timestamp at{};                     ///< when it was erased
+  std::string actor;                  ///< who asked (default `api`)
+  std::string reason;                 ///< why (no phone number, email address or the lead's name)
+  std::int64_t history_entries = 0;   ///< lead history entries removed
+  std::int64_t calls = 0;             ///< call records removed
+  std::int64_t recordings = 0;        ///< of those, calls that still held a recording_url
+  std::int64_t transcripts = 0;       ///< of those, calls that still held a transcript or summary
+  std::int64_t call_results = 0;      ///< call results (the inputs of the lead's state) removed
+  std::int64_t enrolments = 0;        ///< campaign enrolments removed
+  friend bool operator==(const LeadErasure&, const LeadErasure&) = default;
+};
+
 /** A request to create a lead. Only `phone` is required. */
 struct LeadInput {
   std::string external_id;
@@ -388,6 +410,7 @@ GYMDASH_JSON_CONVERSIONS(Gym)
 GYMDASH_JSON_CONVERSIONS(Consent)
 GYMDASH_JSON_CONVERSIONS(Lead)
 GYMDASH_JSON_CONVERSIONS(LeadEvent)
+GYMDASH_JSON_CONVERSIONS(LeadErasure)
 GYMDASH_JSON_CONVERSIONS(LeadInput)
 GYMDASH_JSON_CONVERSIONS(LeadPatch)
 GYMDASH_JSON_CONVERSIONS(StatusChange)

@@ -94,6 +94,13 @@ struct DueCounts {
   std::int64_t retries = 0;
 };
 
+/** What LeadRepository::remove_counted removed with a lead. */
+struct ErasedLeadRows {
+  std::int64_t history_entries = 0;
+  std::int64_t call_results = 0;
+  std::int64_t enrolments = 0;
+};
+
 /**
  * Leads and their history in storage.
  * Ownership: owned by its Store; valid while the Store lives.
@@ -154,6 +161,20 @@ class LeadRepository {
                                std::string_view next) = 0;
   /** Deletes a lead with its history. Returns false if there was none. */
   virtual bool remove(std::string_view gym_id, std::string_view lead_id) = 0;
+  /**
+   * remove() that counts what went with the lead: its history entries, call
+   * results and campaign enrolments (tags and the rest of the lead's own rows
+   * go too, uncounted). nullopt, and nothing removed, if the gym has no such
+   * lead. Joins the calling thread's transaction.
+   */
+  virtual std::optional<ErasedLeadRows> remove_counted(std::string_view gym_id, std::string_view lead_id) = 0;
+  /**
+   * Stores the audit entry of an erasure and returns the `seq` the store
+   * assigned (increasing, never reused). It outlives the lead it names.
+   */
+  virtual std::int64_t append_erasure(const LeadErasure& erasure) = 0;
+  /** A gym's erasure audit entries, newest first (by seq), `limit` from `offset`. */
+  virtual std::vector<LeadErasure> erasures(std::string_view gym_id, int limit, int offset) = 0;
   /** One page of a gym's leads matching `filter`, newest first (created_at, then id). */
   virtual LeadPage list(std::string_view gym_id, const LeadFilter& filter) = 0;
   /**
@@ -226,6 +247,13 @@ class DncRepository {
   virtual std::int64_t count(std::string_view scope) = 0;
 };
 
+/** What CallRepository::remove_for_lead removed. */
+struct ErasedCalls {
+  std::int64_t calls = 0;
+  std::int64_t recordings = 0;   ///< calls with a recording_url
+  std::int64_t transcripts = 0;  ///< calls with a transcript or a summary
+};
+
 /**
  * Call records and the ids of the call events already applied.
  * Ownership: owned by its Store; valid while the Store lives.
@@ -275,6 +303,15 @@ class CallRepository {
    * many calls it changed.
    */
   virtual std::int64_t purge_lead_recordings(std::string_view gym_id, std::string_view lead_id, Timestamp now) = 0;
+  /**
+   * Deletes every call of one lead of the gym (the erasure of a lead) and
+   * says how many there were, and how many of them still held a
+   * recording_url, and a transcript or summary. The ids of the events applied
+   * to them stay (call_events holds no personal data), so that a provider
+   * re-delivering one of those events finds a duplicate and cannot bring the
+   * call back. Joins the calling thread's transaction.
+   */
+  virtual ErasedCalls remove_for_lead(std::string_view gym_id, std::string_view lead_id) = 0;
   /**
    * Calls of any gym that have not ended (status queued, ringing or
    * in_progress) and started before `started_before`, oldest first, at most

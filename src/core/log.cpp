@@ -53,7 +53,19 @@ bool is_date(std::string_view run) {
 
 }  // namespace
 
-std::string redact(std::string_view s) {
+namespace {
+
+// A run of digits only (no '+', no punctuation) that an error text may keep:
+// fewer than 10 digits (a count, a limit, a byte size), or a round number
+// such as 2000000000 (a limit; no phone number is a digit and zeros).
+bool plain_number(std::string_view run) {
+  for (char c : run)
+    if (!is_digit(c)) return false;
+  if (run.size() < 10) return true;
+  return run.find_first_not_of('0', 1) == std::string_view::npos;
+}
+
+std::string redact_text(std::string_view s, bool keep_plain_numbers) {
   std::string out;
   out.reserve(s.size());
   std::size_t i = 0;
@@ -89,7 +101,8 @@ std::string redact(std::string_view s) {
         ++end;
       }
       const bool followed_by_word = last_digit_end < s.size() && is_word_char(s[last_digit_end]);
-      if (digits >= 7 && !followed_by_word && !is_date(s.substr(i, last_digit_end - i))) {
+      const std::string_view run = s.substr(i, last_digit_end - i);
+      if (digits >= 7 && !followed_by_word && !is_date(run) && !(keep_plain_numbers && plain_number(run))) {
         std::string kept;
         for (std::size_t k = i; k < last_digit_end; ++k)
           if (is_digit(s[k])) kept.push_back(s[k]);
@@ -103,6 +116,18 @@ std::string redact(std::string_view s) {
     ++i;
   }
   return out;
+}
+
+}  // namespace
+
+std::string redact(std::string_view s) { return redact_text(s, false); }
+
+std::string redact_message(std::string_view s) {
+  try {
+    return redact_text(s, true);
+  } catch (...) {
+    return "(message unavailable)";
+  }
 }
 
 // ---- formatting ----------------------------------------------------------------

@@ -419,6 +419,46 @@ LeadEvent tag_invoke(const bj::value_to_tag<LeadEvent>&, const bj::value& jv) {
   return e;
 }
 
+// ---- LeadErasure -------------------------------------------------------------
+
+void tag_invoke(const bj::value_from_tag&, bj::value& jv, const LeadErasure& e) {
+  jv = bj::object{{"seq", e.seq},
+                  {"gym_id", e.gym_id},
+                  {"lead_id", e.lead_id},
+                  {"at", format_timestamp(e.at)},
+                  {"actor", e.actor},
+                  {"reason", e.reason},
+                  {"removed", bj::object{{"history_entries", e.history_entries},
+                                         {"calls", e.calls},
+                                         {"recordings", e.recordings},
+                                         {"transcripts", e.transcripts},
+                                         {"call_results", e.call_results},
+                                         {"enrolments", e.enrolments}}}};
+}
+
+LeadErasure tag_invoke(const bj::value_to_tag<LeadErasure>&, const bj::value& jv) {
+  ObjectReader r(jv, "");
+  LeadErasure e;
+  if (auto x = r.integer("seq")) e.seq = *x;
+  if (auto x = r.string("gym_id")) e.gym_id = *x;
+  if (auto x = r.string("lead_id")) e.lead_id = *x;
+  if (auto x = r.timestamp("at")) e.at = *x;
+  if (auto x = r.string("actor")) e.actor = *x;
+  if (auto x = r.string("reason")) e.reason = *x;
+  if (const auto* removed = r.value("removed")) {
+    ObjectReader c(*removed, r.path("removed"));
+    if (auto x = c.integer("history_entries")) e.history_entries = *x;
+    if (auto x = c.integer("calls")) e.calls = *x;
+    if (auto x = c.integer("recordings")) e.recordings = *x;
+    if (auto x = c.integer("transcripts")) e.transcripts = *x;
+    if (auto x = c.integer("call_results")) e.call_results = *x;
+    if (auto x = c.integer("enrolments")) e.enrolments = *x;
+    c.finish();
+  }
+  r.finish();
+  return e;
+}
+
 // ---- LeadInput ---------------------------------------------------------------
 
 void tag_invoke(const bj::value_from_tag&, bj::value& jv, const LeadInput& in) {
@@ -600,6 +640,7 @@ GYMDASH_INSTANTIATE(Gym)
 GYMDASH_INSTANTIATE(Consent)
 GYMDASH_INSTANTIATE(Lead)
 GYMDASH_INSTANTIATE(LeadEvent)
+GYMDASH_INSTANTIATE(LeadErasure)
 GYMDASH_INSTANTIATE(LeadInput)
 GYMDASH_INSTANTIATE(LeadPatch)
 GYMDASH_INSTANTIATE(StatusChange)
@@ -616,6 +657,7 @@ GYMDASH_INSTANTIATE(CallEvent)
 template std::string to_json<CreateLeadResult>(const CreateLeadResult&);
 template std::string to_json<std::vector<Gym>>(const std::vector<Gym>&);
 template std::string to_json<std::vector<LeadEvent>>(const std::vector<LeadEvent>&);
+template std::string to_json<std::vector<LeadErasure>>(const std::vector<LeadErasure>&);
 template std::string to_json<std::vector<Lead>>(const std::vector<Lead>&);
 template std::string to_json<std::vector<Call>>(const std::vector<Call>&);
 template std::string to_json<ProcessResult>(const ProcessResult&);

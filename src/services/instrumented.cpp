@@ -118,6 +118,8 @@ class InstrumentedLeadService final : public LeadService {
         get_(metrics_.get(), "lead.get", LogLevel::Debug),
         update_(metrics_.get(), "lead.update", LogLevel::Debug),
         delete_(metrics_.get(), "lead.delete", LogLevel::Info),
+        erase_(metrics_.get(), "lead.erase", LogLevel::Info),
+        erasures_(metrics_.get(), "lead.erasures", LogLevel::Debug),
         list_(metrics_.get(), "lead.list", LogLevel::Debug),
         add_tags_(metrics_.get(), "lead.add_tags", LogLevel::Debug),
         remove_tags_(metrics_.get(), "lead.remove_tags", LogLevel::Debug),
@@ -147,6 +149,13 @@ class InstrumentedLeadService final : public LeadService {
   }
   void delete_lead(std::string_view gym_id, std::string_view lead_id) override {
     delete_.run(*log_, {gym_id, lead_id}, [&] { inner_->delete_lead(gym_id, lead_id); });
+  }
+  LeadErasure erase_lead(std::string_view gym_id, std::string_view lead_id, std::string_view actor,
+                         std::string_view reason) override {
+    return erase_.run(*log_, {gym_id, lead_id}, [&] { return inner_->erase_lead(gym_id, lead_id, actor, reason); });
+  }
+  std::vector<LeadErasure> list_erasures(std::string_view gym_id, int limit, int offset) override {
+    return erasures_.run(*log_, {gym_id, {}}, [&] { return inner_->list_erasures(gym_id, limit, offset); });
   }
   LeadPage list_leads(std::string_view gym_id, const LeadFilter& filter) override {
     return list_.run(*log_, {gym_id, {}}, [&] { return inner_->list_leads(gym_id, filter); });
@@ -252,7 +261,7 @@ class InstrumentedLeadService final : public LeadService {
   std::unique_ptr<LeadService> inner_;
   std::shared_ptr<Logger> log_;
   std::shared_ptr<Metrics> metrics_;
-  Op create_, get_, update_, delete_, list_, add_tags_, remove_tags_, add_note_, status_, history_;
+  Op create_, get_, update_, delete_, erase_, erasures_, list_, add_tags_, remove_tags_, add_note_, status_, history_;
   Op prioritize_, import_, explain_, due_jobs_, after_call_, after_calls_, dnc_add_, dnc_remove_, dnc_check_, dnc_list_, dnc_import_;
 };
 

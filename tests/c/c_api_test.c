@@ -1977,6 +1977,81 @@ static void test_recordings_and_routing(void) {
 
 /* ---- calling campaigns, the dialer and forecasts ------------------------------- */
 
+/* Erasing a lead: everything about it goes, one audit entry without personal data stays. */
+static void test_erase(void) {
+  gymdash_t* db = NULL;
+  char* out = NULL;
+  char id[64];
+  char keep[64];
+  char buf[1024];
+  CHECK_OK(gymdash_open(&db, "{\"storage\":\"memory:\",\"worker_threads\":1,\"logging\":{\"sink\":\"none\"}}"));
+  if (db == NULL) return;
+  CHECK_OK(gymdash_gym_create(&out, db, "{\"id\":\"gym-e\",\"name\":\"Erase Gym\",\"timezone\":\"America/New_York\"}"));
+  gymdash_string_free(out);
+  CHECK_OK(gymdash_lead_create(&out, db, "gym-e",
+                               "{\"phone\":\"(305) 372-4444\",\"first_name\":\"Ana\",\"last_name\":\"Reyes\","
+                               "\"email\":\"ana@example.com\",\"tags\":[\"vip\"]}"));
+  lead_id_of(out, id, sizeof id);
+  gymdash_string_free(out);
+  CHECK_OK(gymdash_lead_create(&out, db, "gym-e", "{\"phone\":\"(305) 372-5555\",\"first_name\":\"Bo\"}"));
+  lead_id_of(out, keep, sizeof keep);
+  gymdash_string_free(out);
+  snprintf(buf, sizeof buf,
+           "{\"event_id\":\"er-1\",\"call_id\":\"EC1\",\"gym_id\":\"gym-e\",\"lead_id\":\"%s\","
+           "\"started_at\":\"2026-10-01T14:00:00Z\",\"ended_at\":\"2026-10-01T14:02:00Z\",\"status\":\"completed\","
+           "\"answered_by\":\"human\",\"recording_url\":\"https://rec.example/EC1.wav\",\"transcript\":\"user: hi\"}",
+           id);
+  CHECK_OK(gymdash_call_process_event(&out, db, buf));
+  gymdash_string_free(out);
+
+  /* refused: nothing changes */
+  CHECK_ERR_OUT(out, gymdash_lead_erase(&out, db, "gym-e", id, "ana@example.com", NULL), GYMDASH_E_INVALID_ARGUMENT,
+                "actor");
+  CHECK(strcmp(gymdash_last_error_field(), "actor") == 0);
+  CHECK_ERR_OUT(out, gymdash_lead_erase(&out, db, "gym-e", id, NULL, "call 305 372 4444"),
+                GYMDASH_E_INVALID_ARGUMENT, "reason");
+  CHECK_ERR_OUT(out, gymdash_lead_erase(&out, db, "gym-e", id, NULL, "Ana asked"), GYMDASH_E_INVALID_ARGUMENT,
+                "reason");
+  CHECK_ERR_OUT(out, gymdash_lead_erase(&out, db, "gym-e", "ld_nope", NULL, NULL), GYMDASH_E_NOT_FOUND, "ld_nope");
+  CHECK(strcmp(gymdash_last_error_field(), "lead_id") == 0);
+  CHECK_ERR_OUT(out, gymdash_lead_erase(&out, db, "gym-x", id, NULL, NULL), GYMDASH_E_NOT_FOUND, "gym");
+  CHECK_ERR_OUT(out, gymdash_lead_erase(&out, db, NULL, id, NULL, NULL), GYMDASH_E_INVALID_ARGUMENT, "gym_id");
+  CHECK_ERR_OUT(out, gymdash_lead_erase(&out, db, "gym-e", NULL, NULL, NULL), GYMDASH_E_INVALID_ARGUMENT, "lead_id");
+  CHECK_ERR_OUT(out, gymdash_lead_erase(&out, NULL, "gym-e", id, NULL, NULL), GYMDASH_E_INVALID_ARGUMENT, "db");
+  CHECK_ERR(gymdash_lead_erase(NULL, db, "gym-e", id, NULL, NULL), GYMDASH_E_INVALID_ARGUMENT, "out");
+  CHECK_OK(gymdash_call_get(&out, db, "gym-e", "EC1"));
+  gymdash_string_free(out);
+
+  CHECK_OK(gymdash_lead_erase(&out, db, "gym-e", id, "dpo", "request 2026-11-02"));
+  CHECK_CONTAINS(out, "\"actor\":\"dpo\"");
+  CHECK_CONTAINS(out, "\"calls\":1");
+  CHECK_CONTAINS(out, "\"recordings\":1");
+  CHECK_CONTAINS(out, "\"transcripts\":1");
+  CHECK_CONTAINS(out, "\"call_results\":1");
+  CHECK(out != NULL && strstr(out, "3724444") == NULL && strstr(out, "example.com") == NULL &&
+        strstr(out, "Ana") == NULL && strstr(out, "rec.example") == NULL);
+  gymdash_string_free(out);
+  CHECK_ERR_OUT(out, gymdash_lead_get(&out, db, "gym-e", id), GYMDASH_E_NOT_FOUND, id);
+  CHECK_ERR_OUT(out, gymdash_call_get(&out, db, "gym-e", "EC1"), GYMDASH_E_NOT_FOUND, "EC1");
+  CHECK_OK(gymdash_lead_get(&out, db, "gym-e", keep));
+  gymdash_string_free(out);
+  CHECK_ERR_OUT(out, gymdash_lead_erase(&out, db, "gym-e", id, NULL, NULL), GYMDASH_E_NOT_FOUND, id);
+
+  CHECK_OK(gymdash_lead_erasures(&out, db, "gym-e", 10, 0));
+  CHECK_CONTAINS(out, id);
+  CHECK_CONTAINS(out, "\"reason\":\"request 2026-11-02\"");
+  CHECK(out != NULL && out[0] == '[');
+  gymdash_string_free(out);
+  CHECK_OK(gymdash_lead_erasures(&out, db, "gym-e", 10, 1));
+  CHECK(out != NULL && strcmp(out, "[]") == 0);
+  gymdash_string_free(out);
+  CHECK_ERR_OUT(out, gymdash_lead_erasures(&out, db, "gym-e", 0, 0), GYMDASH_E_INVALID_ARGUMENT, "limit");
+  CHECK_ERR_OUT(out, gymdash_lead_erasures(&out, db, "gym-e", 10, -1), GYMDASH_E_INVALID_ARGUMENT, "offset");
+  CHECK_ERR_OUT(out, gymdash_lead_erasures(&out, db, "gym-x", 10, 0), GYMDASH_E_NOT_FOUND, "gym");
+  CHECK_ERR_OUT(out, gymdash_lead_erasures(&out, db, NULL, 10, 0), GYMDASH_E_INVALID_ARGUMENT, "gym_id");
+  gymdash_close(db);
+}
+
 static int g_dialer_events = 0;
 static int g_dialer_placed_events = 0;
 static char g_dialer_last_event[512];
@@ -2231,6 +2306,7 @@ int main(int argc, char** argv) {
 
   test_voice();
   test_recordings_and_routing();
+  test_erase();
   test_campaigns();
 
   printf("c_api_test: %d checks, %d failures (library %s)\n", g_checks, g_failures, gymdash_version());

@@ -597,6 +597,28 @@ class RecordingsCliTest(unittest.TestCase):
         self.assertIn("ld_nope", self.fails(1, "leads", "purge-recordings", "--gym", "gym-rec", "--lead", "ld_nope"))
         self.assertIn("--at", self.fails(1, "calls", "purge-expired", "--at", "soon"))
 
+    def test_erase(self):
+        self.ok("gyms", "create", "--id", "gym-rec", "--name", "Rec", "--timezone", "America/New_York")
+        lead = self.ok_json("leads", "add", "--gym", "gym-rec", "--phone", "(212) 736-6202",
+                            "--first", "Ana")["lead"]["id"]
+        events = self.write("calls.jsonl", json.dumps({
+            "event_id": "E1", "call_id": "C1", "gym_id": "gym-rec", "lead_id": lead,
+            "started_at": "2020-01-01T10:00:00Z", "status": "completed", "answered_by": "human",
+            "recording_url": "https://rec.example/C1.wav"}) + "\n")
+        self.ok("calls", "ingest", events)
+        self.assertIn("reason", self.fails(1, "leads", "erase", "--gym", "gym-rec", "--lead", lead,
+                                           "--reason", "Ana called"))
+        self.assertIn("actor", self.fails(1, "leads", "erase", "--gym", "gym-rec", "--lead", lead,
+                                          "--actor", "dpo@gym.example"))
+        self.assertIn("ld_nope", self.fails(1, "leads", "erase", "--gym", "gym-rec", "--lead", "ld_nope"))
+        self.assertIn("erased: 1 call", self.ok("leads", "erase", "--gym", "gym-rec", "--lead", lead,
+                                               "--actor", "dpo", "--reason", "request"))
+        self.assertIn(lead, self.fails(1, "leads", "get", "--gym", "gym-rec", "--lead", lead))
+        entries = self.ok_json("leads", "erasures", "--gym", "gym-rec")
+        self.assertEqual([(e["lead_id"], e["actor"], e["removed"]["calls"]) for e in entries], [(lead, "dpo", 1)])
+        self.assertNotIn("7366202", json.dumps(entries))
+        self.assertIn("dpo", self.ok("leads", "erasures", "--gym", "gym-rec"))
+
 
 @unittest.skipUnless(CLI, "GYMDASH_CLI is not set")
 class CampaignCliTest(unittest.TestCase):

@@ -160,6 +160,7 @@ class ModuleTest(unittest.TestCase):
             "gymdash_webhook_ingest",
             "gymdash_voice_place_call", "gymdash_voice_get_status", "gymdash_voice_hang_up",
             "gymdash_calls_purge_expired", "gymdash_lead_purge_recordings",
+            "gymdash_lead_erase", "gymdash_lead_erasures",
             "gymdash_route_outbound", "gymdash_route_inbound",
             "gymdash_campaign_create", "gymdash_campaign_get", "gymdash_campaign_list", "gymdash_campaign_update",
             "gymdash_campaign_delete", "gymdash_campaign_set_state", "gymdash_campaign_enrol",
@@ -1600,6 +1601,40 @@ class RecordingsTest(unittest.TestCase):
     def test_no_consent_no_recording(self):
         call = self._call("E1", "C1", "2020-01-01T10:00:00Z", recording_consent=False)
         self.assertEqual(call["call"]["recording_url"], "")
+
+    def test_erase_lead(self):
+        self._call("E1", "C1", "2020-01-01T10:00:00Z", transcript="user: call me on 212 736 6100")
+        self._call("E2", "C2", "2020-01-02T10:00:00Z")
+        other = self.db.create_lead("gym-rec", phone="(212) 736-6101")["lead"]["id"]
+        for actor, reason, field in (("ana@example.com", None, "actor"), (None, "212-736-6100", "reason"),
+                                     (None, "Ana asked", "reason"), (None, "x" * 201, "reason")):
+            with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+                self.db.erase_lead("gym-rec", self.lead, actor=actor, reason=reason)
+            self.assertEqual(cm.exception.field, field)
+        with self.assertRaises(gymdash.NotFoundError) as cm:
+            self.db.erase_lead("gym-rec", "ld_nope")
+        self.assertEqual(cm.exception.field, "lead_id")
+        self.assertEqual(self.db.get_call("gym-rec", "C1")["provider_call_id"], "C1")  # still there after the refusals
+
+        entry = self.db.erase_lead("gym-rec", self.lead, actor="dpo", reason="request 2026-11-02")
+        self.assertEqual((entry["gym_id"], entry["lead_id"], entry["actor"], entry["reason"]),
+                         ("gym-rec", self.lead, "dpo", "request 2026-11-02"))
+        self.assertEqual(entry["removed"]["calls"], 2)
+        self.assertEqual(entry["removed"]["recordings"], 2)
+        self.assertEqual(entry["removed"]["call_results"], 2)
+        text = json.dumps(entry)
+        for personal in ("7366100", "Ana", "rec.example", "call me"):
+            self.assertNotIn(personal, text)
+        with self.assertRaises(gymdash.NotFoundError):
+            self.db.get_lead("gym-rec", self.lead)
+        with self.assertRaises(gymdash.NotFoundError):
+            self.db.get_call("gym-rec", "C1")
+        self.assertEqual(self.db.get_lead("gym-rec", other)["id"], other)
+        self.assertEqual(self.db.lead_erasures("gym-rec"), [entry])
+        self.assertEqual(self.db.lead_erasures("gym-rec", limit=1, offset=1), [])
+        with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+            self.db.lead_erasures("gym-rec", limit=0)
+        self.assertEqual(cm.exception.field, "limit")
 
 
 class RoutingTest(unittest.TestCase):

@@ -536,6 +536,24 @@ class Gymdash:
         _ffi.call_void(_lib.gymdash_lead_delete, self._h(), _ffi.encode_text("gym_id", gym_id),
                        _ffi.encode_text("lead_id", lead_id))
 
+    def erase_lead(self, gym_id, lead_id, actor=None, reason=None):
+        """Erases a lead completely, in one transaction: the lead, its tags, history, call
+        results, campaign enrolments, and its calls with their transcripts, summaries and
+        recording metadata (docs/hardening.md, "Erasing a lead"). ``actor`` (default "api")
+        and ``reason`` must not hold a phone number, an email address or the lead's name.
+        Returns the audit entry left behind: ``{"seq", "gym_id", "lead_id", "at", "actor",
+        "reason", "removed": {"history_entries", "calls", "recordings", "transcripts",
+        "call_results", "enrolments"}}``. Raises NotFoundError, InvalidArgumentError,
+        ConflictError (a call to the lead is in progress); on any error nothing changes."""
+        return _ffi.call_json(_lib.gymdash_lead_erase, self._h(), _ffi.encode_text("gym_id", gym_id),
+                              _ffi.encode_text("lead_id", lead_id), _ffi.encode_text("actor", actor, optional=True),
+                              _ffi.encode_text("reason", reason, optional=True))
+
+    def lead_erasures(self, gym_id, limit=100, offset=0):
+        """The gym's erasure audit entries (as erase_lead returns them), newest first."""
+        return _ffi.call_json(_lib.gymdash_lead_erasures, self._h(), _ffi.encode_text("gym_id", gym_id),
+                              _int_arg("limit", limit), _int_arg("offset", offset))
+
     def list_leads(self, gym_id, filter=None, **criteria):
         """Returns one page of a gym's leads, newest first.
 

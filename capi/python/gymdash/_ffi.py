@@ -128,6 +128,8 @@ _FUNCTIONS = (
     ("gymdash_lead_get", [OUT_STR, HANDLE, TEXT, TEXT], ctypes.c_int, _check),
     ("gymdash_lead_update", [OUT_STR, HANDLE, TEXT, TEXT, TEXT], ctypes.c_int, _check),
     ("gymdash_lead_delete", [HANDLE, TEXT, TEXT], ctypes.c_int, _check),
+    ("gymdash_lead_erase", [OUT_STR, HANDLE, TEXT, TEXT, TEXT, TEXT], ctypes.c_int, _check),
+    ("gymdash_lead_erasures", [OUT_STR, HANDLE, TEXT, ctypes.c_int, ctypes.c_int], ctypes.c_int, _check),
     ("gymdash_lead_list", [OUT_STR, HANDLE, TEXT, TEXT], ctypes.c_int, _check),
     ("gymdash_lead_add_tags", [OUT_STR, HANDLE, TEXT, TEXT, TEXT], ctypes.c_int, _check),
     ("gymdash_lead_remove_tags", [OUT_STR, HANDLE, TEXT, TEXT, TEXT], ctypes.c_int, _check),

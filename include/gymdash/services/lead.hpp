@@ -168,8 +168,37 @@ class LeadService {
   /** Changes the fields present in `patch`; records the change in the history. */
   virtual Lead update_lead(std::string_view gym_id, std::string_view lead_id, const LeadPatch& patch) = 0;
 
-  /** Deletes a lead and its history. Throws NotFoundError if it does not exist. */
+  /**
+   * Deletes a lead and its history (call results and enrolments go with it;
+   * its call records stay, as the record of what happened). Throws
+   * NotFoundError if it does not exist. To remove everything about a person,
+   * use erase_lead().
+   */
   virtual void delete_lead(std::string_view gym_id, std::string_view lead_id) = 0;
+
+  /**
+   * Erases a lead completely (a data subject's request; docs/hardening.md,
+   * "Erasing a lead"), in one transaction: the lead, its tags and history,
+   * its call results, its campaign enrolments, and every call record of the
+   * lead with its transcript, summary and recording metadata; the analytics
+   * rollups lose the lead's and its calls' counts in the same transaction.
+   * Leaves one audit entry (LeadErasure) with ids, time, actor, reason and
+   * counts, and returns it. A do-not-call list entry of the number stays (it
+   * is the person's own request not to be called). `actor` defaults to
+   * `api`; `actor` and `reason` are at most 200 characters and must not hold
+   * a phone number, an email address or the lead's name (InvalidArgumentError
+   * naming the field). NotFoundError naming gym_id or lead_id; ConflictError
+   * naming lead_id while a call to the lead is in progress. On any error
+   * nothing changes.
+   */
+  virtual LeadErasure erase_lead(std::string_view gym_id, std::string_view lead_id, std::string_view actor = {},
+                                 std::string_view reason = {}) = 0;
+
+  /**
+   * The gym's erasure audit entries, newest first: `limit` (1–1000) from
+   * `offset` (0 or more). NotFoundError naming gym_id for an unknown gym.
+   */
+  virtual std::vector<LeadErasure> list_erasures(std::string_view gym_id, int limit = 100, int offset = 0) = 0;
 
   /** One page of the gym's leads matching `filter`, newest first. */
   virtual LeadPage list_leads(std::string_view gym_id, const LeadFilter& filter) = 0;

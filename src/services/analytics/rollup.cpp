@@ -252,4 +252,17 @@ void record_lead(Store& store, const std::optional<LeadFacts>& before, const std
   record_lead(store, gym->timezone, before, after);
 }
 
+void record_lead_zone(Store& store, std::string_view gym_id, std::string_view lead_id, std::string_view before,
+                      std::string_view after) {
+  if (before == after) return;
+  auto gym = store.gyms().find(gym_id);
+  if (!gym) return;
+  RollupBuilder builder;
+  for (const auto& c : store.calls().for_lead(gym_id, lead_id)) {
+    builder.add_call(c, gym->timezone, before, -1);
+    builder.add_call(c, gym->timezone, after, +1);
+  }
+  if (!builder.empty()) store.analytics().apply(builder.take());
+}
+
 }  // namespace gymdash::analytics

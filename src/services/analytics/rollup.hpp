@@ -114,5 +114,12 @@ void record_lead(Store& store, std::string_view gym_zone, const std::optional<Le
                  const std::optional<LeadFacts>& after);
 /** Same, reading the gym's zone from the store. */
 void record_lead(Store& store, const std::optional<LeadFacts>& before, const std::optional<LeadFacts>& after);
+/**
+ * Call after a lead's write that changed its own zone (`local_zone`, empty
+ * for the gym's): its calls' lead-local hour and weekday entries move from
+ * the old zone to the new one (their daily rows, by the gym's date, stay).
+ */
+void record_lead_zone(Store& store, std::string_view gym_id, std::string_view lead_id, std::string_view before,
+                      std::string_view after);
 
 }  // namespace gymdash::analytics

@@ -436,7 +436,8 @@ class CallServiceImpl final : public CallService {
         for (auto& p : batch) {
           if (!p.rejected) continue;
           if (report.rejected_lines.size() < options.max_rejected_lines)
-            report.rejected_lines.push_back(RejectedLine{p.line, p.rejected->reason, std::move(p.rejected->detail)});
+            // A detail is an error text: what it quotes of the line is masked as in every Error.
+            report.rejected_lines.push_back(RejectedLine{p.line, p.rejected->reason, redact_message(p.rejected->detail)});
           else
             report.rejected_lines_truncated = true;
         }

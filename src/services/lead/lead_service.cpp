@@ -21,6 +21,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <atomic>
 #include <istream>
@@ -36,6 +37,57 @@ constexpr std::size_t kMaxCustomFields = 100;
 std::string actor_or_default(std::string_view actor) {
   auto a = text::checked_field("actor", actor, kMaxShortText);
   return a.empty() ? std::string("api") : a;
+}
+
+// The audit entry of an erasure keeps no personal data: its free texts may
+// not hold an email address (a character on each side of an '@'), a phone
+// number (the last 7 digits of the lead's number, or `+` and 8 or more
+// digits, with spaces, dots, dashes or parentheses between them), or the
+// erased lead's first or last name as a word (ASCII case folded).
+bool holds_word(std::string_view text, std::string_view word) {
+  if (word.size() < 2) return false;
+  auto fold = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+  auto is_word_char = [](char c) { return static_cast<unsigned char>(c) >= 0x80 || std::isalnum(static_cast<unsigned char>(c)); };
+  for (std::size_t i = 0; i + word.size() <= text.size(); ++i) {
+    bool same = true;
+    for (std::size_t k = 0; k < word.size() && same; ++k) same = fold(text[i + k]) == fold(word[k]);
+    if (!same) continue;
+    const bool starts = i == 0 || !is_word_char(text[i - 1]);
+    const bool ends = i + word.size() == text.size() || !is_word_char(text[i + word.size()]);
+    if (starts && ends) return true;
+  }
+  return false;
+}
+
+void erasure_text_check(std::string_view field, std::string_view text, const Lead& lead) {
+  constexpr std::string_view kWhy = " (an erasure's audit entry keeps no personal data)";
+  for (char c : text)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) throw_invalid(field, "contains a control character");
+  for (std::size_t at = text.find('@'); at != std::string_view::npos; at = text.find('@', at + 1))
+    if (at > 0 && at + 1 < text.size() && text[at - 1] != ' ' && text[at + 1] != ' ')
+      throw_invalid(field, fmt::format("must not hold an email address{}", kWhy));
+  // Runs of digits, read through the separators people write numbers with.
+  std::string tail;  // the last 7 digits of the lead's number
+  for (char c : lead.phone)
+    if (c >= '0' && c <= '9') tail.push_back(c);
+  if (tail.size() > 7) tail.erase(0, tail.size() - 7);
+  std::string run;
+  bool plus = false;
+  auto check_run = [&] {
+    const bool international = plus && run.size() >= 8;
+    const bool lead_number = tail.size() == 7 && run.find(tail) != std::string::npos;
+    if (international || lead_number) throw_invalid(field, fmt::format("must not hold a phone number{}", kWhy));
+    run.clear();
+    plus = false;
+  };
+  for (char c : text) {
+    if (c >= '0' && c <= '9') run.push_back(c);
+    else if (c == '+' && run.empty()) plus = true;
+    else if (c != ' ' && c != '-' && c != '.' && c != '(' && c != ')') check_run();
+  }
+  check_run();
+  if (holds_word(text, lead.first_name) || holds_word(text, lead.last_name))
+    throw_invalid(field, fmt::format("must not hold the lead's name{}", kWhy));
 }
 
 void check_email(const std::string& email) {
@@ -272,6 +324,51 @@ class LeadServiceImpl final : public LeadService {
     });
   }
 
+  LeadErasure erase_lead(std::string_view gym_id, std::string_view lead_id, std::string_view actor,
+                         std::string_view reason) override {
+    const Gym gym = require_gym(gym_id);
+    LeadErasure erasure;
+    erasure.gym_id = gym.id;
+    erasure.lead_id = std::string(lead_id);
+    erasure.actor = actor_or_default(actor);
+    erasure.reason = text::checked_field("reason", reason, kMaxShortText);
+    erasure.at = clock_->now();
+    store_.transact([&] {
+      const Lead lead = require_lead(gym_id, lead_id);
+      if (!lead.active_call_id.empty())
+        throw ConflictError(fmt::format("lead_id: lead {} is on a call ({}); erase it after the call has ended",
+                                        lead.id, lead.active_call_id.substr(0, 64)),
+                            "lead_id");
+      erasure_text_check("actor", erasure.actor, lead);
+      erasure_text_check("reason", erasure.reason, lead);
+      // rollups: the lead's counts and each of its calls' leave with them.
+      const auto facts = store_.analytics().lead_facts(gym_id, lead_id);
+      const auto calls = store_.calls().for_lead(gym_id, lead_id);
+      const ErasedCalls erased_calls = store_.calls().remove_for_lead(gym_id, lead_id);
+      const auto rows = store_.leads().remove_counted(gym_id, lead_id);
+      if (!rows) throw lead_not_found(gym_id, lead_id);
+      analytics::RollupBuilder builder;
+      for (const auto& c : calls) builder.add_call(c, gym.timezone, lead.local_zone, -1);
+      if (facts) builder.add_lead(*facts, gym.timezone, -1);
+      if (!builder.empty()) store_.analytics().apply(builder.take());
+      erasure.history_entries = rows->history_entries;
+      erasure.call_results = rows->call_results;
+      erasure.enrolments = rows->enrolments;
+      erasure.calls = erased_calls.calls;
+      erasure.recordings = erased_calls.recordings;
+      erasure.transcripts = erased_calls.transcripts;
+      erasure.seq = store_.leads().append_erasure(erasure);
+    });
+    return erasure;
+  }
+
+  std::vector<LeadErasure> list_erasures(std::string_view gym_id, int limit, int offset) override {
+    require_gym(gym_id);
+    if (limit < 1 || limit > kMaxPageSize) throw_invalid("limit", fmt::format("must be between 1 and {}", kMaxPageSize));
+    if (offset < 0) throw_invalid("offset", "must be 0 or more");
+    return store_.leads().erasures(gym_id, limit, offset);
+  }
+
   LeadPage list_leads(std::string_view gym_id, const LeadFilter& filter) override {
     require_gym(gym_id);
     if (filter.page < 1) throw_invalid("page", "must be 1 or more");
@@ -421,6 +518,8 @@ class LeadServiceImpl final : public LeadService {
     const auto rollup_before = analytics::lead_before_update(store_, l);  // rollups
     store_.leads().update(l);
     analytics::record_lead(store_, rollup_before, analytics::facts_of(l));  // rollups
+    if (rollup_before && rollup_before->local_zone != l.local_zone)  // rollups: its calls' lead-local hours move
+      analytics::record_lead_zone(store_, l.gym_id, l.id, rollup_before->local_zone, l.local_zone);
   }
 
   LeadEvent record(const Lead& l, Timestamp at, std::string kind, std::string from, std::string to,

@@ -85,6 +85,9 @@ class MemoryLeads final : public LeadRepository {
   bool set_active_call(std::string_view gym_id, std::string_view lead_id, std::string_view expected,
                        std::string_view next) override;
   bool remove(std::string_view gym_id, std::string_view lead_id) override;
+  std::optional<ErasedLeadRows> remove_counted(std::string_view gym_id, std::string_view lead_id) override;
+  std::int64_t append_erasure(const LeadErasure& erasure) override;
+  std::vector<LeadErasure> erasures(std::string_view gym_id, int limit, int offset) override;
   LeadPage list(std::string_view gym_id, const LeadFilter& filter) override;
   std::int64_t append_history(std::string_view gym_id, const LeadEvent& event) override;
   std::vector<LeadEvent> history(std::string_view gym_id, std::string_view lead_id) override;
@@ -111,6 +114,7 @@ class MemoryCalls final : public CallRepository {
   std::vector<Call> for_lead(std::string_view gym_id, std::string_view lead_id) override;
   std::int64_t purge_recordings(std::string_view gym_id, Timestamp cutoff, Timestamp now) override;
   std::int64_t purge_lead_recordings(std::string_view gym_id, std::string_view lead_id, Timestamp now) override;
+  ErasedCalls remove_for_lead(std::string_view gym_id, std::string_view lead_id) override;
   std::vector<Call> open_calls(Timestamp started_before, int limit) override;
 
  private:
@@ -288,6 +292,24 @@ class MemoryStore final : public Store {
     });
   }
 
+  void drop_call_record(const std::string& call_id) {
+    auto it = call_records_.find(call_id);
+    if (it == call_records_.end()) return;
+    Call previous = std::move(it->second);
+    call_records_.erase(it);
+    call_by_provider_.erase({previous.gym_id, previous.provider_call_id});
+    on_rollback([this, previous = std::move(previous)]() mutable {
+      call_by_provider_[{previous.gym_id, previous.provider_call_id}] = previous.id;
+      auto id = previous.id;
+      call_records_[id] = std::move(previous);
+    });
+  }
+
+  void push_erasure(LeadErasure erasure) {
+    erasures_.push_back(std::move(erasure));
+    on_rollback([this] { erasures_.pop_back(); });
+  }
+
   void put_call_event(const std::string& event_id, const std::string& call_id) {
     call_events_.emplace(event_id, call_id);
     on_rollback([this, event_id]() { call_events_.erase(event_id); });
@@ -435,6 +457,7 @@ class MemoryStore final : public Store {
   std::map<std::string, Call, std::less<>> call_records_;                          // call id → call
   std::map<std::pair<std::string, std::string>, std::string> call_by_provider_;   // (gym, provider id) → call id
   std::map<std::string, std::string, std::less<>> call_events_;                   // event id → call id
+  std::vector<LeadErasure> erasures_;                                              // in seq order
   MemoryLeads leads_{*this};
   MemoryCalls call_repo_{*this};
   std::map<std::string, Campaign, std::less<>> campaigns_;      // campaign id → campaign (ids unique store-wide)
@@ -584,6 +607,42 @@ bool MemoryLeads::remove(std::string_view gym_id, std::string_view lead_id) {
   store_.drop_calls(id);
   store_.drop_lead_enrolments(id);
   return true;
+}
+
+std::optional<ErasedLeadRows> MemoryLeads::remove_counted(std::string_view gym_id, std::string_view lead_id) {
+  std::lock_guard lock(store_.mutex_);
+  if (!store_.lead_in(gym_id, lead_id)) return std::nullopt;
+  ErasedLeadRows rows;
+  if (auto it = store_.history_.find(lead_id); it != store_.history_.end())
+    rows.history_entries = static_cast<std::int64_t>(it->second.size());
+  if (auto it = store_.calls_.find(lead_id); it != store_.calls_.end())
+    rows.call_results = static_cast<std::int64_t>(it->second.size());
+  for (const auto& [campaign_id, enrolled] : store_.enrolments_)
+    if (enrolled.contains(lead_id)) ++rows.enrolments;
+  remove(gym_id, lead_id);
+  return rows;
+}
+
+std::int64_t MemoryLeads::append_erasure(const LeadErasure& erasure) {
+  std::lock_guard lock(store_.mutex_);
+  LeadErasure stored = erasure;
+  stored.seq = store_.next_seq_++;
+  const auto seq = stored.seq;
+  store_.push_erasure(std::move(stored));
+  return seq;
+}
+
+std::vector<LeadErasure> MemoryLeads::erasures(std::string_view gym_id, int limit, int offset) {
+  std::lock_guard lock(store_.mutex_);
+  std::vector<LeadErasure> out;
+  int skipped = 0;
+  for (auto it = store_.erasures_.rbegin(); it != store_.erasures_.rend() && static_cast<int>(out.size()) < limit;
+       ++it) {
+    if (it->gym_id != gym_id) continue;
+    if (skipped++ < offset) continue;
+    out.push_back(*it);
+  }
+  return out;
 }
 
 LeadPage MemoryLeads::list(std::string_view gym_id, const LeadFilter& filter) {
@@ -849,6 +908,21 @@ std::int64_t MemoryCalls::purge_lead_recordings(std::string_view gym_id, std::st
     store_.put_call_record(c);
   }
   return static_cast<std::int64_t>(changed.size());
+}
+
+ErasedCalls MemoryCalls::remove_for_lead(std::string_view gym_id, std::string_view lead_id) {
+  std::lock_guard lock(store_.mutex_);
+  ErasedCalls erased;
+  std::vector<std::string> ids;
+  for (const auto& [id, c] : store_.call_records_)
+    if (c.gym_id == gym_id && c.lead_id == lead_id) {
+      ids.push_back(id);
+      ++erased.calls;
+      if (!c.recording_url.empty()) ++erased.recordings;
+      if (!c.transcript.empty() || !c.summary.empty()) ++erased.transcripts;
+    }
+  for (const auto& id : ids) store_.drop_call_record(id);
+  return erased;
 }
 
 std::vector<Call> MemoryCalls::open_calls(Timestamp started_before, int limit) {

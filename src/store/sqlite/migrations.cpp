@@ -376,6 +376,27 @@ CREATE INDEX calls_open ON calls (started_at, id)
   WHERE status IN ('queued', 'ringing', 'in_progress');
 )sql";
 
+// v7: the audit entries of erased leads (docs/hardening.md, "Erasing a
+// lead"). No foreign key: an entry outlives the lead it names, and holds no
+// personal data (ids, time, actor, reason, counts).
+constexpr std::string_view kSchemaV7 = R"sql(
+CREATE TABLE lead_erasures (
+  seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+  gym_id          TEXT    NOT NULL,
+  lead_id         TEXT    NOT NULL,
+  at              INTEGER NOT NULL,
+  actor           TEXT    NOT NULL DEFAULT '',
+  reason          TEXT    NOT NULL DEFAULT '',
+  history_entries INTEGER NOT NULL DEFAULT 0,
+  calls           INTEGER NOT NULL DEFAULT 0,
+  recordings      INTEGER NOT NULL DEFAULT 0,
+  transcripts     INTEGER NOT NULL DEFAULT 0,
+  call_results    INTEGER NOT NULL DEFAULT 0,
+  enrolments      INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX lead_erasures_gym ON lead_erasures (gym_id, seq);
+)sql";
+
 constexpr std::array kMigrations{
     Migration{1, kSchemaV1},
     Migration{2, kSchemaV2},
@@ -383,6 +404,7 @@ constexpr std::array kMigrations{
     Migration{4, kSchemaV4},
     Migration{5, kSchemaV5},
     Migration{6, kSchemaV6},
+    Migration{7, kSchemaV7},
 };
 
 }  // namespace

@@ -475,6 +475,9 @@ class SqliteLeads final : public LeadRepository {
   bool set_active_call(std::string_view gym_id, std::string_view lead_id, std::string_view expected,
                        std::string_view next) override;
   bool remove(std::string_view gym_id, std::string_view lead_id) override;
+  std::optional<ErasedLeadRows> remove_counted(std::string_view gym_id, std::string_view lead_id) override;
+  std::int64_t append_erasure(const LeadErasure& erasure) override;
+  std::vector<LeadErasure> erasures(std::string_view gym_id, int limit, int offset) override;
   LeadPage list(std::string_view gym_id, const LeadFilter& filter) override;
   std::int64_t append_history(std::string_view gym_id, const LeadEvent& event) override;
   std::vector<LeadEvent> history(std::string_view gym_id, std::string_view lead_id) override;
@@ -527,6 +530,7 @@ class SqliteCalls final : public CallRepository {
   std::optional<Call> find_by_provider_id(std::string_view gym_id, std::string_view provider_call_id) override;
   CallPage list(std::string_view gym_id, const CallFilter& filter) override;
   std::vector<Call> for_lead(std::string_view gym_id, std::string_view lead_id) override;
+  ErasedCalls remove_for_lead(std::string_view gym_id, std::string_view lead_id) override;
   std::int64_t purge_recordings(std::string_view gym_id, Timestamp cutoff, Timestamp now) override;
   std::int64_t purge_lead_recordings(std::string_view gym_id, std::string_view lead_id, Timestamp now) override;
   std::vector<Call> open_calls(Timestamp started_before, int limit) override;
@@ -1186,6 +1190,88 @@ bool SqliteLeads::remove(std::string_view gym_id, std::string_view lead_id) {
   });
 }
 
+// The erasure of a lead (docs/hardening.md, "Erasing a lead"): what goes with
+// it is counted first (primary-key or lead_id index reads), then removed by
+// the lead's ON DELETE CASCADE.
+constexpr std::string_view kCountLeadHistory =
+    "SELECT count(*) FROM lead_history WHERE lead_id = ?1 AND gym_id = ?2";
+constexpr std::string_view kCountLeadCallResults =
+    "SELECT count(*) FROM call_results WHERE lead_id = ?1 AND gym_id = ?2";
+constexpr std::string_view kCountLeadEnrolments =
+    "SELECT count(*) FROM campaign_leads WHERE lead_id = ?1 AND gym_id = ?2";
+constexpr std::string_view kAppendErasure =
+    "INSERT INTO lead_erasures (gym_id, lead_id, at, actor, reason, history_entries, calls, recordings, "
+    "transcripts, call_results, enrolments) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+constexpr std::string_view kErasures =
+    "SELECT seq, gym_id, lead_id, at, actor, reason, history_entries, calls, recordings, transcripts, "
+    "call_results, enrolments FROM lead_erasures WHERE gym_id = ?1 ORDER BY seq DESC LIMIT ?2 OFFSET ?3";
+
+std::optional<ErasedLeadRows> SqliteLeads::remove_counted(std::string_view gym_id, std::string_view lead_id) {
+  return store_.run("lead", lead_id, [&]() -> std::optional<ErasedLeadRows> {
+    auto count = [&](std::string_view sql) -> std::int64_t {
+      auto s = store_.statement(sql);
+      s->bind(1, std::string(lead_id));
+      s->bind(2, std::string(gym_id));
+      return s->executeStep() ? s->getColumn(0).getInt64() : 0;
+    };
+    ErasedLeadRows rows;
+    rows.history_entries = count(kCountLeadHistory);
+    rows.call_results = count(kCountLeadCallResults);
+    rows.enrolments = count(kCountLeadEnrolments);
+    auto s = store_.statement(kDeleteLead);
+    s->bind(1, std::string(lead_id));
+    s->bind(2, std::string(gym_id));
+    if (s->exec() == 0) return std::nullopt;
+    return rows;
+  });
+}
+
+std::int64_t SqliteLeads::append_erasure(const LeadErasure& e) {
+  return store_.run("lead", e.lead_id, [&] {
+    auto s = store_.statement(kAppendErasure);
+    s->bind(1, e.gym_id);
+    s->bind(2, e.lead_id);
+    s->bind(3, to_millis(e.at));
+    s->bind(4, e.actor);
+    s->bind(5, e.reason);
+    s->bind(6, e.history_entries);
+    s->bind(7, e.calls);
+    s->bind(8, e.recordings);
+    s->bind(9, e.transcripts);
+    s->bind(10, e.call_results);
+    s->bind(11, e.enrolments);
+    s->exec();
+    return store_.last_insert_rowid();
+  });
+}
+
+std::vector<LeadErasure> SqliteLeads::erasures(std::string_view gym_id, int limit, int offset) {
+  return store_.run("gym", gym_id, [&] {
+    auto s = store_.statement(kErasures);
+    s->bind(1, std::string(gym_id));
+    s->bind(2, limit);
+    s->bind(3, offset);
+    std::vector<LeadErasure> out;
+    while (s->executeStep()) {
+      LeadErasure e;
+      e.seq = s->getColumn(0).getInt64();
+      e.gym_id = s->getColumn(1).getString();
+      e.lead_id = s->getColumn(2).getString();
+      e.at = from_millis(s->getColumn(3).getInt64());
+      e.actor = s->getColumn(4).getString();
+      e.reason = s->getColumn(5).getString();
+      e.history_entries = s->getColumn(6).getInt64();
+      e.calls = s->getColumn(7).getInt64();
+      e.recordings = s->getColumn(8).getInt64();
+      e.transcripts = s->getColumn(9).getInt64();
+      e.call_results = s->getColumn(10).getInt64();
+      e.enrolments = s->getColumn(11).getInt64();
+      out.push_back(std::move(e));
+    }
+    return out;
+  });
+}
+
 LeadPage SqliteLeads::list(std::string_view gym_id, const LeadFilter& filter) {
   // Duplicates in the filter change neither its meaning nor (after this) the SQL.
   auto unique_names = [](const auto& values, auto name) {
@@ -1805,6 +1891,33 @@ std::int64_t SqliteCalls::purge_lead_recordings(std::string_view gym_id, std::st
     s->bind(2, std::string(gym_id));
     s->bind(3, to_millis(now));
     return s->exec();
+  });
+}
+
+// The erasure of a lead's calls, over the (lead_id, started_at, id) index.
+constexpr std::string_view kCountLeadCalls =
+    "SELECT count(*), coalesce(sum(recording_url <> ''), 0), coalesce(sum(transcript <> '' OR summary <> ''), 0) "
+    "FROM calls WHERE lead_id = ?1 AND gym_id = ?2";
+constexpr std::string_view kDeleteLeadCalls = "DELETE FROM calls WHERE lead_id = ?1 AND gym_id = ?2";
+
+ErasedCalls SqliteCalls::remove_for_lead(std::string_view gym_id, std::string_view lead_id) {
+  return store_.run("lead", lead_id, [&] {
+    ErasedCalls erased;
+    {
+      auto s = store_.statement(kCountLeadCalls);
+      s->bind(1, std::string(lead_id));
+      s->bind(2, std::string(gym_id));
+      if (s->executeStep()) {
+        erased.calls = s->getColumn(0).getInt64();
+        erased.recordings = s->getColumn(1).getInt64();
+        erased.transcripts = s->getColumn(2).getInt64();
+      }
+    }
+    auto s = store_.statement(kDeleteLeadCalls);
+    s->bind(1, std::string(lead_id));
+    s->bind(2, std::string(gym_id));
+    s->exec();
+    return erased;
   });
 }
 
