@@ -77,6 +77,13 @@ class FailingLeads final : public LeadRepository {
   std::vector<Lead> dial_candidates(std::string_view g, const DialQuery& q) override {
     return inner_.dial_candidates(g, q);
   }
+  std::vector<Lead> dial_candidates_in(std::string_view g, const DialQuery& q,
+                                       const std::vector<std::pair<std::string, std::string>>& groups) override {
+    return inner_.dial_candidates_in(g, q, groups);
+  }
+  DueCounts count_due(std::string_view g, Timestamp now, int max_attempts, Timestamp before) override {
+    return inner_.count_due(g, now, max_attempts, before);
+  }
   std::vector<std::pair<std::string, std::string>> dial_groups(std::string_view g) override {
     return inner_.dial_groups(g);
   }
