@@ -448,6 +448,15 @@ class AnalyticsRepository {
   /** Calls `fn` with the facts of every lead of the gym (of every gym when empty), in no set order. */
   virtual void scan_leads(std::string_view gym_id, const std::function<void(const LeadFacts&)>& fn) = 0;
   /**
+   * Calls `fn` with the facts of every lead of the gym enrolled in the
+   * campaign whose created_at is in [created_from, created_to), in no set
+   * order: a campaign dashboard's lead figures. Reads the campaign's
+   * enrolments by their key and each one's lead by its primary key, so its
+   * cost follows the campaign's size, not the gym's.
+   */
+  virtual void scan_campaign_leads(std::string_view gym_id, std::string_view campaign_id, Timestamp created_from,
+                                   Timestamp created_to, const std::function<void(const LeadFacts&)>& fn) = 0;
+  /**
    * Calls `fn` with every call of the gym (of every gym when empty), in no set
    * order. Only the fields analytics reads are filled: id, gym_id, lead_id,
    * campaign_id, status, answered_by, started_at, duration_s, outcome, cost_usd.

@@ -143,6 +143,15 @@ constexpr std::string_view kScanLeads[2] = {
     "SELECT l.id, l.gym_id, l.created_at, l.source, l.status, l.qualification, l.connects, l.local_zone, "
     "(SELECT MIN(started_at) FROM call_results WHERE lead_id = l.id) FROM leads l WHERE l.gym_id = ?1",
 };
+// A campaign's enrolled leads created in a period: its enrolments by the
+// primary key's campaign_id prefix, then each lead by its primary key
+// (CROSS JOIN keeps that order), then the first call by call_results' key,
+// only for the leads of the period.
+constexpr std::string_view kScanCampaignLeads =
+    "SELECT l.id, l.gym_id, l.created_at, l.source, l.status, l.qualification, l.connects, l.local_zone, "
+    "(SELECT MIN(started_at) FROM call_results WHERE lead_id = l.id) "
+    "FROM campaign_leads cl CROSS JOIN leads l ON l.id = cl.lead_id "
+    "WHERE cl.campaign_id = ?1 AND cl.gym_id = ?2 AND l.gym_id = ?2 AND l.created_at >= ?3 AND l.created_at < ?4";
 constexpr std::string_view kScanCalls[2] = {
     "SELECT id, gym_id, lead_id, campaign_id, status, answered_by, started_at, duration_s, outcome, cost_usd "
     "FROM calls",
@@ -445,6 +454,18 @@ class SqliteAnalytics final : public AnalyticsRepository {
     c_.run("leads", [&] {
       Use s(c_.statement(kScanLeads[gym_id.empty() ? 0 : 1]));
       if (!gym_id.empty()) s->bind(1, std::string(gym_id));
+      while (s->executeStep()) fn(read_facts(*operator_arrow(s)));
+    });
+  }
+
+  void scan_campaign_leads(std::string_view gym_id, std::string_view campaign_id, Timestamp created_from,
+                           Timestamp created_to, const std::function<void(const LeadFacts&)>& fn) override {
+    c_.run("campaign leads", [&] {
+      Use s(c_.statement(kScanCampaignLeads));
+      s->bind(1, std::string(campaign_id));
+      s->bind(2, std::string(gym_id));
+      s->bind(3, static_cast<std::int64_t>(created_from.time_since_epoch().count()));
+      s->bind(4, static_cast<std::int64_t>(created_to.time_since_epoch().count()));
       while (s->executeStep()) fn(read_facts(*operator_arrow(s)));
     });
   }
