@@ -288,8 +288,14 @@ class AnalyticsServiceImpl final : public AnalyticsService {
       const auto local = t.time_since_epoch() + std::chrono::duration_cast<std::chrono::milliseconds>(info.offset);
       return static_cast<std::int32_t>(std::chrono::floor<std::chrono::days>(local).count());
     };
-    std::map<std::pair<std::string, std::string>, std::int64_t> sums;
-    std::map<std::int32_t, std::int64_t> per_day;
+    // Counted in arrays and small maps (no allocation per lead): a campaign
+    // may hold tens of thousands of leads.
+    std::array<std::int64_t, 6> status{};         // by LeadStatus
+    std::array<std::int64_t, 3> qualification{};  // by Qualification
+    std::array<std::int64_t, 5> reached{};         // by funnel stage
+    std::map<std::string, std::int64_t, std::less<>> source;
+    std::map<std::int64_t, std::int64_t> speed;    // bucket → leads
+    std::vector<std::int64_t> per_day(static_cast<std::size_t>(to - from + 1));
     // UTC offsets stay within a day and a half: the store reads a slightly
     // wider UTC range, the gym-local date decides.
     const Timestamp lo{std::chrono::days{from - 2}};
@@ -297,23 +303,32 @@ class AnalyticsServiceImpl final : public AnalyticsService {
     store_.analytics().scan_campaign_leads(gym.id, campaign, lo, hi, [&](const LeadFacts& f) {
       const std::int32_t day = day_of(f.created_at);
       if (day < from || day > to) return;
-      ++per_day[day];
-      ++sums[{"source", f.source}];
-      ++sums[{"status", to_string(f.status)}];
-      ++sums[{"qualification", to_string(f.qualification)}];
-      ++sums[{"reached", std::to_string(analytics::reached_stage(f.status, f.connects))}];
-      if (f.first_call_at)
-        ++sums[{"speed", std::to_string(analytics::speed_bucket_minutes(*f.first_call_at - f.created_at))}];
+      ++per_day[static_cast<std::size_t>(day - from)];
+      if (auto it = source.find(f.source); it != source.end()) ++it->second;
+      else source.emplace(f.source, 1);
+      ++status[static_cast<std::size_t>(f.status) % status.size()];
+      ++qualification[static_cast<std::size_t>(f.qualification) % qualification.size()];
+      ++reached[static_cast<std::size_t>(analytics::reached_stage(f.status, f.connects)) % reached.size()];
+      if (f.first_call_at) ++speed[analytics::speed_bucket_minutes(*f.first_call_at - f.created_at)];
     });
-    for (auto& [key, n] : sums) {
+    auto add = [&](const char* dimension, std::string value, std::int64_t n) {
+      if (n == 0) return;
       LeadDayRollup r;
       r.gym_id = gym.id;
-      r.dimension = key.first;
-      r.value = key.second;
+      r.dimension = dimension;
+      r.value = std::move(value);
       r.count = n;
       summed.push_back(std::move(r));
-    }
-    for (const auto& [day, n] : per_day) {
+    };
+    for (const auto& [value, n] : source) add("source", value, n);
+    for (std::size_t i = 0; i < status.size(); ++i) add("status", to_string(static_cast<LeadStatus>(i)), status[i]);
+    for (std::size_t i = 0; i < qualification.size(); ++i)
+      add("qualification", to_string(static_cast<Qualification>(i)), qualification[i]);
+    for (std::size_t i = 0; i < reached.size(); ++i) add("reached", std::to_string(i), reached[i]);
+    for (const auto& [minutes, n] : speed) add("speed", std::to_string(minutes), n);
+    for (std::int32_t day = from; day <= to; ++day) {
+      const auto n = per_day[static_cast<std::size_t>(day - from)];
+      if (n == 0) continue;
       LeadDayRollup r;
       r.gym_id = gym.id;
       r.local_day = day;

@@ -143,15 +143,12 @@ constexpr std::string_view kScanLeads[2] = {
     "SELECT l.id, l.gym_id, l.created_at, l.source, l.status, l.qualification, l.connects, l.local_zone, "
     "(SELECT MIN(started_at) FROM call_results WHERE lead_id = l.id) FROM leads l WHERE l.gym_id = ?1",
 };
-// A campaign's enrolled leads created in a period: its enrolments by the
-// primary key's campaign_id prefix, then each lead by its primary key
-// (CROSS JOIN keeps that order), then the first call by call_results' key,
-// only for the leads of the period.
+// A campaign's enrolled leads created in a period: one range of
+// campaign_leads' primary key, whose rows carry their leads' facts (schema v7).
 constexpr std::string_view kScanCampaignLeads =
-    "SELECT l.id, l.gym_id, l.created_at, l.source, l.status, l.qualification, l.connects, l.local_zone, "
-    "(SELECT MIN(started_at) FROM call_results WHERE lead_id = l.id) "
-    "FROM campaign_leads cl CROSS JOIN leads l ON l.id = cl.lead_id "
-    "WHERE cl.campaign_id = ?1 AND cl.gym_id = ?2 AND l.gym_id = ?2 AND l.created_at >= ?3 AND l.created_at < ?4";
+    "SELECT lead_id, lead_created_at, lead_source, lead_status, lead_qualification, lead_connects, "
+    "lead_first_call_at FROM campaign_leads "
+    "WHERE campaign_id = ?1 AND gym_id = ?2 AND lead_created_at >= ?3 AND lead_created_at < ?4";
 constexpr std::string_view kScanCalls[2] = {
     "SELECT id, gym_id, lead_id, campaign_id, status, answered_by, started_at, duration_s, outcome, cost_usd "
     "FROM calls",
@@ -466,7 +463,21 @@ class SqliteAnalytics final : public AnalyticsRepository {
       s->bind(2, std::string(gym_id));
       s->bind(3, static_cast<std::int64_t>(created_from.time_since_epoch().count()));
       s->bind(4, static_cast<std::int64_t>(created_to.time_since_epoch().count()));
-      while (s->executeStep()) fn(read_facts(*operator_arrow(s)));
+      // Only the columns a campaign's figures need (each column read costs
+      // a call into SQLite): the gym is the query's, the zone is not used.
+      LeadFacts f;
+      f.gym_id = std::string(gym_id);
+      while (s->executeStep()) {
+        f.id = s->getColumn(0).getString();
+        f.created_at = from_millis(s->getColumn(1).getInt64());
+        f.source = s->getColumn(2).getString();
+        f.status = stored_status(s->getColumn(3).getString());
+        f.qualification = stored_qualification(s->getColumn(4).getString());
+        f.connects = s->getColumn(5).getInt();
+        const auto first = s->getColumn(6);
+        f.first_call_at = first.isNull() ? std::nullopt : std::optional<Timestamp>(from_millis(first.getInt64()));
+        fn(f);
+      }
     });
   }
 
