@@ -217,10 +217,12 @@ TEST_CASE("sqlite: a database from a newer gymdash is refused and left untouched
   test::TempPath path("sqlite-newer");
   make_database(path.str());
   std::string bytes = read_bytes(path.str());
-  put_be32(bytes, kUserVersion, 7);
+  const int newer = sqlite_store::latest_schema_version() + 1;
+  put_be32(bytes, kUserVersion, static_cast<std::uint32_t>(newer));
   write_bytes(path.str(), bytes);
 
-  check_refused(path.str(), "database schema version 7 is newer than this library supports (" +
+  check_refused(path.str(), "database schema version " + std::to_string(newer) +
+                                " is newer than this library supports (" +
                                 std::to_string(sqlite_store::latest_schema_version()) +
                                 "); upgrade gymdash");
 }
