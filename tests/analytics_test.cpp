@@ -194,6 +194,48 @@ TEST_CASE("leads by source, status and qualification; the funnel; cost per lead,
   CHECK(f.dash().leads == 3);
 }
 
+TEST_CASE("speed to lead: exact minutes below 6 hours, then within 1/64 of the delay") {
+  using std::chrono::minutes;
+  auto bucket = [](std::int64_t m) { return analytics::speed_bucket_minutes(minutes(m)); };
+  CHECK(analytics::speed_bucket_minutes(std::chrono::milliseconds(-5000)) == 0);
+  CHECK(analytics::speed_bucket_minutes(std::chrono::seconds(299)) == 4);  // 4 min 59 s: within 5 minutes
+  bool exact = true;
+  for (std::int64_t m = 0; m < 360; ++m) exact = exact && bucket(m) == m;
+  CHECK(exact);
+  CHECK(bucket(361) == 360);
+  CHECK(bucket(512) == 512);
+  CHECK(bucket(1007) == 1000);  // 512–1023 on a grid of 8 minutes
+  std::int64_t previous = 0;
+  int distinct = 0;
+  for (std::int64_t m = 360; m < 30 * 1440; ++m) {
+    const auto b = bucket(m);
+    if (b > m || double(m - b) >= double(m) / 64 || b < previous) {
+      FAIL_CHECK("bucket " << b << " of " << m << " minutes: above it, off by 1/64 or more, or below the last");
+      break;
+    }
+    if (b != previous) ++distinct;
+    previous = b;
+  }
+  CHECK(distinct < 500);  // a day's packed row stays small
+  CHECK(bucket(30 * 1440) == 30 * 1440);
+  CHECK(bucket(90 * 1440) == 30 * 1440);
+
+  // In a dashboard: first calls after 7, 47 and 200 minutes give those very figures.
+  Fixture f;
+  f.add("L1", "2026-10-01T12:00:00Z");
+  f.add("L2", "2026-10-01T12:00:00Z");
+  f.add("L3", "2026-10-01T12:00:00Z");
+  std::string text;
+  text += Fixture::event("e1", "c1", "L1", "2026-10-01T12:07:30Z", "no-answer", "unknown", "") + "\n";
+  text += Fixture::event("e2", "c2", "L2", "2026-10-01T12:47:00Z", "no-answer", "unknown", "") + "\n";
+  text += Fixture::event("e3", "c3", "L3", "2026-10-01T15:20:00Z", "no-answer", "unknown", "") + "\n";
+  REQUIRE(f.ingest(text).applied == 3);
+  const auto d = f.dash();
+  CHECK(*d.speed_to_lead.median_minutes == doctest::Approx(47));
+  CHECK(*d.speed_to_lead.p90_minutes == doctest::Approx(200));
+  CHECK(d.speed_to_lead.within_5_minutes == 0);
+}
+
 TEST_CASE("best times: connect rate by lead-local hour and weekday") {
   Fixture f;
   f.add("L1");

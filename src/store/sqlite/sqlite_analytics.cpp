@@ -9,10 +9,12 @@
 
 #include <gymdash/error.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <string>
 #include <tuple>
+#include <unordered_map>
 
 namespace gymdash::sqlite_store {
 namespace {
@@ -55,6 +57,12 @@ constexpr std::string_view kDeleteLeads =
     "DELETE FROM rollup_lead_days WHERE gym_id = ?1 AND dimension = ?2 AND local_day = ?3";
 
 using Counts = std::map<std::string, std::int64_t>;
+
+// Hashes a std::string and a std::string_view alike (lookups by view).
+struct TextHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view text) const noexcept { return std::hash<std::string_view>{}(text); }
+};
 
 // <length of name>:<name>=<count>; per entry, names in order.
 std::string pack(const Counts& counts) {
@@ -377,7 +385,10 @@ class SqliteAnalytics final : public AnalyticsRepository {
 
   std::vector<LeadDayRollup> lead_days(const RollupQuery& q) override {
     std::vector<LeadDayRollup> out;
-    std::map<std::pair<std::string, std::string>, std::int64_t> sums;
+    // Summed per dimension in hash maps looked up by the packed text's own
+    // view (no string built per entry): a day's `speed` row holds a few
+    // hundred entries, and a dashboard sums 90 of them per gym.
+    std::map<std::string, std::unordered_map<std::string, std::int64_t, TextHash, std::equal_to<>>, std::less<>> sums;
     c_.run("rollups", [&] {
       Use s(c_.statement(lead_days_sql(q)));
       s->bind(1, q.from_day);
@@ -388,9 +399,11 @@ class SqliteAnalytics final : public AnalyticsRepository {
         const char* gym = s->getColumn(0).getText();
         const std::int32_t day = s->getColumn(1).getInt();
         const std::string dimension = s->getColumn(2).getString();
+        auto* dim_sums = q.summed ? &sums[dimension] : nullptr;
         unpack(s->getColumn(3).getText(), [&](std::string_view value, std::int64_t n) {
-          if (q.summed) {
-            sums[{dimension, std::string(value)}] += n;
+          if (dim_sums) {
+            if (auto it = dim_sums->find(value); it != dim_sums->end()) it->second += n;
+            else dim_sums->emplace(std::string(value), n);
             return;
           }
           LeadDayRollup r;
@@ -404,12 +417,16 @@ class SqliteAnalytics final : public AnalyticsRepository {
       }
     });
     if (q.summed)
-      for (const auto& [k, n] : sums) {
-        LeadDayRollup r;
-        r.dimension = k.first;
-        r.value = k.second;
-        r.count = n;
-        out.push_back(std::move(r));
+      for (const auto& [dimension, values] : sums) {
+        std::vector<std::pair<std::string, std::int64_t>> sorted(values.begin(), values.end());
+        std::sort(sorted.begin(), sorted.end());
+        for (auto& [value, n] : sorted) {
+          LeadDayRollup r;
+          r.dimension = dimension;
+          r.value = std::move(value);
+          r.count = n;
+          out.push_back(std::move(r));
+        }
       }
     return out;
   }
