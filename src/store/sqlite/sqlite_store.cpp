@@ -223,8 +223,11 @@ constexpr std::string_view kUpdateLeadCallState =
     "recent_calls = ?14, last_outcome = ?15, sentiment = ?16, connects = ?17, next_call_at = ?19 "
     "WHERE id = ?1 AND gym_id = ?2 AND version = ?18";
 // The copies of a lead's analytics facts in its campaign enrolments (schema
-// v7), after the lead's row changed: a probe of campaign_leads_lead, nothing
-// more for a lead in no campaign.
+// v7), after the lead's row changed. A read of campaign_leads_lead first:
+// most leads are in no campaign, and the call ingest writes a call result
+// and a lead per call, so it pays a read probe rather than a write
+// statement that finds nothing.
+constexpr std::string_view kHasEnrolments = "SELECT 1 FROM campaign_leads WHERE lead_id = ?1 LIMIT 1";
 constexpr std::string_view kSyncEnrolments =
     "UPDATE campaign_leads SET lead_created_at = ?2, lead_source = ?3, lead_status = ?4, "
     "lead_qualification = ?5, lead_connects = ?6 WHERE lead_id = ?1";
@@ -519,6 +522,8 @@ class SqliteLeads final : public LeadRepository {
   // Throws the error that explains why writing `lead` broke a constraint, or
   // returns if none applies (the caller then rethrows SQLite's error).
   void explain_conflict(const Lead& lead, bool inserting);
+  // Whether the lead is enrolled in any campaign (kHasEnrolments).
+  bool has_enrolments(std::string_view lead_id);
 
   SqliteStore& store_;
 };
@@ -1113,6 +1118,12 @@ std::optional<Lead> SqliteLeads::find_by_phone(std::string_view gym_id, std::str
   });
 }
 
+bool SqliteLeads::has_enrolments(std::string_view lead_id) {
+  auto s = store_.statement(kHasEnrolments);
+  s->bind(1, std::string(lead_id));
+  return s->executeStep();
+}
+
 void SqliteLeads::update_call_state(const Lead& lead) {
   store_.run("lead", lead.id, [&] {
     auto s = store_.statement(kUpdateLeadCallState);
@@ -1141,6 +1152,7 @@ void SqliteLeads::update_call_state(const Lead& lead) {
     s->bind(18, lead.version - 1);
     bind_optional(*s, 19, lead.next_call_at);
     if (s->exec() > 0) {
+      if (!has_enrolments(lead.id)) return;
       auto e = store_.statement(kSyncEnrolmentsCallState);
       e->bind(1, lead.id);
       e->bind(2, std::string(status));
@@ -1171,6 +1183,7 @@ void SqliteLeads::update(const Lead& lead) {
       s->bind(43, lead.version - 1);
       try {
         if (s->exec() > 0) {
+          if (!has_enrolments(lead.id)) return;
           auto e = store_.statement(kSyncEnrolments);
           e->bind(1, lead.id);
           e->bind(2, to_millis(lead.created_at));
@@ -1472,6 +1485,7 @@ void SqliteLeads::put_call_result(std::string_view gym_id, std::string_view lead
     s->bind(11, c.opted_out ? 1 : 0);
     if (s->exec() == 0)
       throw NotFoundError(fmt::format("lead {}: not found in gym {}", lead_id, gym_id), "lead_id");
+    if (!has_enrolments(lead_id)) return;
     auto e = store_.statement(kSyncEnrolmentsFirstCall);
     e->bind(1, std::string(lead_id));
     e->exec();
