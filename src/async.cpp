@@ -61,6 +61,20 @@ template void run_async<LeadPage>(asio::any_io_executor, std::function<LeadPage(
 template void run_async<LeadEvent>(asio::any_io_executor, std::function<LeadEvent()>, AsyncHandler<LeadEvent>);
 template void run_async<std::vector<LeadEvent>>(asio::any_io_executor, std::function<std::vector<LeadEvent>()>,
                                                 AsyncHandler<std::vector<LeadEvent>>);
+template void run_async<Dashboard>(asio::any_io_executor, std::function<Dashboard()>, AsyncHandler<Dashboard>);
+template void run_async<RebuildReport>(asio::any_io_executor, std::function<RebuildReport()>,
+                                       AsyncHandler<RebuildReport>);
+template void run_async<Campaign>(asio::any_io_executor, std::function<Campaign()>, AsyncHandler<Campaign>);
+template void run_async<CampaignPage>(asio::any_io_executor, std::function<CampaignPage()>,
+                                      AsyncHandler<CampaignPage>);
+template void run_async<EnrolReport>(asio::any_io_executor, std::function<EnrolReport()>, AsyncHandler<EnrolReport>);
+template void run_async<std::int64_t>(asio::any_io_executor, std::function<std::int64_t()>,
+                                      AsyncHandler<std::int64_t>);
+template void run_async<std::optional<CampaignLead>>(asio::any_io_executor,
+                                                     std::function<std::optional<CampaignLead>()>,
+                                                     AsyncHandler<std::optional<CampaignLead>>);
+template void run_async<CampaignPerformance>(asio::any_io_executor, std::function<CampaignPerformance()>,
+                                             AsyncHandler<CampaignPerformance>);
 
 }  // namespace detail
 }  // namespace gymdash

@@ -194,6 +194,48 @@ TEST_CASE("leads by source, status and qualification; the funnel; cost per lead,
   CHECK(f.dash().leads == 3);
 }
 
+TEST_CASE("speed to lead: exact minutes below 6 hours, then within 1/64 of the delay") {
+  using std::chrono::minutes;
+  auto bucket = [](std::int64_t m) { return analytics::speed_bucket_minutes(minutes(m)); };
+  CHECK(analytics::speed_bucket_minutes(std::chrono::milliseconds(-5000)) == 0);
+  CHECK(analytics::speed_bucket_minutes(std::chrono::seconds(299)) == 4);  // 4 min 59 s: within 5 minutes
+  bool exact = true;
+  for (std::int64_t m = 0; m < 360; ++m) exact = exact && bucket(m) == m;
+  CHECK(exact);
+  CHECK(bucket(361) == 360);
+  CHECK(bucket(512) == 512);
+  CHECK(bucket(1007) == 1000);  // 512–1023 on a grid of 8 minutes
+  std::int64_t previous = 0;
+  int distinct = 0;
+  for (std::int64_t m = 360; m < 30 * 1440; ++m) {
+    const auto b = bucket(m);
+    if (b > m || double(m - b) >= double(m) / 64 || b < previous) {
+      FAIL_CHECK("bucket " << b << " of " << m << " minutes: above it, off by 1/64 or more, or below the last");
+      break;
+    }
+    if (b != previous) ++distinct;
+    previous = b;
+  }
+  CHECK(distinct < 500);  // a day's packed row stays small
+  CHECK(bucket(30 * 1440) == 30 * 1440);
+  CHECK(bucket(90 * 1440) == 30 * 1440);
+
+  // In a dashboard: first calls after 7, 47 and 200 minutes give those very figures.
+  Fixture f;
+  f.add("L1", "2026-10-01T12:00:00Z");
+  f.add("L2", "2026-10-01T12:00:00Z");
+  f.add("L3", "2026-10-01T12:00:00Z");
+  std::string text;
+  text += Fixture::event("e1", "c1", "L1", "2026-10-01T12:07:30Z", "no-answer", "unknown", "") + "\n";
+  text += Fixture::event("e2", "c2", "L2", "2026-10-01T12:47:00Z", "no-answer", "unknown", "") + "\n";
+  text += Fixture::event("e3", "c3", "L3", "2026-10-01T15:20:00Z", "no-answer", "unknown", "") + "\n";
+  REQUIRE(f.ingest(text).applied == 3);
+  const auto d = f.dash();
+  CHECK(*d.speed_to_lead.median_minutes == doctest::Approx(47));
+  CHECK(*d.speed_to_lead.p90_minutes == doctest::Approx(200));
+  CHECK(d.speed_to_lead.within_5_minutes == 0);
+}
+
 TEST_CASE("best times: connect rate by lead-local hour and weekday") {
   Fixture f;
   f.add("L1");
@@ -365,6 +407,112 @@ TEST_CASE("a campaign's calls only") {
   CHECK(f.rt->analytics().dashboard({"", "camp-1", "2026-09-01", "2026-11-30", ""}).calls.calls == 1);
 }
 
+// A campaign's lead figures count the leads enrolled in it (created in the
+// period), read through its enrolments; its call figures its own calls.
+TEST_CASE("a campaign's lead figures count its enrolled leads") {
+  for (const char* backend : {"memory", "sqlite"}) {
+    CAPTURE(backend);
+    test::TempPath db("analytics-campaign-leads");
+    Fixture f(std::string(backend) == "memory" ? "memory:" : "sqlite:" + db.str());
+    auto& store = f.rt->store();
+    std::vector<Lead> leads;
+    leads.push_back(f.add("L0", "2026-10-01T12:00:00Z", "web_form"));
+    leads.push_back(f.add("L1", "2026-10-01T12:00:00Z", "facebook_ads"));
+    leads.push_back(f.add("L2", "2026-10-02T03:30:00Z", "facebook_ads"));  // 2026-10-01 in New York
+    leads.push_back(f.add("L3", "2026-10-05T12:00:00Z", "referral"));
+    leads.push_back(f.add("L4", "2026-07-01T12:00:00Z", "referral"));  // before the period
+    leads.push_back(f.add("L5", "2026-10-06T12:00:00Z", "web_form"));   // never enrolled
+    Campaign c;
+    c.id = "cmp-spring";
+    c.gym_id = "gym-a";
+    c.name = "Spring";
+    c.voice_provider = "sim";
+    store.campaigns().insert(c);
+    auto dash = [&](std::string gym = "gym-a") {
+      return f.rt->analytics().dashboard({std::move(gym), "cmp-spring", "2026-09-01", "2026-11-30", ""});
+    };
+
+    // A campaign that exists but has neither enrolments nor calls: zeros, not an unknown campaign.
+    auto empty = dash();
+    CHECK(empty.leads == 0);
+    CHECK(empty.calls.calls == 0);
+    CHECK_FALSE(empty.cost_per_lead);
+    CHECK(empty.daily.empty());
+
+    store.transact([&] {
+      store.campaigns().enrol("gym-a", c.id, {leads[0].id, leads[1].id, leads[2].id, leads[3].id, leads[4].id},
+                              f.clock->now());
+    });
+    std::string text;
+    auto camp = [](std::string e) { return e.insert(1, "\"campaign_id\":\"cmp-spring\","); };
+    text += camp(Fixture::event("e1", "c1", "L0", "2026-10-01T12:02:00Z", "completed", "human", "membership_sold", 60, 1.0)) + "\n";
+    text += camp(Fixture::event("e2", "c2", "L1", "2026-10-01T12:30:00Z", "completed", "human", "trial_booked", 60, 0.5)) + "\n";
+    // Outside the campaign: counts for the gym, and for L3's speed to lead (its first attempt, whoever placed it).
+    text += Fixture::event("e3", "c3", "L3", "2026-10-05T13:00:00Z", "completed", "human", "not_interested", 60, 0.5) + "\n";
+    text += Fixture::event("e4", "c4", "L5", "2026-10-06T12:01:00Z", "completed", "human", "interested", 60, 0.5) + "\n";
+    REQUIRE(f.ingest(text).applied == 4);
+
+    auto d = dash();
+    CHECK(d.calls.calls == 2);
+    CHECK(d.calls.cost_usd == doctest::Approx(1.5));
+    CHECK(d.leads == 4);  // L0–L3; L4 was created before the period, L5 is not enrolled
+    CHECK(d.leads_by_source == std::map<std::string, std::int64_t>{{"facebook_ads", 2}, {"referral", 1}, {"web_form", 1}});
+    CHECK(d.leads_by_status ==
+          std::map<std::string, std::int64_t>{{"converted", 1}, {"lost", 1}, {"new", 1}, {"trial_booked", 1}});
+    REQUIRE(d.funnel.size() == 5);
+    CHECK(d.funnel[0].count == 4);
+    CHECK(d.funnel[1].count == 3);
+    CHECK(d.funnel[3].count == 2);
+    CHECK(d.funnel[4].count == 1);
+    CHECK(*d.cost_per_lead == doctest::Approx(1.5 / 4));
+    CHECK(*d.cost_per_booking == doctest::Approx(0.75));
+    CHECK(*d.cost_per_member == doctest::Approx(1.5));
+    CHECK(d.speed_to_lead.called == 3);
+    CHECK(d.speed_to_lead.within_5_minutes == 1);
+    CHECK(*d.speed_to_lead.median_minutes == doctest::Approx(30));
+    CHECK(*d.speed_to_lead.p90_minutes == doctest::Approx(60));
+    // The daily series counts them on their gym-local creation date.
+    std::map<std::string, std::int64_t> daily;
+    for (const auto& p : d.daily)
+      if (p.leads) daily[p.date] = p.leads;
+    CHECK(daily == std::map<std::string, std::int64_t>{{"2026-10-01", 3}, {"2026-10-05", 1}});
+    // Every gym at once: the same leads.
+    CHECK(dash("").leads == 4);
+
+    // Leads leave with their enrolment, and a status change moves them.
+    store.transact([&] { store.campaigns().unenrol("gym-a", c.id, {leads[1].id}); });
+    f.rt->leads().change_status("gym-a", leads[2].id, StatusChange{LeadStatus::Qualified, "me", "", false});
+    d = dash();
+    CHECK(d.leads == 3);
+    CHECK(d.leads_by_status == std::map<std::string, std::int64_t>{{"converted", 1}, {"lost", 1}, {"qualified", 1}});
+    CHECK(*d.cost_per_lead == doctest::Approx(0.5));
+
+    // Every lead of the gym enrolled: the campaign's lead figures are the gym's.
+    store.transact([&] {
+      std::vector<std::string> ids;
+      for (const auto& l : leads) ids.push_back(l.id);
+      store.campaigns().enrol("gym-a", c.id, ids, f.clock->now());
+    });
+    d = dash();
+    const auto g = f.dash();
+    CHECK(d.leads == g.leads);
+    CHECK(d.leads_by_source == g.leads_by_source);
+    CHECK(d.leads_by_status == g.leads_by_status);
+    CHECK(d.leads_by_qualification == g.leads_by_qualification);
+    for (std::size_t i = 0; i < g.funnel.size(); ++i) CHECK(d.funnel[i].count == g.funnel[i].count);
+    CHECK(d.speed_to_lead.called == g.speed_to_lead.called);
+    CHECK(d.speed_to_lead.median_minutes == g.speed_to_lead.median_minutes);
+    CHECK(d.speed_to_lead.p90_minutes == g.speed_to_lead.p90_minutes);
+    CHECK(d.speed_to_lead.within_5_minutes == g.speed_to_lead.within_5_minutes);
+    REQUIRE(d.daily.size() == g.daily.size());
+    for (std::size_t i = 0; i < g.daily.size(); ++i) CHECK(d.daily[i].leads == g.daily[i].leads);
+
+    // A deleted campaign is unknown again once it has no calls either.
+    store.transact([&] { store.campaigns().remove("gym-a", "cmp-spring"); });
+    CHECK(dash().leads == 0);  // its calls still name it
+  }
+}
+
 // Rollups kept by the write paths equal a recomputation from the raw calls
 // and leads, after a random mix of events: several per call (non-terminal
 // then terminal), duplicates, arrivals out of order, batches of random size,
@@ -375,12 +523,26 @@ TEST_CASE("rollups equal their rebuild after randomized ingests") {
     test::TempPath db("analytics-rollups");
     Fixture f(std::string(backend) == "memory" ? "memory:" : "sqlite:" + db.str());
     std::mt19937 rng(42);
-    std::vector<std::string> ext;
+    std::vector<std::string> ext, ids;
     for (int i = 0; i < 40; ++i) {
       ext.push_back("L" + std::to_string(i));
       const std::string created = "2026-10-0" + std::to_string(1 + i % 9) + "T0" + std::to_string(i % 10) + ":15:00Z";
-      f.add(ext.back(), created.c_str(), i % 3 ? "web_form" : "referral");
+      ids.push_back(f.add(ext.back(), created.c_str(), i % 3 ? "web_form" : "referral").id);
     }
+    // A campaign holding a random half of the leads; enrolments change midway.
+    auto& store = f.rt->store();
+    Campaign campaign;
+    campaign.id = "cmp-r";
+    campaign.gym_id = "gym-a";
+    campaign.name = "r";
+    campaign.voice_provider = "sim";
+    store.campaigns().insert(campaign);
+    auto random_ids = [&](std::size_t n) {
+      std::vector<std::string> out;
+      for (std::size_t k = 0; k < n; ++k) out.push_back(ids[rng() % ids.size()]);
+      return out;
+    };
+    store.transact([&] { store.campaigns().enrol("gym-a", "cmp-r", random_ids(25), f.clock->now()); });
     const char* statuses[] = {"completed", "no-answer", "busy", "failed"};
     const char* outcomes[] = {"interested", "not_interested", "callback_requested", "trial_booked",
                               "membership_sold", "wrong_number", "do_not_call"};
@@ -417,6 +579,11 @@ TEST_CASE("rollups equal their rebuild after randomized ingests") {
         f.ingest(text, 1 + int(rng() % 10));
       }
       at += n;
+      if (rng() % 8 == 0)
+        store.transact([&] {
+          if (rng() % 2) store.campaigns().unenrol("gym-a", "cmp-r", random_ids(3));
+          else store.campaigns().enrol("gym-a", "cmp-r", random_ids(3), f.clock->now());
+        });
     }
     // Lead-side writes: a manual move, a merge that moves created_at earlier, a deletion.
     LeadFilter all;
@@ -444,5 +611,18 @@ TEST_CASE("rollups equal their rebuild after randomized ingests") {
     CHECK(kept.leads == rebuilt.leads);
     CHECK(dashboard_json(before) == dashboard_json(f.dash()));
     CHECK(before.calls.calls == 200);
+
+    // The campaign's leads as its dashboard reads them equal the enrolled
+    // leads' facts read from the leads themselves.
+    std::map<std::string, LeadFacts> truth, read;
+    store.analytics().scan_leads("gym-a", [&](const LeadFacts& l) {
+      if (store.campaigns().enrolment("gym-a", "cmp-r", l.id)) truth[l.id] = l;
+    });
+    store.analytics().scan_campaign_leads("gym-a", "cmp-r", Timestamp{}, T("2030-01-01T00:00:00Z"),
+                                          [&](const LeadFacts& l) { read[l.id] = l; });
+    for (auto* m : {&truth, &read})
+      for (auto& [id, l] : *m) l.local_zone.clear();  // not needed for a campaign's figures
+    CHECK(truth.size() > 5);
+    CHECK(read == truth);
   }
 }

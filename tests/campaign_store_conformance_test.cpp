@@ -756,6 +756,54 @@ TEST_CASE("sqlite: a v5 database upgrades to v6 and keeps its data") {
   CHECK(store->campaigns().enrolment("gym-a", "cmp_1", "ld_1"));
 }
 
+TEST_CASE("sqlite: a v6 database upgrades to the latest: enrolments get their leads' analytics facts") {
+  test::TempPath path("campaign-upgrade-v7");
+  {
+    SQLite::Database db(path.str(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    for (const auto& m : sqlite_store::migrations())
+      if (m.version <= 6) db.exec(std::string(m.sql));
+    db.exec("PRAGMA user_version = 6");
+    db.exec("PRAGMA application_id = " + std::to_string(sqlite_store::kApplicationId));
+    db.exec("INSERT INTO gyms (id, timezone) VALUES ('gym-a', 'America/New_York')");
+    db.exec(
+        "INSERT INTO leads (id, gym_id, phone, consent_given, local_zone, local_state, created_at, source, status, "
+        "qualification, connects) VALUES ('ld_1', 'gym-a', '+12125550001', 1, 'America/New_York', 'NY', 5000, "
+        "'referral', 'qualified', 'hot', 2)");
+    db.exec(
+        "INSERT INTO leads (id, gym_id, phone, consent_given, local_zone, local_state, created_at) "
+        "VALUES ('ld_2', 'gym-a', '+12125550002', 1, 'America/New_York', 'NY', 6000)");
+    db.exec(
+        "INSERT INTO call_results (lead_id, gym_id, call_id, started_at, status, answered_by) VALUES "
+        "('ld_1', 'gym-a', 'c2', 9000, 'completed', 'human'), ('ld_1', 'gym-a', 'c1', 7000, 'no-answer', 'unknown')");
+    db.exec("INSERT INTO campaigns (id, gym_id, name) VALUES ('cmp_1', 'gym-a', 'x')");
+    db.exec(
+        "INSERT INTO campaign_leads (campaign_id, lead_id, gym_id) VALUES ('cmp_1', 'ld_1', 'gym-a'), "
+        "('cmp_1', 'ld_2', 'gym-a')");
+  }
+  SqliteOptions options;
+  options.path = path.str();
+  auto store = make_sqlite_store(options);
+  CHECK(store->schema_version() == sqlite_store::latest_schema_version());
+  std::map<std::string, LeadFacts> seen;
+  store->analytics().scan_campaign_leads("gym-a", "cmp_1", Timestamp{}, Timestamp{std::chrono::hours{1}},
+                                         [&](const LeadFacts& f) { seen[f.id] = f; });
+  REQUIRE(seen.size() == 2);
+  const auto& a = seen.at("ld_1");
+  CHECK(a.created_at == Timestamp{std::chrono::milliseconds{5000}});
+  CHECK(a.source == "referral");
+  CHECK(a.status == LeadStatus::Qualified);
+  CHECK(a.qualification == Qualification::Hot);
+  CHECK(a.connects == 2);
+  CHECK(a.first_call_at == Timestamp{std::chrono::milliseconds{7000}});
+  CHECK_FALSE(seen.at("ld_2").first_call_at);
+  // The period bounds created_at.
+  seen.clear();
+  store->analytics().scan_campaign_leads("gym-a", "cmp_1", Timestamp{std::chrono::milliseconds{5500}},
+                                         Timestamp{std::chrono::hours{1}}, [&](const LeadFacts& f) { seen[f.id] = f; });
+  CHECK(seen.size() == 1);
+  CHECK(seen.count("ld_2") == 1);
+}
+
 TEST_CASE("sqlite: a campaign's dial queries walk the tier's index and probe enrolments by key") {
   test::TempPath path("campaign-plan");
   {

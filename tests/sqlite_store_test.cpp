@@ -221,7 +221,8 @@ TEST_CASE("sqlite: a database from a newer gymdash is refused and left untouched
   put_be32(bytes, kUserVersion, static_cast<std::uint32_t>(newer));
   write_bytes(path.str(), bytes);
 
-  check_refused(path.str(), "database schema version " + std::to_string(newer) + " is newer than this library supports (" +
+  check_refused(path.str(), "database schema version " + std::to_string(newer) +
+                                " is newer than this library supports (" +
                                 std::to_string(sqlite_store::latest_schema_version()) +
                                 "); upgrade gymdash");
 }

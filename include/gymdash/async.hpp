@@ -28,8 +28,10 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/deferred.hpp>
 
+#include <cstdint>
 #include <exception>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -63,6 +65,24 @@ extern template void run_async<LeadEvent>(boost::asio::any_io_executor, std::fun
 extern template void run_async<std::vector<LeadEvent>>(boost::asio::any_io_executor,
                                                        std::function<std::vector<LeadEvent>()>,
                                                        AsyncHandler<std::vector<LeadEvent>>);
+extern template void run_async<Dashboard>(boost::asio::any_io_executor, std::function<Dashboard()>,
+                                          AsyncHandler<Dashboard>);
+extern template void run_async<RebuildReport>(boost::asio::any_io_executor, std::function<RebuildReport()>,
+                                              AsyncHandler<RebuildReport>);
+extern template void run_async<Campaign>(boost::asio::any_io_executor, std::function<Campaign()>,
+                                         AsyncHandler<Campaign>);
+extern template void run_async<CampaignPage>(boost::asio::any_io_executor, std::function<CampaignPage()>,
+                                             AsyncHandler<CampaignPage>);
+extern template void run_async<EnrolReport>(boost::asio::any_io_executor, std::function<EnrolReport()>,
+                                            AsyncHandler<EnrolReport>);
+extern template void run_async<std::int64_t>(boost::asio::any_io_executor, std::function<std::int64_t()>,
+                                             AsyncHandler<std::int64_t>);
+extern template void run_async<std::optional<CampaignLead>>(boost::asio::any_io_executor,
+                                                            std::function<std::optional<CampaignLead>()>,
+                                                            AsyncHandler<std::optional<CampaignLead>>);
+extern template void run_async<CampaignPerformance>(boost::asio::any_io_executor,
+                                                    std::function<CampaignPerformance()>,
+                                                    AsyncHandler<CampaignPerformance>);
 
 template <class R, class Token>
 auto async_call(Runtime& rt, std::function<R()> op, Token&& token) {
@@ -197,6 +217,144 @@ template <class Token = boost::asio::deferred_t>
 auto async_get_history(Runtime& rt, std::string gym_id, std::string lead_id, Token&& token = {}) {
   return detail::async_call<std::vector<LeadEvent>>(
       rt, [&rt, gym_id = std::move(gym_id), lead_id = std::move(lead_id)] { return rt.leads().get_history(gym_id, lead_id); },
+      std::forward<Token>(token));
+}
+
+// ---- analytics (AnalyticsService; docs/analytics.md) -------------------------
+
+/** The dashboard of a gym, a campaign or every gym over a period; completes with a Dashboard. */
+template <class Token = boost::asio::deferred_t>
+auto async_dashboard(Runtime& rt, AnalyticsQuery query, Token&& token = {}) {
+  return detail::async_call<Dashboard>(rt, [&rt, query = std::move(query)] { return rt.analytics().dashboard(query); },
+                                       std::forward<Token>(token));
+}
+
+/** Rebuilds the analytics rollups of a gym (every gym when empty); completes with a RebuildReport. */
+template <class Token = boost::asio::deferred_t>
+auto async_rebuild_analytics(Runtime& rt, std::string gym_id, Token&& token = {}) {
+  return detail::async_call<RebuildReport>(
+      rt, [&rt, gym_id = std::move(gym_id)] { return rt.analytics().rebuild(gym_id); }, std::forward<Token>(token));
+}
+
+// ---- campaigns (CampaignService; docs/campaigns.md) ----------------------------
+
+template <class Token = boost::asio::deferred_t>
+auto async_create_campaign(Runtime& rt, std::string gym_id, CampaignInput input, Token&& token = {}) {
+  return detail::async_call<Campaign>(
+      rt,
+      [&rt, gym_id = std::move(gym_id), input = std::move(input)] {
+        return rt.campaigns().create_campaign(gym_id, input);
+      },
+      std::forward<Token>(token));
+}
+
+template <class Token = boost::asio::deferred_t>
+auto async_get_campaign(Runtime& rt, std::string gym_id, std::string campaign_id, Token&& token = {}) {
+  return detail::async_call<Campaign>(
+      rt,
+      [&rt, gym_id = std::move(gym_id), campaign_id = std::move(campaign_id)] {
+        return rt.campaigns().get_campaign(gym_id, campaign_id);
+      },
+      std::forward<Token>(token));
+}
+
+template <class Token = boost::asio::deferred_t>
+auto async_list_campaigns(Runtime& rt, std::string gym_id, CampaignFilter filter, Token&& token = {}) {
+  return detail::async_call<CampaignPage>(
+      rt,
+      [&rt, gym_id = std::move(gym_id), filter = std::move(filter)] {
+        return rt.campaigns().list_campaigns(gym_id, filter);
+      },
+      std::forward<Token>(token));
+}
+
+template <class Token = boost::asio::deferred_t>
+auto async_update_campaign(Runtime& rt, std::string gym_id, std::string campaign_id, CampaignPatch patch,
+                           Token&& token = {}) {
+  return detail::async_call<Campaign>(
+      rt,
+      [&rt, gym_id = std::move(gym_id), campaign_id = std::move(campaign_id), patch = std::move(patch)] {
+        return rt.campaigns().update_campaign(gym_id, campaign_id, patch);
+      },
+      std::forward<Token>(token));
+}
+
+template <class Token = boost::asio::deferred_t>
+auto async_delete_campaign(Runtime& rt, std::string gym_id, std::string campaign_id, Token&& token = {}) {
+  return detail::async_call_void(
+      rt,
+      [&rt, gym_id = std::move(gym_id), campaign_id = std::move(campaign_id)] {
+        rt.campaigns().delete_campaign(gym_id, campaign_id);
+      },
+      std::forward<Token>(token));
+}
+
+/** Moves a campaign through its lifecycle (CampaignService::set_state); completes with the campaign. */
+template <class Token = boost::asio::deferred_t>
+auto async_set_campaign_state(Runtime& rt, std::string gym_id, std::string campaign_id, CampaignState to,
+                              Token&& token = {}) {
+  return detail::async_call<Campaign>(
+      rt,
+      [&rt, gym_id = std::move(gym_id), campaign_id = std::move(campaign_id), to] {
+        return rt.campaigns().set_state(gym_id, campaign_id, to);
+      },
+      std::forward<Token>(token));
+}
+
+/** Enrols the leads matching `filter` (the campaign's own target when empty); completes with an EnrolReport. */
+template <class Token = boost::asio::deferred_t>
+auto async_enrol_by_filter(Runtime& rt, std::string gym_id, std::string campaign_id,
+                           std::optional<CampaignTarget> filter, Token&& token = {}) {
+  return detail::async_call<EnrolReport>(
+      rt,
+      [&rt, gym_id = std::move(gym_id), campaign_id = std::move(campaign_id), filter = std::move(filter)] {
+        return rt.campaigns().enrol_by_filter(gym_id, campaign_id, filter);
+      },
+      std::forward<Token>(token));
+}
+
+template <class Token = boost::asio::deferred_t>
+auto async_enrol_leads(Runtime& rt, std::string gym_id, std::string campaign_id, std::vector<std::string> lead_ids,
+                       Token&& token = {}) {
+  return detail::async_call<EnrolReport>(
+      rt,
+      [&rt, gym_id = std::move(gym_id), campaign_id = std::move(campaign_id), lead_ids = std::move(lead_ids)] {
+        return rt.campaigns().enrol_leads(gym_id, campaign_id, lead_ids);
+      },
+      std::forward<Token>(token));
+}
+
+/** Takes leads out of a campaign; completes with how many were enrolled. */
+template <class Token = boost::asio::deferred_t>
+auto async_remove_campaign_leads(Runtime& rt, std::string gym_id, std::string campaign_id,
+                                 std::vector<std::string> lead_ids, Token&& token = {}) {
+  return detail::async_call<std::int64_t>(
+      rt,
+      [&rt, gym_id = std::move(gym_id), campaign_id = std::move(campaign_id), lead_ids = std::move(lead_ids)] {
+        return rt.campaigns().remove_leads(gym_id, campaign_id, lead_ids);
+      },
+      std::forward<Token>(token));
+}
+
+/** One lead's enrolment; completes with an empty optional when it is not enrolled. */
+template <class Token = boost::asio::deferred_t>
+auto async_get_enrolment(Runtime& rt, std::string gym_id, std::string campaign_id, std::string lead_id,
+                         Token&& token = {}) {
+  return detail::async_call<std::optional<CampaignLead>>(
+      rt,
+      [&rt, gym_id = std::move(gym_id), campaign_id = std::move(campaign_id), lead_id = std::move(lead_id)] {
+        return rt.campaigns().enrolment(gym_id, campaign_id, lead_id);
+      },
+      std::forward<Token>(token));
+}
+
+template <class Token = boost::asio::deferred_t>
+auto async_campaign_performance(Runtime& rt, std::string gym_id, std::string campaign_id, Token&& token = {}) {
+  return detail::async_call<CampaignPerformance>(
+      rt,
+      [&rt, gym_id = std::move(gym_id), campaign_id = std::move(campaign_id)] {
+        return rt.campaigns().performance(gym_id, campaign_id);
+      },
       std::forward<Token>(token));
 }
 

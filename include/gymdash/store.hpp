@@ -510,6 +510,16 @@ class AnalyticsRepository {
   /** Calls `fn` with the facts of every lead of the gym (of every gym when empty), in no set order. */
   virtual void scan_leads(std::string_view gym_id, const std::function<void(const LeadFacts&)>& fn) = 0;
   /**
+   * Calls `fn` with the facts of every lead of the gym enrolled in the
+   * campaign whose created_at is in [created_from, created_to), in no set
+   * order: a campaign dashboard's lead figures. `local_zone` may be left
+   * empty. SQLite reads one range of the campaign's enrolments, which carry
+   * copies of their leads' facts kept by the lead and call-result writes
+   * (schema v7), so the cost follows the campaign's size, not the gym's.
+   */
+  virtual void scan_campaign_leads(std::string_view gym_id, std::string_view campaign_id, Timestamp created_from,
+                                   Timestamp created_to, const std::function<void(const LeadFacts&)>& fn) = 0;
+  /**
    * Calls `fn` with every call of the gym (of every gym when empty), in no set
    * order. Only the fields analytics reads are filled: id, gym_id, lead_id,
    * campaign_id, status, answered_by, started_at, duration_s, outcome, cost_usd.

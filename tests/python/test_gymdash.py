@@ -1536,6 +1536,23 @@ class CampaignTest(unittest.TestCase):
             db.set_dialer_callback(42)
         self.assertEqual(cm.exception.field, "fn")
 
+    def test_report_counts_the_enrolled_leads(self):
+        db = self.db
+        cmp = db.campaign_create("gym-nyc", name="x", voice_provider="sim")
+        self.assertEqual(db.report("gym-nyc", campaign_id=cmp["id"])["leads"]["total"], 0)
+        db.campaign_enrol("gym-nyc", cmp["id"], lead_ids=[self.leads[0]["id"], self.leads[1]["id"]])
+        d = db.report("gym-nyc", campaign_id=cmp["id"])
+        self.assertEqual(d["campaign_id"], cmp["id"])
+        self.assertEqual(d["leads"]["total"], 2)
+        self.assertEqual(d["funnel"][0]["count"], 2)
+        self.assertEqual(db.report("gym-nyc")["leads"]["total"], 3)
+        db.campaign_remove_leads("gym-nyc", cmp["id"], [self.leads[0]["id"]])
+        self.assertEqual(db.report(campaign_id=cmp["id"])["leads"]["total"], 1)
+        self.assertIn("leads_by_status,new,leads,1\r\n", db.report_csv("gym-nyc", campaign_id=cmp["id"]))
+        with self.assertRaises(gymdash.NotFoundError) as cm:
+            db.report("gym-nyc", campaign_id="cmp_missing")
+        self.assertEqual(cm.exception.field, "campaign_id")
+
     def test_callback_that_raises_is_contained(self):
         def boom(_event):
             raise RuntimeError("boom")

@@ -13,7 +13,10 @@
 #include <set>
 #include <unordered_map>
 
+#include "core/tz.hpp"
 #include "services/analytics/rollup.hpp"
+
+#include <date/tz.h>
 
 namespace gymdash {
 namespace {
@@ -93,9 +96,16 @@ class AnalyticsServiceImpl final : public AnalyticsService {
     if (to - from + 1 > kMaxDays)
       throw_invalid("to", fmt::format("the period is {} days long; the limit is {}", to - from + 1, kMaxDays));
     std::optional<std::string> campaign;
+    std::vector<Gym> campaign_gyms;  // the gyms that hold the campaign (their enrolments count)
     if (!q.campaign_id.empty()) {
+      if (q.gym_id.empty()) {
+        for (auto& g : store_.gyms().list())
+          if (store_.campaigns().find(g.id, q.campaign_id)) campaign_gyms.push_back(std::move(g));
+      } else if (store_.campaigns().find(q.gym_id, q.campaign_id)) {
+        campaign_gyms.push_back(gyms.front());
+      }
       const auto known = store_.analytics().campaigns(q.gym_id);
-      if (!std::binary_search(known.begin(), known.end(), q.campaign_id))
+      if (campaign_gyms.empty() && !std::binary_search(known.begin(), known.end(), q.campaign_id))
         throw NotFoundError(fmt::format("campaign_id: campaign {} not found{}", q.campaign_id.substr(0, 64),
                                         q.gym_id.empty() ? "" : fmt::format(" in gym {}", q.gym_id)),
                             "campaign_id");
@@ -114,10 +124,17 @@ class AnalyticsServiceImpl final : public AnalyticsService {
     rq.from_day = from;
     rq.summed = true;
     const auto hour_rows = store_.analytics().call_hours(rq);
-    const auto lead_rows = store_.analytics().lead_days(rq);  // per (dimension, value)
-    rq.summed = false;
-    rq.dimension = "status";
-    const auto lead_per_day = store_.analytics().lead_days(rq);  // `status` rows per day
+    std::vector<LeadDayRollup> lead_rows;     // per (dimension, value)
+    std::vector<LeadDayRollup> lead_per_day;  // `status` rows per day
+    if (campaign) {
+      // A campaign's leads are its enrolled leads, read through its enrolments.
+      for (const auto& gym : campaign_gyms) campaign_lead_rows(gym, *campaign, from, to, lead_rows, lead_per_day);
+    } else {
+      lead_rows = store_.analytics().lead_days(rq);
+      rq.summed = false;
+      rq.dimension = "status";
+      lead_per_day = store_.analytics().lead_days(rq);
+    }
 
     Dashboard d;
     d.gym_id = q.gym_id;
@@ -250,6 +267,77 @@ class AnalyticsServiceImpl final : public AnalyticsService {
   }
 
  private:
+  // The lead rows of the gym's leads enrolled in `campaign` and created in
+  // [from, to], as the lead rollups would hold them for those leads alone
+  // (the same rules: RollupBuilder::add_lead), added to `summed` (one row per
+  // dimension and value) and `status_per_day` (one `status` row per day).
+  void campaign_lead_rows(const Gym& gym, const std::string& campaign, std::int32_t from, std::int32_t to,
+                          std::vector<LeadDayRollup>& summed, std::vector<LeadDayRollup>& status_per_day) {
+    const auto* zone = tz::zone(gym.timezone.empty() ? std::string_view("UTC") : std::string_view(gym.timezone),
+                                "gym.timezone");
+    // A zone's offset holds for long stretches: keep the current one and look
+    // again only when an instant falls outside it.
+    date::sys_info info{};
+    bool have_info = false;
+    auto day_of = [&](Timestamp t) {
+      const auto secs = std::chrono::floor<std::chrono::seconds>(t);
+      if (!have_info || secs < info.begin || secs >= info.end) {
+        info = zone->get_info(date::sys_seconds{secs.time_since_epoch()});
+        have_info = true;
+      }
+      const auto local = t.time_since_epoch() + std::chrono::duration_cast<std::chrono::milliseconds>(info.offset);
+      return static_cast<std::int32_t>(std::chrono::floor<std::chrono::days>(local).count());
+    };
+    // Counted in arrays and small maps (no allocation per lead): a campaign
+    // may hold tens of thousands of leads.
+    std::array<std::int64_t, 6> status{};         // by LeadStatus
+    std::array<std::int64_t, 3> qualification{};  // by Qualification
+    std::array<std::int64_t, 5> reached{};         // by funnel stage
+    std::map<std::string, std::int64_t, std::less<>> source;
+    std::map<std::int64_t, std::int64_t> speed;    // bucket → leads
+    std::vector<std::int64_t> per_day(static_cast<std::size_t>(to - from + 1));
+    // UTC offsets stay within a day and a half: the store reads a slightly
+    // wider UTC range, the gym-local date decides.
+    const Timestamp lo{std::chrono::days{from - 2}};
+    const Timestamp hi{std::chrono::days{to + 3}};
+    store_.analytics().scan_campaign_leads(gym.id, campaign, lo, hi, [&](const LeadFacts& f) {
+      const std::int32_t day = day_of(f.created_at);
+      if (day < from || day > to) return;
+      ++per_day[static_cast<std::size_t>(day - from)];
+      if (auto it = source.find(f.source); it != source.end()) ++it->second;
+      else source.emplace(f.source, 1);
+      ++status[static_cast<std::size_t>(f.status) % status.size()];
+      ++qualification[static_cast<std::size_t>(f.qualification) % qualification.size()];
+      ++reached[static_cast<std::size_t>(analytics::reached_stage(f.status, f.connects)) % reached.size()];
+      if (f.first_call_at) ++speed[analytics::speed_bucket_minutes(*f.first_call_at - f.created_at)];
+    });
+    auto add = [&](const char* dimension, std::string value, std::int64_t n) {
+      if (n == 0) return;
+      LeadDayRollup r;
+      r.gym_id = gym.id;
+      r.dimension = dimension;
+      r.value = std::move(value);
+      r.count = n;
+      summed.push_back(std::move(r));
+    };
+    for (const auto& [value, n] : source) add("source", value, n);
+    for (std::size_t i = 0; i < status.size(); ++i) add("status", to_string(static_cast<LeadStatus>(i)), status[i]);
+    for (std::size_t i = 0; i < qualification.size(); ++i)
+      add("qualification", to_string(static_cast<Qualification>(i)), qualification[i]);
+    for (std::size_t i = 0; i < reached.size(); ++i) add("reached", std::to_string(i), reached[i]);
+    for (const auto& [minutes, n] : speed) add("speed", std::to_string(minutes), n);
+    for (std::int32_t day = from; day <= to; ++day) {
+      const auto n = per_day[static_cast<std::size_t>(day - from)];
+      if (n == 0) continue;
+      LeadDayRollup r;
+      r.gym_id = gym.id;
+      r.local_day = day;
+      r.dimension = "status";
+      r.count = n;
+      status_per_day.push_back(std::move(r));
+    }
+  }
+
   static std::int32_t read_day(const std::string& text, std::string_view field) {
     auto day = analytics::parse_day(text);
     if (!day) throw_invalid(field, fmt::format("\"{}\" is not a date (YYYY-MM-DD)", text.substr(0, 64)));

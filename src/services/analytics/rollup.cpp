@@ -9,6 +9,8 @@
 #include <date/tz.h>
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <bit>
 #include <cmath>
 #include <mutex>
 
@@ -65,12 +67,13 @@ int reached_stage(LeadStatus status, int connects) noexcept {
 
 std::int64_t speed_bucket_minutes(std::chrono::milliseconds delay) noexcept {
   const std::int64_t minutes = delay.count() <= 0 ? 0 : delay.count() / 60000;
-  if (minutes < 10) return minutes;                         // to the minute below 10 minutes
-  if (minutes < 60) return minutes / 5 * 5;                 // 5 minutes below an hour
-  if (minutes < 6 * 60) return minutes / 15 * 15;           // 15 minutes below 6 hours
-  if (minutes < 72 * 60) return minutes / 60 * 60;          // an hour below 3 days
-  if (minutes < 30 * 1440) return minutes / 1440 * 1440;    // a day below 30 days
-  return 30 * 1440;                                         // 30 days or more
+  if (minutes < kSpeedExactMinutes) return minutes;  // to the minute below 6 hours
+  if (minutes >= kSpeedCapMinutes) return kSpeedCapMinutes;  // 30 days or more
+  // 64 buckets per doubling: 2^k ≤ minutes < 2^(k+1) falls on a grid of
+  // 2^(k-6) minutes, so the lower edge is within 1/64 (1.6 %) of the delay.
+  const int k = static_cast<int>(std::bit_width(static_cast<std::uint64_t>(minutes))) - 1;
+  const std::int64_t step = std::int64_t{1} << std::max(0, k - 6);
+  return minutes / step * step;
 }
 
 LeadFacts facts_of(const Lead& lead, std::optional<Timestamp> first_call_at) {

@@ -30,7 +30,15 @@ std::optional<std::int32_t> parse_day(std::string_view text);
 /** The funnel stage a lead has reached: 0 lead, 1 contacted, 2 qualified, 3 trial booked, 4 member. */
 int reached_stage(LeadStatus status, int connects) noexcept;
 
-/** The speed-to-lead bucket of a delay: the bucket's lower edge in minutes (see docs/analytics.md). */
+/** Speed to lead is exact to the minute below this many minutes (6 hours) … */
+inline constexpr std::int64_t kSpeedExactMinutes = 6 * 60;
+/** … and one bucket from this many (30 days) on. */
+inline constexpr std::int64_t kSpeedCapMinutes = 30 * 1440;
+/**
+ * The speed-to-lead bucket of a delay: the bucket's lower edge in minutes —
+ * the minute below 6 hours, then within 1/64 of the delay (64 buckets per
+ * doubling), then 30 days for anything longer (docs/analytics.md).
+ */
 std::int64_t speed_bucket_minutes(std::chrono::milliseconds delay) noexcept;
 
 /** The facts of a lead as written (first_call_at as given). */

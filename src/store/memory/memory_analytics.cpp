@@ -41,8 +41,9 @@ LeadKey key_of(const LeadDayRollup& r) { return {r.gym_id, r.dimension, r.local_
 
 class MemoryAnalytics final : public AnalyticsRepository {
  public:
-  MemoryAnalytics(std::recursive_mutex& mutex, std::function<void(std::function<void()>)> on_rollback, Store& store)
-      : mutex_(mutex), on_rollback_(std::move(on_rollback)), store_(store) {}
+  MemoryAnalytics(std::recursive_mutex& mutex, std::function<void(std::function<void()>)> on_rollback, Store& store,
+                  std::function<std::vector<std::string>(std::string_view)> enrolled)
+      : mutex_(mutex), on_rollback_(std::move(on_rollback)), store_(store), enrolled_(std::move(enrolled)) {}
 
   void apply(const RollupDelta& delta) override {
     std::lock_guard lock(mutex_);
@@ -137,6 +138,16 @@ class MemoryAnalytics final : public AnalyticsRepository {
     }
   }
 
+  void scan_campaign_leads(std::string_view gym_id, std::string_view campaign_id, Timestamp created_from,
+                           Timestamp created_to, const std::function<void(const LeadFacts&)>& fn) override {
+    std::lock_guard lock(mutex_);
+    if (!store_.campaigns().find(gym_id, campaign_id)) return;
+    for (const auto& id : enrolled_(campaign_id)) {
+      auto lead = store_.leads().find(gym_id, id);
+      if (lead && lead->created_at >= created_from && lead->created_at < created_to) fn(facts_of(*lead));
+    }
+  }
+
   void scan_calls(std::string_view gym_id, const std::function<void(const Call&)>& fn) override {
     std::lock_guard lock(mutex_);
     for (const auto& gym : gyms(gym_id)) {
@@ -213,6 +224,7 @@ class MemoryAnalytics final : public AnalyticsRepository {
   std::recursive_mutex& mutex_;
   std::function<void(std::function<void()>)> on_rollback_;
   Store& store_;
+  std::function<std::vector<std::string>(std::string_view)> enrolled_;
   std::map<DayKey, CallDayRollup> days_;
   std::map<HourKey, CallHourRollup> hours_;
   std::map<LeadKey, LeadDayRollup> leads_;
@@ -220,10 +232,10 @@ class MemoryAnalytics final : public AnalyticsRepository {
 
 }  // namespace
 
-std::unique_ptr<AnalyticsRepository> make_memory_analytics(std::recursive_mutex& mutex,
-                                                           std::function<void(std::function<void()>)> on_rollback,
-                                                           Store& store) {
-  return std::make_unique<MemoryAnalytics>(mutex, std::move(on_rollback), store);
+std::unique_ptr<AnalyticsRepository> make_memory_analytics(
+    std::recursive_mutex& mutex, std::function<void(std::function<void()>)> on_rollback, Store& store,
+    std::function<std::vector<std::string>(std::string_view campaign_id)> enrolled) {
+  return std::make_unique<MemoryAnalytics>(mutex, std::move(on_rollback), store, std::move(enrolled));
 }
 
 }  // namespace gymdash::memory_store

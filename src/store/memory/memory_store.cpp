@@ -465,7 +465,13 @@ class MemoryStore final : public Store {
   MemoryCampaigns campaign_repo_{*this};
   // analytics: rollups in maps under the same mutex and undo log (memory_analytics.cpp).
   std::unique_ptr<AnalyticsRepository> analytics_ = memory_store::make_memory_analytics(
-      mutex_, [this](std::function<void()> undo) { on_rollback(std::move(undo)); }, *this);
+      mutex_, [this](std::function<void()> undo) { on_rollback(std::move(undo)); }, *this,
+      [this](std::string_view campaign_id) {
+        std::vector<std::string> ids;
+        if (auto it = enrolments_.find(campaign_id); it != enrolments_.end())
+          for (const auto& [lead_id, enrolment] : it->second) ids.push_back(lead_id);
+        return ids;
+      });
 };
 
 // ---------------------------------------------------------------------------

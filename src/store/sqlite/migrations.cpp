@@ -397,6 +397,26 @@ CREATE TABLE lead_erasures (
 CREATE INDEX lead_erasures_gym ON lead_erasures (gym_id, seq);
 )sql";
 
+// v8: a campaign dashboard's lead figures (docs/analytics.md, "Campaigns").
+// Each enrolment carries what analytics needs of its lead — created_at,
+// source, status, qualification, connects and the first call's start — kept
+// by the statements that write those (lead updates, call results), so that a
+// campaign's leads are one range of campaign_leads' primary key instead of a
+// random read of every enrolled lead (measured: about 0.8 s for 24,000
+// enrolled leads of the 1,000,000-lead set, against milliseconds).
+constexpr std::string_view kSchemaV8 = R"sql(
+ALTER TABLE campaign_leads ADD COLUMN lead_created_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE campaign_leads ADD COLUMN lead_source TEXT NOT NULL DEFAULT '';
+ALTER TABLE campaign_leads ADD COLUMN lead_status TEXT NOT NULL DEFAULT 'new';
+ALTER TABLE campaign_leads ADD COLUMN lead_qualification TEXT NOT NULL DEFAULT 'neutral';
+ALTER TABLE campaign_leads ADD COLUMN lead_connects INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE campaign_leads ADD COLUMN lead_first_call_at INTEGER;
+UPDATE campaign_leads SET
+  (lead_created_at, lead_source, lead_status, lead_qualification, lead_connects) =
+    (SELECT created_at, source, status, qualification, connects FROM leads WHERE leads.id = campaign_leads.lead_id),
+  lead_first_call_at = (SELECT MIN(started_at) FROM call_results WHERE call_results.lead_id = campaign_leads.lead_id);
+)sql";
+
 constexpr std::array kMigrations{
     Migration{1, kSchemaV1},
     Migration{2, kSchemaV2},
@@ -405,6 +425,7 @@ constexpr std::array kMigrations{
     Migration{5, kSchemaV5},
     Migration{6, kSchemaV6},
     Migration{7, kSchemaV7},
+    Migration{8, kSchemaV8},
 };
 
 }  // namespace

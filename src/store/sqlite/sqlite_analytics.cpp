@@ -9,10 +9,12 @@
 
 #include <gymdash/error.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <string>
 #include <tuple>
+#include <unordered_map>
 
 namespace gymdash::sqlite_store {
 namespace {
@@ -55,6 +57,12 @@ constexpr std::string_view kDeleteLeads =
     "DELETE FROM rollup_lead_days WHERE gym_id = ?1 AND dimension = ?2 AND local_day = ?3";
 
 using Counts = std::map<std::string, std::int64_t>;
+
+// Hashes a std::string and a std::string_view alike (lookups by view).
+struct TextHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view text) const noexcept { return std::hash<std::string_view>{}(text); }
+};
 
 // <length of name>:<name>=<count>; per entry, names in order.
 std::string pack(const Counts& counts) {
@@ -143,6 +151,12 @@ constexpr std::string_view kScanLeads[2] = {
     "SELECT l.id, l.gym_id, l.created_at, l.source, l.status, l.qualification, l.connects, l.local_zone, "
     "(SELECT MIN(started_at) FROM call_results WHERE lead_id = l.id) FROM leads l WHERE l.gym_id = ?1",
 };
+// A campaign's enrolled leads created in a period: one range of
+// campaign_leads' primary key, whose rows carry their leads' facts (schema v7).
+constexpr std::string_view kScanCampaignLeads =
+    "SELECT lead_id, lead_created_at, lead_source, lead_status, lead_qualification, lead_connects, "
+    "lead_first_call_at FROM campaign_leads "
+    "WHERE campaign_id = ?1 AND gym_id = ?2 AND lead_created_at >= ?3 AND lead_created_at < ?4";
 constexpr std::string_view kScanCalls[2] = {
     "SELECT id, gym_id, lead_id, campaign_id, status, answered_by, started_at, duration_s, outcome, cost_usd "
     "FROM calls",
@@ -371,7 +385,10 @@ class SqliteAnalytics final : public AnalyticsRepository {
 
   std::vector<LeadDayRollup> lead_days(const RollupQuery& q) override {
     std::vector<LeadDayRollup> out;
-    std::map<std::pair<std::string, std::string>, std::int64_t> sums;
+    // Summed per dimension in hash maps looked up by the packed text's own
+    // view (no string built per entry): a day's `speed` row holds a few
+    // hundred entries, and a dashboard sums 90 of them per gym.
+    std::map<std::string, std::unordered_map<std::string, std::int64_t, TextHash, std::equal_to<>>, std::less<>> sums;
     c_.run("rollups", [&] {
       Use s(c_.statement(lead_days_sql(q)));
       s->bind(1, q.from_day);
@@ -382,9 +399,11 @@ class SqliteAnalytics final : public AnalyticsRepository {
         const char* gym = s->getColumn(0).getText();
         const std::int32_t day = s->getColumn(1).getInt();
         const std::string dimension = s->getColumn(2).getString();
+        auto* dim_sums = q.summed ? &sums[dimension] : nullptr;
         unpack(s->getColumn(3).getText(), [&](std::string_view value, std::int64_t n) {
-          if (q.summed) {
-            sums[{dimension, std::string(value)}] += n;
+          if (dim_sums) {
+            if (auto it = dim_sums->find(value); it != dim_sums->end()) it->second += n;
+            else dim_sums->emplace(std::string(value), n);
             return;
           }
           LeadDayRollup r;
@@ -398,12 +417,16 @@ class SqliteAnalytics final : public AnalyticsRepository {
       }
     });
     if (q.summed)
-      for (const auto& [k, n] : sums) {
-        LeadDayRollup r;
-        r.dimension = k.first;
-        r.value = k.second;
-        r.count = n;
-        out.push_back(std::move(r));
+      for (const auto& [dimension, values] : sums) {
+        std::vector<std::pair<std::string, std::int64_t>> sorted(values.begin(), values.end());
+        std::sort(sorted.begin(), sorted.end());
+        for (auto& [value, n] : sorted) {
+          LeadDayRollup r;
+          r.dimension = dimension;
+          r.value = std::move(value);
+          r.count = n;
+          out.push_back(std::move(r));
+        }
       }
     return out;
   }
@@ -446,6 +469,32 @@ class SqliteAnalytics final : public AnalyticsRepository {
       Use s(c_.statement(kScanLeads[gym_id.empty() ? 0 : 1]));
       if (!gym_id.empty()) s->bind(1, std::string(gym_id));
       while (s->executeStep()) fn(read_facts(*operator_arrow(s)));
+    });
+  }
+
+  void scan_campaign_leads(std::string_view gym_id, std::string_view campaign_id, Timestamp created_from,
+                           Timestamp created_to, const std::function<void(const LeadFacts&)>& fn) override {
+    c_.run("campaign leads", [&] {
+      Use s(c_.statement(kScanCampaignLeads));
+      s->bind(1, std::string(campaign_id));
+      s->bind(2, std::string(gym_id));
+      s->bind(3, static_cast<std::int64_t>(created_from.time_since_epoch().count()));
+      s->bind(4, static_cast<std::int64_t>(created_to.time_since_epoch().count()));
+      // Only the columns a campaign's figures need (each column read costs
+      // a call into SQLite): the gym is the query's, the zone is not used.
+      LeadFacts f;
+      f.gym_id = std::string(gym_id);
+      while (s->executeStep()) {
+        f.id = s->getColumn(0).getString();
+        f.created_at = from_millis(s->getColumn(1).getInt64());
+        f.source = s->getColumn(2).getString();
+        f.status = stored_status(s->getColumn(3).getString());
+        f.qualification = stored_qualification(s->getColumn(4).getString());
+        f.connects = s->getColumn(5).getInt();
+        const auto first = s->getColumn(6);
+        f.first_call_at = first.isNull() ? std::nullopt : std::optional<Timestamp>(from_millis(first.getInt64()));
+        fn(f);
+      }
     });
   }
 

@@ -163,20 +163,30 @@ constexpr std::string_view kInState =
 // Enrolments go with the campaign (ON DELETE CASCADE), in this statement.
 constexpr std::string_view kDelete = "DELETE FROM campaigns WHERE id = ?1 AND gym_id = ?2";
 
+// An enrolment carries its lead's analytics facts (schema v7; kept by the
+// lead and call-result writes in sqlite_store.cpp).
+#define GYMDASH_ENROLMENT_FACTS \
+  "lead_created_at, lead_source, lead_status, lead_qualification, lead_connects, lead_first_call_at"
+#define GYMDASH_LEAD_FACTS                                                          \
+  "leads.created_at, leads.source, leads.status, leads.qualification, leads.connects, " \
+  "(SELECT MIN(started_at) FROM call_results WHERE call_results.lead_id = leads.id)"
+
 // Only the gym's leads are enrolled; ids enrolled already are left as they are.
 // CROSS JOIN: driven by the ids (a primary-key probe each), never by a walk
 // of the gym's leads.
 constexpr std::string_view kEnrol =
-    "INSERT OR IGNORE INTO campaign_leads (campaign_id, lead_id, gym_id, enrolled_at, attempts, last_attempt_at) "
-    "SELECT ?1, leads.id, leads.gym_id, ?3, 0, NULL FROM json_each(?4) AS wanted CROSS JOIN leads "
+    "INSERT OR IGNORE INTO campaign_leads (campaign_id, lead_id, gym_id, enrolled_at, attempts, last_attempt_at, "
+    GYMDASH_ENROLMENT_FACTS ") "
+    "SELECT ?1, leads.id, leads.gym_id, ?3, 0, NULL, " GYMDASH_LEAD_FACTS " FROM json_each(?4) AS wanted CROSS JOIN leads "
     "ON leads.id = wanted.value WHERE leads.gym_id = ?2";
 // matches_target in SQL, over the gym's created_at range of leads_gym_created:
 // ?4/?5 the created range (the extremes when open), ?6 qualifications,
 // ?7 statuses (JSON arrays of names, '[]' for any), ?8 the source ('' for
 // any), ?9 the tags a lead must all have (JSON array).
 constexpr std::string_view kEnrolMatching =
-    "INSERT OR IGNORE INTO campaign_leads (campaign_id, lead_id, gym_id, enrolled_at, attempts, last_attempt_at) "
-    "SELECT ?1, id, gym_id, ?3, 0, NULL FROM leads "
+    "INSERT OR IGNORE INTO campaign_leads (campaign_id, lead_id, gym_id, enrolled_at, attempts, last_attempt_at, "
+    GYMDASH_ENROLMENT_FACTS ") "
+    "SELECT ?1, id, gym_id, ?3, 0, NULL, " GYMDASH_LEAD_FACTS " FROM leads "
     "WHERE gym_id = ?2 AND created_at >= ?4 AND created_at < ?5 "
     "AND (?6 = '[]' OR qualification IN (SELECT value FROM json_each(?6))) "
     "AND (?7 = '[]' OR status IN (SELECT value FROM json_each(?7))) "

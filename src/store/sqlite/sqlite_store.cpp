@@ -224,6 +224,20 @@ constexpr std::string_view kUpdateLeadCallState =
     "attempts = ?8, last_call_at = ?9, updated_at = ?10, version = ?11, callback_at = ?12, blocked_until = ?13, "
     "recent_calls = ?14, last_outcome = ?15, sentiment = ?16, connects = ?17, next_call_at = ?19 "
     "WHERE id = ?1 AND gym_id = ?2 AND version = ?18";
+// The copies of a lead's analytics facts in its campaign enrolments (schema
+// v7), after the lead's row changed. A read of campaign_leads_lead first:
+// most leads are in no campaign, and the call ingest writes a call result
+// and a lead per call, so it pays a read probe rather than a write
+// statement that finds nothing.
+constexpr std::string_view kHasEnrolments = "SELECT 1 FROM campaign_leads WHERE lead_id = ?1 LIMIT 1";
+constexpr std::string_view kSyncEnrolments =
+    "UPDATE campaign_leads SET lead_created_at = ?2, lead_source = ?3, lead_status = ?4, "
+    "lead_qualification = ?5, lead_connects = ?6 WHERE lead_id = ?1";
+constexpr std::string_view kSyncEnrolmentsCallState =
+    "UPDATE campaign_leads SET lead_status = ?2, lead_qualification = ?3, lead_connects = ?4 WHERE lead_id = ?1";
+constexpr std::string_view kSyncEnrolmentsFirstCall =
+    "UPDATE campaign_leads SET lead_first_call_at = "
+    "(SELECT MIN(started_at) FROM call_results WHERE call_results.lead_id = ?1) WHERE lead_id = ?1";
 // The call claim, compare-and-set (LeadRepository::set_active_call); the
 // only statement that writes active_call_id after the insert.
 constexpr std::string_view kSetActiveCall =
@@ -503,6 +517,8 @@ class SqliteLeads final : public LeadRepository {
   // Throws the error that explains why writing `lead` broke a constraint, or
   // returns if none applies (the caller then rethrows SQLite's error).
   void explain_conflict(const Lead& lead, bool inserting);
+  // Whether the lead is enrolled in any campaign (kHasEnrolments).
+  bool has_enrolments(std::string_view lead_id);
 
   SqliteStore& store_;
 };
@@ -1098,6 +1114,12 @@ std::optional<Lead> SqliteLeads::find_by_phone(std::string_view gym_id, std::str
   });
 }
 
+bool SqliteLeads::has_enrolments(std::string_view lead_id) {
+  auto s = store_.statement(kHasEnrolments);
+  s->bind(1, std::string(lead_id));
+  return s->executeStep();
+}
+
 void SqliteLeads::update_call_state(const Lead& lead) {
   store_.run("lead", lead.id, [&] {
     auto s = store_.statement(kUpdateLeadCallState);
@@ -1125,7 +1147,16 @@ void SqliteLeads::update_call_state(const Lead& lead) {
     s->bind(17, lead.connects);
     s->bind(18, lead.version - 1);
     bind_optional(*s, 19, lead.next_call_at);
-    if (s->exec() > 0) return;
+    if (s->exec() > 0) {
+      if (!has_enrolments(lead.id)) return;
+      auto e = store_.statement(kSyncEnrolmentsCallState);
+      e->bind(1, lead.id);
+      e->bind(2, std::string(status));
+      e->bind(3, std::string(qualification));
+      e->bind(4, lead.connects);
+      e->exec();
+      return;
+    }
     auto v = store_.statement(kLeadVersion);
     v->bind(1, lead.id);
     v->bind(2, lead.gym_id);
@@ -1147,7 +1178,18 @@ void SqliteLeads::update(const Lead& lead) {
       bind_lead(*s, lead);
       s->bind(43, lead.version - 1);
       try {
-        if (s->exec() > 0) return;
+        if (s->exec() > 0) {
+          if (!has_enrolments(lead.id)) return;
+          auto e = store_.statement(kSyncEnrolments);
+          e->bind(1, lead.id);
+          e->bind(2, to_millis(lead.created_at));
+          e->bind(3, lead.source);
+          e->bind(4, std::string(status_name(lead.status)));
+          e->bind(5, std::string(qualification_name(lead.qualification)));
+          e->bind(6, lead.connects);
+          e->exec();
+          return;
+        }
       } catch (const SQLite::Exception& e) {
         if (!is_constraint(e)) throw;
         explain_conflict(lead, false);
@@ -1602,6 +1644,10 @@ void SqliteLeads::put_call_result(std::string_view gym_id, std::string_view lead
     s->bind(11, c.opted_out ? 1 : 0);
     if (s->exec() == 0)
       throw NotFoundError(fmt::format("lead {}: not found in gym {}", lead_id, gym_id), "lead_id");
+    if (!has_enrolments(lead_id)) return;
+    auto e = store_.statement(kSyncEnrolmentsFirstCall);
+    e->bind(1, std::string(lead_id));
+    e->exec();
   });
 }
 
