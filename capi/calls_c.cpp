@@ -22,7 +22,7 @@ namespace {
 namespace bj = boost::json;
 using namespace gymdash::capi;
 
-// {"batch_size":10000,"max_rejected_lines":100000}, every member optional.
+// {"batch_size":50000,"max_rejected_lines":100000}, every member optional.
 gymdash::IngestOptions ingest_options(const char* options_json) {
   gymdash::IngestOptions options;
   if (options_json == nullptr) return options;

@@ -434,7 +434,7 @@ GYMDASH_C_API int gymdash_lead_after_call(char** out, gymdash_t* db, const char*
  * and changes nothing. A bad line is counted and listed with its line and
  * reason (bad_json, bad_field, unknown_gym, unknown_lead, bad_times,
  * negative_duration, outcome_without_person) and the ingest goes on.
- * `options_json` is NULL or {"batch_size":10000,"max_rejected_lines":100000}.
+ * `options_json` is NULL or {"batch_size":50000,"max_rejected_lines":100000} (defaults).
  * `progress` (may be NULL) is called after each batch with
  * {"events","duplicates","applied","rejected"}; a non-zero answer cancels as
  * for imports. `*out` is {"events","duplicates","applied","rejected",

@@ -13,6 +13,7 @@
 #include <iosfwd>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -125,10 +126,18 @@ struct DialScope {
   std::vector<Qualification> qualifications;  ///< any of these; empty: any
 };
 
-/** One lead's new call results (LeadService::update_leads_after_calls). */
+/**
+ * One lead's new call results (LeadService::update_leads_after_calls).
+ * `lead`, when given, is the lead as the caller read it inside the open
+ * transaction the update joins (a call ingest reads each lead once to
+ * resolve it): it is used instead of reading the lead again. It must be
+ * that lead of that gym as stored now; if it is stale the write fails with
+ * ConflictError (the version check) and the transaction rolls back.
+ */
 struct LeadCallResults {
   std::string lead_id;
   std::vector<CallResult> results;
+  std::optional<Lead> lead;  ///< optional: the lead as read in the caller's transaction
 };
 
 /**

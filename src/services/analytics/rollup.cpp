@@ -225,6 +225,10 @@ void CallRollupRecorder::stored(const std::optional<Call>& before, const Call& a
   record_call(builder_, *g->second, before, after, lead, s->second);
 }
 
+void CallRollupRecorder::know_lead(const Lead& lead) {
+  leads_.try_emplace(lead.id, facts_of(lead));
+}
+
 void CallRollupRecorder::flush() {
   if (!builder_.empty()) store_.analytics().apply(builder_.take());
 }

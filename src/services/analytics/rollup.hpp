@@ -101,6 +101,8 @@ class CallRollupRecorder {
  public:
   explicit CallRollupRecorder(Store& store) : store_(store) {}
   void stored(const std::optional<Call>& before, const Call& after);
+  /** Tells the facts of a lead the caller has read in this transaction (saves reading them). */
+  void know_lead(const Lead& lead);
   /** Applies what was collected, in the caller's transaction. */
   void flush();
 

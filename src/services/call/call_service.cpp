@@ -14,6 +14,7 @@
 #include <chrono>
 #include <istream>
 #include <map>
+#include <memory>
 #include <unordered_map>
 #include <unordered_set>
 #include <string>
@@ -38,6 +39,8 @@ constexpr std::int64_t kMaxDurationS = 86400;
 constexpr std::size_t kMaxTranscript = std::size_t{1} << 20;
 // A callback_requested outcome without a time asked for is due this long after the call.
 constexpr auto kDefaultCallbackDelay = std::chrono::hours{24};
+// Lines an ingest's reader parses ahead in one piece (a transaction may span several).
+constexpr std::size_t kReadChunk = 256;
 
 // Why an event is refused: a reason code of docs/calls.md, the field, the detail.
 struct Rejection {
@@ -285,6 +288,7 @@ class Batch {
   // Writes the batch's calls and folds its leads; call inside the transaction of add().
   void finish() {
     analytics::CallRollupRecorder rollups(store_);  // rollups
+    for (const auto& [id, lead] : leads_by_id_) rollups.know_lead(*lead);
     for (auto& [key, staged] : calls_)
       if (staged.dirty) {
         store_.calls().put(staged.call);
@@ -296,7 +300,14 @@ class Batch {
     for (auto& [gym_id, leads] : results_) {
       std::vector<LeadCallResults> batch;
       batch.reserve(leads.size());
-      for (auto& [lead_id, results] : leads) batch.push_back(LeadCallResults{lead_id, std::move(results)});
+      for (auto& [lead_id, results] : leads) {
+        // The lead as resolve_lead() read it in this transaction: no lead is written before this point.
+        auto known = leads_by_id_.find(lead_id);
+        batch.push_back(LeadCallResults{lead_id, std::move(results),
+                                        known != leads_by_id_.end() && known->second->gym_id == gym_id
+                                            ? std::optional<Lead>(*known->second)
+                                            : std::nullopt});
+      }
       leads_.update_leads_after_calls(gym_id, batch);
     }
   }
@@ -335,7 +346,13 @@ class Batch {
     if (it == leads_by_key_.end()) {
       auto lead = e.lead_id.empty() ? store_.leads().find_by_external_id(e.gym_id, e.lead_external_id)
                                     : store_.leads().find(e.gym_id, e.lead_id);
-      it = leads_by_key_.emplace(std::move(key), lead ? std::optional<std::string>(lead->id) : std::nullopt).first;
+      const Lead* known = nullptr;
+      if (lead) {
+        // Kept for finish(): the rollups and the lead fold need not read it again.
+        auto id = lead->id;
+        known = leads_by_id_.try_emplace(std::move(id), std::make_unique<Lead>(std::move(*lead))).first->second.get();
+      }
+      it = leads_by_key_.emplace(std::move(key), known ? std::optional<std::string>(known->id) : std::nullopt).first;
     }
     return it->second ? &*it->second : nullptr;
   }
@@ -347,6 +364,7 @@ class Batch {
   std::unordered_map<std::string, Staged> calls_;
   std::unordered_set<std::string> events_;
   std::unordered_map<std::string, std::optional<std::string>> leads_by_key_;
+  std::unordered_map<std::string, std::unique_ptr<Lead>> leads_by_id_;  // as read in this transaction
   std::map<std::string, std::map<std::string, std::vector<CallResult>>> results_;  // gym → lead → results
 };
 
@@ -386,8 +404,12 @@ class CallServiceImpl final : public CallService {
     std::map<std::string, bool, std::less<>> gyms;
     for (const auto& g : store_.gyms().list()) gyms.emplace(g.id, true);
 
-    // Reading and parsing JSON runs on its own thread, ahead of the writer (as in import_leads).
-    ReadAhead<ParsedLine> lines(static_cast<std::size_t>(options.batch_size),
+    // Reading and parsing JSON runs on its own thread, ahead of the writer (as
+    // in import_leads), in chunks of at most kReadChunk lines whatever the
+    // transaction size, so that a large batch_size does not hold several
+    // batches of parsed events in memory.
+    const auto per_transaction = static_cast<std::size_t>(options.batch_size);
+    ReadAhead<ParsedLine> lines(std::min(per_transaction, kReadChunk),
                                 [&](const ReadAhead<ParsedLine>::Emit& emit) {
       std::string text;
       std::int64_t line = 0;
@@ -403,44 +425,56 @@ class CallServiceImpl final : public CallService {
     // About 400 bytes an event in the data contract's files.
     store_.begin_bulk_load(static_cast<std::int64_t>(bytes_total / 400), BulkLoad::CallEvents);
     try {
-      std::vector<ParsedLine> batch;
-      while (lines.next(batch)) {
+      std::vector<ParsedLine> chunk;
+      std::size_t pos = 0;  // the next line of `chunk` to apply
+      const auto more = [&] {
+        if (pos < chunk.size()) return true;
+        pos = 0;
+        chunk.clear();
+        return lines.next(chunk);
+      };
+      while (more()) {
         IngestReport delta;
+        std::vector<RejectedLine> listed;  // this transaction's rejected lines, reported once it commits
         const Timestamp now = clock_->now();
         store_.transact([&] {
           delta = IngestReport{};
+          listed.clear();
           ProcessResult result;
           Batch applier(store_, leads_, now, logger_.get());
-          for (auto& p : batch) {
-            ++delta.events;
-            if (!p.rejected && !gyms.contains(p.event.gym_id)) p.rejected = unknown_gym(p.event.gym_id);
-            if (!p.rejected) {
-              auto r = applier.add(p.event, result);
-              if (r) p.rejected = std::move(r);
-              else if (result.kind == ProcessResult::Kind::Duplicate) ++delta.duplicates;
-              else ++delta.applied;
+          std::size_t n = 0;
+          do {
+            for (; pos < chunk.size() && n < per_transaction; ++pos, ++n) {
+              auto& p = chunk[pos];
+              ++delta.events;
+              if (!p.rejected && !gyms.contains(p.event.gym_id)) p.rejected = unknown_gym(p.event.gym_id);
+              if (!p.rejected) {
+                auto r = applier.add(p.event, result);
+                if (r) p.rejected = std::move(r);
+                else if (result.kind == ProcessResult::Kind::Duplicate) ++delta.duplicates;
+                else ++delta.applied;
+              }
+              if (p.rejected) {
+                ++delta.rejected;
+                ++delta.rejected_by_reason[p.rejected->reason];
+                if (report.rejected_lines.size() + listed.size() < options.max_rejected_lines)
+                  // A detail is an error text: what it quotes of the line is masked as in every Error.
+                  listed.push_back(RejectedLine{p.line, p.rejected->reason, redact_message(p.rejected->detail)});
+                else
+                  delta.rejected_lines_truncated = true;
+              }
             }
-            if (p.rejected) {
-              ++delta.rejected;
-              ++delta.rejected_by_reason[p.rejected->reason];
-            }
-          }
+          } while (n < per_transaction && more());
           applier.finish();
         });
-        // Committed: count it, and list the batch's rejected lines.
+        // Committed: count it, and list its rejected lines.
         report.events += delta.events;
         report.duplicates += delta.duplicates;
         report.applied += delta.applied;
         report.rejected += delta.rejected;
         for (const auto& [reason, n] : delta.rejected_by_reason) report.rejected_by_reason[reason] += n;
-        for (auto& p : batch) {
-          if (!p.rejected) continue;
-          if (report.rejected_lines.size() < options.max_rejected_lines)
-            // A detail is an error text: what it quotes of the line is masked as in every Error.
-            report.rejected_lines.push_back(RejectedLine{p.line, p.rejected->reason, redact_message(p.rejected->detail)});
-          else
-            report.rejected_lines_truncated = true;
-        }
+        for (auto& r : listed) report.rejected_lines.push_back(std::move(r));
+        if (delta.rejected_lines_truncated) report.rejected_lines_truncated = true;
         if (options.progress)
           options.progress(IngestProgress{report.events, report.duplicates, report.applied, report.rejected});
       }

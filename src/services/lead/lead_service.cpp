@@ -976,7 +976,11 @@ class LeadServiceImpl final : public LeadService {
     // lead is read before the first write, so an unknown lead writes nothing.
     store_.transact_joined([&] {
       out.clear();
-      for (const auto& item : checked) out.push_back(require_lead(gym_id, item.lead_id));
+      for (std::size_t k = 0; k < checked.size(); ++k) {
+        const auto& given = batch[k].lead;
+        if (given && given->id == checked[k].lead_id && given->gym_id == gym.id) out.push_back(*given);
+        else out.push_back(require_lead(gym_id, checked[k].lead_id));
+      }
       const Timestamp now = clock_->now();
       analytics::RollupBuilder rollups;  // rollups
       for (std::size_t k = 0; k < checked.size(); ++k) {
