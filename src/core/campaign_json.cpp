@@ -7,6 +7,7 @@
 // `schedule.hours.start`; an object read on its own uses its member name in a
 // Campaign as its path (`pacing`, `schedule` …), as LocalWindow uses
 // `call_hours`.
+#include "core/day.hpp"
 #include "core/json_reader.hpp"
 #include "core/model_json_parts.hpp"
 
@@ -57,26 +58,12 @@ bj::value opt_text(const std::string& s) {
 
 
 
-bool leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
-
-// `YYYY-MM-DD` of an existing date (years 1970–9999).
-bool is_date(std::string_view s) {
-  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
-  for (std::size_t i : {0u, 1u, 2u, 3u, 5u, 6u, 8u, 9u})
-    if (s[i] < '0' || s[i] > '9') return false;
-  const int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-  const int m = (s[5] - '0') * 10 + (s[6] - '0');
-  const int d = (s[8] - '0') * 10 + (s[9] - '0');
-  if (y < 1970 || m < 1 || m > 12 || d < 1) return false;
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  const int last = m == 2 && leap(y) ? 29 : kDays[m - 1];
-  return d <= last;
-}
-
 std::string read_date(ObjectReader& r, std::string_view key) {
   auto x = r.string(key);
   if (!x || x->empty()) return {};
-  if (!is_date(*x))
+  // An existing date, 1970 or later.
+  const auto day = parse_day(*x);
+  if (!day || *day < 0)
     throw_invalid(r.path(key), fmt::format("\"{}\" is not a date (YYYY-MM-DD)", x->substr(0, 32)));
   return *x;
 }

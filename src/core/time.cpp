@@ -2,6 +2,10 @@
 #include <gymdash/error.hpp>
 #include <gymdash/model.hpp>
 
+#include <fmt/format.h>
+
+#include "core/day.hpp"
+
 #include <array>
 #include <charconv>
 #include <cstdio>
@@ -149,6 +153,28 @@ std::string make_id(std::string_view prefix) {
   }
   id.append(out, 26);
   return id;
+}
+
+std::string format_day(std::int32_t day) {
+  const year_month_day ymd{sys_days{days{day}}};
+  return fmt::format("{:04}-{:02}-{:02}", int(ymd.year()), unsigned(ymd.month()), unsigned(ymd.day()));
+}
+
+std::optional<std::int32_t> parse_day(std::string_view text) {
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
+  auto number = [&](std::size_t from, std::size_t n) -> int {
+    int v = 0;
+    for (std::size_t i = from; i < from + n; ++i) {
+      if (text[i] < '0' || text[i] > '9') return -1;
+      v = v * 10 + (text[i] - '0');
+    }
+    return v;
+  };
+  const int y = number(0, 4), m = number(5, 2), d = number(8, 2);
+  if (y < 0 || m < 0 || d < 0) return std::nullopt;
+  const year_month_day ymd{year{y}, month{unsigned(m)}, day{unsigned(d)}};
+  if (!ymd.ok()) return std::nullopt;
+  return static_cast<std::int32_t>(sys_days{ymd}.time_since_epoch().count());
 }
 
 }  // namespace gymdash

@@ -30,28 +30,6 @@ std::int32_t local_day(Timestamp t, std::string_view zone, std::string_view fiel
   return static_cast<std::int32_t>(std::chrono::floor<std::chrono::days>(local_since_epoch(t, zone, field)).count());
 }
 
-std::string format_day(std::int32_t day) {
-  const std::chrono::year_month_day ymd{std::chrono::sys_days{std::chrono::days{day}}};
-  return fmt::format("{:04}-{:02}-{:02}", int(ymd.year()), unsigned(ymd.month()), unsigned(ymd.day()));
-}
-
-std::optional<std::int32_t> parse_day(std::string_view text) {
-  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
-  auto digits = [&](std::size_t from, std::size_t n) -> int {
-    int v = 0;
-    for (std::size_t i = from; i < from + n; ++i) {
-      if (text[i] < '0' || text[i] > '9') return -1;
-      v = v * 10 + (text[i] - '0');
-    }
-    return v;
-  };
-  const int y = digits(0, 4), m = digits(5, 2), d = digits(8, 2);
-  if (y < 0 || m < 0 || d < 0) return std::nullopt;
-  const std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month{unsigned(m)},
-                                        std::chrono::day{unsigned(d)}};
-  if (!ymd.ok()) return std::nullopt;
-  return static_cast<std::int32_t>(std::chrono::sys_days{ymd}.time_since_epoch().count());
-}
 
 int reached_stage(LeadStatus status, int connects) noexcept {
   switch (status) {

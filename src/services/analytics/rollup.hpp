@@ -12,6 +12,8 @@
 #include <gymdash/model.hpp>
 #include <gymdash/store.hpp>
 
+#include "core/day.hpp"
+
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -23,9 +25,9 @@ namespace gymdash::analytics {
 
 /** Days since 1970-01-01 of `t`'s calendar date in `zone`; throws InvalidArgumentError naming `field`. */
 std::int32_t local_day(Timestamp t, std::string_view zone, std::string_view field = "timezone");
-/** `YYYY-MM-DD` of a day number, and back (nullopt for a malformed or impossible date). */
-std::string format_day(std::int32_t day);
-std::optional<std::int32_t> parse_day(std::string_view text);
+// `YYYY-MM-DD` of a day number, and back (src/core/day.hpp).
+using ::gymdash::format_day;
+using ::gymdash::parse_day;
 
 /** The funnel stage a lead has reached: 0 lead, 1 contacted, 2 qualified, 3 trial booked, 4 member. */
 int reached_stage(LeadStatus status, int connects) noexcept;
