@@ -101,6 +101,10 @@ std::string_view text_arg(const char* name, const char* value) {
   return s;
 }
 
+std::string_view optional_text(const char* name, const char* value) {
+  return value == nullptr ? std::string_view{} : text_arg(name, value);
+}
+
 json::value json_arg(const char* name, const char* value) {
   const std::string_view text = text_arg(name, value);
   json::parser parser;

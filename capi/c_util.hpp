@@ -63,6 +63,9 @@ gymdash::Runtime& runtime_of(gymdash_t* db);
 /** A NUL-terminated UTF-8 argument of at most GYMDASH_MAX_ARG_BYTES (convention 8). */
 std::string_view text_arg(const char* name, const char* value);
 
+/** An optional text argument: NULL is empty, anything else as text_arg(). */
+std::string_view optional_text(const char* name, const char* value);
+
 /** A JSON argument; malformed text is InvalidArgumentError naming `name` and the byte. */
 boost::json::value json_arg(const char* name, const char* value);
 

@@ -51,11 +51,6 @@ NextRequest next_request(const char* request_json) {
   return req;
 }
 
-// An optional text argument: NULL is empty.
-std::string_view optional_text(const char* name, const char* value) {
-  return value == nullptr ? std::string_view{} : text_arg(name, value);
-}
-
 }  // namespace
 
 extern "C" {

@@ -267,9 +267,8 @@ GYMDASH_C_API int gymdash_lead_erase(char** out, gymdash_t* db, const char* gym_
     auto& rt = runtime_of(db);
     const auto gid = text_arg("gym_id", gym_id);
     const auto lid = text_arg("lead_id", lead_id);
-    const std::string_view who = actor == nullptr ? std::string_view{} : text_arg("actor", actor);
-    const std::string_view why = reason == nullptr ? std::string_view{} : text_arg("reason", reason);
-    return emit_model(out, rt.leads().erase_lead(gid, lid, who, why));
+    return emit_model(out, rt.leads().erase_lead(gid, lid, optional_text("actor", actor),
+                                                 optional_text("reason", reason)));
   });
 }
 
@@ -350,7 +349,7 @@ GYMDASH_C_API int gymdash_lead_add_note_by(char** out, gymdash_t* db, const char
     const auto gid = text_arg("gym_id", gym_id);
     const auto lid = text_arg("lead_id", lead_id);
     const auto note = text_arg("text", text);
-    const auto who = actor == nullptr ? std::string_view{} : text_arg("actor", actor);
+    const auto who = optional_text("actor", actor);
     return emit_model(out, rt.leads().add_note(gid, lid, note, who));
   } catch (...) {
     return fail_current();

@@ -31,18 +31,14 @@ GYMDASH_C_API int gymdash_calls_purge_expired(char** out, gymdash_t* db, const c
 
 GYMDASH_C_API int gymdash_lead_purge_recordings(char** out, gymdash_t* db, const char* gym_id, const char* lead_id,
                                                 const char* actor, const char* reason) {
-  try {
-    clear_error();
+  return guarded([&] {
     init_out(out);
     auto& rt = runtime_of(db);
     const auto gid = text_arg("gym_id", gym_id);
     const auto lid = text_arg("lead_id", lead_id);
-    const std::string_view who = actor == nullptr ? std::string_view{} : text_arg("actor", actor);
-    const std::string_view why = reason == nullptr ? std::string_view{} : text_arg("reason", reason);
-    return emit_model(out, rt.calls().purge_lead_recordings(gid, lid, who, why));
-  } catch (...) {
-    return fail_current();
-  }
+    return emit_model(out, rt.calls().purge_lead_recordings(gid, lid, optional_text("actor", actor),
+                                                            optional_text("reason", reason)));
+  });
 }
 
 }  // extern "C"
