@@ -21,23 +21,7 @@ namespace {
 
 Timestamp T(const char* iso) { return parse_timestamp(iso); }
 
-struct Backend {
-  std::string name;
-  std::unique_ptr<test::TempPath> file;
-  std::unique_ptr<Store> open() const {
-    if (!file) return make_memory_store();
-    SqliteOptions o;
-    o.path = file->str();
-    return make_sqlite_store(o);
-  }
-};
-
-std::vector<Backend> backends() {
-  std::vector<Backend> out;
-  out.push_back(Backend{"memory", nullptr});
-  out.push_back(Backend{"sqlite", std::make_unique<test::TempPath>("erasure")});
-  return out;
-}
+using test::Backend;
 
 // The lead repository of a store, failing on demand when the audit entry is
 // written: the last write of an erasure, after every removal.
@@ -235,7 +219,7 @@ std::string field_of(Fn&& fn) {
 }  // namespace
 
 TEST_CASE("erasing a lead removes the lead, its history, calls, results and enrolments, and leaves an audit entry") {
-  for (auto& backend : backends()) {
+  for (auto& backend : test::backends("erasure")) {
     CAPTURE(backend.name);
     World w(backend);
     const auto a = w.add("gym-a");
@@ -348,7 +332,7 @@ TEST_CASE("erasing a lead removes the lead, its history, calls, results and enro
 }
 
 TEST_CASE("erasure audit entries are listed newest first, per gym, by pages") {
-  for (auto& backend : backends()) {
+  for (auto& backend : test::backends("erasure")) {
     CAPTURE(backend.name);
     World w(backend);
     std::vector<std::string> ids;
@@ -377,7 +361,7 @@ TEST_CASE("erasure audit entries are listed newest first, per gym, by pages") {
 }
 
 TEST_CASE("a refused erasure names the field and changes nothing") {
-  for (auto& backend : backends()) {
+  for (auto& backend : test::backends("erasure")) {
     CAPTURE(backend.name);
     World w(backend);
     const auto a = w.add("gym-a", "Maria", "Lopez");
@@ -413,7 +397,7 @@ TEST_CASE("a refused erasure names the field and changes nothing") {
 }
 
 TEST_CASE("a lead on a call is not erased until the call ends") {
-  for (auto& backend : backends()) {
+  for (auto& backend : test::backends("erasure")) {
     CAPTURE(backend.name);
     World w(backend);
     const auto a = w.add("gym-a");
@@ -432,7 +416,7 @@ TEST_CASE("a lead on a call is not erased until the call ends") {
 }
 
 TEST_CASE("an erasure that fails half-way leaves everything as it was") {
-  for (auto& backend : backends()) {
+  for (auto& backend : test::backends("erasure")) {
     CAPTURE(backend.name);
     World w(backend);
     const auto a = w.add("gym-a");
@@ -454,7 +438,7 @@ TEST_CASE("an erasure that fails half-way leaves everything as it was") {
 }
 
 TEST_CASE("rollups equal their rebuild after erasures") {
-  for (auto& backend : backends()) {
+  for (auto& backend : test::backends("erasure")) {
     CAPTURE(backend.name);
     World w(backend);
     std::vector<Lead> ls;

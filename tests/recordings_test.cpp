@@ -19,18 +19,7 @@ namespace {
 
 Timestamp T(const char* iso) { return parse_timestamp(iso); }
 
-struct Backend {
-  std::string name;
-  std::unique_ptr<test::TempPath> file;
-  std::string uri() const { return file ? "sqlite:" + file->str() : "memory:"; }
-};
-
-std::vector<Backend> backends() {
-  std::vector<Backend> out;
-  out.push_back(Backend{"memory", nullptr});
-  out.push_back(Backend{"sqlite", std::make_unique<test::TempPath>("recordings")});
-  return out;
-}
+using test::Backend;
 
 struct World {
   std::shared_ptr<ManualClock> clock = std::make_shared<ManualClock>(T("2026-11-02T15:00:00Z"));
@@ -113,7 +102,7 @@ void check_kept(const Call& c) {
 }  // namespace
 
 TEST_CASE("retention purges each gym's calls older than its own recording_retention_days") {
-  for (auto& backend : backends()) {
+  for (auto& backend : test::backends("recordings")) {
     CAPTURE(backend.name);
     World w(backend.uri());
     const Timestamp now = w.clock->now();
@@ -170,7 +159,7 @@ TEST_CASE("retention purges each gym's calls older than its own recording_retent
 }
 
 TEST_CASE("a call without content or already purged is not counted") {
-  for (auto& backend : backends()) {
+  for (auto& backend : test::backends("recordings")) {
     CAPTURE(backend.name);
     World w(backend.uri());
     const auto a = w.add("gym-a");
@@ -185,7 +174,7 @@ TEST_CASE("a call without content or already purged is not counted") {
 }
 
 TEST_CASE("a purged call takes no recording, transcript or summary again") {
-  for (auto& backend : backends()) {
+  for (auto& backend : test::backends("recordings")) {
     CAPTURE(backend.name);
     World w(backend.uri());
     const auto a = w.add("gym-a");
@@ -204,7 +193,7 @@ TEST_CASE("a purged call takes no recording, transcript or summary again") {
 }
 
 TEST_CASE("a purge on request empties every call of the lead and records it in the history") {
-  for (auto& backend : backends()) {
+  for (auto& backend : test::backends("recordings")) {
     CAPTURE(backend.name);
     World w(backend.uri());
     const auto a = w.add("gym-a");
@@ -251,7 +240,7 @@ TEST_CASE("a purge on request empties every call of the lead and records it in t
 }
 
 TEST_CASE("a purge on request names what it cannot find and refuses bad audit text") {
-  for (auto& backend : backends()) {
+  for (auto& backend : test::backends("recordings")) {
     CAPTURE(backend.name);
     World w(backend.uri());
     const auto a = w.add("gym-a");
@@ -279,7 +268,7 @@ TEST_CASE("a purge on request names what it cannot find and refuses bad audit te
 }
 
 TEST_CASE("a call without recording consent keeps no recording_url, and says so in the log") {
-  for (auto& backend : backends()) {
+  for (auto& backend : test::backends("recordings")) {
     CAPTURE(backend.name);
     World w(backend.uri());
     const auto a = w.add("gym-a");

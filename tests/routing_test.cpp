@@ -30,18 +30,7 @@ Gym gym_with(std::vector<std::string> caller_ids) {
   return g;
 }
 
-struct Backend {
-  std::string name;
-  std::unique_ptr<test::TempPath> file;
-  std::string uri() const { return file ? "sqlite:" + file->str() : "memory:"; }
-};
-
-std::vector<Backend> backends() {
-  std::vector<Backend> out;
-  out.push_back(Backend{"memory", nullptr});
-  out.push_back(Backend{"sqlite", std::make_unique<test::TempPath>("routing")});
-  return out;
-}
+using test::Backend;
 
 struct World {
   std::shared_ptr<ManualClock> clock = std::make_shared<ManualClock>(T("2026-11-02T15:00:00Z"));  // 10:00 in New York
@@ -184,7 +173,7 @@ TEST_CASE("dynamic variables: exactly the documented names, in the lead's local 
 }
 
 TEST_CASE("route_outbound picks the local caller id, the assistant and the variables") {
-  for (auto& backend : backends()) {
+  for (auto& backend : test::backends("routing")) {
     CAPTURE(backend.name);
     World w(backend.uri());
     const auto lead = w.add("(305) 372-4444");
@@ -230,7 +219,7 @@ TEST_CASE("route_outbound picks the local caller id, the assistant and the varia
 }
 
 TEST_CASE("route_inbound finds a known number's lead, creates one for an unknown number, and flags do-not-call") {
-  for (auto& backend : backends()) {
+  for (auto& backend : test::backends("routing")) {
     CAPTURE(backend.name);
     World w(backend.uri());
     const auto known = w.add("(212) 736-2001");
