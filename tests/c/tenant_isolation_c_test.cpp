@@ -602,6 +602,10 @@ struct World {
         const std::string q = std::string("{\"gym_id\":\"") + kA + "\",\"from\":\"" + from_day + "\",\"to\":\"" + to_day + "\"}";
         allowed(__LINE__, "report", [&](char** o) { return gymdash_analytics_report(o, db, q.c_str(), "json"); });
         allowed(__LINE__, "report csv", [&](char** o) { return gymdash_analytics_report(o, db, q.c_str(), "csv"); });
+        if (chance(30)) {  // rebuilding A's rollups leaves B's alone
+          const auto r = allowed(__LINE__, "rebuild", [&](char** o) { return gymdash_analytics_rebuild(o, db, kA); });
+          CHECK(r.find("\"gyms\":1") != std::string::npos);
+        }
         break;
       }
       case 23: {  // routing: B's lead refused; an inbound call from a number only B has is A's business alone

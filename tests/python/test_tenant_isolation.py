@@ -389,6 +389,8 @@ class World:
         elif op == 22:
             self.mine("report", db.report(A, from_date=self.from_day, to_date=self.to_day))
             self.mine("report_csv", db.report_csv(A, from_date=self.from_day, to_date=self.to_day))
+            if rng.random() < 0.3:  # rebuilding A's rollups leaves B's alone
+                self.t.assertEqual(db.rebuild_analytics(A)["gyms"], 1)
         else:
             self.not_found("route_outbound", db.route_outbound, A, b_lead)
             self.mine("route_inbound", db.route_inbound(A, pool_phone(4 + rng.randrange(4)), at=self.at))
