@@ -21,6 +21,17 @@ set_tests_properties(c_api_test PROPERTIES
 add_test(NAME c_api_log_redaction_ids COMMAND c_api_test --redaction-of-ids)
 set_tests_properties(c_api_log_redaction_ids PROPERTIES LABELS "c")
 
+# Tenant isolation through the C ABI: random calls with gym A's scope never
+# read or change gym B's data (docs/hardening.md, "Tenant isolation"). C++ for
+# its containers, but gymdash.h and the C library alone.
+add_executable(tenant_isolation_c_test "${PROJECT_SOURCE_DIR}/tests/c/tenant_isolation_c_test.cpp")
+target_link_libraries(tenant_isolation_c_test PRIVATE gymdash::c)
+target_compile_options(tenant_isolation_c_test PRIVATE $<$<CXX_COMPILER_ID:GNU,Clang>:-Wall -Wextra -Werror>)
+add_test(NAME tenant_isolation_c_test COMMAND tenant_isolation_c_test)
+set_tests_properties(tenant_isolation_c_test PROPERTIES
+  ENVIRONMENT "GYMDASH_TEST_TMP=${CMAKE_CURRENT_BINARY_DIR}/tmp"
+  LABELS "c")
+
 # The header alone, as strict C99 (the test above is C11): a generated
 # translation unit that includes it, built with -Werror and run.
 file(CONFIGURE OUTPUT "${CMAKE_CURRENT_BINARY_DIR}/gymdash_h_c99.c" CONTENT [[
@@ -71,6 +82,13 @@ add_test(NAME python_gymdash_test
   COMMAND "${GYMDASH_PYTHON}" -B -m unittest -v test_gymdash
   WORKING_DIRECTORY "${PROJECT_SOURCE_DIR}/tests/python")
 set_tests_properties(python_gymdash_test PROPERTIES
+  ENVIRONMENT "${GYMDASH_PYTHON_ENV};GYMDASH_TEST_TMP=${CMAKE_CURRENT_BINARY_DIR}/tmp"
+  LABELS "python")
+
+add_test(NAME python_tenant_isolation_test
+  COMMAND "${GYMDASH_PYTHON}" -B -m unittest -v test_tenant_isolation
+  WORKING_DIRECTORY "${PROJECT_SOURCE_DIR}/tests/python")
+set_tests_properties(python_tenant_isolation_test PROPERTIES
   ENVIRONMENT "${GYMDASH_PYTHON_ENV};GYMDASH_TEST_TMP=${CMAKE_CURRENT_BINARY_DIR}/tmp"
   LABELS "python")
 
