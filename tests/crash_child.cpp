@@ -69,24 +69,29 @@ void acknowledge(const std::string& line) {
   }
 }
 
-// A file buffer that reports a larger size than it holds when asked for its
-// end, and reads as usual otherwise: an input the store treats as a bulk load.
+// A file buffer that reports a larger size than it holds (asked the usual
+// way: seek to the end, then tell), and reads as usual otherwise: an input
+// the store treats as a bulk load.
 class LargeLookingFile : public std::filebuf {
  public:
   explicit LargeLookingFile(std::streamoff pretend) : pretend_(pretend) {}
 
  protected:
   pos_type seekoff(off_type off, std::ios_base::seekdir dir, std::ios_base::openmode which) override {
-    if (pretend_ > 0 && off == 0 && dir == std::ios_base::end) {
-      const auto real = std::filebuf::seekoff(0, std::ios_base::end, which);
-      if (real == pos_type(off_type(-1))) return real;
-      return pos_type(std::max<off_type>(real, pretend_));
-    }
-    return std::filebuf::seekoff(off, dir, which);
+    if (pretend_ > 0 && off == 0 && dir == std::ios_base::cur && at_end_) return pos_type(pretend_);
+    at_end_ = pretend_ > 0 && off == 0 && dir == std::ios_base::end;
+    const auto pos = std::filebuf::seekoff(off, dir, which);
+    if (at_end_ && pos != pos_type(off_type(-1))) return pos_type(std::max<off_type>(pos, pretend_));
+    return pos;
+  }
+  pos_type seekpos(pos_type pos, std::ios_base::openmode which) override {
+    at_end_ = false;
+    return std::filebuf::seekpos(pos, which);
   }
 
  private:
   std::streamoff pretend_;
+  bool at_end_ = false;  // the last move was to the end: telling gives the pretended size
 };
 
 std::unique_ptr<gd::Runtime> open_db(const std::string& path) {
