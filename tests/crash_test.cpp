@@ -52,8 +52,8 @@ using namespace gymdash;
 namespace {
 
 constexpr int kKills = 20;
-constexpr int kLeadBatch = 100;   // rows per committed batch: 20 batches of 2,000 rows
-constexpr int kEventBatch = 200;  // events per committed batch: about 17 batches
+constexpr int kLeadBatch = 50;    // rows per committed batch: 20 batches of 1,000 rows
+constexpr int kEventBatch = 100;  // events per committed batch: about 17 batches
 
 std::filesystem::path find_datagen() {
   if (const char* env = std::getenv("GYMDASH_DATAGEN"); env && *env && std::filesystem::exists(env)) return env;
@@ -473,7 +473,7 @@ TEST_CASE("SIGKILL during an import and during a call ingest loses no acknowledg
   test::TempPath scratch("crash");
   const std::string dir = scratch.str() + ".d";
   std::filesystem::create_directories(dir);
-  const auto cmd = "python3 " + script.string() + " --leads 2000 --seed 11 --out " + dir + " > /dev/null";
+  const auto cmd = "python3 " + script.string() + " --leads 1000 --seed 11 --out " + dir + " > /dev/null";
   REQUIRE(std::system(cmd.c_str()) == 0);
   const DataSet d = load_data_set(dir);
   REQUIRE(static_cast<std::int64_t>(d.row_leads.size()) == d.manifest.at("rows").to_number<std::int64_t>());
