@@ -315,6 +315,29 @@ TEST_CASE_FIXTURE(Fixture, "rejected rows and lines listed: all counted, the fir
   }
 }
 
+TEST_CASE_FIXTURE(Fixture, "a calls.jsonl line of 4 MiB is read, one byte more is rejected and the next line goes on") {
+  const std::size_t limit = std::size_t{4} << 20;
+  const Lead lead = add();
+  // A valid event padded with JSON whitespace to exactly `bytes`.
+  auto line = [&](const std::string& id, std::size_t bytes) {
+    std::string text = "{\"event_id\":\"" + id + "\",\"call_id\":\"" + id + "\",\"gym_id\":\"gym-a\",\"lead_id\":\"" +
+                       lead.id + "\",\"started_at\":\"2026-11-02T14:00:00Z\",\"status\":\"no-answer\"}";
+    REQUIRE(text.size() < bytes);
+    text.insert(text.size() - 1, bytes - text.size(), ' ');
+    return text;
+  };
+  std::istringstream events(line("lim-1", limit) + "\n" + line("lim-2", limit + 1) + "\n" + line("lim-3", 200) + "\n");
+  const auto r = rt->calls().ingest_jsonl(events, IngestOptions{});
+  CHECK(r.applied == 2);
+  CHECK(r.rejected == 1);
+  REQUIRE(r.rejected_lines.size() == 1);
+  CHECK(r.rejected_lines[0].line == 2);
+  CHECK(r.rejected_lines[0].reason == "too_long");
+  CHECK(r.rejected_lines[0].detail.find("line") != std::string::npos);
+  CHECK(rt->calls().get_call("gym-a", "lim-1").provider_call_id == "lim-1");
+  CHECK(rt->calls().get_call("gym-a", "lim-3").provider_call_id == "lim-3");
+}
+
 TEST_CASE_FIXTURE(Fixture, "a do-not-call file line of 4096 bytes is read, 4097 is rejected") {
   const std::string number = "+12127364001";
   std::istringstream at(number + std::string(4096 - number.size(), ' ') + "\n");

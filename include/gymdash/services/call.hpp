@@ -78,7 +78,7 @@ void tag_invoke(const boost::json::value_from_tag&, boost::json::value& jv, cons
 struct RejectedLine {
   std::int64_t line = 0;  ///< 1-based physical line
   std::string reason;     ///< bad_json, bad_field, unknown_gym, unknown_lead, bad_times, negative_duration,
-                          ///< outcome_without_person
+                          ///< too_long (a transcript, or the line itself over 4 MiB), outcome_without_person
   std::string detail;     ///< which field and why
 };
 

@@ -41,6 +41,37 @@ constexpr std::size_t kMaxTranscript = std::size_t{1} << 20;
 constexpr auto kDefaultCallbackDelay = std::chrono::hours{24};
 // Lines an ingest's reader parses ahead in one piece (a transaction may span several).
 constexpr std::size_t kReadChunk = 256;
+// One line of an ingest file: room for a transcript at its limit written with
+// JSON escapes, and the other fields at theirs. A longer line is rejected
+// (`too_long`, field `line`) without being held in memory.
+constexpr std::size_t kMaxLineBytes = std::size_t{4} << 20;
+
+// Reads one line (without its '\n') into `text`. A line of more than `max`
+// bytes is read to its end but not kept: `text` is left empty and
+// `too_long` set. False at the end of the input with nothing read.
+bool read_line(std::istream& in, std::string& text, std::size_t max, bool& too_long) {
+  text.clear();
+  too_long = false;
+  std::streambuf* buf = in.rdbuf();
+  if (buf == nullptr) return false;
+  bool any = false;
+  for (;;) {
+    const int c = buf->sbumpc();
+    if (c == std::char_traits<char>::eof()) {
+      in.setstate(std::ios::eofbit);
+      return any;
+    }
+    any = true;
+    if (c == '\n') return true;
+    if (too_long) continue;
+    if (text.size() == max) {
+      too_long = true;
+      std::string().swap(text);
+      continue;
+    }
+    text.push_back(static_cast<char>(c));
+  }
+}
 
 // Why an event is refused: a reason code of docs/calls.md, the field, the detail.
 struct Rejection {
@@ -413,8 +444,16 @@ class CallServiceImpl final : public CallService {
                                 [&](const ReadAhead<ParsedLine>::Emit& emit) {
       std::string text;
       std::int64_t line = 0;
-      while (std::getline(in, text)) {
+      bool too_long = false;
+      while (read_line(in, text, kMaxLineBytes, too_long)) {
         ++line;
+        if (too_long) {
+          ParsedLine p;
+          p.line = line;
+          p.rejected = Rejection{"too_long", "line", fmt::format("line: over the limit of {} bytes", kMaxLineBytes)};
+          if (!emit(std::move(p))) return;
+          continue;
+        }
         if (!text.empty() && text.back() == '\r') text.pop_back();
         if (text.find_first_not_of(" \t") == std::string::npos) continue;
         if (!emit(parse_line(text, line))) return;
