@@ -176,7 +176,9 @@ struct DialerContext {
  * It installs itself as the event sink of the providers it uses and hands
  * their events to CallService. Destroying it stops it.
  * Thread safety: every member function is safe to call from any thread; the
- * dialer's own work is serialized on a strand of the executor.
+ * dialer's ticks are serialized on a strand of the executor, and the jobs
+ * that fill its queues run on the executor too, asking their questions
+ * outside the dialer's lock.
  */
 class Dialer {
  public:

@@ -336,7 +336,7 @@ class Core : public std::enable_shared_from_this<Core> {
   bool refill_due(const Hopper& h, const Campaign& c, Timestamp now) const {
     if (h.refilling) return false;
     if (h.version != c.version) return true;  // never filled, or thrown away
-    if (h.leads.empty()) return now >= h.idle_until;
+    if (h.leads.empty()) return now >= h.idle_until && now > h.filled_at;  // never twice at one instant
     if (now - h.filled_at >= options_.queue_max_age) return true;
     return !h.short_answer && static_cast<int>(h.leads.size()) < (depth(c) + 1) / 2;
   }
@@ -737,6 +737,11 @@ class Core : public std::enable_shared_from_this<Core> {
           if (claim == Claim::Placed) {
             taken.insert(lead.id);
             ++got;
+            // The gym's other campaigns that queued it need not check it again.
+            for (const auto& other : campaigns)
+              if (other.id != w.campaign->id)
+                if (auto it = hoppers_.find(other.id); it != hoppers_.end())
+                  std::erase_if(it->second.leads, [&](const Lead& l) { return l.id == lead.id; });
           } else if (claim == Claim::Blocked) {
             w.hopper->leads.push_front(std::move(lead));
             w.out = true;
