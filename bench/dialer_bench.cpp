@@ -19,12 +19,21 @@
 // tick a second, measured after 3N warm-up ticks: the steady state of a
 // dialer whose lines are busy.
 //
-// Prints one JSON object: the first tick (cold), then p50/p90/p99 of the next
-// TICKS (default 50) ticks, the calls placed and questions asked per tick,
-// and the part of each tick spent deciding (everything but writing the claims
-// and handing calls to the provider). Baselines in the same run: one
-// get_prioritized_leads call per campaign for 3 leads (a tick's question)
-// without the dialer around it, and for 50 and 200 leads.
+// The dialer keeps a queue of candidates per campaign. Before each tick the
+// benchmark calls Dialer::refill() (what a started dialer does on its
+// executor between ticks), timed apart: the tick then only takes leads from
+// the queues, checks each again and claims it.
+//
+// Prints one JSON object: the first refill and the first tick (cold), then
+// p50/p90/p99 of the next TICKS (default 50) ticks, the calls placed,
+// questions asked (in the tick: none when the refill ran first) and
+// candidates dropped per tick, the part of each tick spent deciding
+// (everything but checking and writing the claims, handing calls to the
+// provider and filling queues), the refills (p50/p99 of each, queues filled
+// per tick), CPU time of the thread for ticks and refills, and the load
+// average. Baselines in the same run: one get_prioritized_leads call per
+// campaign for 3 leads (a tick's question) without the dialer around it, and
+// for 50 and 200 leads.
 #include <gymdash/dialer.hpp>
 #include <gymdash/gymdash.hpp>
 #include <gymdash/voice.hpp>
@@ -36,8 +45,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
+#include <fstream>
 #include <iostream>
 #include <map>
+#include <string>
 
 namespace gd = gymdash;
 namespace asio = boost::asio;
@@ -106,6 +118,20 @@ class BenchProvider final : public gd::VoiceProvider {
   std::vector<gd::CallEvent> pending_;
   int n_ = 0;
 };
+
+// CPU time of the calling thread, in milliseconds.
+double thread_cpu_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+}
+
+std::string load_average() {
+  std::ifstream in("/proc/loadavg");
+  std::string a, b, c;
+  in >> a >> b >> c;
+  return a + " " + b + " " + c;
+}
 
 double pct(std::vector<double> v, double p) {
   if (v.empty()) return 0;
@@ -214,25 +240,43 @@ int main(int argc, char** argv) {
     const int warmup = call_seconds == 0 ? 0 : 3 * call_seconds;
     auto dialer = gd::make_dialer(std::move(dc), o);
 
-    std::vector<double> tick_ms, decide_ms;
-    double first_ms = 0;
-    std::int64_t placed = 0, asked = 0;
+    const std::string load_before = load_average();
+    std::vector<double> tick_ms, decide_ms, tick_cpu_ms, refill_ms, refill_cpu_ms;
+    double first_ms = 0, first_decide_ms = 0, first_refill_ms = 0;
+    int first_refilled = 0;
+    std::int64_t placed = 0, asked = 0, dropped = 0, refilled = 0;
     for (int t = 0; n_ticks > 0 && t <= n_ticks + warmup; ++t) {  // TICKS = 0: prepare only
       provider.clock_now = clock->now();
       provider.deliver(clock->now());
       io.restart();
       while (io.poll() > 0) {
       }
+      const double refill_cpu0 = thread_cpu_ms();
+      const auto f = dialer->refill();
+      const double refill_cpu = thread_cpu_ms() - refill_cpu0;
+      const double tick_cpu0 = thread_cpu_ms();
       const auto r = dialer->tick();
+      const double tick_cpu = thread_cpu_ms() - tick_cpu0;
       io.restart();
       while (io.poll() > 0) {
       }
-      if (t == 0) first_ms = r.seconds * 1000;
-      else if (t > warmup) {
+      if (t == 0) {
+        first_ms = r.seconds * 1000;
+        first_decide_ms = (r.seconds - r.place_seconds - r.refill_seconds) * 1000;
+        first_refill_ms = f.seconds * 1000;
+        first_refilled = f.refilled;
+      } else if (t > warmup) {
         tick_ms.push_back(r.seconds * 1000);
-        decide_ms.push_back((r.seconds - r.place_seconds) * 1000);
+        decide_ms.push_back((r.seconds - r.place_seconds - r.refill_seconds) * 1000);
+        tick_cpu_ms.push_back(tick_cpu);
+        if (f.refilled > 0) {
+          refill_ms.push_back(f.seconds * 1000);
+          refill_cpu_ms.push_back(refill_cpu);
+        }
         placed += r.placed;
         asked += r.asked;
+        dropped += r.dropped;
+        refilled += f.refilled;
       }
       clock->advance(step);
     }
@@ -244,12 +288,24 @@ int main(int argc, char** argv) {
     out["campaigns_reused"] = reused;
     out["enrolled"] = enrolled;
     out["enrol_seconds"] = enrol_s;
+    out["first_refill_ms"] = first_refill_ms;
+    out["first_refill_queues"] = first_refilled;
     out["first_tick_ms"] = first_ms;
+    out["first_tick_decide_ms"] = first_decide_ms;
     out["tick_p50_ms"] = pct(tick_ms, 0.5);
     out["tick_p90_ms"] = pct(tick_ms, 0.9);
     out["tick_p99_ms"] = pct(tick_ms, 0.99);
     out["decide_p50_ms"] = pct(decide_ms, 0.5);
     out["decide_p99_ms"] = pct(decide_ms, 0.99);
+    out["tick_cpu_p50_ms"] = pct(tick_cpu_ms, 0.5);
+    out["tick_cpu_p99_ms"] = pct(tick_cpu_ms, 0.99);
+    out["refill_p50_ms"] = pct(refill_ms, 0.5);
+    out["refill_p99_ms"] = pct(refill_ms, 0.99);
+    out["refill_cpu_p50_ms"] = pct(refill_cpu_ms, 0.5);
+    out["refills_per_tick"] = static_cast<double>(refilled) / std::max(n_ticks, 1);
+    out["dropped_per_tick"] = static_cast<double>(dropped) / std::max(n_ticks, 1);
+    out["load_average_before"] = load_before;
+    out["load_average_after"] = load_average();
     out["ticks"] = n_ticks;
     out["call_seconds"] = call_seconds;
     out["calls_per_tick"] = static_cast<double>(placed) / std::max(n_ticks, 1);

@@ -12,11 +12,13 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/json.hpp>
 
 #include <algorithm>
 #include <cstdio>
 #include <map>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "test_util.hpp"
@@ -71,12 +73,16 @@ struct Bench {
   asio::io_context io;
   std::unique_ptr<FakeProvider> fake;
   std::unique_ptr<Dialer> dialer;
+  DialerOptions options;
 
-  explicit Bench(std::unique_ptr<Store> s, int lines = 10) : store(std::move(s)) {
+  explicit Bench(std::unique_ptr<Store> s, int lines = 10, std::optional<DialerOptions> o = std::nullopt)
+      : store(std::move(s)) {
     VoiceProviderConfig v;
     v.kind = "simulated";
     config->voice_providers["fake"] = v;  // the name campaigns may use; the dialer gets FakeProvider
     config->defaults.lines = lines;
+    options.idle_recheck = std::chrono::milliseconds{0};
+    if (o) options = *o;
     build();
   }
   void build() {
@@ -94,9 +100,7 @@ struct Bench {
     dc.config = config;
     dc.provider = [this](std::string_view name) -> VoiceProvider* { return name == "fake" ? fake.get() : nullptr; };
     dc.executor = io.get_executor();
-    DialerOptions o;
-    o.idle_recheck = std::chrono::milliseconds{0};
-    dialer = make_dialer(std::move(dc), o);
+    dialer = make_dialer(std::move(dc), options);
   }
   void drain() {
     io.restart();
@@ -511,4 +515,281 @@ TEST_CASE("a forecast runs the plan on a copy and writes nothing back") {
   }
   CHECK_THROWS_AS(forecast_campaign(*b.store, *b.config, "gym-nyc", "cmp_nope", kStart, ForecastOptions{}),
                   NotFoundError);
+}
+
+// ---- candidate queues -------------------------------------------------------------------------
+
+namespace {
+
+DialerOptions long_lived_queues() {
+  DialerOptions o;
+  o.idle_recheck = std::chrono::milliseconds{0};
+  o.queue_max_age = std::chrono::minutes{10};
+  return o;
+}
+
+// Ends the lead's latest call through the provider's sink, optionally asking for a callback.
+void end_call(Bench& b, const std::string& lead_id, const std::string& event_id,
+              std::optional<Timestamp> callback = std::nullopt) {
+  const auto calls = b.calls->lead_calls("gym-nyc", lead_id);
+  REQUIRE_FALSE(calls.empty());
+  const Call& c = calls.back();
+  auto e = ended_event(c, c.provider_call_id, event_id,
+                       callback ? std::optional<CallOutcome>(CallOutcome::CallbackRequested) : std::nullopt);
+  e.callback_at = callback;
+  b.fake->emit(e);
+}
+
+std::string phone_of(Bench& b, const std::string& lead_id) { return b.leads->get_lead("gym-nyc", lead_id).phone; }
+
+void check_question_and_check_agree(Bench& b) {
+  b.gym();
+  std::mt19937 rng(11);
+  const char* areas[] = {"212", "305", "310", "808", "602"};
+  std::vector<std::string> ids;
+  for (int i = 0; i < 90; ++i) {
+    LeadInput in;
+    char phone[32];
+    std::snprintf(phone, sizeof phone, "+1%s555%04d", areas[rng() % 5], 1000 + i);
+    in.phone = phone;
+    if (rng() % 6 != 0) in.consent = Consent{true, kStart - std::chrono::hours{24}, "web_form", "test"};
+    in.qualification = static_cast<Qualification>(rng() % 3);
+    in.created_at = kStart - std::chrono::minutes{1 + static_cast<int>(rng() % 5000)};
+    const auto lead = b.leads->create_lead("gym-nyc", in).lead;
+    ids.push_back(lead.id);
+    // Some earlier calls, some asking for a callback.
+    const int calls = static_cast<int>(rng() % 3);
+    for (int k = 0; k < calls; ++k) {
+      CallResult r;
+      r.call_id = "c" + std::to_string(i) + "-" + std::to_string(k);
+      r.started_at = kStart - std::chrono::minutes{static_cast<int>(rng() % 900)};
+      r.ended_at = r.started_at + std::chrono::seconds{30};
+      r.status = CallStatus::Completed;
+      r.answered_by = AnsweredBy::Human;
+      if (rng() % 3 == 0) {
+        r.outcome = CallOutcome::CallbackRequested;
+        r.callback_at = kStart + std::chrono::minutes{static_cast<int>(rng() % 600)} - std::chrono::minutes{120};
+      } else {
+        r.outcome = CallOutcome::NotInterested;
+        r.answered_by = AnsweredBy::Machine;
+        r.outcome.reset();
+      }
+      b.leads->update_lead_after_call("gym-nyc", lead.id, r);
+    }
+  }
+  CampaignInput in;
+  in.name = "scoped";
+  in.voice_provider = "fake";
+  in.schedule.days = kAllDays;
+  in.schedule.hours = LocalWindow{10 * 60, 18 * 60};
+  in.pacing = CampaignPacing{5, 1000, 10, 2, 90};
+  in.target.qualifications = {Qualification::Hot, Qualification::Neutral};
+  const auto c = b.campaigns->create_campaign("gym-nyc", in);
+  // Two leads in three are enrolled; some have campaign attempts already.
+  std::vector<std::string> enrolled;
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    if (i % 3 != 0) enrolled.push_back(ids[i]);
+  b.campaigns->enrol_leads("gym-nyc", c.id, enrolled);
+  for (const auto& id : enrolled) {
+    const int attempts = static_cast<int>(rng() % 3);
+    for (int k = 0; k < attempts; ++k)
+      b.store->campaigns().record_attempt("gym-nyc", c.id, id,
+                                          kStart - std::chrono::minutes{static_cast<int>(rng() % 300)});
+  }
+  DialScope scope;
+  scope.campaign_id = c.id;
+  scope.max_attempts = c.pacing.max_attempts;
+  scope.retry_gap_minutes = c.pacing.retry_gap_minutes;
+  scope.hours = c.schedule.hours;
+  scope.qualifications = c.target.qualifications;
+  std::set<std::string> reasons_seen;
+  std::size_t dialable_seen = 0;
+  for (const char* at : {"2026-04-06T15:00:00Z", "2026-04-06T17:30:00Z", "2026-04-06T21:00:00Z",
+                         "2026-04-06T23:30:00Z", "2026-04-07T03:00:00Z"}) {
+    CAPTURE(at);
+    const Timestamp t = parse_timestamp(at);
+    std::set<std::string> got;
+    for (const auto& l : b.leads->get_prioritized_leads("gym-nyc", 1000, scope, {}, t)) got.insert(l.id);
+    std::set<std::string> want;
+    for (const auto& id : ids) {
+      const auto d = b.leads->explain("gym-nyc", id, scope, t);
+      if (d.dialable) want.insert(id);
+      reasons_seen.insert(d.reasons.begin(), d.reasons.end());
+    }
+    CHECK(got == want);
+    dialable_seen += want.size();
+  }
+  CHECK(dialable_seen > 0);
+  for (const char* r : {"not_enrolled", "campaign_attempts", "campaign_retry_gap", "qualification",
+                        "outside_campaign_hours", "retry_gap", "no_consent"}) {
+    CAPTURE(r);
+    CHECK(reasons_seen.contains(r));
+  }
+  // The scope is checked as the question checks it.
+  DialScope bad = scope;
+  bad.hours = LocalWindow{18 * 60, 10 * 60};
+  try {
+    b.leads->explain("gym-nyc", ids[0], bad);
+    FAIL("expected InvalidArgumentError");
+  } catch (const InvalidArgumentError& e) {
+    CHECK(e.field() == "hours");
+  }
+  CHECK_THROWS_AS(b.leads->explain("gym-nyc", "ld_nope", scope), NotFoundError);
+}
+
+}  // namespace
+
+TEST_CASE("a campaign's question and the check of one lead agree (memory)") {
+  Bench b(make_memory_store());
+  check_question_and_check_agree(b);
+}
+
+TEST_CASE("a campaign's question and the check of one lead agree (SQLite)") {
+  test::TempPath path("dialer-scope");
+  Bench b(make_sqlite_store(SqliteOptions{path.str()}));
+  check_question_and_check_agree(b);
+}
+
+TEST_CASE("a queued lead is checked again when its turn comes, and dropped if it may not be called") {
+  Bench b(make_memory_store(), 10, long_lived_queues());
+  b.gym();
+  const auto ids = b.add_leads("gym-nyc", 6);  // newest first: ids[0], ids[1], …
+  const auto c = b.campaign("gym-nyc", 1, 1);
+  auto r = b.tick();
+  CHECK(r.asked == 1);
+  CHECK(r.placed == 1);
+  REQUIRE(b.fake->requests.size() == 1);
+  CHECK(b.fake->requests[0].to == phone_of(b, ids[0]));
+  // One line a tick: the queue holds four ticks' worth, less the one taken.
+  CHECK(b.dialer->status().campaigns.at(0).queued == 3);
+
+  // Queued leads change: one goes on the do-not-call list, one is lost, one loses its enrolment.
+  b.leads->add_to_dnc("gym-nyc", phone_of(b, ids[1]), "asked", "test");
+  b.leads->change_status("gym-nyc", ids[2], StatusChange{LeadStatus::Lost, "test", "moved away", false});
+  end_call(b, ids[0], "ev-q-1");
+  b.clock->advance(std::chrono::seconds{41});
+  r = b.tick();
+  CHECK(r.asked == 0);  // taken from the queue, not asked again
+  CHECK(r.dropped == 2);
+  CHECK(r.placed == 1);
+  CHECK(b.fake->requests.back().to == phone_of(b, ids[3]));
+  CHECK(b.leads->get_lead("gym-nyc", ids[1]).active_call_id.empty());
+  CHECK(b.calls->lead_calls("gym-nyc", ids[1]).empty());
+  CHECK(b.calls->lead_calls("gym-nyc", ids[2]).empty());
+
+  // A lead removed from the campaign changes its version: the queue is asked again.
+  CHECK(b.campaigns->remove_leads("gym-nyc", c.id, {ids[4]}) == 1);
+  end_call(b, ids[3], "ev-q-2");
+  b.clock->advance(std::chrono::seconds{41});
+  r = b.tick();
+  CHECK(r.asked == 1);
+  CHECK(r.placed == 1);
+  CHECK(b.fake->requests.back().to == phone_of(b, ids[5]));
+  CHECK(b.calls->lead_calls("gym-nyc", ids[4]).empty());
+}
+
+TEST_CASE("enrolment changes move a campaign's version; nothing changed, nothing written") {
+  Bench b(make_memory_store());
+  b.gym();
+  const auto ids = b.add_leads("gym-nyc", 3);
+  CampaignInput in;
+  in.name = "v";
+  in.voice_provider = "fake";
+  auto c = b.campaigns->create_campaign("gym-nyc", in);
+  b.clock->advance(std::chrono::seconds{1});
+  b.campaigns->enrol_leads("gym-nyc", c.id, {ids[0]});
+  auto after = b.campaigns->get_campaign("gym-nyc", c.id);
+  CHECK(after.version == c.version + 1);
+  CHECK(after.updated_at == b.clock->now());
+  b.campaigns->enrol_leads("gym-nyc", c.id, {ids[0]});  // already enrolled
+  CHECK(b.campaigns->get_campaign("gym-nyc", c.id).version == after.version);
+  b.campaigns->enrol_by_filter("gym-nyc", c.id);
+  CHECK(b.campaigns->get_campaign("gym-nyc", c.id).version == after.version + 1);
+  CHECK(b.campaigns->remove_leads("gym-nyc", c.id, {"ld_nope"}) == 0);
+  CHECK(b.campaigns->get_campaign("gym-nyc", c.id).version == after.version + 1);
+  CHECK(b.campaigns->remove_leads("gym-nyc", c.id, {ids[1], ids[2]}) == 2);
+  CHECK(b.campaigns->get_campaign("gym-nyc", c.id).version == after.version + 2);
+}
+
+TEST_CASE("a callback that comes due joins the front of the queue without a new question") {
+  Bench b(make_memory_store(), 10, long_lived_queues());
+  b.gym();
+  const auto ids = b.add_leads("gym-nyc", 8);
+  b.campaign("gym-nyc", 1, 1);
+  CHECK(b.tick().placed == 1);  // ids[0]
+  const Timestamp due = b.clock->now() + std::chrono::minutes{5};
+  end_call(b, ids[0], "ev-cb-1", due);
+  b.clock->advance(std::chrono::seconds{41});
+  auto r = b.tick();
+  CHECK(r.placed == 1);  // ids[1], from the queue
+  CHECK(b.fake->requests.back().to == phone_of(b, ids[1]));
+  end_call(b, ids[1], "ev-cb-2");
+  b.clock->advance(std::chrono::seconds{41});
+  CHECK(b.tick().placed == 1);  // ids[2]
+  end_call(b, ids[2], "ev-cb-3");
+  // Not yet due: the queue goes on.
+  b.clock->set(due - std::chrono::seconds{60});
+  r = b.tick();
+  CHECK(r.placed == 1);
+  CHECK(b.fake->requests.back().to == phone_of(b, ids[3]));
+  end_call(b, ids[3], "ev-cb-4");
+  // Due: placed at the next tick, ahead of the queue, and the queue was not asked again.
+  b.clock->set(due + std::chrono::seconds{1});
+  r = b.tick();
+  CHECK(r.asked == 0);
+  CHECK(r.placed == 1);
+  CHECK(b.fake->requests.back().to == phone_of(b, ids[0]));
+  const auto calls = b.calls->lead_calls("gym-nyc", ids[0]);
+  REQUIRE(calls.size() == 2);
+  CHECK(calls[1].started_at >= due);
+}
+
+TEST_CASE("refill fills the queues off the tick; the tick then only takes from them") {
+  Bench b(make_memory_store(), 10);
+  b.gym();
+  b.add_leads("gym-nyc", 20);
+  b.campaign("gym-nyc", 2, 1);
+  b.campaign("gym-nyc", 3, 1);
+  const RefillReport f = b.dialer->refill();
+  CHECK(f.refilled == 2);
+  CHECK(f.leads == 8 + 12);  // four ticks of two lines and of three
+  CHECK(b.dialer->refill().refilled == 0);  // nothing due
+  const auto r = b.tick();
+  CHECK(r.asked == 0);
+  CHECK(r.refilled == 0);
+  CHECK(r.placed == 5);
+  // Both campaigns enrol every lead: none is called twice.
+  std::set<std::string> to;
+  for (const auto& req : b.fake->requests) to.insert(req.to);
+  CHECK(to.size() == 5);
+  CHECK(boost::json::value_from(f).as_object().at("refilled").as_int64() == 2);
+}
+
+TEST_CASE("queue options out of range name the option") {
+  Bench b(make_memory_store());
+  const auto field = [&](DialerOptions o) -> std::string {
+    DialerContext dc;
+    dc.store = b.store.get();
+    dc.leads = b.leads.get();
+    dc.calls = b.calls.get();
+    dc.campaigns = b.campaigns.get();
+    dc.clock = b.clock;
+    dc.executor = b.io.get_executor();
+    try {
+      make_dialer(std::move(dc), o);
+    } catch (const InvalidArgumentError& e) {
+      return e.field();
+    }
+    return "";
+  };
+  DialerOptions o;
+  CHECK(field(o).empty());
+  o.queue_ticks = 0;
+  CHECK(field(o) == "queue_ticks");
+  o = DialerOptions{};
+  o.queue_max_leads = 1001;
+  CHECK(field(o) == "queue_max_leads");
+  o = DialerOptions{};
+  o.queue_max_age = std::chrono::milliseconds{500};
+  CHECK(field(o) == "queue_max_age");
 }

@@ -3,13 +3,18 @@
  * @brief The dialer: places the calls of active campaigns through their voice
  *        providers, on an Asio executor, within every rule and limit.
  *
- * Each tick, for each gym with active campaigns, it asks
- * LeadService::get_prioritized_leads under each campaign's rules (DialScope),
- * divides the gym's free lines and remaining budget among the campaigns,
- * weighted max-min fair, takes each lead with CallService::begin_outbound_call
- * (the durable claim: an attempt, and a due callback, counted once), and asks
- * the campaign's VoiceProvider to place the call. Provider events go back
- * through CallService::process_event. docs/campaigns.md, "The dialer".
+ * Each active campaign keeps a queue of candidates: what
+ * LeadService::get_prioritized_leads answered under its rules (DialScope),
+ * filled again off the tick (a job on the executor when started; refill(),
+ * or the tick itself, when ticked by hand). Each tick, for each gym with
+ * active campaigns, it divides the gym's free lines and remaining budget
+ * among the campaigns, weighted max-min fair, takes leads from the front of
+ * their queues, checks each again (LeadService::explain under the
+ * campaign's scope) and claims it with CallService::begin_outbound_call in
+ * one transaction (the durable claim: an attempt, and a due callback,
+ * counted once), and asks the campaign's VoiceProvider to place the call.
+ * Provider events go back through CallService::process_event.
+ * docs/campaigns.md, "The dialer".
  *
  * This header pulls in Boost.Asio's executor type; include it only where the
  * dialer is used.
@@ -55,6 +60,25 @@ struct DialerOptions {
    * therefore placed at most this long after its time, window permitting.
    */
   std::chrono::milliseconds idle_recheck{60'000};
+  /**
+   * Candidate queues: each active campaign keeps the leads it would call
+   * next, in get_prioritized_leads order, so that a tick only takes from
+   * its front (each lead is checked again when it is claimed). A fill asks
+   * for what the campaign could start over this many ticks: per tick, the
+   * smaller of its `max_concurrent` and its rate over one tick (at least 1),
+   * and always at least one more than one tick may take; 4 (1–100). A queue
+   * below half of that is filled again.
+   */
+  int queue_ticks = 4;
+  /** The most leads a queue asks for at once; 100 (1–1000). */
+  int queue_max_leads = 100;
+  /**
+   * A queue filled longer ago than this is filled again (new leads, newly
+   * open calling windows, retries whose gap has passed); 30 s (1 s – 10 min).
+   * Callbacks that come due in between are added to the queues at the next
+   * tick, whatever its age.
+   */
+  std::chrono::milliseconds queue_max_age{30'000};
 };
 
 /** Something the dialer did, for a host's progress display or log. A plain value. */
@@ -84,9 +108,20 @@ struct TickReport {
   int campaigns = 0;          ///< active campaigns considered
   int asked = 0;              ///< get_prioritized_leads questions asked
   int placed = 0;             ///< calls begun (claims taken) this tick
+  int dropped = 0;            ///< queued candidates dropped: no longer callable when their turn came
+  int refilled = 0;           ///< candidate queues filled during the tick (a tick by hand fills what is due)
   int lines_in_use = 0;       ///< calls in flight after the tick, all gyms
   double seconds = 0;         ///< wall time of the tick
-  double place_seconds = 0;   ///< of which beginning calls (claims written) and handing them to providers
+  double place_seconds = 0;   ///< of which checking and beginning calls (claims written) and handing them to providers
+  double refill_seconds = 0;  ///< of which filling candidate queues (the questions counted in `asked`)
+};
+
+/** What one refill of the candidate queues did (Dialer::refill). A plain value. */
+struct RefillReport {
+  Timestamp at{};
+  int refilled = 0;           ///< queues filled (one get_prioritized_leads question each)
+  std::int64_t leads = 0;     ///< candidates they hold now
+  double seconds = 0;         ///< wall time
 };
 
 /** One campaign as the dialer sees it now. A plain value. */
@@ -96,11 +131,13 @@ struct DialerCampaignStatus {
   int lines_in_use = 0;
   std::int64_t calls_today = 0;   ///< placed today (gym-local date)
   double reserved_usd = 0;        ///< held for calls whose cost is not known yet
+  int queued = 0;                 ///< candidates in its queue after the tick
   /**
    * What held it back at the last tick, or empty when it called every
    * eligible lead it found: `no_eligible_leads`, `outside_schedule`,
    * `daily_cap`, `budget`, `rate`, `lines` (its own or the gym's),
-   * `no_caller_id`, `no_provider`.
+   * `no_caller_id`, `no_provider`, `filling` (its queue of candidates is
+   * being filled: a started dialer fills queues between ticks).
    */
   std::string waiting;
 };
@@ -116,6 +153,7 @@ struct DialerStatus {
 };
 
 void tag_invoke(const boost::json::value_from_tag&, boost::json::value& jv, const TickReport& v);
+void tag_invoke(const boost::json::value_from_tag&, boost::json::value& jv, const RefillReport& v);
 void tag_invoke(const boost::json::value_from_tag&, boost::json::value& jv, const DialerStatus& v);
 
 /** What the dialer works with; every member must outlive the dialer. */
@@ -138,7 +176,9 @@ struct DialerContext {
  * It installs itself as the event sink of the providers it uses and hands
  * their events to CallService. Destroying it stops it.
  * Thread safety: every member function is safe to call from any thread; the
- * dialer's own work is serialized on a strand of the executor.
+ * dialer's ticks are serialized on a strand of the executor, and the jobs
+ * that fill its queues run on the executor too, asking their questions
+ * outside the dialer's lock.
  */
 class Dialer {
  public:
@@ -158,8 +198,22 @@ class Dialer {
    * twice.
    */
   virtual void stop() = 0;
-  /** One round of decisions now, on the calling thread (tests, simulations, benchmarks). */
+  /**
+   * One round of decisions now, on the calling thread (tests, simulations,
+   * benchmarks). When the dialer is not started, it first fills the queues
+   * of the campaigns that want leads and whose queues are due (empty, below
+   * their low-water mark, older than `queue_max_age`, or their campaign
+   * changed); started, it leaves that to the job between ticks.
+   */
   virtual TickReport tick() = 0;
+  /**
+   * Fills now, on the calling thread, every active campaign's candidate
+   * queue that is due (what a started dialer does on the executor between
+   * ticks), except those of campaigns the last tick found outside their
+   * schedule or at their daily cap. A host ticking by hand calls it between
+   * ticks to keep the questions off its ticks.
+   */
+  virtual RefillReport refill() = 0;
   /** The dialer's state after the last tick. */
   virtual DialerStatus status() = 0;
   /** Receives every DialerEvent (on the executor or the ticking thread); empty: none. Must not throw. */

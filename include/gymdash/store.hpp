@@ -201,6 +201,16 @@ class LeadRepository {
    */
   virtual std::vector<Lead> dial_candidates_in(std::string_view gym_id, const DialQuery& query,
                                                const std::vector<std::pair<std::string, std::string>>& groups);
+  /**
+   * The Callback tier's leads (the dialable set of DialQuery with `now` and
+   * `max_attempts`) whose callback fell due after `after`: callback_at in
+   * (after, now], oldest first, ties by id, at most `limit`. The dialer's
+   * probe for callbacks that came due since it last looked; a backend reads
+   * only that range of its callback index. The default filters
+   * dial_candidates.
+   */
+  virtual std::vector<Lead> callbacks_due_since(std::string_view gym_id, Timestamp after, Timestamp now,
+                                                int max_attempts, int limit);
   /** Every distinct (local_zone, local_state) among the gym's leads, sorted. */
   virtual std::vector<std::pair<std::string, std::string>> dial_groups(std::string_view gym_id) = 0;
   /**

@@ -228,6 +228,10 @@ class InstrumentedLeadService final : public LeadService {
   DialDecision explain(std::string_view gym_id, std::string_view lead_id, std::optional<Timestamp> at) override {
     return explain_.run(*log_, {gym_id, lead_id}, [&] { return inner_->explain(gym_id, lead_id, at); });
   }
+  DialDecision explain(std::string_view gym_id, std::string_view lead_id, const DialScope& scope,
+                       std::optional<Timestamp> at) override {
+    return explain_.run(*log_, {gym_id, lead_id}, [&] { return inner_->explain(gym_id, lead_id, scope, at); });
+  }
   Lead update_lead_after_call(std::string_view gym_id, std::string_view lead_id, const CallResult& result) override {
     return after_call_.run(*log_, {gym_id, lead_id},
                            [&] { return inner_->update_lead_after_call(gym_id, lead_id, result); });

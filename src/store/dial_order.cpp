@@ -20,4 +20,24 @@ std::vector<Lead> LeadRepository::dial_candidates_in(std::string_view gym_id, co
   return all;
 }
 
+std::vector<Lead> LeadRepository::callbacks_due_since(std::string_view gym_id, Timestamp after, Timestamp now,
+                                                     int max_attempts, int limit) {
+  std::vector<Lead> out;
+  if (limit <= 0 || now <= after) return out;
+  DialQuery q;
+  q.tier = DialQuery::Tier::Callback;
+  q.now = now;
+  q.max_attempts = max_attempts;
+  // Oldest first: the ones due after `after` come last, so read until the tier ends.
+  for (int n = std::max(limit, 64);; n = n > 25'000 ? 100'000 : n * 4) {
+    q.limit = n;
+    auto got = dial_candidates(gym_id, q);
+    if (static_cast<int>(got.size()) < n || n >= 100'000) {
+      for (auto& l : got)
+        if (l.callback_at && *l.callback_at > after && static_cast<int>(out.size()) < limit) out.push_back(std::move(l));
+      return out;
+    }
+  }
+}
+
 }  // namespace gymdash

@@ -290,6 +290,22 @@ class LeadService {
                                std::optional<Timestamp> at = std::nullopt) = 0;
 
   /**
+   * explain() under a campaign's rules (DialScope): whether the dialer may
+   * call the lead for that campaign at `at`. The retry gap is the scope's;
+   * after the hard rules come, in this order: not_enrolled,
+   * campaign_attempts (the enrolment's attempts reached the scope's
+   * max_attempts), campaign_retry_gap (the campaign's last attempt is less
+   * than the gap ago; a due callback ignores it), qualification (not one of
+   * the scope's), outside_campaign_hours (lead-local time outside its
+   * hours). A lead get_prioritized_leads(scope) returns is dialable here.
+   * Reads the gym (cached), the lead and its enrolment: the dialer's check
+   * of one lead at claim time, inside the claim's transaction when called
+   * in one. InvalidArgumentError naming the scope's field, NotFoundError.
+   */
+  virtual DialDecision explain(std::string_view gym_id, std::string_view lead_id, const DialScope& scope,
+                               std::optional<Timestamp> at = std::nullopt) = 0;
+
+  /**
    * Applies a call's result to the lead (docs/domain.md, "After a call"). The
    * lead's state is the fold of all its call results in started_at order, so
    * results arriving late or twice leave it as if they had arrived in order.

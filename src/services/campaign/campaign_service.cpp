@@ -358,6 +358,7 @@ class CampaignServiceImpl final : public CampaignService {
       const std::int64_t matching = store_.leads().list(gym_id, lf).total;
       report.enrolled = store_.campaigns().enrol_matching(gym_id, c.id, target, now);
       report.already_enrolled = std::max<std::int64_t>(0, matching - report.enrolled);
+      if (report.enrolled > 0) touch(c, now);
     });
     return report;
   }
@@ -379,6 +380,7 @@ class CampaignServiceImpl final : public CampaignService {
       if (ids.empty()) return;
       report.enrolled = store_.campaigns().enrol(gym_id, c.id, ids, now);
       report.already_enrolled = static_cast<std::int64_t>(ids.size()) - report.enrolled;
+      if (report.enrolled > 0) touch(c, now);
     });
     return report;
   }
@@ -388,9 +390,11 @@ class CampaignServiceImpl final : public CampaignService {
     require_gym(gym_id);
     const auto ids = checked_ids(lead_ids);
     std::int64_t removed = 0;
+    const Timestamp now = clock_->now();
     store_.transact([&] {
       const Campaign c = require_campaign(gym_id, campaign_id);
       if (!ids.empty()) removed = store_.campaigns().unenrol(gym_id, c.id, ids);
+      if (removed > 0) touch(c, now);
     });
     return removed;
   }
@@ -462,6 +466,14 @@ class CampaignServiceImpl final : public CampaignService {
     if (campaign_id.empty()) throw_invalid("campaign_id", "is required");
     if (auto c = store_.campaigns().find(gym_id, campaign_id)) return *c;
     throw campaign_not_found(gym_id, campaign_id);
+  }
+
+  // An enrolment changed: the campaign's version moves (the dialer drops its
+  // queue of candidates for a campaign whose version moved).
+  void touch(Campaign c, Timestamp now) {
+    c.updated_at = now;
+    c.version += 1;
+    store_.campaigns().update(c);
   }
 
   // A campaign leads may be enrolled in: draft, active or paused.

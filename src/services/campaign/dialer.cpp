@@ -5,7 +5,9 @@
 // lead's claim and its attempt, so a restart forgets nothing that matters.
 // What lives only here is what a restart may lose safely: the lines in use
 // (a dead process's calls are abandoned when the next dialer starts), the
-// token buckets, and when an idle campaign is next asked.
+// token buckets, when an idle campaign is next asked, and the queues of
+// candidates (a hint of whom to try next, each lead checked again when it is
+// claimed).
 
 #include <gymdash/dialer.hpp>
 #include <gymdash/error.hpp>
@@ -20,8 +22,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <condition_variable>
+#include <deque>
 #include <map>
 #include <mutex>
+#include <tuple>
 #include <set>
 #include <unordered_map>
 
@@ -60,9 +65,21 @@ void tag_invoke(const boost::json::value_from_tag&, boost::json::value& jv, cons
   o["campaigns"] = v.campaigns;
   o["asked"] = v.asked;
   o["placed"] = v.placed;
+  o["dropped"] = v.dropped;
+  o["refilled"] = v.refilled;
   o["lines_in_use"] = v.lines_in_use;
   o["seconds"] = v.seconds;
   o["place_seconds"] = v.place_seconds;
+  o["refill_seconds"] = v.refill_seconds;
+  jv = std::move(o);
+}
+
+void tag_invoke(const boost::json::value_from_tag&, boost::json::value& jv, const RefillReport& v) {
+  boost::json::object o;
+  o["at"] = format_timestamp(v.at);
+  o["refilled"] = v.refilled;
+  o["leads"] = v.leads;
+  o["seconds"] = v.seconds;
   jv = std::move(o);
 }
 
@@ -81,6 +98,7 @@ void tag_invoke(const boost::json::value_from_tag&, boost::json::value& jv, cons
     x["lines_in_use"] = c.lines_in_use;
     x["calls_today"] = c.calls_today;
     x["reserved_usd"] = c.reserved_usd;
+    x["queued"] = c.queued;
     x["waiting"] = c.waiting;
     campaigns.push_back(std::move(x));
   }
@@ -111,12 +129,33 @@ struct Flight {
 struct CampaignMemory {
   std::optional<TokenBucket> bucket;
   double rate = 0;                 // the rate the bucket was made for
-  Timestamp next_check{};          // no eligible lead last time: not asked before this
   std::int64_t calls_today = 0;    // from the rollups, refreshed each tick
   double cost_today = 0;
   double cost_total = 0;           // refreshed every few minutes when a total budget is set
   Timestamp cost_total_at{};
   std::string waiting;
+};
+
+// A campaign's queue of candidates: what get_prioritized_leads answered when
+// it was last filled, best first, less what was taken since, plus callbacks
+// that came due after. Only a hint of whom to try next: each lead is checked
+// again when it is claimed.
+struct Hopper {
+  std::deque<Lead> leads;
+  std::int64_t version = -1;      // the campaign version its leads were asked for; -1: nothing asked yet
+  Timestamp filled_at{};          // when its question was asked
+  Timestamp callbacks_seen{};     // callbacks due up to this were asked for or added
+  Timestamp idle_until{};         // its last answer was empty: not asked again before this
+  bool short_answer = false;      // its last answer held fewer leads than asked for: there were no more
+  std::uint64_t generation = 0;   // changes when its contents are thrown away: a fill begun before is dropped
+  bool refilling = false;         // a fill job holds it
+};
+
+// The outcome of one claim.
+enum class Claim : std::uint8_t {
+  Placed,   // begun and handed to the provider
+  Dropped,  // the lead may not be called by this campaign now: next
+  Blocked,  // the campaign cannot place any call now (no provider, no caller id)
 };
 
 // The state shared with asynchronous completions; outlives the Dialer
@@ -133,6 +172,18 @@ class Core : public std::enable_shared_from_this<Core> {
       recover_locked();
       running_ = true;
       stopped_ = false;
+      // The queues are filled before the first tick.
+      try {
+        std::vector<Campaign> due;
+        const Timestamp now = ctx_.clock->now();
+        for (auto& c : ctx_.store->campaigns().in_state(CampaignState::Active)) {
+          Hopper& h = hopper_for(c);
+          if (refill_due(h, c, now)) due.push_back(std::move(c));
+        }
+        post_refill_locked(std::move(due));
+      } catch (const std::exception& e) {
+        report_error_locked("", "", fmt::format("filling the queues failed: {}", e.what()));
+      }
     }
     schedule();
   }
@@ -145,9 +196,11 @@ class Core : public std::enable_shared_from_this<Core> {
 
   // The Dialer object is going away: nothing may touch the services after this.
   void shutdown() {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
     running_ = false;
     stopped_ = true;
+    // A fill job asking a question now still uses the services: wait for it.
+    refill_idle_.wait(lock, [&] { return refill_busy_ == 0; });
     for (auto* p : sinks_) {
       CallService* calls = ctx_.calls;
       p->set_event_sink([calls](const CallEvent& e) {
@@ -179,7 +232,29 @@ class Core : public std::enable_shared_from_this<Core> {
     std::lock_guard lock(mutex_);
     if (stopped_) return {};
     if (!recovered_) recover_locked();
-    return tick_locked();
+    return tick_locked(!running_);
+  }
+
+  RefillReport refill() {
+    std::lock_guard lock(mutex_);
+    RefillReport report;
+    if (stopped_) return report;
+    const auto wall_start = std::chrono::steady_clock::now();
+    const Timestamp now = ctx_.clock->now();
+    report.at = now;
+    for (auto& c : ctx_.store->campaigns().in_state(CampaignState::Active)) {
+      Hopper& h = hopper_for(c);
+      if (resting(c.id) || !refill_due(h, c, now)) continue;
+      try {
+        fill(h, c, ask(c, now), now);
+        ++report.refilled;
+      } catch (const std::exception& e) {
+        report_error_locked(c.gym_id, c.id, fmt::format("filling the queue of campaign {} failed: {}", c.id, e.what()));
+      }
+    }
+    for (const auto& [id, h] : hoppers_) report.leads += static_cast<std::int64_t>(h.leads.size());
+    report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+    return report;
   }
 
  private:
@@ -193,10 +268,13 @@ class Core : public std::enable_shared_from_this<Core> {
         std::lock_guard lock(self->mutex_);
         if (!self->running_ || self->stopped_) return;
         try {
-          self->tick_locked();
+          self->tick_locked(false);
         } catch (const std::exception& e) {
           self->report_error_locked("", "", fmt::format("tick failed: {}", e.what()));
         }
+        // The queues the tick found due are filled off the tick, before the next one.
+        self->post_refill_locked(std::move(self->refill_wanted_));
+        self->refill_wanted_.clear();
       }
       self->schedule();
     });
@@ -214,7 +292,184 @@ class Core : public std::enable_shared_from_this<Core> {
     }
   }
 
-  TickReport tick_locked() {
+  // ---- candidate queues ---------------------------------------------------------
+
+  static DialScope scope_of(const Campaign& c) {
+    DialScope scope;
+    scope.campaign_id = c.id;
+    scope.max_attempts = c.pacing.max_attempts;
+    scope.retry_gap_minutes = c.pacing.retry_gap_minutes;
+    scope.hours = c.schedule.hours;
+    scope.qualifications = c.target.qualifications;
+    return scope;
+  }
+
+  // What one tick may start for the campaign at most: its lines, and its rate over a tick.
+  std::int64_t per_tick(const Campaign& c) const {
+    const double burst = std::max(1.0, c.pacing.calls_per_second * std::chrono::duration<double>(options_.tick).count());
+    return std::max<std::int64_t>(
+        1, std::min<std::int64_t>(c.pacing.max_concurrent, static_cast<std::int64_t>(std::floor(burst + 1e-9))));
+  }
+
+  // How many leads a fill asks for: a few ticks' worth, at least one more than a tick takes.
+  int depth(const Campaign& c) const {
+    const std::int64_t one = per_tick(c);
+    const std::int64_t d = std::max(one * options_.queue_ticks, one + 1);
+    return static_cast<int>(std::min<std::int64_t>(d, options_.queue_max_leads));
+  }
+
+  // The campaign's queue; thrown away when the campaign changed (its version
+  // moves with every stored change, an enrolment change included).
+  Hopper& hopper_for(const Campaign& c) {
+    Hopper& h = hoppers_[c.id];
+    if (h.version != -1 && h.version != c.version) {
+      h.leads.clear();
+      h.version = -1;
+      h.short_answer = false;
+      h.idle_until = {};
+      h.generation = ++generations_;
+    }
+    return h;
+  }
+
+  // Whether the queue should be filled now.
+  bool refill_due(const Hopper& h, const Campaign& c, Timestamp now) const {
+    if (h.refilling) return false;
+    if (h.version != c.version) return true;  // never filled, or thrown away
+    if (h.leads.empty()) return now >= h.idle_until && now > h.filled_at;  // never twice at one instant
+    if (now - h.filled_at >= options_.queue_max_age) return true;
+    return !h.short_answer && static_cast<int>(h.leads.size()) < (depth(c) + 1) / 2;
+  }
+
+  // A campaign the last tick found outside its schedule or at its daily cap: no fill until that changes.
+  bool resting(const std::string& campaign_id) const {
+    const auto m = memory_.find(campaign_id);
+    return m != memory_.end() && (m->second.waiting == "outside_schedule" || m->second.waiting == "daily_cap");
+  }
+
+  // The campaign's question (the services are safe to call without the dialer's lock).
+  std::vector<Lead> ask(const Campaign& c, Timestamp at) {
+    return ctx_.leads->get_prioritized_leads(c.gym_id, depth(c), scope_of(c), {}, at);
+  }
+
+  void fill(Hopper& h, const Campaign& c, std::vector<Lead> leads, Timestamp at) {
+    h.short_answer = static_cast<int>(leads.size()) < depth(c);
+    h.idle_until = leads.empty() ? at + options_.idle_recheck : Timestamp{};
+    h.leads.assign(std::make_move_iterator(leads.begin()), std::make_move_iterator(leads.end()));
+    h.version = c.version;
+    h.filled_at = at;
+    h.callbacks_seen = at;  // callbacks due later are added by the next probe
+  }
+
+  // Fills the given campaigns' queues in a job on the executor, off the tick:
+  // the questions run without the dialer's lock, so ticks, events and status
+  // go on meanwhile. One job at a time.
+  void post_refill_locked(std::vector<Campaign> campaigns) {
+    if (campaigns.empty() || refill_posted_ || stopped_) return;
+    struct Item {
+      Campaign campaign;
+      std::uint64_t generation;
+    };
+    std::vector<Item> items;
+    for (auto& c : campaigns) {
+      Hopper& h = hoppers_[c.id];
+      if (h.refilling) continue;
+      h.refilling = true;
+      items.push_back(Item{std::move(c), h.generation});
+    }
+    if (items.empty()) return;
+    refill_posted_ = true;
+    asio::post(ctx_.executor, [self = shared_from_this(), items = std::move(items)] {
+      for (const auto& item : items) {
+        const Campaign& c = item.campaign;
+        {
+          std::lock_guard lock(self->mutex_);
+          if (self->stopped_) break;
+          ++self->refill_busy_;
+        }
+        const Timestamp at = self->ctx_.clock->now();
+        std::vector<Lead> leads;
+        std::string error;
+        try {
+          leads = self->ask(c, at);
+        } catch (const std::exception& e) {
+          error = e.what();
+        }
+        std::lock_guard lock(self->mutex_);
+        --self->refill_busy_;
+        self->refill_idle_.notify_all();
+        auto it = self->hoppers_.find(c.id);
+        if (it == self->hoppers_.end()) continue;
+        Hopper& h = it->second;
+        h.refilling = false;
+        if (!error.empty()) {
+          self->report_error_locked(c.gym_id, c.id, fmt::format("filling the queue of campaign {} failed: {}", c.id, error));
+          continue;
+        }
+        // Thrown away meanwhile (the campaign changed): this answer is for the old one.
+        if (h.generation == item.generation && !self->stopped_) self->fill(h, c, std::move(leads), at);
+      }
+      std::lock_guard lock(self->mutex_);
+      self->refill_posted_ = false;
+      for (const auto& item : items)
+        if (auto it = self->hoppers_.find(item.campaign.id); it != self->hoppers_.end()) it->second.refilling = false;
+    });
+  }
+
+  // Callbacks that came due since the gym's queues were filled or last
+  // probed go to the front of the queues of the campaigns they are enrolled
+  // in: one read of the callback index's new range per gym and tick.
+  // A tick by hand skips the queues it would fill before using them anyway.
+  void probe_callbacks(const std::string& gym_id, const GymPolicy& policy, std::vector<Campaign>& campaigns,
+                       Timestamp now, bool fill_here) {
+    const auto probed = [&](const Campaign& c) -> Hopper* {
+      const auto it = hoppers_.find(c.id);
+      if (it == hoppers_.end() || it->second.version != c.version) return nullptr;
+      if (fill_here && refill_due(it->second, c, now)) return nullptr;
+      return &it->second;
+    };
+    std::optional<Timestamp> from;
+    for (const auto& c : campaigns)
+      if (const Hopper* h = probed(c); h && (!from || h->callbacks_seen < *from)) from = h->callbacks_seen;
+    if (!from || *from >= now) return;
+    constexpr int kLimit = 200;
+    const auto due = ctx_.store->leads().callbacks_due_since(gym_id, *from, now, policy.max_attempts, kLimit);
+    for (auto& c : campaigns) {
+      Hopper* hp = probed(c);
+      if (!hp) continue;
+      Hopper& h = *hp;
+      if (static_cast<int>(due.size()) >= kLimit) {
+        // More than a probe takes: the queue is asked again, callbacks first.
+        h.leads.clear();
+        h.idle_until = {};
+        h.version = -1;
+        h.generation = ++generations_;
+        continue;
+      }
+      for (const auto& lead : due) {
+        if (!lead.callback_at || *lead.callback_at <= h.callbacks_seen) continue;
+        if (!c.target.qualifications.empty() &&
+            std::find(c.target.qualifications.begin(), c.target.qualifications.end(), lead.qualification) ==
+                c.target.qualifications.end())
+          continue;
+        const auto e = ctx_.store->campaigns().enrolment(gym_id, c.id, lead.id);
+        if (!e || e->attempts >= c.pacing.max_attempts) continue;
+        // Callbacks lead the queue, oldest first.
+        std::erase_if(h.leads, [&](const Lead& l) { return l.id == lead.id; });
+        auto at = h.leads.begin();
+        while (at != h.leads.end() && at->callback_at &&
+               std::tie(*at->callback_at, at->id) < std::tie(*lead.callback_at, lead.id))
+          ++at;
+        h.leads.insert(at, lead);
+        h.idle_until = {};
+      }
+      h.callbacks_seen = now;
+    }
+  }
+
+  // ---- a tick -------------------------------------------------------------------
+
+  TickReport tick_locked(bool fill_here) {
     const auto wall_start = std::chrono::steady_clock::now();
     const Timestamp now = ctx_.clock->now();
     TickReport report;
@@ -238,17 +493,18 @@ class Core : public std::enable_shared_from_this<Core> {
     for (auto& [gym_id, campaigns] : by_gym) {
       report.campaigns += static_cast<int>(campaigns.size());
       try {
-        tick_gym(gym_id, campaigns, now, report, statuses);
+        tick_gym(gym_id, campaigns, now, fill_here, report, statuses);
       } catch (const std::exception& e) {
         report_error_locked(gym_id, "", fmt::format("tick of gym {} failed: {}", gym_id, e.what()));
       }
     }
     // Forget campaigns that are no longer active.
-    for (auto it = memory_.begin(); it != memory_.end();) {
-      const bool active = std::any_of(statuses.begin(), statuses.end(),
-                                      [&](const DialerCampaignStatus& s) { return s.campaign_id == it->first; });
-      it = active ? std::next(it) : memory_.erase(it);
-    }
+    std::set<std::string> active;
+    for (const auto& st : statuses) active.insert(st.campaign_id);
+    for (const auto& [gym_id, campaigns] : by_gym)
+      for (const auto& c : campaigns) active.insert(c.id);
+    std::erase_if(memory_, [&](const auto& m) { return !active.contains(m.first); });
+    std::erase_if(hoppers_, [&](const auto& h) { return !active.contains(h.first); });
     // Lines and reservations as they stand after this tick's calls.
     std::unordered_map<std::string, std::pair<int, double>> held;
     for (const auto& [id, f] : flights_) {
@@ -259,6 +515,8 @@ class Core : public std::enable_shared_from_this<Core> {
     for (auto& st : statuses) {
       st.lines_in_use = held[st.campaign_id].first;
       st.reserved_usd = held[st.campaign_id].second;
+      const auto h = hoppers_.find(st.campaign_id);
+      st.queued = h == hoppers_.end() ? 0 : static_cast<int>(h->second.leads.size());
     }
     report.lines_in_use = static_cast<int>(flights_.size());
     ++status_.ticks;
@@ -270,14 +528,18 @@ class Core : public std::enable_shared_from_this<Core> {
 
   // One gym: what each campaign may and wants to do, the fair division of
   // the gym's lines and budget, then the calls.
-  void tick_gym(const std::string& gym_id, std::vector<Campaign>& campaigns, Timestamp now, TickReport& report,
-                std::vector<DialerCampaignStatus>& statuses) {
+  void tick_gym(const std::string& gym_id, std::vector<Campaign>& campaigns, Timestamp now, bool fill_here,
+                TickReport& report, std::vector<DialerCampaignStatus>& statuses) {
     const auto gym = ctx_.store->gyms().find(gym_id);
     if (!gym) return;
     const GymPolicy policy = ctx_.config ? ctx_.config->policy(gym_id) : GymPolicy{};
     const std::int32_t today = analytics::local_day(now, gym->timezone);
     const std::string today_text = analytics::format_day(today);
     const int weekday = static_cast<int>(((today % 7) + 7 + 3) % 7);  // 1970-01-01 was a Thursday
+
+    // Queues of campaigns that changed are thrown away; callbacks due since the last look join the others.
+    for (const auto& c : campaigns) hopper_for(c);
+    probe_callbacks(gym_id, policy, campaigns, now, fill_here);
 
     // Today's calls and cost per campaign, from the rollups (one read for the gym).
     RollupQuery rq;
@@ -293,35 +555,44 @@ class Core : public std::enable_shared_from_this<Core> {
       if (!row.campaign_id.empty()) gym_cost_micros += row.cost_micros;
     }
 
-    // The gym's lines and leads in use.
-    int gym_in_flight = 0;
-    double gym_reserved = 0;
-    std::unordered_map<std::string, int> campaign_in_flight;
-    std::unordered_map<std::string, double> campaign_reserved;
-    for (const auto& [id, f] : flights_) {
-      if (f.gym_id != gym_id) continue;
-      ++gym_in_flight;
-      gym_reserved += f.reserved_usd;
-      ++campaign_in_flight[f.campaign_id];
-      campaign_reserved[f.campaign_id] += f.reserved_usd;
-    }
+    // The gym's lines in use and what they hold.
+    struct Held {
+      int gym_lines = 0;
+      double gym_reserved = 0;
+      std::unordered_map<std::string, int> lines;
+      std::unordered_map<std::string, double> reserved;
+    };
+    const auto held_now = [&] {
+      Held h;
+      for (const auto& [id, f] : flights_) {
+        if (f.gym_id != gym_id) continue;
+        ++h.gym_lines;
+        h.gym_reserved += f.reserved_usd;
+        ++h.lines[f.campaign_id];
+        h.reserved[f.campaign_id] += f.reserved_usd;
+      }
+      return h;
+    };
+    Held held = held_now();
 
     struct Want {
       Campaign* campaign;
       CampaignMemory* mem;
-      int in_flight = 0;
+      Hopper* hopper;
       std::int64_t can = 0;     // the most its own limits allow this tick
       std::string bound;        // the limit that sets `can`
-      std::vector<Lead> leads;  // eligible, best first
+      std::int64_t placed = 0;  // calls begun this tick
+      bool out = false;         // its queue ran out, or it cannot place at all (no provider …)
     };
     std::vector<Want> wants;
     for (auto& c : campaigns) {
       auto& mem = memory_[c.id];
+      Hopper& h = hoppers_[c.id];
       DialerCampaignStatus st;
       st.gym_id = gym_id;
       st.campaign_id = c.id;
-      st.lines_in_use = campaign_in_flight[c.id];
-      st.reserved_usd = campaign_reserved[c.id];
+      st.lines_in_use = held.lines[c.id];
+      st.reserved_usd = held.reserved[c.id];
       const auto row = today_rows.find(c.id);
       mem.calls_today = row == today_rows.end() ? 0 : row->second.first;
       mem.cost_today = row == today_rows.end() ? 0 : static_cast<double>(row->second.second) / 1e6;
@@ -342,15 +613,19 @@ class Core : public std::enable_shared_from_this<Core> {
         done("outside_schedule");
         continue;
       }
-      const int in_flight = campaign_in_flight[c.id];
-      std::int64_t can = c.pacing.max_concurrent - in_flight;
-      if (can <= 0) {
-        done("lines");
-        continue;
-      }
       const std::int64_t daily_left = c.pacing.calls_per_day - mem.calls_today;
       if (daily_left <= 0) {
         done("daily_cap");
+        continue;
+      }
+      // A queue that is due is filled whatever holds the campaign back now
+      // (its lines may free up before the next fill): here when ticking by
+      // hand, else by the job after the tick.
+      if (refill_due(h, c, now) && !fill_here) refill_wanted_.push_back(c);
+      const int in_flight = held.lines[c.id];
+      std::int64_t can = c.pacing.max_concurrent - in_flight;
+      if (can <= 0) {
+        done("lines");
         continue;
       }
       // What bounds the campaign this tick, for its status when it uses all it may.
@@ -363,7 +638,7 @@ class Core : public std::enable_shared_from_this<Core> {
         }
       };
       const double reserve = c.budget.reserve_per_call_usd;
-      const double reserved = campaign_reserved[c.id];
+      const double reserved = held.reserved[c.id];
       if (c.budget.daily_usd > 0)
         bound_by(calls_within(c.budget.daily_usd - mem.cost_today - reserved, reserve), "budget");
       if (c.budget.total_usd > 0) {
@@ -385,84 +660,119 @@ class Core : public std::enable_shared_from_this<Core> {
         done("rate");
         continue;
       }
-      if (mem.next_check > now) {
-        done("no_eligible_leads");
+      // Who it would call: the front of its queue. Ticking by hand, a queue
+      // that is due is filled now (one get_prioritized_leads question).
+      if (fill_here && refill_due(h, c, now)) {
+        const auto fill_start = std::chrono::steady_clock::now();
+        ++report.asked;
+        ++report.refilled;
+        fill(h, c, ask(c, now), now);
+        report.refill_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - fill_start).count();
+      }
+      if (h.leads.empty()) {
+        done(h.refilling || (!fill_here && refill_due(h, c, now)) ? "filling" : "no_eligible_leads");
         continue;
       }
-      DialScope scope;
-      scope.campaign_id = c.id;
-      scope.max_attempts = c.pacing.max_attempts;
-      scope.retry_gap_minutes = c.pacing.retry_gap_minutes;
-      scope.hours = c.schedule.hours;
-      scope.qualifications = c.target.qualifications;
-      ++report.asked;
-      // One more than it may call: whether anyone is left waiting is part of its status.
-      // Leads on a call are not passed as exclusions: their claim (active_call_id) keeps
-      // them out of the answer already, and a line held past a call's end is skipped below.
-      auto leads = ctx_.leads->get_prioritized_leads(gym_id, static_cast<int>(std::min<std::int64_t>(can + 1, 1000)),
-                                                     scope, {}, now);
-      if (leads.empty()) {
-        mem.next_check = now + options_.idle_recheck;
-        done("no_eligible_leads");
-        continue;
-      }
-      mem.next_check = {};
+      mem.waiting.clear();
       statuses.push_back(st);
-      wants.push_back(Want{&c, &mem, in_flight, can, std::move(bound), std::move(leads)});
+      wants.push_back(Want{&c, &mem, &h, can, std::move(bound)});
     }
     if (wants.empty()) return;
 
-    // Lines: each campaign's target share of all the gym's lines, weighted
-    // max-min fair over what it can use (its calls in flight plus its
-    // eligible leads); then the free lines go to those below their target.
+    // Rounds of division and placing: a campaign whose queue runs out of
+    // callable leads before it used its share leaves the rest of its lines
+    // to the others in the next round.
     const std::int64_t lines = policy.lines;
-    std::vector<campaign::ShareRequest> targets_req;
-    for (const auto& w : wants)
-      targets_req.push_back({static_cast<double>(w.campaign->weight),
-                             w.in_flight + std::min<std::int64_t>(w.can, static_cast<std::int64_t>(w.leads.size()))});
-    const auto targets = campaign::fair_share(lines, targets_req);
-    std::vector<campaign::ShareRequest> free_req;
-    for (std::size_t i = 0; i < wants.size(); ++i)
-      free_req.push_back({static_cast<double>(wants[i].campaign->weight),
-                          std::max<std::int64_t>(0, targets[i] - wants[i].in_flight)});
-    auto grant = campaign::fair_share(std::max(0, static_cast<int>(lines) - gym_in_flight), free_req);
-
-    // The gym's budget of the day, divided the same way, in dollars.
-    if (policy.daily_budget_usd > 0) {
-      const double left = policy.daily_budget_usd - static_cast<double>(gym_cost_micros) / 1e6 - gym_reserved;
-      std::vector<campaign::RealShareRequest> money_req;
-      for (std::size_t i = 0; i < wants.size(); ++i)
-        money_req.push_back({static_cast<double>(wants[i].campaign->weight),
-                             static_cast<double>(grant[i]) * wants[i].campaign->budget.reserve_per_call_usd});
-      const auto money = campaign::fair_share_real(std::max(0.0, left), money_req);
-      for (std::size_t i = 0; i < wants.size(); ++i)
-        grant[i] = std::min<std::int64_t>(grant[i], calls_within(money[i], wants[i].campaign->budget.reserve_per_call_usd));
-    }
-
     std::set<std::string> taken;  // a lead two campaigns both want is called once
-    for (std::size_t i = 0; i < wants.size(); ++i) {
-      auto& w = wants[i];
-      std::int64_t placed = 0;
-      for (auto& lead : w.leads) {
-        if (placed >= grant[i]) break;
-        if (!taken.insert(lead.id).second || by_lead_.contains(lead_key(gym_id, lead.id))) continue;
-        const auto place_start = std::chrono::steady_clock::now();
-        const bool ok = place(*gym, *w.campaign, *w.mem, lead, now);
-        report.place_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - place_start).count();
-        if (ok) {
-          ++placed;
-          ++report.placed;
+    for (int round = 0; round < 4; ++round) {
+      if (round > 0) held = held_now();
+      // What each can still use: its own limits, and the candidates it holds.
+      const auto usable = [&](const Want& w) -> std::int64_t {
+        if (w.out) return 0;
+        return std::min<std::int64_t>(w.can - w.placed, static_cast<std::int64_t>(w.hopper->leads.size()));
+      };
+      // Lines: each campaign's target share of all the gym's lines, weighted
+      // max-min fair over what it can use (its calls in flight plus its
+      // candidates); then the free lines go to those below their target.
+      std::vector<campaign::ShareRequest> targets_req;
+      for (const auto& w : wants)
+        targets_req.push_back({static_cast<double>(w.campaign->weight), held.lines[w.campaign->id] + usable(w)});
+      const auto targets = campaign::fair_share(lines, targets_req);
+      std::vector<campaign::ShareRequest> free_req;
+      for (std::size_t i = 0; i < wants.size(); ++i)
+        free_req.push_back({static_cast<double>(wants[i].campaign->weight),
+                            std::max<std::int64_t>(0, targets[i] - held.lines[wants[i].campaign->id])});
+      auto grant = campaign::fair_share(std::max(0, static_cast<int>(lines) - held.gym_lines), free_req);
+
+      // The gym's budget of the day, divided the same way, in dollars.
+      if (policy.daily_budget_usd > 0) {
+        const double left = policy.daily_budget_usd - static_cast<double>(gym_cost_micros) / 1e6 - held.gym_reserved;
+        std::vector<campaign::RealShareRequest> money_req;
+        for (std::size_t i = 0; i < wants.size(); ++i)
+          money_req.push_back({static_cast<double>(wants[i].campaign->weight),
+                               static_cast<double>(grant[i]) * wants[i].campaign->budget.reserve_per_call_usd});
+        const auto money = campaign::fair_share_real(std::max(0.0, left), money_req);
+        for (std::size_t i = 0; i < wants.size(); ++i)
+          grant[i] =
+              std::min<std::int64_t>(grant[i], calls_within(money[i], wants[i].campaign->budget.reserve_per_call_usd));
+      }
+
+      bool short_of_grant = false;
+      for (std::size_t i = 0; i < wants.size(); ++i) {
+        auto& w = wants[i];
+        if (w.out) continue;
+        const DialScope scope = scope_of(*w.campaign);
+        std::int64_t got = 0;
+        while (got < grant[i] && !w.hopper->leads.empty()) {
+          Lead lead = std::move(w.hopper->leads.front());
+          w.hopper->leads.pop_front();
+          // Taken by another campaign this tick, or its line is still held: next.
+          if (taken.contains(lead.id) || by_lead_.contains(lead_key(gym_id, lead.id))) {
+            ++report.dropped;
+            continue;
+          }
+          const auto place_start = std::chrono::steady_clock::now();
+          const Claim claim = place(*gym, *w.campaign, *w.mem, scope, lead, now);
+          report.place_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - place_start).count();
+          if (claim == Claim::Placed) {
+            taken.insert(lead.id);
+            ++got;
+            // The gym's other campaigns that queued it need not check it again.
+            for (const auto& other : campaigns)
+              if (other.id != w.campaign->id)
+                if (auto it = hoppers_.find(other.id); it != hoppers_.end())
+                  std::erase_if(it->second.leads, [&](const Lead& l) { return l.id == lead.id; });
+          } else if (claim == Claim::Blocked) {
+            w.hopper->leads.push_front(std::move(lead));
+            w.out = true;
+            break;
+          } else {
+            ++report.dropped;
+          }
+        }
+        w.placed += got;
+        report.placed += static_cast<int>(got);
+        if (got < grant[i] && !w.out) {
+          w.out = true;
+          short_of_grant = true;
         }
       }
-      // Held back: placed nothing, or all its own limits allowed while eligible leads wait.
-      std::string held;
-      if (placed == 0) held = w.mem->waiting.empty() ? "lines" : w.mem->waiting;
-      else if (placed < static_cast<std::int64_t>(w.leads.size()))
-        held = placed >= w.can ? w.bound : "lines";
-      if (!held.empty()) {
+      if (!short_of_grant) break;
+    }
+
+    for (auto& w : wants) {
+      // Held back: placed nothing, or all its own limits allowed while candidates wait.
+      std::string why;
+      const bool waiting_leads = !w.hopper->leads.empty();
+      if (w.placed == 0) {
+        why = !w.mem->waiting.empty() ? w.mem->waiting : waiting_leads ? "lines" : "no_eligible_leads";
+      } else if (waiting_leads) {
+        why = w.placed >= w.can ? w.bound : "lines";
+      }
+      if (!why.empty()) {
         auto st = std::find_if(statuses.begin(), statuses.end(),
                                [&](const DialerCampaignStatus& s) { return s.campaign_id == w.campaign->id; });
-        if (st != statuses.end() && st->waiting.empty()) st->waiting = held;
+        if (st != statuses.end() && st->waiting.empty()) st->waiting = why;
       }
     }
   }
@@ -498,27 +808,43 @@ class Core : public std::enable_shared_from_this<Core> {
     }
   }
 
-  // Begins one call (the durable claim) and asks the provider to place it.
-  bool place(const Gym& gym, const Campaign& c, CampaignMemory& mem, const Lead& lead, Timestamp now) {
+  // Checks a queued lead again and, if the campaign may call it now, begins
+  // the call (the durable claim) and asks the provider to place it. The
+  // check and the claim are one transaction: what the check read cannot
+  // change before the claim is written.
+  Claim place(const Gym& gym, const Campaign& c, CampaignMemory& mem, const DialScope& scope, const Lead& queued,
+              Timestamp now) {
     VoiceProvider* provider = ctx_.provider ? ctx_.provider(c.voice_provider) : nullptr;
     if (!provider) {
       mem.waiting = "no_provider";
-      return false;
+      return Claim::Blocked;
     }
     if (gym.caller_ids.empty()) {
       mem.waiting = "no_caller_id";
-      return false;
+      return Claim::Blocked;
     }
-    const std::string from = select_caller_id(gym, lead.phone);
+    Lead lead;
     Call call;
+    bool callable = false;
     try {
       ctx_.store->transact([&] {
-        call = ctx_.calls->begin_outbound_call(OutboundCall{gym.id, lead.id, c.id, std::string(provider->kind()), from});
+        // The queue is a hint: the lead as stored now decides (consent,
+        // do-not-call, status, attempts, gaps, windows, enrolment, on a call).
+        if (!ctx_.leads->explain(gym.id, queued.id, scope, now).dialable) return;
+        auto current = ctx_.store->leads().find(gym.id, queued.id);
+        if (!current) return;
+        lead = std::move(*current);
+        call = ctx_.calls->begin_outbound_call(
+            OutboundCall{gym.id, lead.id, c.id, std::string(provider->kind()), select_caller_id(gym, lead.phone)});
         ctx_.store->campaigns().record_attempt(gym.id, c.id, lead.id, now);
+        callable = true;
       });
     } catch (const ConflictError&) {
-      return false;  // on a call placed elsewhere meanwhile
+      return Claim::Dropped;  // on a call placed elsewhere meanwhile
+    } catch (const NotFoundError&) {
+      return Claim::Dropped;  // erased meanwhile
     }
+    if (!callable) return Claim::Dropped;
     mem.bucket->take(ms_of(now), 1);
     Flight f;
     f.gym_id = gym.id;
@@ -532,7 +858,7 @@ class Core : public std::enable_shared_from_this<Core> {
     ensure_sink(provider);
 
     PlaceCallRequest request;
-    request.from = from;
+    request.from = call.from_number;
     request.to = lead.phone;
     request.assistant_id = c.assistant_id;
     request.dynamic_variables = dynamic_variables(gym, lead, now);
@@ -546,7 +872,7 @@ class Core : public std::enable_shared_from_this<Core> {
     } catch (...) {
       abandon_locked(call_id, std::current_exception());
     }
-    return true;
+    return Claim::Placed;
   }
 
   // The provider's answer to a place_call.
@@ -689,6 +1015,12 @@ class Core : public std::enable_shared_from_this<Core> {
   std::map<std::string, Flight> flights_;                  // by our call id
   std::unordered_map<std::string, std::string> by_lead_;   // gym+lead → call id
   std::map<std::string, CampaignMemory> memory_;           // by campaign id
+  std::map<std::string, Hopper> hoppers_;                  // by campaign id
+  std::uint64_t generations_ = 0;                          // the last Hopper::generation handed out
+  std::vector<Campaign> refill_wanted_;                    // queues a started tick found due, filled after it
+  bool refill_posted_ = false;                             // a fill job is queued or running
+  int refill_busy_ = 0;                                    // fill jobs asking a question now
+  std::condition_variable refill_idle_;                    // refill_busy_ came down
   std::set<VoiceProvider*> sinks_;
   std::function<void(const DialerEvent&)> observer_;
   DialerStatus status_;
@@ -701,6 +1033,7 @@ class DialerImpl final : public Dialer {
   void start() override { core_->start(); }
   void stop() override { core_->stop(); }
   TickReport tick() override { return core_->tick(); }
+  RefillReport refill() override { return core_->refill(); }
   DialerStatus status() override { return core_->status(); }
   void set_observer(std::function<void(const DialerEvent&)> observer) override {
     core_->set_observer(std::move(observer));
@@ -724,6 +1057,11 @@ std::unique_ptr<Dialer> make_dialer(DialerContext context, const DialerOptions& 
   if (options.stale_call_after < std::chrono::minutes{1}) throw_invalid("stale_call_after", "must be at least 1 minute");
   if (options.idle_recheck < std::chrono::milliseconds{0} || options.idle_recheck > std::chrono::minutes{10})
     throw_invalid("idle_recheck", "must be between 0 and 10 minutes");
+  if (options.queue_ticks < 1 || options.queue_ticks > 100) throw_invalid("queue_ticks", "must be between 1 and 100");
+  if (options.queue_max_leads < 1 || options.queue_max_leads > 1000)
+    throw_invalid("queue_max_leads", "must be between 1 and 1000");
+  if (options.queue_max_age < std::chrono::seconds{1} || options.queue_max_age > std::chrono::minutes{10})
+    throw_invalid("queue_max_age", "must be between 1 s and 10 minutes");
   return std::make_unique<DialerImpl>(std::make_shared<Core>(std::move(context), options));
 }
 

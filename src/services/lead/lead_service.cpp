@@ -796,16 +796,20 @@ class LeadServiceImpl final : public LeadService {
   std::vector<Lead> get_prioritized_leads(std::string_view gym_id, int count, const DialScope& scope,
                                           const std::vector<std::string>& exclude_leads,
                                           std::optional<Timestamp> at_opt) override {
+    check_scope(scope);
+    std::vector<Qualification> quals = scope.qualifications;
+    std::sort(quals.begin(), quals.end());
+    quals.erase(std::unique(quals.begin(), quals.end()), quals.end());
+    return prioritize(gym_id, count, quals, exclude_leads, at_opt, &scope);
+  }
+
+  static void check_scope(const DialScope& scope) {
     if (scope.campaign_id.empty()) throw_invalid("campaign_id", "is required");
     if (scope.max_attempts < 1) throw_invalid("max_attempts", "must be at least 1");
     if (scope.retry_gap_minutes < 0) throw_invalid("retry_gap_minutes", "must not be negative");
     if (scope.hours.start_minute < 0 || scope.hours.end_minute > 24 * 60 ||
         scope.hours.start_minute >= scope.hours.end_minute)
       throw_invalid("hours", "must be a window [start, end) inside the day");
-    std::vector<Qualification> quals = scope.qualifications;
-    std::sort(quals.begin(), quals.end());
-    quals.erase(std::unique(quals.begin(), quals.end()), quals.end());
-    return prioritize(gym_id, count, quals, exclude_leads, at_opt, &scope);
   }
 
   // The call order of get_prioritized_leads, for the whole gym or one
@@ -927,6 +931,40 @@ class LeadServiceImpl final : public LeadService {
     const Gym gym = require_gym(gym_id);
     const Lead l = require_lead(gym_id, lead_id);
     const Timestamp at = at_opt.value_or(clock_->now());
+    return hard_rules(gym, l, at, policy(gym.id).retry_gap_minutes);
+  }
+
+  DialDecision explain(std::string_view gym_id, std::string_view lead_id, const DialScope& scope,
+                       std::optional<Timestamp> at_opt) override {
+    check_scope(scope);
+    const Gym gym = require_gym(gym_id);
+    const Lead l = require_lead(gym_id, lead_id);
+    const Timestamp at = at_opt.value_or(clock_->now());
+    // The hard rules with the campaign's gap, then the campaign's own rules,
+    // each as get_prioritized_leads(scope) applies it.
+    DialDecision d = hard_rules(gym, l, at, scope.retry_gap_minutes);
+    auto& r = d.reasons;
+    const auto e = store_.campaigns().enrolment(gym.id, scope.campaign_id, l.id);
+    if (!e) {
+      r.emplace_back("not_enrolled");
+    } else {
+      if (e->attempts >= scope.max_attempts) r.emplace_back("campaign_attempts");
+      const bool due_callback = l.callback_at && *l.callback_at <= at;
+      const Timestamp latest = due_callback ? at : at - std::chrono::minutes{scope.retry_gap_minutes};
+      if (e->last_attempt_at && *e->last_attempt_at > latest) r.emplace_back("campaign_retry_gap");
+    }
+    if (!scope.qualifications.empty() &&
+        std::find(scope.qualifications.begin(), scope.qualifications.end(), l.qualification) ==
+            scope.qualifications.end())
+      r.emplace_back("qualification");
+    const int minute = rules::local_time(at, d.local_zone, "local_zone").minute;
+    if (minute < scope.hours.start_minute || minute >= scope.hours.end_minute) r.emplace_back("outside_campaign_hours");
+    d.dialable = r.empty();
+    return d;
+  }
+
+  // Every hard rule of explain(), the retry gap given.
+  DialDecision hard_rules(const Gym& gym, const Lead& l, Timestamp at, int retry_gap_minutes) {
     const auto& pol = policy(gym.id);
     DialDecision d;
     d.lead_id = l.id;
@@ -943,7 +981,7 @@ class LeadServiceImpl final : public LeadService {
     if (!l.active_call_id.empty()) r.emplace_back("on_call");
     if (l.attempts >= pol.max_attempts) r.emplace_back("max_attempts");
     if (l.callback_at && *l.callback_at > at) r.emplace_back("callback_pending");
-    if (!l.callback_at && l.last_call_at && *l.last_call_at > at - std::chrono::minutes{pol.retry_gap_minutes})
+    if (!l.callback_at && l.last_call_at && *l.last_call_at > at - std::chrono::minutes{retry_gap_minutes})
       r.emplace_back("retry_gap");
     if (l.blocked_until && *l.blocked_until > at) r.emplace_back("state_call_cap");
     for (auto& w : rules::window_blocks(at, d.local_zone, l.local_state, gym)) r.push_back(std::move(w));

@@ -27,4 +27,11 @@ const std::string& dial_sql(DialQuery::Tier tier, bool with_qualification, bool 
  */
 const std::string& count_due_sql(DialQuery::Tier tier);
 
+/**
+ * The callbacks that came due in a range, for
+ * LeadRepository::callbacks_due_since: ?1 gym, ?2 now, ?3 max attempts,
+ * ?4 limit, ?5 after (ms). Reads the range (after, now] of the callback index.
+ */
+const std::string& callbacks_since_sql();
+
 }  // namespace gymdash::sqlite_store

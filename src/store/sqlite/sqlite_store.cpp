@@ -498,6 +498,8 @@ class SqliteLeads final : public LeadRepository {
   std::vector<Lead> dial_candidates(std::string_view gym_id, const DialQuery& query) override;
   std::vector<std::pair<std::string, std::string>> dial_groups(std::string_view gym_id) override;
   DueCounts count_due(std::string_view gym_id, Timestamp now, int max_attempts, Timestamp last_call_before) override;
+  std::vector<Lead> callbacks_due_since(std::string_view gym_id, Timestamp after, Timestamp now, int max_attempts,
+                                        int limit) override;
   std::vector<Lead> dial_candidates_in(std::string_view gym_id, const DialQuery& query,
                                        const std::vector<std::pair<std::string, std::string>>& groups) override;
   std::vector<Lead> find_by_phone_any_gym(std::string_view e164) override;
@@ -1600,6 +1602,22 @@ DueCounts SqliteLeads::count_due(std::string_view gym_id, Timestamp now, int max
   });
 }
 
+std::vector<Lead> SqliteLeads::callbacks_due_since(std::string_view gym_id, Timestamp after, Timestamp now,
+                                                  int max_attempts, int limit) {
+  if (limit <= 0 || now <= after) return {};
+  return store_.run("callbacks due of gym", gym_id, [&] {
+    auto s = store_.statement(sqlite_store::callbacks_since_sql());
+    s->bind(1, std::string(gym_id));
+    s->bind(2, to_millis(now));
+    s->bind(3, max_attempts);
+    s->bind(4, limit);
+    s->bind(5, to_millis(after));
+    std::vector<Lead> out;
+    while (s->executeStep()) out.push_back(read_lead(*s));
+    return out;
+  });
+}
+
 std::vector<std::pair<std::string, std::string>> SqliteLeads::dial_groups(std::string_view gym_id) {
   return store_.run("zones of gym", gym_id, [&] {
     auto s = store_.statement(
@@ -2113,8 +2131,19 @@ std::string build_count(DialQuery::Tier tier) {
     sql += "attempts > 0 AND callback_at IS NULL AND " GYMDASH_DIALABLE " AND last_call_at <= ?4";
   return sql;
 }
+std::string build_callbacks_since() {
+  // Named, as for the counts: the range of the callback index is all it reads.
+  return "SELECT " GYMDASH_LEAD_COLUMNS " FROM leads INDEXED BY leads_dial_callback WHERE gym_id = ?1 AND "
+         "callback_at IS NOT NULL AND callback_at > ?5 AND callback_at <= ?2 AND " GYMDASH_DIALABLE
+         " ORDER BY callback_at, id LIMIT ?4";
+}
 #undef GYMDASH_DIALABLE
 }  // namespace
+
+const std::string& callbacks_since_sql() {
+  static const std::string sql = build_callbacks_since();
+  return sql;
+}
 
 const std::string& count_due_sql(DialQuery::Tier tier) {
   static const std::string callback = build_count(DialQuery::Tier::Callback);
