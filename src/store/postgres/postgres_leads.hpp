@@ -1,4 +1,4 @@
-// The PostgreSQL backend's lead repository (postgres_leads.cpp).
+// The PostgreSQL backend's lead and campaign repositories.
 #pragma once
 
 #include <gymdash/store.hpp>
@@ -11,5 +11,8 @@ namespace gymdash::postgres_store {
 
 /** Leads, their history and call results over `core`'s connections; `core` must outlive it. */
 std::unique_ptr<LeadRepository> make_postgres_leads(Core& core);
+
+/** Campaigns and their enrolments (postgres_campaigns.cpp); `core` must outlive it. */
+std::unique_ptr<CampaignRepository> make_postgres_campaigns(Core& core);
 
 }  // namespace gymdash::postgres_store

@@ -4,8 +4,9 @@
 // columns, same integer milliseconds), so that the two stay comparable.
 //
 // Implemented: gyms, leads (postgres_leads.cpp), do-not-call lists, calls
-// and call events. Not yet: campaigns, analytics, bulk loads (COPY); their
-// methods throw StorageError saying so (docs/operations.md, "PostgreSQL").
+// and call events, campaigns (postgres_campaigns.cpp). Not yet: analytics,
+// bulk loads (COPY); their methods throw StorageError saying so
+// (docs/operations.md, "PostgreSQL").
 
 #include "store/postgres/postgres_store.hpp"
 
@@ -475,34 +476,6 @@ class PgCalls final : public CallRepository {
 // Not implemented yet: every method says so.
 // ---------------------------------------------------------------------------
 
-class PgCampaigns final : public CampaignRepository {
- public:
-  void insert(const Campaign&) override { not_implemented("campaigns.insert"); }
-  std::optional<Campaign> find(std::string_view, std::string_view) override { not_implemented("campaigns.find"); }
-  CampaignPage list(std::string_view, const CampaignFilter&) override { not_implemented("campaigns.list"); }
-  std::vector<Campaign> in_state(CampaignState) override { not_implemented("campaigns.in_state"); }
-  void update(const Campaign&) override { not_implemented("campaigns.update"); }
-  bool remove(std::string_view, std::string_view) override { not_implemented("campaigns.remove"); }
-  std::int64_t enrol(std::string_view, std::string_view, const std::vector<std::string>&, Timestamp) override {
-    not_implemented("campaigns.enrol");
-  }
-  std::int64_t enrol_matching(std::string_view, std::string_view, const CampaignTarget&, Timestamp) override {
-    not_implemented("campaigns.enrol_matching");
-  }
-  std::int64_t unenrol(std::string_view, std::string_view, const std::vector<std::string>&) override {
-    not_implemented("campaigns.unenrol");
-  }
-  std::optional<CampaignLead> enrolment(std::string_view, std::string_view, std::string_view) override {
-    not_implemented("campaigns.enrolment");
-  }
-  bool record_attempt(std::string_view, std::string_view, std::string_view, Timestamp) override {
-    not_implemented("campaigns.record_attempt");
-  }
-  EnrolmentCounts enrolment_counts(std::string_view, std::string_view, int) override {
-    not_implemented("campaigns.enrolment_counts");
-  }
-};
-
 class PgAnalytics final : public AnalyticsRepository {
  public:
   void apply(const RollupDelta&) override { not_implemented("analytics.apply"); }
@@ -547,7 +520,7 @@ class PostgresStore final : public Store {
   DncRepository& dnc() override { return dnc_; }
   CallRepository& calls() override { return calls_; }
   AnalyticsRepository& analytics() override { return analytics_; }
-  CampaignRepository& campaigns() override { return campaigns_; }
+  CampaignRepository& campaigns() override { return *campaigns_; }
 
   // Bulk loads need no preparation yet: every write goes row by row (COPY is still to come).
   void begin_bulk_load(std::int64_t, BulkLoad) override {}
@@ -569,7 +542,7 @@ class PostgresStore final : public Store {
   PgDnc dnc_{core_};
   PgCalls calls_{core_};
   std::unique_ptr<LeadRepository> leads_ = postgres_store::make_postgres_leads(core_);
-  PgCampaigns campaigns_;
+  std::unique_ptr<CampaignRepository> campaigns_ = postgres_store::make_postgres_campaigns(core_);
   PgAnalytics analytics_;
 };
 
