@@ -51,6 +51,15 @@ inline std::string postgres_value(const std::string& uri, const std::string& sql
   return PQntuples(r.get()) > 0 ? PQgetvalue(r.get(), 0, 0) : "";
 }
 
+/**
+ * A URI of the test server whose connections work in `schema` (created
+ * here), for code that opens a store by URI (a Runtime).
+ */
+inline std::string postgres_uri_in_schema(const std::string& uri, const std::string& schema) {
+  postgres_exec(uri, "CREATE SCHEMA IF NOT EXISTS \"" + schema + "\"");
+  return uri + (uri.find('?') == std::string::npos ? "?" : "&") + "options=-c%20search_path%3D" + schema;
+}
+
 /** A schema name no other test (of this or another process) uses. */
 inline std::string unique_schema(const std::string& stem) {
   static std::atomic<int> counter{0};

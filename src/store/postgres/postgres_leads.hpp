@@ -1,4 +1,4 @@
-// The PostgreSQL backend's lead and campaign repositories.
+// The PostgreSQL backend's repositories that live in files of their own.
 #pragma once
 
 #include <gymdash/store.hpp>
@@ -14,5 +14,8 @@ std::unique_ptr<LeadRepository> make_postgres_leads(Core& core);
 
 /** Campaigns and their enrolments (postgres_campaigns.cpp); `core` must outlive it. */
 std::unique_ptr<CampaignRepository> make_postgres_campaigns(Core& core);
+
+/** The analytics rollups and narrow reads (postgres_analytics.cpp); `core` must outlive it. */
+std::unique_ptr<AnalyticsRepository> make_postgres_analytics(Core& core);
 
 }  // namespace gymdash::postgres_store

@@ -3,9 +3,10 @@
 // follows the SQLite backend's statement for statement (same tables, same
 // columns, same integer milliseconds), so that the two stay comparable.
 //
-// Implemented: gyms, leads (postgres_leads.cpp), do-not-call lists, calls
-// and call events, campaigns (postgres_campaigns.cpp). Not yet: analytics,
-// bulk loads (COPY); their methods throw StorageError saying so
+// Every repository is implemented: gyms, do-not-call lists, calls and call
+// events here, leads (postgres_leads.cpp), campaigns (postgres_campaigns.cpp)
+// and analytics (postgres_analytics.cpp). Not yet: bulk loads with COPY
+// (imports and ingests write row by row), claims across hosts
 // (docs/operations.md, "PostgreSQL").
 
 #include "store/postgres/postgres_store.hpp"
@@ -26,20 +27,11 @@
 #include "store/postgres/pg.hpp"
 
 namespace gymdash {
-namespace postgres_store {
-
-void not_implemented(std::string_view what) {
-  throw StorageError(fmt::format("postgres: {} is not implemented by the PostgreSQL backend yet", what));
-}
-
-}  // namespace postgres_store
-
 namespace {
 
 using namespace store_columns;
 using postgres_store::Core;
 using postgres_store::latest_schema_version;
-using postgres_store::not_implemented;
 
 // ---------------------------------------------------------------------------
 // Gyms
@@ -473,36 +465,6 @@ class PgCalls final : public CallRepository {
 #undef GYMDASH_CALL_COLUMNS
 
 // ---------------------------------------------------------------------------
-// Not implemented yet: every method says so.
-// ---------------------------------------------------------------------------
-
-class PgAnalytics final : public AnalyticsRepository {
- public:
-  void apply(const RollupDelta&) override { not_implemented("analytics.apply"); }
-  void clear(std::string_view) override { not_implemented("analytics.clear"); }
-  std::vector<CallDayRollup> call_days(const RollupQuery&) override { not_implemented("analytics.call_days"); }
-  std::vector<CallHourRollup> call_hours(const RollupQuery&) override { not_implemented("analytics.call_hours"); }
-  std::vector<LeadDayRollup> lead_days(const RollupQuery&) override { not_implemented("analytics.lead_days"); }
-  std::vector<std::string> campaigns(std::string_view) override { not_implemented("analytics.campaigns"); }
-  std::optional<LeadFacts> lead_facts(std::string_view, std::string_view) override {
-    not_implemented("analytics.lead_facts");
-  }
-  std::vector<std::pair<std::string, Timestamp>> call_starts(std::string_view, std::string_view) override {
-    not_implemented("analytics.call_starts");
-  }
-  void scan_leads(std::string_view, const std::function<void(const LeadFacts&)>&) override {
-    not_implemented("analytics.scan_leads");
-  }
-  void scan_campaign_leads(std::string_view, std::string_view, Timestamp, Timestamp,
-                           const std::function<void(const LeadFacts&)>&) override {
-    not_implemented("analytics.scan_campaign_leads");
-  }
-  void scan_calls(std::string_view, const std::function<void(const Call&)>&) override {
-    not_implemented("analytics.scan_calls");
-  }
-};
-
-// ---------------------------------------------------------------------------
 // The store
 // ---------------------------------------------------------------------------
 
@@ -519,7 +481,7 @@ class PostgresStore final : public Store {
   LeadRepository& leads() override { return *leads_; }
   DncRepository& dnc() override { return dnc_; }
   CallRepository& calls() override { return calls_; }
-  AnalyticsRepository& analytics() override { return analytics_; }
+  AnalyticsRepository& analytics() override { return *analytics_; }
   CampaignRepository& campaigns() override { return *campaigns_; }
 
   // Bulk loads need no preparation yet: every write goes row by row (COPY is still to come).
@@ -543,7 +505,7 @@ class PostgresStore final : public Store {
   PgCalls calls_{core_};
   std::unique_ptr<LeadRepository> leads_ = postgres_store::make_postgres_leads(core_);
   std::unique_ptr<CampaignRepository> campaigns_ = postgres_store::make_postgres_campaigns(core_);
-  PgAnalytics analytics_;
+  std::unique_ptr<AnalyticsRepository> analytics_ = postgres_store::make_postgres_analytics(core_);
 };
 
 // What gymdash_schema says of the schema the connection works in. Throws if

@@ -172,7 +172,4 @@ class Core {
   std::unordered_map<std::thread::id, std::unique_ptr<Tx>> txs_;  // open transactions by thread
 };
 
-/** The message of a method this backend does not implement yet. */
-[[noreturn]] void not_implemented(std::string_view what);
-
 }  // namespace gymdash::postgres_store
