@@ -233,6 +233,52 @@ TEST_CASE_TEMPLATE("postgres: a transaction holds one connection; other threads 
   CHECK(store->gyms().find("gym-a"));
 }
 
+// What a server restart does to the pool, without restarting the shared test
+// server: the server ends every connection of this store (as a restart or a
+// failover would), and the store must report it and carry on.
+TEST_CASE_TEMPLATE("postgres: connections the server drops fail with Unavailable, then the pool connects again", B,
+                   test::PostgresBackend) {
+  Server<B> s;
+  PostgresOptions options;
+  options.uri = s.backend.uri + (s.backend.uri.find('?') == std::string::npos ? "?" : "&") +
+                "application_name=" + s.backend.schema;
+  options.schema = s.backend.schema;
+  options.pool_size = 2;
+  auto store = make_postgres_store(options);
+  // (Waiting up to 5 s for each connection to be gone.)
+  const auto drop_connections = [&] {
+    postgres_exec(s.backend.uri, "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
+                                 "WHERE application_name = '" + s.backend.schema + "'");
+  };
+  Gym a;
+  a.id = "gym-a";
+  store->gyms().insert(a);
+
+  SUBCASE("outside a transaction") {
+    drop_connections();
+    // The pooled connection is gone: the first call finds out and says so.
+    expect_error<UnavailableError>([&] { store->gyms().find("gym-a"); }, {"connection lost"});
+    // It was dropped from the pool: the next call connects again, nothing lost.
+    CHECK(store->gyms().find("gym-a"));
+  }
+  SUBCASE("inside a transaction: it fails whole, nothing of it is kept") {
+    Gym b;
+    b.id = "gym-b";
+    Gym c;
+    c.id = "gym-c";
+    CHECK_THROWS_AS(store->transact([&] {
+      store->gyms().insert(b);
+      drop_connections();
+      store->gyms().insert(c);
+    }),
+                    UnavailableError);
+    CHECK_FALSE(store->gyms().find("gym-b"));
+    CHECK_FALSE(store->gyms().find("gym-c"));
+    store->transact([&] { store->gyms().insert(c); });
+    CHECK(store->gyms().find("gym-c"));
+  }
+}
+
 }  // namespace
 }  // namespace gymdash
 

@@ -11,9 +11,8 @@
  * Backends: `memory:` (tests; nothing persists), `sqlite:PATH` (embedded
  * default; WAL; schema migrations applied on open), and `postgresql://…`
  * (a server shared by several hosts; not complete yet: docs/operations.md,
- * "PostgreSQL", says what it implements). Memory and SQLite pass the whole
- * conformance suite (tests/store_conformance_test.cpp and the call and
- * campaign suites beside it), PostgreSQL the cases of what it implements.
+ * "PostgreSQL", says what it lacks). All three pass one conformance suite
+ * (tests/store_conformance_test.cpp and the call and campaign suites beside it).
  */
 #pragma once
 
