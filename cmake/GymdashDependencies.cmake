@@ -9,6 +9,10 @@ find_package(date CONFIG REQUIRED)
 # libcrypto: HMAC-SHA256/SHA1 and base64 for webhook signatures; libssl: TLS of the
 # voice providers' HTTP client (both private to the libraries).
 find_package(OpenSSL REQUIRED COMPONENTS Crypto SSL)
+# libpq (Debian: libpq-dev): the PostgreSQL backend, private to the libraries.
+if(GYMDASH_WITH_POSTGRES)
+  find_package(PostgreSQL REQUIRED)
+endif()
 
 # libphonenumber: Debian's -dev package cannot be installed beside Boost 1.81
 # (it depends on the 1.74 thread headers), so scripts/install-deps.sh unpacks

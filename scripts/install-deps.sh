@@ -12,6 +12,8 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libsqlitecpp-dev libsqlite3-dev sqlite3 libfmt-dev doctest-dev libhowardhinnant-date-dev
   libpq-dev libssl-dev
+  # the server of the PostgreSQL backend's tests (scripts/pg-cluster.sh)
+  postgresql-15
   libphonenumber8 libprotobuf-dev protobuf-compiler libicu-dev libabsl-dev
   python3
 )

@@ -6,10 +6,24 @@
 # each libFuzzer target over its seed corpus for a bounded time
 # (scripts/fuzz.sh; FUZZ_SECONDS per target, 20 here), then in the release
 # build (preset release), whose ctest summary closes the output.
+#
+# The PostgreSQL backend's cases run against a throw-away cluster on
+# 127.0.0.1 (scripts/pg-cluster.sh), started before the first preset and
+# removed when the script exits, however it exits. GYMDASH_TEST_POSTGRES_URI
+# names it for the tests; set it beforehand to use a server of your own
+# instead (its database gets one schema per test case, dropped after).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh
+
+if [ -z "${GYMDASH_TEST_POSTGRES_URI:-}" ]; then
+  pg_dir=$(mktemp -d -u /tmp/gymdash-test-pg.XXXXXX)
+  trap 'bash scripts/pg-cluster.sh stop "$pg_dir"' EXIT
+  GYMDASH_TEST_POSTGRES_URI=$(bash scripts/pg-cluster.sh start "$pg_dir")
+  export GYMDASH_TEST_POSTGRES_URI
+  echo "== PostgreSQL test cluster: $GYMDASH_TEST_POSTGRES_URI" >&2
+fi
 
 run_preset() {
   echo "== $1: configure and build" >&2

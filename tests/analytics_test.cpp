@@ -1,6 +1,6 @@
 // AnalyticsService: call figures, lead figures, funnel, speed to lead, best
 // times, the daily series and its trends, errors, JSON and CSV, and the
-// rollups against their recomputation, on both backends.
+// rollups against their recomputation, on every backend.
 #include <gymdash/gymdash.hpp>
 
 #include <doctest/doctest.h>
@@ -13,6 +13,9 @@
 
 #include "services/analytics/rollup.hpp"
 #include "test_util.hpp"
+#ifdef GYMDASH_TEST_WITH_POSTGRES
+#include "postgres_backend.hpp"
+#endif
 
 using namespace gymdash;
 using namespace std::chrono_literals;
@@ -20,6 +23,34 @@ using namespace std::chrono_literals;
 namespace {
 
 Timestamp T(const char* iso) { return parse_timestamp(iso); }
+
+// The backends the cases below run on: memory, SQLite, and PostgreSQL when
+// the tests are built with it and GYMDASH_TEST_POSTGRES_URI names a server.
+std::vector<std::string> backends() {
+  std::vector<std::string> out{"memory", "sqlite"};
+#ifdef GYMDASH_TEST_WITH_POSTGRES
+  if (!test::postgres_test_uri().empty()) out.push_back("postgres");
+#endif
+  return out;
+}
+
+// A backend's storage URI, and what must outlive the runtime opened on it.
+struct Storage {
+  test::TempPath db{"analytics"};
+#ifdef GYMDASH_TEST_WITH_POSTGRES
+  std::optional<test::PostgresBackend> pg;
+#endif
+  std::string uri(const std::string& backend) {
+    if (backend == "memory") return "memory:";
+#ifdef GYMDASH_TEST_WITH_POSTGRES
+    if (backend == "postgres") {
+      pg.emplace();
+      return test::postgres_uri_in_schema(pg->uri, pg->schema);
+    }
+#endif
+    return "sqlite:" + db.str();
+  }
+};
 
 struct Fixture {
   std::shared_ptr<ManualClock> clock = std::make_shared<ManualClock>(T("2026-11-02T15:00:00Z"));
@@ -410,10 +441,10 @@ TEST_CASE("a campaign's calls only") {
 // A campaign's lead figures count the leads enrolled in it (created in the
 // period), read through its enrolments; its call figures its own calls.
 TEST_CASE("a campaign's lead figures count its enrolled leads") {
-  for (const char* backend : {"memory", "sqlite"}) {
+  for (const auto& backend : backends()) {
     CAPTURE(backend);
-    test::TempPath db("analytics-campaign-leads");
-    Fixture f(std::string(backend) == "memory" ? "memory:" : "sqlite:" + db.str());
+    Storage storage;
+    Fixture f(storage.uri(backend));
     auto& store = f.rt->store();
     std::vector<Lead> leads;
     leads.push_back(f.add("L0", "2026-10-01T12:00:00Z", "web_form"));
@@ -518,10 +549,10 @@ TEST_CASE("a campaign's lead figures count its enrolled leads") {
 // then terminal), duplicates, arrivals out of order, batches of random size,
 // single events, manual status changes, merges and a deletion.
 TEST_CASE("rollups equal their rebuild after randomized ingests") {
-  for (const char* backend : {"memory", "sqlite"}) {
+  for (const auto& backend : backends()) {
     CAPTURE(backend);
-    test::TempPath db("analytics-rollups");
-    Fixture f(std::string(backend) == "memory" ? "memory:" : "sqlite:" + db.str());
+    Storage storage;
+    Fixture f(storage.uri(backend));
     std::mt19937 rng(42);
     std::vector<std::string> ext, ids;
     for (int i = 0; i < 40; ++i) {

@@ -10,6 +10,9 @@
 #include <string>
 
 #include "test_util.hpp"
+#ifdef GYMDASH_TEST_WITH_POSTGRES
+#include "postgres_backend.hpp"
+#endif
 
 namespace gymdash {
 namespace {
@@ -27,7 +30,14 @@ struct SqliteBackend {
   }
 };
 
-#define GYMDASH_BACKENDS MemoryBackend, SqliteBackend
+// Every backend, PostgreSQL included when the tests are built with it
+// (tests/postgres_backend.hpp).
+#ifdef GYMDASH_TEST_WITH_POSTGRES
+using test::PostgresBackend;
+#define GYMDASH_ALL_BACKENDS MemoryBackend, SqliteBackend, PostgresBackend
+#else
+#define GYMDASH_ALL_BACKENDS MemoryBackend, SqliteBackend
+#endif
 
 Timestamp at_ms(std::int64_t ms) { return Timestamp{std::chrono::milliseconds{ms}}; }
 constexpr std::int64_t kT0 = 1'760'000'000'000;
@@ -61,7 +71,7 @@ Call make_call(std::string id, std::string gym, std::string lead, std::int64_t s
   return c;
 }
 
-TEST_CASE_TEMPLATE("calls: every field round-trips", B, GYMDASH_BACKENDS) {
+TEST_CASE_TEMPLATE("calls: every field round-trips", B, GYMDASH_ALL_BACKENDS) {
   Fixture<B> f;
   Call c = make_call("call_1", "gym-a", "ld_1", kT0);
   c.direction = CallDirection::Inbound;
@@ -89,7 +99,7 @@ TEST_CASE_TEMPLATE("calls: every field round-trips", B, GYMDASH_BACKENDS) {
   CHECK(f.calls().find("gym-a", "call_2") == bare);
 }
 
-TEST_CASE_TEMPLATE("calls: put replaces; a provider id is unique per gym", B, GYMDASH_BACKENDS) {
+TEST_CASE_TEMPLATE("calls: put replaces; a provider id is unique per gym", B, GYMDASH_ALL_BACKENDS) {
   Fixture<B> f;
   Call c = make_call("call_1", "gym-a", "ld_1", kT0);
   f.calls().put(c);
@@ -105,7 +115,7 @@ TEST_CASE_TEMPLATE("calls: put replaces; a provider id is unique per gym", B, GY
   CHECK(f.calls().find_by_provider_id("gym-b", c.provider_call_id)->id == "call_2");
 }
 
-TEST_CASE_TEMPLATE("call events: recorded once; a failed transaction forgets them", B, GYMDASH_BACKENDS) {
+TEST_CASE_TEMPLATE("call events: recorded once; a failed transaction forgets them", B, GYMDASH_ALL_BACKENDS) {
   Fixture<B> f;
   CHECK(f.calls().record_event("E1", "call_1", at_ms(kT0)));
   CHECK_FALSE(f.calls().record_event("E1", "call_1", at_ms(kT0)));
@@ -121,7 +131,7 @@ TEST_CASE_TEMPLATE("call events: recorded once; a failed transaction forgets the
   CHECK_FALSE(f.calls().find("gym-a", "call_2"));
 }
 
-TEST_CASE_TEMPLATE("calls: list filters, newest first, pages; for_lead oldest first", B, GYMDASH_BACKENDS) {
+TEST_CASE_TEMPLATE("calls: list filters, newest first, pages; for_lead oldest first", B, GYMDASH_ALL_BACKENDS) {
   Fixture<B> f;
   for (int i = 0; i < 7; ++i) {
     Call c = make_call("call_" + std::to_string(i), "gym-a", i % 2 ? "ld_odd" : "ld_even", kT0 + i * 1000);
@@ -182,7 +192,7 @@ TEST_CASE_TEMPLATE("calls: list filters, newest first, pages; for_lead oldest fi
   CHECK(f.calls().for_lead("gym-b", "ld_even").size() == 1);
 }
 
-TEST_CASE_TEMPLATE("leads: find_by_external_id", B, GYMDASH_BACKENDS) {
+TEST_CASE_TEMPLATE("leads: find_by_external_id", B, GYMDASH_ALL_BACKENDS) {
   Fixture<B> f;
   auto lead = [](std::string id, std::string phone, std::string ext, std::int64_t created) {
     Lead l;

@@ -23,6 +23,9 @@
 #include "store/sqlite/dial_sql.hpp"
 #include "store/sqlite/migrations.hpp"
 #include "test_util.hpp"
+#ifdef GYMDASH_TEST_WITH_POSTGRES
+#include "postgres_backend.hpp"
+#endif
 
 namespace gymdash {
 namespace {
@@ -40,7 +43,14 @@ struct SqliteBackend {
   }
 };
 
-#define GYMDASH_BACKENDS MemoryBackend, SqliteBackend
+// Every backend, PostgreSQL included when the tests are built with it
+// (tests/postgres_backend.hpp).
+#ifdef GYMDASH_TEST_WITH_POSTGRES
+using test::PostgresBackend;
+#define GYMDASH_ALL_BACKENDS MemoryBackend, SqliteBackend, PostgresBackend
+#else
+#define GYMDASH_ALL_BACKENDS MemoryBackend, SqliteBackend
+#endif
 
 Timestamp at_ms(std::int64_t ms) { return Timestamp{std::chrono::milliseconds{ms}}; }
 constexpr std::int64_t kT0 = 1'760'000'000'000;
@@ -153,7 +163,7 @@ using Ids = std::vector<std::string>;
 // Campaigns
 // ---------------------------------------------------------------------------
 
-TEST_CASE_TEMPLATE("campaigns: every field round-trips; ids are unique; the gym must exist", B, GYMDASH_BACKENDS) {
+TEST_CASE_TEMPLATE("campaigns: every field round-trips; ids are unique; the gym must exist", B, GYMDASH_ALL_BACKENDS) {
   Fixture<B> f;
   const Campaign full = make_full_campaign("gym-a", "cmp_full");
   f.campaigns().insert(full);
@@ -175,7 +185,7 @@ TEST_CASE_TEMPLATE("campaigns: every field round-trips; ids are unique; the gym 
   CHECK(f.campaigns().find("gym-a", "cmp_full") == full);
 }
 
-TEST_CASE_TEMPLATE("campaigns: list filters by state, pages newest first and counts the total", B, GYMDASH_BACKENDS) {
+TEST_CASE_TEMPLATE("campaigns: list filters by state, pages newest first and counts the total", B, GYMDASH_ALL_BACKENDS) {
   Fixture<B> f;
   const CampaignState states[] = {CampaignState::Draft, CampaignState::Active, CampaignState::Paused,
                                   CampaignState::Completed, CampaignState::Cancelled};
@@ -220,7 +230,7 @@ TEST_CASE_TEMPLATE("campaigns: list filters by state, pages newest first and cou
   CHECK(f.campaigns().list("gym-nowhere", all).total == 0);
 }
 
-TEST_CASE_TEMPLATE("campaigns: in_state spans gyms, ordered by gym then id", B, GYMDASH_BACKENDS) {
+TEST_CASE_TEMPLATE("campaigns: in_state spans gyms, ordered by gym then id", B, GYMDASH_ALL_BACKENDS) {
   Fixture<B> f;
   f.campaigns().insert(make_campaign("gym-b", "cmp_1", kT0, CampaignState::Active));
   f.campaigns().insert(make_campaign("gym-a", "cmp_3", kT0, CampaignState::Active));
@@ -233,7 +243,7 @@ TEST_CASE_TEMPLATE("campaigns: in_state spans gyms, ordered by gym then id", B, 
   CHECK(f.campaigns().in_state(CampaignState::Completed).empty());
 }
 
-TEST_CASE_TEMPLATE("campaigns: update with optimistic versions", B, GYMDASH_BACKENDS) {
+TEST_CASE_TEMPLATE("campaigns: update with optimistic versions", B, GYMDASH_ALL_BACKENDS) {
   Fixture<B> f;
   const Campaign original = make_full_campaign("gym-a", "cmp_1");
   f.campaigns().insert(original);
@@ -267,7 +277,7 @@ TEST_CASE_TEMPLATE("campaigns: update with optimistic versions", B, GYMDASH_BACK
   CHECK(f.campaigns().find("gym-a", "cmp_1") == next);
 }
 
-TEST_CASE_TEMPLATE("campaigns: remove deletes the campaign with its enrolments", B, GYMDASH_BACKENDS) {
+TEST_CASE_TEMPLATE("campaigns: remove deletes the campaign with its enrolments", B, GYMDASH_ALL_BACKENDS) {
   Fixture<B> f;
   f.add_lead("gym-a", "ld_1", kT0);
   f.add_lead("gym-a", "ld_2", kT0);
@@ -290,7 +300,7 @@ TEST_CASE_TEMPLATE("campaigns: remove deletes the campaign with its enrolments",
   CHECK(f.campaigns().enrolment("gym-a", "cmp_2", "ld_1"));
 }
 
-TEST_CASE_TEMPLATE("campaigns: enrol, unenrol, enrolment, record_attempt, enrolment_counts", B, GYMDASH_BACKENDS) {
+TEST_CASE_TEMPLATE("campaigns: enrol, unenrol, enrolment, record_attempt, enrolment_counts", B, GYMDASH_ALL_BACKENDS) {
   Fixture<B> f;
   for (int i = 1; i <= 5; ++i) f.add_lead("gym-a", "ld_" + std::to_string(i), kT0 + i);
   f.add_lead("gym-b", "ld_b", kT0);
@@ -353,7 +363,7 @@ TEST_CASE_TEMPLATE("campaigns: enrol, unenrol, enrolment, record_attempt, enrolm
   CHECK(f.campaigns().enrolment_counts("gym-a", "cmp_1", 2).enrolled == 2);
 }
 
-TEST_CASE_TEMPLATE("campaigns: gym B sees nothing of gym A", B, GYMDASH_BACKENDS) {
+TEST_CASE_TEMPLATE("campaigns: gym B sees nothing of gym A", B, GYMDASH_ALL_BACKENDS) {
   Fixture<B> f;
   f.add_lead("gym-a", "ld_a", kT0);
   f.campaigns().insert(make_campaign("gym-a", "cmp_a", kT0, CampaignState::Active));
@@ -379,7 +389,7 @@ TEST_CASE_TEMPLATE("campaigns: gym B sees nothing of gym A", B, GYMDASH_BACKENDS
   CHECK(f.campaigns().enrolment("gym-a", "cmp_a", "ld_a"));
 }
 
-TEST_CASE_TEMPLATE("campaigns: writes inside a failed transaction are undone", B, GYMDASH_BACKENDS) {
+TEST_CASE_TEMPLATE("campaigns: writes inside a failed transaction are undone", B, GYMDASH_ALL_BACKENDS) {
   Fixture<B> f;
   f.add_lead("gym-a", "ld_1", kT0);
   f.add_lead("gym-a", "ld_2", kT0);
@@ -409,7 +419,7 @@ TEST_CASE_TEMPLATE("campaigns: writes inside a failed transaction are undone", B
 // Enrolment by target: the same set as filtering every lead with matches_target
 // ---------------------------------------------------------------------------
 
-TEST_CASE_TEMPLATE("campaigns: enrol_matching enrols exactly the leads matches_target accepts", B, GYMDASH_BACKENDS) {
+TEST_CASE_TEMPLATE("campaigns: enrol_matching enrols exactly the leads matches_target accepts", B, GYMDASH_ALL_BACKENDS) {
   Fixture<B> f;
   // A fixed seed; GYMDASH_TEST_SEED picks another (to explore more cases by hand).
   const char* seed = std::getenv("GYMDASH_TEST_SEED");
@@ -503,7 +513,7 @@ TEST_CASE_TEMPLATE("campaigns: enrol_matching enrols exactly the leads matches_t
 // Every tier: the campaign's answer is the gym's answer (no limit) filtered by
 // enrolment, campaign attempts and the gap since the last campaign attempt,
 // in the same order; the limit counts only leads returned.
-TEST_CASE_TEMPLATE("dial candidates of a campaign: enrolled leads only, in the tier's order", B, GYMDASH_BACKENDS) {
+TEST_CASE_TEMPLATE("dial candidates of a campaign: enrolled leads only, in the tier's order", B, GYMDASH_ALL_BACKENDS) {
   Fixture<B> f;
   using Tier = DialQuery::Tier;
   const Timestamp now = at_ms(kT0 + 100 * kMinute);
@@ -616,7 +626,7 @@ TEST_CASE_TEMPLATE("dial candidates of a campaign: enrolled leads only, in the t
 // Open calls
 // ---------------------------------------------------------------------------
 
-TEST_CASE_TEMPLATE("calls: open_calls lists unended calls of every gym, oldest first", B, GYMDASH_BACKENDS) {
+TEST_CASE_TEMPLATE("calls: open_calls lists unended calls of every gym, oldest first", B, GYMDASH_ALL_BACKENDS) {
   Fixture<B> f;
   auto put = [&](std::string id, std::string gym, std::int64_t started_ms, CallStatus status) {
     Call c;
@@ -664,7 +674,7 @@ TEST_CASE_TEMPLATE("calls: open_calls lists unended calls of every gym, oldest f
 // The call claim
 // ---------------------------------------------------------------------------
 
-TEST_CASE_TEMPLATE("leads: only set_active_call writes the call claim", B, GYMDASH_BACKENDS) {
+TEST_CASE_TEMPLATE("leads: only set_active_call writes the call claim", B, GYMDASH_ALL_BACKENDS) {
   Fixture<B> f;
   const Lead l = f.add_lead("gym-a", "ld_1", kT0);
 

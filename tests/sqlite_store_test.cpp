@@ -483,10 +483,9 @@ TEST_CASE("open_store: bad URIs are invalid arguments naming uri") {
       CHECK(message.find(part) != std::string::npos);
     }
   };
-  check_invalid("foo:bar", "unknown storage scheme \"foo:\" (expected memory: or sqlite:PATH)");
-  check_invalid("postgresql://localhost/gym", "\"postgresql:\"");
+  check_invalid("foo:bar", "unknown storage scheme \"foo:\" (expected memory:, sqlite:PATH or postgresql://…)");
   check_invalid("sqlite:", "sqlite:PATH");
-  check_invalid("", "expected memory: or sqlite:PATH");
+  check_invalid("", "expected memory:, sqlite:PATH or postgresql://…");
   check_invalid("gym.db", "gym.db");
   check_invalid("memory:extra", "memory:extra");
   check_invalid("SQLITE:gym.db", "\"SQLITE:\"");

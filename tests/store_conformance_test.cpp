@@ -15,6 +15,9 @@
 #include <vector>
 
 #include "test_util.hpp"
+#ifdef GYMDASH_TEST_WITH_POSTGRES
+#include "postgres_backend.hpp"
+#endif
 
 namespace doctest {
 template <>
@@ -63,7 +66,14 @@ struct SqliteBackend {
   }
 };
 
-#define GYMDASH_BACKENDS MemoryBackend, SqliteBackend
+// Every backend, PostgreSQL included when the tests are built with it
+// (tests/postgres_backend.hpp).
+#ifdef GYMDASH_TEST_WITH_POSTGRES
+using test::PostgresBackend;
+#define GYMDASH_ALL_BACKENDS MemoryBackend, SqliteBackend, PostgresBackend
+#else
+#define GYMDASH_ALL_BACKENDS MemoryBackend, SqliteBackend
+#endif
 
 // The backend object outlives the store it opened (its temp file is removed last).
 template <class Backend>
@@ -208,13 +218,13 @@ std::vector<std::string> ids_of(const LeadPage& page) {
 // Gyms
 // ---------------------------------------------------------------------------
 
-TEST_CASE_TEMPLATE("store: reports its backend", B, GYMDASH_BACKENDS) {
+TEST_CASE_TEMPLATE("store: reports its backend", B, GYMDASH_ALL_BACKENDS) {
   Fixture<B> f;
   CHECK(f.store->backend() == B::kName);
   CHECK(f.store->schema_version() >= 0);
 }
 
-TEST_CASE_TEMPLATE("gyms: insert, find, list, update", B, GYMDASH_BACKENDS) {
+TEST_CASE_TEMPLATE("gyms: insert, find, list, update", B, GYMDASH_ALL_BACKENDS) {
   Fixture<B> f;
   CHECK(f.gyms().list().empty());
   CHECK_FALSE(f.gyms().find("gym-nyc-01"));
@@ -269,7 +279,7 @@ TEST_CASE_TEMPLATE("gyms: insert, find, list, update", B, GYMDASH_BACKENDS) {
 // Leads: insert, find, errors
 // ---------------------------------------------------------------------------
 
-TEST_CASE_TEMPLATE("leads: every field round-trips", B, GYMDASH_BACKENDS) {
+TEST_CASE_TEMPLATE("leads: every field round-trips", B, GYMDASH_ALL_BACKENDS) {
   Fixture<B> f;
   f.gyms().insert(make_gym("gym-a"));
 
@@ -331,7 +341,7 @@ TEST_CASE_TEMPLATE("leads: every field round-trips", B, GYMDASH_BACKENDS) {
   }
 }
 
-TEST_CASE_TEMPLATE("leads: insert conflicts", B, GYMDASH_BACKENDS) {
+TEST_CASE_TEMPLATE("leads: insert conflicts", B, GYMDASH_ALL_BACKENDS) {
   Fixture<B> f;
   f.gyms().insert(make_gym("gym-a"));
   f.gyms().insert(make_gym("gym-b"));
@@ -393,7 +403,7 @@ TEST_CASE_TEMPLATE("leads: insert conflicts", B, GYMDASH_BACKENDS) {
   }
 }
 
-TEST_CASE_TEMPLATE("leads: every read and write is scoped to its gym", B, GYMDASH_BACKENDS) {
+TEST_CASE_TEMPLATE("leads: every read and write is scoped to its gym", B, GYMDASH_ALL_BACKENDS) {
   Fixture<B> f;
   f.gyms().insert(make_gym("gym-a"));
   f.gyms().insert(make_gym("gym-b"));
@@ -427,7 +437,7 @@ TEST_CASE_TEMPLATE("leads: every read and write is scoped to its gym", B, GYMDAS
 // Leads: update and remove
 // ---------------------------------------------------------------------------
 
-TEST_CASE_TEMPLATE("leads: update with optimistic versions", B, GYMDASH_BACKENDS) {
+TEST_CASE_TEMPLATE("leads: update with optimistic versions", B, GYMDASH_ALL_BACKENDS) {
   Fixture<B> f;
   f.gyms().insert(make_gym("gym-a"));
   const Lead original = make_full_lead("gym-a", "ld_1", "+12125550001");
@@ -518,7 +528,7 @@ TEST_CASE_TEMPLATE("leads: update with optimistic versions", B, GYMDASH_BACKENDS
   }
 }
 
-TEST_CASE_TEMPLATE("leads: remove takes the history and tags along", B, GYMDASH_BACKENDS) {
+TEST_CASE_TEMPLATE("leads: remove takes the history and tags along", B, GYMDASH_ALL_BACKENDS) {
   Fixture<B> f;
   f.gyms().insert(make_gym("gym-a"));
   Lead lead = make_full_lead("gym-a", "ld_1", "+12125550001");
@@ -607,7 +617,7 @@ struct ListFixture : Fixture<B> {
 
 using Ids = std::vector<std::string>;
 
-TEST_CASE_TEMPLATE("leads: list filters", B, GYMDASH_BACKENDS) {
+TEST_CASE_TEMPLATE("leads: list filters", B, GYMDASH_ALL_BACKENDS) {
   ListFixture<B> f;
   LeadFilter filter;
 
@@ -708,7 +718,7 @@ TEST_CASE_TEMPLATE("leads: list filters", B, GYMDASH_BACKENDS) {
   }
 }
 
-TEST_CASE_TEMPLATE("leads: list pages", B, GYMDASH_BACKENDS) {
+TEST_CASE_TEMPLATE("leads: list pages", B, GYMDASH_ALL_BACKENDS) {
   ListFixture<B> f;
   LeadFilter filter;
   filter.page_size = 4;
@@ -766,7 +776,7 @@ TEST_CASE_TEMPLATE("leads: list pages", B, GYMDASH_BACKENDS) {
 
 // Enough leads that a common tag is common for any backend that plans tag
 // queries by how many leads carry a tag.
-TEST_CASE_TEMPLATE("leads: tag filters over many leads", B, GYMDASH_BACKENDS) {
+TEST_CASE_TEMPLATE("leads: tag filters over many leads", B, GYMDASH_ALL_BACKENDS) {
   Fixture<B> f;
   f.gyms().insert(make_gym("gym-a"));
   constexpr int kLeads = 10'500;
@@ -825,7 +835,7 @@ TEST_CASE_TEMPLATE("leads: tag filters over many leads", B, GYMDASH_BACKENDS) {
 // History
 // ---------------------------------------------------------------------------
 
-TEST_CASE_TEMPLATE("leads: history", B, GYMDASH_BACKENDS) {
+TEST_CASE_TEMPLATE("leads: history", B, GYMDASH_ALL_BACKENDS) {
   Fixture<B> f;
   f.gyms().insert(make_gym("gym-a"));
   f.leads().insert(make_lead("gym-a", "ld_1", "+12125550001", kT0));
@@ -885,7 +895,7 @@ struct Abort : std::runtime_error {
   Abort() : std::runtime_error("abort") {}
 };
 
-TEST_CASE_TEMPLATE("transact: commit and rollback", B, GYMDASH_BACKENDS) {
+TEST_CASE_TEMPLATE("transact: commit and rollback", B, GYMDASH_ALL_BACKENDS) {
   Fixture<B> f;
   f.gyms().insert(make_gym("gym-a"));
   const Lead kept = make_full_lead("gym-a", "ld_kept", "+12125550001");
@@ -971,7 +981,7 @@ TEST_CASE_TEMPLATE("transact: commit and rollback", B, GYMDASH_BACKENDS) {
   }
 }
 
-TEST_CASE_TEMPLATE("transact: nested", B, GYMDASH_BACKENDS) {
+TEST_CASE_TEMPLATE("transact: nested", B, GYMDASH_ALL_BACKENDS) {
   Fixture<B> f;
   f.gyms().insert(make_gym("gym-a"));
 
@@ -1039,7 +1049,7 @@ TEST_CASE_TEMPLATE("transact: nested", B, GYMDASH_BACKENDS) {
 // Threads
 // ---------------------------------------------------------------------------
 
-TEST_CASE_TEMPLATE("threads: concurrent inserts all land", B, GYMDASH_BACKENDS) {
+TEST_CASE_TEMPLATE("threads: concurrent inserts all land", B, GYMDASH_ALL_BACKENDS) {
   Fixture<B> f;
   f.gyms().insert(make_gym("gym-a"));
   constexpr int kThreads = 4;
@@ -1078,7 +1088,7 @@ TEST_CASE_TEMPLATE("threads: concurrent inserts all land", B, GYMDASH_BACKENDS) 
 }
 
 TEST_CASE_TEMPLATE("threads: a transaction is invisible to others until it ends", B,
-                   GYMDASH_BACKENDS) {
+                   GYMDASH_ALL_BACKENDS) {
   Fixture<B> f;
   f.gyms().insert(make_gym("gym-a"));
   std::atomic<bool> inside{false};
@@ -1103,7 +1113,7 @@ TEST_CASE_TEMPLATE("threads: a transaction is invisible to others until it ends"
   CHECK_FALSE(f.leads().find("gym-a", "ld_pending"));
 }
 
-TEST_CASE_TEMPLATE("threads: concurrent transactions", B, GYMDASH_BACKENDS) {
+TEST_CASE_TEMPLATE("threads: concurrent transactions", B, GYMDASH_ALL_BACKENDS) {
   Fixture<B> f;
   f.gyms().insert(make_gym("gym-a"));
   std::vector<std::thread> threads;

@@ -9,8 +9,10 @@
  * gym B finds nothing.
  *
  * Backends: `memory:` (tests; nothing persists), `sqlite:PATH` (embedded
- * default; WAL; schema migrations applied on open). Both pass one conformance
- * suite (tests/store_conformance_test.cpp).
+ * default; WAL; schema migrations applied on open), and `postgresql://…`
+ * (a server shared by several hosts; not complete yet: docs/operations.md,
+ * "PostgreSQL", says what it lacks). All three pass one conformance suite
+ * (tests/store_conformance_test.cpp and the call and campaign suites beside it).
  */
 #pragma once
 
@@ -557,7 +559,7 @@ class Store {
   Store& operator=(const Store&) = delete;
   virtual ~Store() = default;
 
-  /** `memory` or `sqlite`. */
+  /** `memory`, `sqlite` or `postgres`. */
   virtual std::string_view backend() const = 0;
   /** Schema version of the open database (0 for memory). */
   virtual int schema_version() const = 0;
@@ -610,6 +612,23 @@ struct SqliteOptions {
   int busy_timeout_ms = 10000;   ///< wait this long for another process's lock (default 10 s)
 };
 
+/** Options of the PostgreSQL backend. */
+struct PostgresOptions {
+  /**
+   * libpq connection URI, `postgresql://user:password@host:port/database?…`
+   * (or `postgres://…`); required. Parameters libpq knows (sslmode,
+   * connect_timeout …) are passed on; connect_timeout defaults to 10 s.
+   */
+  std::string uri;
+  /**
+   * Schema holding gymdash's tables, created if missing. Empty (default):
+   * the first schema of the server's search_path, usually `public`.
+   */
+  std::string schema;
+  int pool_size = 8;         ///< most connections open at once (default 8)
+  int pool_wait_ms = 30000;  ///< how long a call waits for a free connection before UnavailableError (default 30 s)
+};
+
 /** The in-memory backend: for tests and simulations; nothing persists. */
 std::unique_ptr<Store> make_memory_store();
 
@@ -621,8 +640,20 @@ std::unique_ptr<Store> make_memory_store();
 std::unique_ptr<Store> make_sqlite_store(const SqliteOptions& options);
 
 /**
- * Opens a backend by URI: `memory:` or `sqlite:PATH` (`sqlite:` followed by a
- * file path, e.g. `sqlite:gym.db`, `sqlite:/var/lib/gymdash/main.db`).
+ * Connects to a PostgreSQL database and creates or migrates gymdash's schema
+ * in it, each migration in one transaction. Throws InvalidArgumentError for a
+ * malformed URI; UnavailableError if the server cannot be reached;
+ * StorageError if it refuses the credentials, the database does not exist,
+ * the schema holds another application's tables, or its gymdash schema
+ * version is newer than this library knows (then nothing is changed), and
+ * when the library was built without PostgreSQL (GYMDASH_WITH_POSTGRES=OFF).
+ */
+std::unique_ptr<Store> make_postgres_store(const PostgresOptions& options);
+
+/**
+ * Opens a backend by URI: `memory:`, `sqlite:PATH` (`sqlite:` followed by a
+ * file path, e.g. `sqlite:gym.db`, `sqlite:/var/lib/gymdash/main.db`), or a
+ * PostgreSQL URI, `postgresql://…` or `postgres://…` (make_postgres_store).
  * Throws InvalidArgumentError naming `uri` for an unknown scheme.
  */
 std::unique_ptr<Store> open_store(std::string_view uri);

@@ -312,9 +312,11 @@ Config parse_config(std::string_view json) {
   Section s(root, "", errors);
   if (!s.ok()) errors.raise();
   s.string("storage", c.storage);
-  if (c.storage.empty()) errors.add("storage", "is empty (memory: or sqlite:PATH)");
-  else if (c.storage != "memory:" && c.storage.rfind("sqlite:", 0) != 0 && c.storage.rfind("postgresql://", 0) != 0)
-    errors.add("storage", fmt::format("\"{}\" is not a storage URI (memory: or sqlite:PATH)", c.storage.substr(0, 64)));
+  if (c.storage.empty()) errors.add("storage", "is empty (memory:, sqlite:PATH or postgresql://…)");
+  else if (c.storage != "memory:" && c.storage.rfind("sqlite:", 0) != 0 && c.storage.rfind("postgresql://", 0) != 0 &&
+           c.storage.rfind("postgres://", 0) != 0)
+    errors.add("storage", fmt::format("\"{}\" is not a storage URI (memory:, sqlite:PATH or postgresql://…)",
+                                      c.storage.substr(0, 64)));
   s.integer("worker_threads", c.worker_threads, 1, 64);
   // defaults first: per-gym entries inherit from them, whatever the key order.
   if (const auto* v = s.get("defaults")) read_policy(*v, "defaults", c.defaults, errors);

@@ -1,0 +1,134 @@
+// How the SQL backends write values that are not plain numbers or text: the
+// stored names of enums and the JSON of list-valued columns. The stored forms
+// are the database format of both the SQLite and the PostgreSQL backend (the
+// same as sqlite_store.cpp writes), so they must never change.
+#pragma once
+
+#include <fmt/format.h>
+
+#include <array>
+#include <boost/json.hpp>
+#include <chrono>
+#include <cstdint>
+#include <gymdash/error.hpp>
+#include <gymdash/model.hpp>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gymdash::store_columns {
+
+inline std::int64_t to_millis(Timestamp t) { return t.time_since_epoch().count(); }
+inline Timestamp from_millis(std::int64_t ms) { return Timestamp{std::chrono::milliseconds{ms}}; }
+
+inline constexpr std::array<std::string_view, 6> kStatusNames{"new",          "contacted", "qualified",
+                                                              "trial_booked", "converted", "lost"};
+inline constexpr std::array<std::string_view, 3> kQualificationNames{"hot", "neutral", "cold"};
+
+/** The stored name, or empty for a value outside the enum (a filter on it then matches nothing). */
+inline std::string_view status_name(LeadStatus s) {
+  auto i = static_cast<std::size_t>(s);
+  return i < kStatusNames.size() ? kStatusNames[i] : std::string_view{};
+}
+inline std::string_view qualification_name(Qualification q) {
+  auto i = static_cast<std::size_t>(q);
+  return i < kQualificationNames.size() ? kQualificationNames[i] : std::string_view{};
+}
+
+template <class Enum, std::size_t N>
+Enum parse_stored(const std::array<std::string_view, N>& names, std::string_view text, std::string_view owner,
+                  std::string_view column) {
+  for (std::size_t i = 0; i < N; ++i)
+    if (names[i] == text) return static_cast<Enum>(i);
+  throw StorageError(fmt::format("{}: {}: unknown value \"{}\" in the database", owner, column, text),
+                     std::string(column));
+}
+
+[[noreturn]] inline void corrupt(std::string_view owner, std::string_view column) {
+  throw StorageError(fmt::format("{}: {}: malformed JSON in the database", owner, column), std::string(column));
+}
+
+inline boost::json::value parse_column(std::string_view text, std::string_view owner, std::string_view column) {
+  boost::json::parse_options options;
+  options.allow_invalid_utf8 = true;  // stored byte for byte
+  boost::system::error_code ec;
+  auto value = boost::json::parse(text, ec, {}, options);
+  if (ec) corrupt(owner, column);
+  return value;
+}
+
+inline std::string encode_strings(const std::vector<std::string>& values) {
+  if (values.empty()) return "[]";
+  boost::json::array array;
+  array.reserve(values.size());
+  for (const auto& v : values) array.emplace_back(boost::json::string_view(v));
+  return boost::json::serialize(array);
+}
+
+inline std::vector<std::string> decode_strings(std::string_view text, std::string_view owner,
+                                               std::string_view column) {
+  if (text == "[]") return {};
+  auto value = parse_column(text, owner, column);
+  if (!value.is_array()) corrupt(owner, column);
+  std::vector<std::string> out;
+  out.reserve(value.get_array().size());
+  for (const auto& item : value.get_array()) {
+    if (!item.is_string()) corrupt(owner, column);
+    out.emplace_back(item.get_string());
+  }
+  return out;
+}
+
+inline std::string encode_fields(const std::map<std::string, std::string>& fields) {
+  if (fields.empty()) return "{}";
+  boost::json::object object;
+  object.reserve(fields.size());
+  for (const auto& [k, v] : fields) object.emplace(k, boost::json::string_view(v));
+  return boost::json::serialize(object);
+}
+
+inline std::map<std::string, std::string> decode_fields(std::string_view text, std::string_view owner,
+                                                        std::string_view column) {
+  if (text == "{}") return {};
+  auto value = parse_column(text, owner, column);
+  if (!value.is_object()) corrupt(owner, column);
+  std::map<std::string, std::string> out;
+  for (const auto& [k, v] : value.get_object()) {
+    if (!v.is_string()) corrupt(owner, column);
+    out.emplace(std::string(k), std::string(v.get_string()));
+  }
+  return out;
+}
+
+inline std::string encode_times(const std::vector<Timestamp>& values) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i) out.push_back(',');
+    out += std::to_string(to_millis(values[i]));
+  }
+  out.push_back(']');
+  return out;
+}
+
+inline std::vector<Timestamp> decode_times(std::string_view text, std::string_view owner) {
+  if (text == "[]") return {};
+  auto value = parse_column(text, owner, "recent_calls");
+  if (!value.is_array()) corrupt(owner, "recent_calls");
+  std::vector<Timestamp> out;
+  for (const auto& item : value.get_array()) {
+    if (!item.is_int64() && !item.is_uint64()) corrupt(owner, "recent_calls");
+    out.push_back(from_millis(item.to_number<std::int64_t>()));
+  }
+  return out;
+}
+
+/** ASCII-only case folding, as SQLite's lower() without ICU and the memory backend do. */
+inline std::string ascii_lower(std::string_view text) {
+  std::string out(text);
+  for (auto& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+}  // namespace gymdash::store_columns

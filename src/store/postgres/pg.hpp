@@ -1,0 +1,212 @@
+// A small RAII layer over libpq for the PostgreSQL backend: a connection with
+// its prepared statements, a result, text parameters ($1, $2 …), the mapping
+// of libpq's failures to gymdash errors, and a pool of connections.
+#pragma once
+
+#include <libpq-fe.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <gymdash/model.hpp>
+
+namespace gymdash::pg {
+
+/**
+ * A statement the server refused (a constraint, a syntax error, a
+ * serialization failure): the SQLSTATE with the server's message. Repositories
+ * catch the ones they can explain; the store turns the rest into
+ * StorageError at its boundary. Connection failures are never a SqlError:
+ * they are thrown as UnavailableError right away.
+ */
+class SqlError : public std::runtime_error {
+ public:
+  SqlError(std::string sqlstate, const std::string& message)
+      : std::runtime_error(message), sqlstate_(std::move(sqlstate)) {}
+  const std::string& sqlstate() const noexcept { return sqlstate_; }
+
+ private:
+  std::string sqlstate_;
+};
+
+/**
+ * What messages call the database: "host:port/database (user name)", from
+ * the URI's parts; never the password.
+ */
+std::string describe_uri(const std::string& uri);
+
+/** The URI with its password (in the user-info part or a `password=` parameter) masked, for messages. */
+std::string redact_uri(std::string_view uri);
+
+/**
+ * Text as stored: unchanged when it is valid UTF-8 without NUL bytes (what a
+ * PostgreSQL text column accepts), else — and when it starts with the escape
+ * marker itself — the marker ("\x1b" "gymdash-hex:") followed by its bytes in
+ * hex. So every string a caller stores comes back byte for byte, as on
+ * SQLite; an escaped one is only found by equality, not by a search.
+ */
+std::string store_text(std::string_view text);
+/** The inverse of store_text. */
+std::string load_text(std::string_view stored);
+
+/** Positional text parameters of one statement ($1 is the first pushed). */
+class Params {
+ public:
+  /** A text value, through store_text. */
+  Params& text(std::string_view v) {
+    values_.push_back(store_text(v));
+    nulls_.push_back(false);
+    return *this;
+  }
+  Params& integer(std::int64_t v) { return raw(std::to_string(v)); }
+  Params& real(double v);
+  Params& time(Timestamp t) { return integer(t.time_since_epoch().count()); }
+  Params& time(const std::optional<Timestamp>& t) { return t ? time(*t) : null(); }
+  Params& null() {
+    values_.emplace_back();
+    nulls_.push_back(true);
+    return *this;
+  }
+  int size() const noexcept { return static_cast<int>(values_.size()); }
+  /** A value passed as is (numbers). */
+  Params& raw(std::string v) {
+    values_.push_back(std::move(v));
+    nulls_.push_back(false);
+    return *this;
+  }
+  /** The C array libpq takes; valid until the next push. */
+  std::vector<const char*> pointers() const;
+
+ private:
+  std::vector<std::string> values_;
+  std::vector<bool> nulls_;
+};
+
+/** A statement's result (rows of text). Ownership: owns its PGresult. Not thread-safe. */
+class Result {
+ public:
+  Result() = default;
+  explicit Result(PGresult* r) : r_(r, &PQclear) {}
+  int rows() const noexcept { return r_ ? PQntuples(r_.get()) : 0; }
+  bool null(int row, int col) const { return PQgetisnull(r_.get(), row, col) != 0; }
+  /** A text column, through load_text. */
+  std::string text(int row, int col) const {
+    return load_text(std::string_view(PQgetvalue(r_.get(), row, col),
+                                      static_cast<std::size_t>(PQgetlength(r_.get(), row, col))));
+  }
+  std::int64_t integer(int row, int col) const;
+  double real(int row, int col) const;
+  Timestamp time(int row, int col) const { return Timestamp{std::chrono::milliseconds{integer(row, col)}}; }
+  std::optional<Timestamp> optional_time(int row, int col) const {
+    if (null(row, col)) return std::nullopt;
+    return time(row, col);
+  }
+  /** Rows an INSERT, UPDATE or DELETE touched. */
+  std::int64_t affected() const;
+
+ private:
+  std::unique_ptr<PGresult, decltype(&PQclear)> r_{nullptr, &PQclear};
+};
+
+/**
+ * One server connection and the statements prepared on it.
+ * Ownership: owns its PGconn. Thread safety: one thread at a time (the pool
+ * lends it to one).
+ */
+class Connection {
+ public:
+  /**
+   * Connects. Throws InvalidArgumentError for a malformed URI,
+   * StorageError for refused credentials or an unknown database (retrying
+   * does not help), UnavailableError when the server cannot be reached.
+   */
+  Connection(const std::string& uri, const std::string& schema);
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  /** Runs a statement with parameters, prepared once on this connection under a name of its own. */
+  Result prepared(std::string_view sql, const Params& params = {});
+  /** Runs a statement with parameters, planned each time (dynamic SQL). */
+  Result exec(std::string_view sql, const Params& params = {});
+  /** Runs one or more statements without parameters (DDL, transaction control). */
+  void script(std::string_view sql);
+  /** exec() that never throws (ROLLBACK after a failure); false if it failed. */
+  bool try_script(std::string_view sql) noexcept;
+  /** Whether the connection is still usable (the server has not gone away). */
+  bool ok() const noexcept { return PQstatus(conn_.get()) == CONNECTION_OK; }
+  PGconn* native() noexcept { return conn_.get(); }
+
+  /** COPY … FROM STDIN: starts, sends `data` (COPY text format), ends. Returns the rows copied. */
+  std::int64_t copy_in(std::string_view copy_sql, std::string_view data);
+
+ private:
+  Result check(PGresult* r, std::string_view sql);
+
+  std::unique_ptr<PGconn, decltype(&PQfinish)> conn_{nullptr, &PQfinish};
+  std::string where_;  // describe_uri(), for messages
+  std::unordered_map<std::string, std::string> prepared_;  // SQL → statement name
+};
+
+/**
+ * Connections to one database, made on demand up to `max_size`, reused, and
+ * dropped when broken (the next lease connects again).
+ * Ownership: owned by its store. Thread safety: safe concurrently.
+ */
+class Pool {
+ public:
+  Pool(std::string uri, std::string schema, int max_size, std::chrono::milliseconds wait);
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+
+  /** A connection lent to one thread; given back (or dropped if broken) when the lease ends. */
+  class Lease {
+   public:
+    Lease() = default;
+    Lease(Pool* pool, std::unique_ptr<Connection> c) : pool_(pool), c_(std::move(c)) {}
+    Lease(Lease&& other) noexcept = default;
+    Lease& operator=(Lease&& other) noexcept;
+    ~Lease() { give_back(); }
+    Connection& operator*() const { return *c_; }
+    Connection* operator->() const { return c_.get(); }
+    explicit operator bool() const noexcept { return c_ != nullptr; }
+    /** Drops the connection instead of giving it back (its state is unknown). */
+    void discard() noexcept { c_.reset(); }
+
+   private:
+    void give_back() noexcept;
+    Pool* pool_ = nullptr;
+    std::unique_ptr<Connection> c_;
+  };
+
+  /** A connection: an idle one, a new one, or the next one given back (UnavailableError after `wait`). */
+  Lease acquire();
+  /** describe_uri() of its URI (for messages). */
+  const std::string& where() const noexcept { return where_; }
+
+ private:
+  void put_back(std::unique_ptr<Connection> c) noexcept;
+
+  std::string uri_;
+  std::string schema_;
+  std::string where_;
+  int max_size_;
+  std::chrono::milliseconds wait_;
+  std::mutex mutex_;
+  std::condition_variable freed_;
+  std::vector<std::unique_ptr<Connection>> idle_;
+  int open_ = 0;  // connections that exist (idle or lent); guarded by mutex_
+};
+
+/** `name` quoted as an SQL identifier ("a""b"). */
+std::string quote_identifier(std::string_view name);
+
+}  // namespace gymdash::pg

@@ -1,0 +1,714 @@
+// Leads in PostgreSQL: the SQLite backend's statements (sqlite_store.cpp),
+// with what PostgreSQL does differently:
+// - a lead write and the rows that follow it (its tags in lead_tags, its
+//   calling-window group in lead_zones, the copies of its facts in its
+//   campaign enrolments) are one statement with data-modifying CTEs: atomic
+//   on its own and one round trip, where SQLite uses triggers;
+// - expected refusals (duplicate id or phone, missing gym, stale version)
+//   are conditions of the statement (WHERE EXISTS / NOT EXISTS, ON CONFLICT
+//   DO NOTHING), never a server error, which would abort the caller's
+//   transaction; a statement that wrote nothing is then explained by reads;
+// - INSERT … SELECT casts its parameters ($n::bigint): unlike VALUES it does
+//   not take their types from the columns.
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <gymdash/error.hpp>
+#include <gymdash/store.hpp>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/columns.hpp"
+#include "store/postgres/postgres_leads.hpp"
+#include "store/postgres/postgres_store.hpp"
+
+namespace gymdash::postgres_store {
+namespace {
+
+using namespace store_columns;
+
+#define GYMDASH_LEAD_COLUMNS                                                                \
+  "id, gym_id, external_id, phone, first_name, last_name, email, source, interest, "        \
+  "timeline, notes, tags, consent_given, consent_at, consent_method, consent_source, "      \
+  "do_not_call, phone_invalid, status, qualification, qualification_manual, score, "        \
+  "attempts, last_call_at, next_call_at, timezone, custom_fields, created_at, updated_at, " \
+  "version, callback_at, blocked_until, recent_calls, last_outcome, sentiment, connects, "   \
+  "active_call_id, local_zone, local_state, dnc_listed, base_status, base_status_at"
+
+// The 42 columns' parameters, cast to the columns' types.
+#define GYMDASH_LEAD_PARAMS                                                                                  \
+  "$1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text, $10::text, "  \
+  "$11::text, $12::text, $13::integer, $14::bigint, $15::text, $16::text, $17::integer, $18::integer, "     \
+  "$19::text, $20::text, $21::integer, $22::integer, $23::integer, $24::bigint, $25::bigint, $26::text, "   \
+  "$27::text, $28::bigint, $29::bigint, $30::bigint, $31::bigint, $32::bigint, $33::text, $34::text, "      \
+  "$35::text, $36::integer, $37::text, $38::text, $39::text, $40::integer, $41::text, $42::bigint"
+
+// The lead's tags as JSON; tags that are not valid UTF-8 are stored escaped
+// (pg.hpp, Params::text), are no JSON then, and are not searchable by tag.
+#define GYMDASH_TAGS_JSON "(CASE WHEN left(lead.tags, 1) = '[' THEN lead.tags ELSE '[]' END)::json"
+
+// A new lead with its tags and its group; `conflict` is the ON CONFLICT
+// clause: any unique key (insert) or only the gym's phone (insert_if_absent,
+// where a taken id is still an error to explain). Returns one row per lead written.
+#define GYMDASH_INSERT_LEAD(conflict)                                                                        \
+  "WITH lead AS (INSERT INTO leads (" GYMDASH_LEAD_COLUMNS ") SELECT " GYMDASH_LEAD_PARAMS                   \
+  " WHERE EXISTS (SELECT 1 FROM gyms WHERE id = $2::text) "                                                  \
+  "AND NOT EXISTS (SELECT 1 FROM leads WHERE id = $1::text) " conflict                                        \
+  " RETURNING id, gym_id, tags, local_zone, local_state), "                                                 \
+  "tags AS (INSERT INTO lead_tags (lead_id, gym_id, tag) SELECT lead.id, lead.gym_id, t "                    \
+  "FROM lead, json_array_elements_text(" GYMDASH_TAGS_JSON ") AS t ON CONFLICT DO NOTHING), "                \
+  "zone AS (INSERT INTO lead_zones (gym_id, local_zone, local_state) SELECT gym_id, local_zone, local_state " \
+  "FROM lead ON CONFLICT DO NOTHING) "                                                                       \
+  "SELECT count(*) FROM lead"
+
+constexpr std::string_view kInsertLead = GYMDASH_INSERT_LEAD("ON CONFLICT DO NOTHING");
+constexpr std::string_view kInsertLeadIfAbsent = GYMDASH_INSERT_LEAD("ON CONFLICT (gym_id, phone) DO NOTHING");
+
+// The whole lead but its claim (active_call_id, $37, bound and not written),
+// guarded by the version and by the phone being free in the gym; the tags
+// that went are deleted and the new ones added (never the same row twice in
+// one statement), the enrolments get the lead's facts.
+constexpr std::string_view kUpdateLead =
+    "WITH lead AS (UPDATE leads SET external_id = $3, phone = $4, first_name = $5, last_name = $6, email = $7, "
+    "source = $8, interest = $9, timeline = $10, notes = $11, tags = $12, consent_given = $13, "
+    "consent_at = $14, consent_method = $15, consent_source = $16, do_not_call = $17, "
+    "phone_invalid = $18, status = $19, qualification = $20, qualification_manual = $21, "
+    "score = $22, attempts = $23, last_call_at = $24, next_call_at = $25, timezone = $26, "
+    "custom_fields = $27, created_at = $28, updated_at = $29, version = $30, callback_at = $31, "
+    "blocked_until = $32, recent_calls = $33, last_outcome = $34, sentiment = $35, connects = $36, "
+    "local_zone = $38, local_state = $39, dnc_listed = $40, base_status = $41, base_status_at = $42 "
+    "WHERE id = $1 AND gym_id = $2 AND version = $43 AND $37::text IS NOT NULL "
+    "AND NOT EXISTS (SELECT 1 FROM leads o WHERE o.gym_id = $2 AND o.phone = $4 AND o.id <> $1) "
+    "RETURNING id, gym_id, tags, local_zone, local_state, created_at, source, status, qualification, connects), "
+    "gone AS (DELETE FROM lead_tags USING lead WHERE lead_tags.lead_id = lead.id "
+    "AND lead_tags.tag NOT IN (SELECT json_array_elements_text(" GYMDASH_TAGS_JSON "))), "
+    "tags AS (INSERT INTO lead_tags (lead_id, gym_id, tag) SELECT lead.id, lead.gym_id, t "
+    "FROM lead, json_array_elements_text(" GYMDASH_TAGS_JSON ") AS t ON CONFLICT DO NOTHING), "
+    "zone AS (INSERT INTO lead_zones (gym_id, local_zone, local_state) SELECT gym_id, local_zone, local_state "
+    "FROM lead ON CONFLICT DO NOTHING), "
+    "enrolments AS (UPDATE campaign_leads SET lead_created_at = lead.created_at, lead_source = lead.source, "
+    "lead_status = lead.status, lead_qualification = lead.qualification, lead_connects = lead.connects "
+    "FROM lead WHERE campaign_leads.lead_id = lead.id) "
+    "SELECT count(*) FROM lead";
+
+// What calls change (LeadRepository::update_call_state), with the enrolments' copies.
+constexpr std::string_view kUpdateLeadCallState =
+    "WITH lead AS (UPDATE leads SET do_not_call = $3, phone_invalid = $4, status = $5, qualification = $6, "
+    "score = $7, attempts = $8, last_call_at = $9, updated_at = $10, version = $11, callback_at = $12, "
+    "blocked_until = $13, recent_calls = $14, last_outcome = $15, sentiment = $16, connects = $17, "
+    "next_call_at = $19 WHERE id = $1 AND gym_id = $2 AND version = $18 "
+    "RETURNING id, status, qualification, connects), "
+    "enrolments AS (UPDATE campaign_leads SET lead_status = lead.status, lead_qualification = lead.qualification, "
+    "lead_connects = lead.connects FROM lead WHERE campaign_leads.lead_id = lead.id) "
+    "SELECT count(*) FROM lead";
+
+constexpr std::string_view kSetActiveCall =
+    "UPDATE leads SET active_call_id = $4 WHERE id = $2 AND gym_id = $1 AND active_call_id = $3";
+constexpr std::string_view kFindLead = "SELECT " GYMDASH_LEAD_COLUMNS " FROM leads WHERE id = $1 AND gym_id = $2";
+constexpr std::string_view kFindLeadByPhone =
+    "SELECT " GYMDASH_LEAD_COLUMNS " FROM leads WHERE gym_id = $1 AND phone = $2";
+constexpr std::string_view kFindLeadByExternalId =
+    "SELECT " GYMDASH_LEAD_COLUMNS
+    " FROM leads WHERE gym_id = $1 AND external_id = $2 ORDER BY created_at, id LIMIT 1";
+constexpr std::string_view kLeadVersion = "SELECT version FROM leads WHERE id = $1 AND gym_id = $2";
+constexpr std::string_view kGymExists = "SELECT 1 FROM gyms WHERE id = $1";
+constexpr std::string_view kLeadIdExists = "SELECT 1 FROM leads WHERE id = $1";
+constexpr std::string_view kLeadWithPhone = "SELECT id FROM leads WHERE gym_id = $1 AND phone = $2 AND id <> $3";
+constexpr std::string_view kDeleteLead = "DELETE FROM leads WHERE id = $1 AND gym_id = $2";
+// Counted from the statement's snapshot (before the delete), deleted in the same statement.
+constexpr std::string_view kRemoveCounted =
+    "WITH gone AS (DELETE FROM leads WHERE id = $1 AND gym_id = $2 RETURNING 1) "
+    "SELECT (SELECT count(*) FROM gone), "
+    "(SELECT count(*) FROM lead_history WHERE lead_id = $1 AND gym_id = $2), "
+    "(SELECT count(*) FROM call_results WHERE lead_id = $1 AND gym_id = $2), "
+    "(SELECT count(*) FROM campaign_leads WHERE lead_id = $1 AND gym_id = $2)";
+constexpr std::string_view kAppendErasure =
+    "INSERT INTO lead_erasures (gym_id, lead_id, at, actor, reason, history_entries, calls, recordings, "
+    "transcripts, call_results, enrolments) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING seq";
+constexpr std::string_view kErasures =
+    "SELECT seq, gym_id, lead_id, at, actor, reason, history_entries, calls, recordings, transcripts, "
+    "call_results, enrolments FROM lead_erasures WHERE gym_id = $1 ORDER BY seq DESC LIMIT $2 OFFSET $3";
+constexpr std::string_view kAppendHistory =
+    "INSERT INTO lead_history (lead_id, gym_id, at, kind, from_value, to_value, actor, reason) "
+    "SELECT $1::text, $2::text, $3::bigint, $4::text, $5::text, $6::text, $7::text, $8::text "
+    "WHERE EXISTS (SELECT 1 FROM leads WHERE id = $1::text AND gym_id = $2::text) RETURNING seq";
+constexpr std::string_view kHistory =
+    "SELECT seq, lead_id, at, kind, from_value, to_value, actor, reason FROM lead_history "
+    "WHERE lead_id = $1 AND gym_id = $2 ORDER BY seq";
+constexpr std::int64_t kRareTag = 10000;
+constexpr std::string_view kCountTagUpTo =
+    "SELECT count(*) FROM (SELECT 1 FROM lead_tags WHERE gym_id = $1 AND tag = $2 LIMIT 10000) AS t";
+// A result replaces the one with the same call id; the enrolments' first
+// call is the earliest of the lead's other results and this one.
+constexpr std::string_view kPutCallResult =
+    "WITH result AS (INSERT INTO call_results (lead_id, gym_id, call_id, started_at, ended_at, status, "
+    "answered_by, outcome, callback_at, sentiment, opted_out) "
+    "SELECT $1::text, $2::text, $3::text, $4::bigint, $5::bigint, $6::text, $7::text, $8::text, $9::bigint, "
+    "$10::text, $11::integer WHERE EXISTS (SELECT 1 FROM leads WHERE id = $1::text AND gym_id = $2::text) "
+    "ON CONFLICT (lead_id, call_id) DO UPDATE SET gym_id = excluded.gym_id, started_at = excluded.started_at, "
+    "ended_at = excluded.ended_at, status = excluded.status, answered_by = excluded.answered_by, "
+    "outcome = excluded.outcome, callback_at = excluded.callback_at, sentiment = excluded.sentiment, "
+    "opted_out = excluded.opted_out RETURNING started_at), "
+    "enrolments AS (UPDATE campaign_leads SET lead_first_call_at = (SELECT LEAST(min(c.started_at), "
+    "(SELECT started_at FROM result)) FROM call_results c WHERE c.lead_id = $1::text AND c.call_id <> $3::text) "
+    "WHERE lead_id = $1::text AND EXISTS (SELECT 1 FROM result)) "
+    "SELECT count(*) FROM result";
+constexpr std::string_view kCallResults =
+    "SELECT call_id, started_at, ended_at, status, answered_by, outcome, callback_at, sentiment, opted_out "
+    "FROM call_results WHERE lead_id = $1 AND gym_id = $2 ORDER BY started_at, call_id";
+
+pg::Params lead_params(const Lead& lead) {
+  const auto status = status_name(lead.status);
+  if (status.empty())
+    throw InvalidArgumentError(fmt::format("lead {}: status: not a lead status", lead.id), "status");
+  const auto qualification = qualification_name(lead.qualification);
+  if (qualification.empty())
+    throw InvalidArgumentError(fmt::format("lead {}: qualification: not a qualification", lead.id), "qualification");
+  pg::Params p;
+  p.text(lead.id).text(lead.gym_id).text(lead.external_id).text(lead.phone).text(lead.first_name);
+  p.text(lead.last_name).text(lead.email).text(lead.source).text(lead.interest).text(lead.timeline);
+  p.text(lead.notes).text(encode_strings(lead.tags)).integer(lead.consent.given ? 1 : 0).time(lead.consent.at);
+  p.text(lead.consent.method).text(lead.consent.source).integer(lead.do_not_call ? 1 : 0);
+  p.integer(lead.phone_invalid ? 1 : 0).text(status).text(qualification).integer(lead.qualification_manual ? 1 : 0);
+  p.integer(lead.score).integer(lead.attempts).time(lead.last_call_at).time(lead.next_call_at).text(lead.timezone);
+  p.text(encode_fields(lead.custom_fields)).time(lead.created_at).time(lead.updated_at).integer(lead.version);
+  p.time(lead.callback_at).time(lead.blocked_until).text(encode_times(lead.recent_calls)).text(lead.last_outcome);
+  p.text(lead.sentiment).integer(lead.connects).text(lead.active_call_id).text(lead.local_zone);
+  p.text(lead.local_state).integer(lead.dnc_listed ? 1 : 0).text(status_name(lead.base_status));
+  p.time(lead.base_status_at);
+  return p;
+}
+
+bool flag(const pg::Result& r, int row, int col) { return r.integer(row, col) != 0; }
+
+Lead read_lead(const pg::Result& r, int row) {
+  Lead lead;
+  lead.id = r.text(row, 0);
+  const std::string owner = "lead " + lead.id;
+  lead.gym_id = r.text(row, 1);
+  lead.external_id = r.text(row, 2);
+  lead.phone = r.text(row, 3);
+  lead.first_name = r.text(row, 4);
+  lead.last_name = r.text(row, 5);
+  lead.email = r.text(row, 6);
+  lead.source = r.text(row, 7);
+  lead.interest = r.text(row, 8);
+  lead.timeline = r.text(row, 9);
+  lead.notes = r.text(row, 10);
+  lead.tags = decode_strings(r.text(row, 11), owner, "tags");
+  lead.consent.given = flag(r, row, 12);
+  lead.consent.at = r.optional_time(row, 13);
+  lead.consent.method = r.text(row, 14);
+  lead.consent.source = r.text(row, 15);
+  lead.do_not_call = flag(r, row, 16);
+  lead.phone_invalid = flag(r, row, 17);
+  lead.status = parse_stored<LeadStatus>(kStatusNames, r.text(row, 18), owner, "status");
+  lead.qualification = parse_stored<Qualification>(kQualificationNames, r.text(row, 19), owner, "qualification");
+  lead.qualification_manual = flag(r, row, 20);
+  lead.score = static_cast<int>(r.integer(row, 21));
+  lead.attempts = static_cast<int>(r.integer(row, 22));
+  lead.last_call_at = r.optional_time(row, 23);
+  lead.next_call_at = r.optional_time(row, 24);
+  lead.timezone = r.text(row, 25);
+  lead.custom_fields = decode_fields(r.text(row, 26), owner, "custom_fields");
+  lead.created_at = r.time(row, 27);
+  lead.updated_at = r.time(row, 28);
+  lead.version = r.integer(row, 29);
+  lead.callback_at = r.optional_time(row, 30);
+  lead.blocked_until = r.optional_time(row, 31);
+  lead.recent_calls = decode_times(r.text(row, 32), owner);
+  lead.last_outcome = r.text(row, 33);
+  lead.sentiment = r.text(row, 34);
+  lead.connects = static_cast<int>(r.integer(row, 35));
+  lead.active_call_id = r.text(row, 36);
+  lead.local_zone = r.text(row, 37);
+  lead.local_state = r.text(row, 38);
+  lead.dnc_listed = flag(r, row, 39);
+  lead.base_status = parse_stored<LeadStatus>(kStatusNames, r.text(row, 40), owner, "base_status");
+  lead.base_status_at = r.time(row, 41);
+  return lead;
+}
+
+std::vector<Lead> read_leads(const pg::Result& r) {
+  std::vector<Lead> out;
+  out.reserve(static_cast<std::size_t>(r.rows()));
+  for (int i = 0; i < r.rows(); ++i) out.push_back(read_lead(r, i));
+  return out;
+}
+
+std::optional<Lead> first_lead(const pg::Result& r) {
+  if (r.rows() == 0) return std::nullopt;
+  return read_lead(r, 0);
+}
+
+// The dialable set, word for word as in the partial indexes of the schema;
+// `now` and `max` are the parameters' placeholders.
+std::string dialable(const std::string& now, const std::string& max) {
+  return "consent_given = 1 AND do_not_call = 0 AND dnc_listed = 0 AND phone_invalid = 0 AND "
+         "active_call_id = '' AND status IN ('new', 'contacted', 'qualified', 'trial_booked') "
+         "AND attempts < " + max + " AND (blocked_until IS NULL OR blocked_until <= " + now + ")";
+}
+
+// Parameters numbered as they are added, so that the numbering is dense
+// whatever the query's shape (PostgreSQL must know every $n's type).
+struct Builder {
+  pg::Params params;
+  std::string text(std::string_view v) {
+    params.text(v);
+    return "$" + std::to_string(params.size());
+  }
+  std::string integer(std::int64_t v) {
+    params.integer(v);
+    return "$" + std::to_string(params.size());
+  }
+};
+
+class PgLeads final : public LeadRepository {
+ public:
+  explicit PgLeads(Core& core) : core_(core) {}
+
+  void insert(const Lead& lead) override {
+    core_.run("lead", lead.id, [&] {
+      core_.with_connection([&](pg::Connection& c) {
+        if (c.prepared(kInsertLead, lead_params(lead)).integer(0, 0) > 0) return;
+        explain_conflict(c, lead, true);
+        throw ConflictError(fmt::format("lead {}: not stored: changed concurrently, try again", lead.id), "id");
+      });
+    });
+  }
+
+  bool insert_if_absent(const Lead& lead) override {
+    return core_.run("lead", lead.id, [&] {
+      return core_.with_connection([&](pg::Connection& c) {
+        if (c.prepared(kInsertLeadIfAbsent, lead_params(lead)).integer(0, 0) > 0) return true;
+        auto gym = c.prepared(kGymExists, pg::Params().text(lead.gym_id));
+        if (gym.rows() == 0)
+          throw NotFoundError(fmt::format("gym {}: not found (storing lead {})", lead.gym_id, lead.id), "gym_id");
+        // A taken phone is the answer "absent: no"; a taken id is an error, unless the same row has both.
+        auto phone = c.prepared(kLeadWithPhone, pg::Params().text(lead.gym_id).text(lead.phone).text(""));
+        if (phone.rows() > 0) return false;
+        explain_conflict(c, lead, true);
+        throw ConflictError(fmt::format("lead {}: not stored: changed concurrently, try again", lead.id), "id");
+      });
+    });
+  }
+
+  std::optional<Lead> find(std::string_view gym_id, std::string_view lead_id) override {
+    return core_.run("lead", lead_id, [&] {
+      return first_lead(core_.with_connection(
+          [&](pg::Connection& c) { return c.prepared(kFindLead, pg::Params().text(lead_id).text(gym_id)); }));
+    });
+  }
+
+  std::optional<Lead> find_by_phone(std::string_view gym_id, std::string_view e164) override {
+    return core_.run("lead with phone", e164, [&] {
+      return first_lead(core_.with_connection(
+          [&](pg::Connection& c) { return c.prepared(kFindLeadByPhone, pg::Params().text(gym_id).text(e164)); }));
+    });
+  }
+
+  std::optional<Lead> find_by_external_id(std::string_view gym_id, std::string_view external_id) override {
+    if (external_id.empty()) return std::nullopt;
+    return core_.run("lead", external_id, [&] {
+      return first_lead(core_.with_connection([&](pg::Connection& c) {
+        return c.prepared(kFindLeadByExternalId, pg::Params().text(gym_id).text(external_id));
+      }));
+    });
+  }
+
+  void update(const Lead& lead) override {
+    core_.run("lead", lead.id, [&] {
+      core_.with_connection([&](pg::Connection& c) {
+        const bool expectable = lead.version != std::numeric_limits<std::int64_t>::min();
+        if (expectable) {
+          auto p = lead_params(lead);
+          p.integer(lead.version - 1);
+          if (c.prepared(kUpdateLead, p).integer(0, 0) > 0) return;
+        }
+        explain_stale(c, lead, expectable);
+        explain_conflict(c, lead, false);
+        throw ConflictError(fmt::format("lead {}: not stored: changed concurrently, try again", lead.id), "version");
+      });
+    });
+  }
+
+  void update_call_state(const Lead& lead) override {
+    core_.run("lead", lead.id, [&] {
+      const auto status = status_name(lead.status);
+      const auto qualification = qualification_name(lead.qualification);
+      if (status.empty())
+        throw InvalidArgumentError(fmt::format("lead {}: status: not a lead status", lead.id), "status");
+      if (qualification.empty())
+        throw InvalidArgumentError(fmt::format("lead {}: qualification: not a qualification", lead.id),
+                                   "qualification");
+      pg::Params p;
+      p.text(lead.id).text(lead.gym_id).integer(lead.do_not_call ? 1 : 0).integer(lead.phone_invalid ? 1 : 0);
+      p.text(status).text(qualification).integer(lead.score).integer(lead.attempts).time(lead.last_call_at);
+      p.time(lead.updated_at).integer(lead.version).time(lead.callback_at).time(lead.blocked_until);
+      p.text(encode_times(lead.recent_calls)).text(lead.last_outcome).text(lead.sentiment).integer(lead.connects);
+      p.integer(lead.version - 1).time(lead.next_call_at);
+      core_.with_connection([&](pg::Connection& c) {
+        if (c.prepared(kUpdateLeadCallState, p).integer(0, 0) > 0) return;
+        explain_stale(c, lead, true);
+        throw ConflictError(fmt::format("lead {}: not stored: changed concurrently, try again", lead.id), "version");
+      });
+    });
+  }
+
+  bool set_active_call(std::string_view gym_id, std::string_view lead_id, std::string_view expected,
+                       std::string_view next) override {
+    return core_.run("lead", lead_id, [&] {
+      return core_.with_connection([&](pg::Connection& c) {
+        return c.prepared(kSetActiveCall, pg::Params().text(gym_id).text(lead_id).text(expected).text(next))
+                   .affected() > 0;
+      });
+    });
+  }
+
+  bool remove(std::string_view gym_id, std::string_view lead_id) override {
+    return core_.run("lead", lead_id, [&] {
+      return core_.with_connection([&](pg::Connection& c) {
+        return c.prepared(kDeleteLead, pg::Params().text(lead_id).text(gym_id)).affected() > 0;
+      });
+    });
+  }
+
+  std::optional<ErasedLeadRows> remove_counted(std::string_view gym_id, std::string_view lead_id) override {
+    return core_.run("lead", lead_id, [&]() -> std::optional<ErasedLeadRows> {
+      auto r = core_.with_connection(
+          [&](pg::Connection& c) { return c.prepared(kRemoveCounted, pg::Params().text(lead_id).text(gym_id)); });
+      if (r.integer(0, 0) == 0) return std::nullopt;
+      ErasedLeadRows rows;
+      rows.history_entries = r.integer(0, 1);
+      rows.call_results = r.integer(0, 2);
+      rows.enrolments = r.integer(0, 3);
+      return rows;
+    });
+  }
+
+  std::int64_t append_erasure(const LeadErasure& e) override {
+    return core_.run("lead", e.lead_id, [&] {
+      pg::Params p;
+      p.text(e.gym_id).text(e.lead_id).time(e.at).text(e.actor).text(e.reason).integer(e.history_entries);
+      p.integer(e.calls).integer(e.recordings).integer(e.transcripts).integer(e.call_results).integer(e.enrolments);
+      return core_.with_connection([&](pg::Connection& c) { return c.prepared(kAppendErasure, p).integer(0, 0); });
+    });
+  }
+
+  std::vector<LeadErasure> erasures(std::string_view gym_id, int limit, int offset) override {
+    return core_.run("gym", gym_id, [&] {
+      auto r = core_.with_connection([&](pg::Connection& c) {
+        return c.prepared(kErasures,
+                          pg::Params().text(gym_id).integer(std::max(limit, 0)).integer(std::max(offset, 0)));
+      });
+      std::vector<LeadErasure> out;
+      for (int i = 0; i < r.rows(); ++i) {
+        LeadErasure e;
+        e.seq = r.integer(i, 0);
+        e.gym_id = r.text(i, 1);
+        e.lead_id = r.text(i, 2);
+        e.at = r.time(i, 3);
+        e.actor = r.text(i, 4);
+        e.reason = r.text(i, 5);
+        e.history_entries = r.integer(i, 6);
+        e.calls = r.integer(i, 7);
+        e.recordings = r.integer(i, 8);
+        e.transcripts = r.integer(i, 9);
+        e.call_results = r.integer(i, 10);
+        e.enrolments = r.integer(i, 11);
+        out.push_back(std::move(e));
+      }
+      return out;
+    });
+  }
+
+  LeadPage list(std::string_view gym_id, const LeadFilter& filter) override;
+
+  std::int64_t append_history(std::string_view gym_id, const LeadEvent& event) override {
+    return core_.run("lead", event.lead_id, [&] {
+      pg::Params p;
+      p.text(event.lead_id).text(gym_id).time(event.at).text(event.kind).text(event.from).text(event.to);
+      p.text(event.actor).text(event.reason);
+      auto r = core_.with_connection([&](pg::Connection& c) { return c.prepared(kAppendHistory, p); });
+      if (r.rows() == 0)
+        throw NotFoundError(fmt::format("lead {}: not found in gym {}", event.lead_id, gym_id), "lead_id");
+      return r.integer(0, 0);
+    });
+  }
+
+  std::vector<LeadEvent> history(std::string_view gym_id, std::string_view lead_id) override {
+    return core_.run("lead", lead_id, [&] {
+      auto r = core_.with_connection(
+          [&](pg::Connection& c) { return c.prepared(kHistory, pg::Params().text(lead_id).text(gym_id)); });
+      std::vector<LeadEvent> out;
+      for (int i = 0; i < r.rows(); ++i) {
+        LeadEvent e;
+        e.seq = r.integer(i, 0);
+        e.lead_id = r.text(i, 1);
+        e.at = r.time(i, 2);
+        e.kind = r.text(i, 3);
+        e.from = r.text(i, 4);
+        e.to = r.text(i, 5);
+        e.actor = r.text(i, 6);
+        e.reason = r.text(i, 7);
+        out.push_back(std::move(e));
+      }
+      return out;
+    });
+  }
+
+  std::vector<Lead> dial_candidates(std::string_view gym_id, const DialQuery& q) override;
+
+  std::vector<std::pair<std::string, std::string>> dial_groups(std::string_view gym_id) override {
+    return core_.run("zones of gym", gym_id, [&] {
+      auto r = core_.with_connection([&](pg::Connection& c) {
+        return c.prepared(
+            "SELECT local_zone, local_state FROM lead_zones WHERE gym_id = $1 ORDER BY local_zone, local_state",
+            pg::Params().text(gym_id));
+      });
+      std::vector<std::pair<std::string, std::string>> out;
+      for (int i = 0; i < r.rows(); ++i) out.emplace_back(r.text(i, 0), r.text(i, 1));
+      return out;
+    });
+  }
+
+  DueCounts count_due(std::string_view gym_id, Timestamp now, int max_attempts,
+                      Timestamp last_call_before) override {
+    return core_.run("due jobs of gym", gym_id, [&] {
+      // Both counts in one statement (one snapshot, one round trip).
+      static const std::string sql =
+          "SELECT (SELECT count(*) FROM leads WHERE gym_id = $1 AND callback_at IS NOT NULL AND callback_at <= $2 "
+          "AND " + dialable("$2", "$3") + "), "
+          "(SELECT count(*) FROM leads WHERE gym_id = $1 AND attempts > 0 AND callback_at IS NULL AND " +
+          dialable("$2", "$3") + " AND last_call_at <= $4)";
+      auto r = core_.with_connection([&](pg::Connection& c) {
+        return c.prepared(sql, pg::Params().text(gym_id).time(now).integer(max_attempts).time(last_call_before));
+      });
+      DueCounts out;
+      out.callbacks = r.integer(0, 0);
+      out.retries = r.integer(0, 1);
+      return out;
+    });
+  }
+
+  std::vector<Lead> find_by_phone_any_gym(std::string_view e164) override {
+    return core_.run("leads with phone", e164, [&] {
+      return read_leads(core_.with_connection([&](pg::Connection& c) {
+        return c.prepared("SELECT " GYMDASH_LEAD_COLUMNS
+                          " FROM leads WHERE gym_id IN (SELECT id FROM gyms) AND phone = $1 ORDER BY gym_id",
+                          pg::Params().text(e164));
+      }));
+    });
+  }
+
+  void put_call_result(std::string_view gym_id, std::string_view lead_id, const CallResult& r) override {
+    core_.run("lead", lead_id, [&] {
+      pg::Params p;
+      p.text(lead_id).text(gym_id).text(r.call_id).time(r.started_at).time(r.ended_at).text(to_string(r.status));
+      p.text(to_string(r.answered_by));
+      if (r.outcome)
+        p.text(to_string(*r.outcome));
+      else
+        p.null();
+      p.time(r.callback_at).text(r.sentiment).integer(r.opted_out ? 1 : 0);
+      auto written =
+          core_.with_connection([&](pg::Connection& c) { return c.prepared(kPutCallResult, p).integer(0, 0); });
+      if (written == 0) throw NotFoundError(fmt::format("lead {}: not found in gym {}", lead_id, gym_id), "lead_id");
+    });
+  }
+
+  std::vector<CallResult> call_results(std::string_view gym_id, std::string_view lead_id) override {
+    return core_.run("lead", lead_id, [&] {
+      auto r = core_.with_connection(
+          [&](pg::Connection& c) { return c.prepared(kCallResults, pg::Params().text(lead_id).text(gym_id)); });
+      std::vector<CallResult> out;
+      for (int i = 0; i < r.rows(); ++i) {
+        CallResult c;
+        c.call_id = r.text(i, 0);
+        c.started_at = r.time(i, 1);
+        c.ended_at = r.optional_time(i, 2);
+        c.status = parse_call_status(r.text(i, 3));
+        c.answered_by = parse_answered_by(r.text(i, 4));
+        if (!r.null(i, 5)) c.outcome = parse_call_outcome(r.text(i, 5));
+        c.callback_at = r.optional_time(i, 6);
+        c.sentiment = r.text(i, 7);
+        c.opted_out = r.integer(i, 8) != 0;
+        out.push_back(std::move(c));
+      }
+      return out;
+    });
+  }
+
+ private:
+  // Throws the error that explains why `lead` could not be written (missing
+  // gym, taken id, taken phone), or returns if none applies.
+  void explain_conflict(pg::Connection& c, const Lead& lead, bool inserting) {
+    if (inserting) {
+      if (c.prepared(kGymExists, pg::Params().text(lead.gym_id)).rows() == 0)
+        throw NotFoundError(fmt::format("gym {}: not found (storing lead {})", lead.gym_id, lead.id), "gym_id");
+      if (c.prepared(kLeadIdExists, pg::Params().text(lead.id)).rows() > 0)
+        throw AlreadyExistsError(fmt::format("lead {}: already exists", lead.id), "id");
+    }
+    auto phone = c.prepared(kLeadWithPhone, pg::Params().text(lead.gym_id).text(lead.phone).text(lead.id));
+    if (phone.rows() > 0)
+      throw AlreadyExistsError(fmt::format("lead {}: phone {} already belongs to lead {} in gym {}", lead.id,
+                                           lead.phone, phone.text(0, 0), lead.gym_id),
+                               "phone");
+  }
+
+  // Throws NotFoundError if the lead is gone, ConflictError if its version
+  // moved on; returns if the stored version is the expected one.
+  void explain_stale(pg::Connection& c, const Lead& lead, bool expectable) {
+    auto v = c.prepared(kLeadVersion, pg::Params().text(lead.id).text(lead.gym_id));
+    if (v.rows() == 0) throw NotFoundError(fmt::format("lead {}: not found in gym {}", lead.id, lead.gym_id), "id");
+    const auto stored = v.integer(0, 0);
+    if (!expectable || stored != lead.version - 1)
+      throw ConflictError(fmt::format("lead {}: version conflict: stored version is {}, the update expects {}",
+                                      lead.id, stored,
+                                      expectable ? fmt::format("{}", lead.version - 1) : std::string("none")),
+                          "version");
+  }
+
+  Core& core_;
+};
+
+LeadPage PgLeads::list(std::string_view gym_id, const LeadFilter& filter) {
+  // Duplicates in the filter change neither its meaning nor (after this) the SQL.
+  auto unique_names = [](const auto& values, auto name) {
+    std::vector<std::string> names;
+    for (auto v : values) names.emplace_back(name(v));
+    std::sort(names.begin(), names.end());
+    names.erase(std::unique(names.begin(), names.end()), names.end());
+    return names;
+  };
+  const auto statuses = unique_names(filter.statuses, status_name);
+  const auto qualifications = unique_names(filter.qualifications, qualification_name);
+  auto tags = filter.tags;
+  std::sort(tags.begin(), tags.end());
+  tags.erase(std::unique(tags.begin(), tags.end()), tags.end());
+  const std::int64_t page = std::max(filter.page, 1);
+  const std::int64_t page_size = std::max(filter.page_size, 0);
+
+  return core_.run("leads of gym", gym_id, [&] {
+    return core_.atomically([&](pg::Connection& c) {
+      Builder b;
+      const std::string gym = b.text(gym_id);
+      // The rarest tag, if rare, drives the query from its index entries (as on SQLite).
+      std::optional<std::size_t> driver;
+      std::int64_t fewest = kRareTag;
+      for (std::size_t i = 0; i < tags.size(); ++i) {
+        auto n = c.prepared(kCountTagUpTo, pg::Params().text(gym_id).text(tags[i])).integer(0, 0);
+        if (n < fewest) {
+          fewest = n;
+          driver = i;
+        }
+      }
+      std::string from_where;
+      if (driver)
+        from_where = "(SELECT lead_id FROM lead_tags WHERE gym_id = " + gym + " AND tag = " + b.text(tags[*driver]) +
+                     ") AS d JOIN leads ON leads.id = d.lead_id WHERE ";
+      else
+        from_where = "leads WHERE ";
+      std::string where = "leads.gym_id = " + gym;
+      for (std::size_t i = 0; i < tags.size(); ++i)
+        if (i != driver)
+          where += " AND EXISTS (SELECT 1 FROM lead_tags t WHERE t.lead_id = leads.id AND t.tag = " + b.text(tags[i]) +
+                   ")";
+      auto in_list = [&](std::string_view column, const std::vector<std::string>& values) {
+        std::string sql = fmt::format(" AND {} IN (", column);
+        for (std::size_t i = 0; i < values.size(); ++i) sql += (i ? ", " : "") + b.text(values[i]);
+        return sql + ")";
+      };
+      if (!statuses.empty()) where += in_list("status", statuses);
+      if (!qualifications.empty()) where += in_list("qualification", qualifications);
+      if (!filter.source.empty()) where += " AND source = " + b.text(filter.source);
+      if (!filter.search.empty()) {
+        // lower() of C-collated text and the needle fold ASCII only, as on
+        // SQLite; strpos keeps LIKE's wildcards in user text literal.
+        const auto p = b.text(ascii_lower(filter.search));
+        where += fmt::format(
+            " AND (strpos(lower(first_name || ' ' || last_name), {0}) > 0"
+            " OR strpos(lower(phone), {0}) > 0 OR strpos(lower(email), {0}) > 0)",
+            p);
+      }
+      if (filter.created_from) where += " AND created_at >= " + b.integer(to_millis(*filter.created_from));
+      if (filter.created_to) where += " AND created_at < " + b.integer(to_millis(*filter.created_to));
+      from_where += where;
+
+      LeadPage result;
+      result.page = filter.page;
+      result.page_size = filter.page_size;
+      result.total = c.prepared("SELECT count(*) FROM " + from_where, b.params).integer(0, 0);
+      const std::int64_t offset = (page - 1) * page_size;
+      if (page_size == 0 || offset >= result.total) return result;
+      pg::Params paged = b.params;
+      paged.integer(page_size).integer(offset);
+      result.items = read_leads(c.prepared(
+          "SELECT " GYMDASH_LEAD_COLUMNS " FROM " + from_where +
+              fmt::format(" ORDER BY created_at DESC, id DESC LIMIT ${} OFFSET ${}", b.params.size() + 1,
+                          b.params.size() + 2),
+          paged));
+      return result;
+    });
+  });
+}
+
+std::vector<Lead> PgLeads::dial_candidates(std::string_view gym_id, const DialQuery& q) {
+  using Tier = DialQuery::Tier;
+  if (q.tier == Tier::Retry && !q.qualification)
+    throw InvalidArgumentError("dial query: the retry tier needs a qualification", "qualification");
+  return core_.run("dial candidates of gym", gym_id, [&] {
+    Builder b;
+    const std::string gym = b.text(gym_id);
+    const std::string now = b.integer(to_millis(q.now));
+    const std::string max = b.integer(q.max_attempts);
+    std::string sql = "SELECT " GYMDASH_LEAD_COLUMNS " FROM leads WHERE gym_id = " + gym + " AND ";
+    if (!q.exclude.empty())
+      sql += "id NOT IN (SELECT json_array_elements_text(" + b.text(encode_strings(q.exclude)) + "::json)) AND ";
+    if (!q.campaign_id.empty()) {
+      const auto campaign = b.text(q.campaign_id);
+      const auto campaign_max = b.integer(q.campaign_max_attempts);
+      const auto before = b.integer(to_millis(q.campaign_last_attempt_before));
+      sql += "EXISTS (SELECT 1 FROM campaign_leads cl WHERE cl.campaign_id = " + campaign +
+             " AND cl.lead_id = leads.id AND cl.gym_id = " + gym + " AND cl.attempts < " + campaign_max +
+             " AND (cl.last_attempt_at IS NULL OR cl.last_attempt_at <= " + before + ")) AND ";
+    }
+    switch (q.tier) {
+      case Tier::Callback:
+        sql += "callback_at IS NOT NULL AND callback_at <= " + now + " AND " + dialable(now, max);
+        if (q.qualification) sql += " AND qualification = " + b.text(qualification_name(*q.qualification));
+        sql += " ORDER BY callback_at, id";
+        break;
+      case Tier::Fresh:
+        sql += "local_zone = " + b.text(q.local_zone) + " AND local_state = " + b.text(q.local_state) +
+               " AND attempts = 0 AND callback_at IS NULL AND " + dialable(now, max);
+        if (q.qualification) sql += " AND qualification = " + b.text(qualification_name(*q.qualification));
+        sql += " ORDER BY created_at DESC, id DESC";
+        break;
+      case Tier::Retry:
+        sql += "local_zone = " + b.text(q.local_zone) + " AND local_state = " + b.text(q.local_state) +
+               " AND qualification = " + b.text(qualification_name(*q.qualification)) +
+               " AND attempts > 0 AND callback_at IS NULL AND " + dialable(now, max) +
+               " AND last_call_at <= " + b.integer(to_millis(q.last_call_before));
+        sql += " ORDER BY attempts, last_call_at, id";
+        break;
+    }
+    sql += " LIMIT " + b.integer(std::max(q.limit, 0));
+    return read_leads(core_.with_connection([&](pg::Connection& c) { return c.prepared(sql, b.params); }));
+  });
+}
+
+#undef GYMDASH_LEAD_COLUMNS
+#undef GYMDASH_LEAD_PARAMS
+#undef GYMDASH_INSERT_LEAD
+#undef GYMDASH_TAGS_JSON
+
+}  // namespace
+
+std::unique_ptr<LeadRepository> make_postgres_leads(Core& core) { return std::make_unique<PgLeads>(core); }
+
+}  // namespace gymdash::postgres_store

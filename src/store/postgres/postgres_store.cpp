@@ -1,0 +1,591 @@
+// The PostgreSQL backend: a pool of libpq connections (store/postgres/pg.hpp),
+// the schema of store/postgres/migrations.cpp, and repositories whose SQL
+// follows the SQLite backend's statement for statement (same tables, same
+// columns, same integer milliseconds), so that the two stay comparable.
+//
+// Every repository is implemented: gyms, do-not-call lists, calls and call
+// events here, leads (postgres_leads.cpp), campaigns (postgres_campaigns.cpp)
+// and analytics (postgres_analytics.cpp). Not yet: bulk loads with COPY
+// (imports and ingests write row by row), claims across hosts
+// (docs/operations.md, "PostgreSQL").
+
+#include "store/postgres/postgres_store.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <gymdash/error.hpp>
+#include <gymdash/store.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/columns.hpp"
+#include "store/postgres/migrations.hpp"
+#include "store/postgres/postgres_leads.hpp"
+#include "store/postgres/pg.hpp"
+
+namespace gymdash {
+namespace {
+
+using namespace store_columns;
+using postgres_store::Core;
+using postgres_store::latest_schema_version;
+
+// ---------------------------------------------------------------------------
+// Gyms
+// ---------------------------------------------------------------------------
+
+#define GYMDASH_GYM_COLUMNS                                                            \
+  "id, name, timezone, region, state, call_start_minute, call_end_minute, call_days, " \
+  "caller_ids, created_at, updated_at"
+// ON CONFLICT instead of a unique violation: inside a transaction a refused
+// statement would abort it (postgres_store.hpp).
+constexpr std::string_view kInsertGym = "INSERT INTO gyms (" GYMDASH_GYM_COLUMNS
+                                        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+                                        "ON CONFLICT (id) DO NOTHING";
+constexpr std::string_view kUpdateGym =
+    "UPDATE gyms SET name = $2, timezone = $3, region = $4, state = $5, call_start_minute = $6, "
+    "call_end_minute = $7, call_days = $8, caller_ids = $9, created_at = $10, updated_at = $11 "
+    "WHERE id = $1";
+constexpr std::string_view kFindGym = "SELECT " GYMDASH_GYM_COLUMNS " FROM gyms WHERE id = $1";
+constexpr std::string_view kListGyms = "SELECT " GYMDASH_GYM_COLUMNS " FROM gyms ORDER BY id";
+
+pg::Params gym_params(const Gym& gym) {
+  pg::Params p;
+  p.text(gym.id)
+      .text(gym.name)
+      .text(gym.timezone)
+      .text(gym.region)
+      .text(gym.state)
+      .integer(gym.call_hours.start_minute)
+      .integer(gym.call_hours.end_minute)
+      .integer(gym.call_days)
+      .text(encode_strings(gym.caller_ids))
+      .time(gym.created_at)
+      .time(gym.updated_at);
+  return p;
+}
+
+Gym read_gym(const pg::Result& r, int row) {
+  Gym gym;
+  gym.id = r.text(row, 0);
+  gym.name = r.text(row, 1);
+  gym.timezone = r.text(row, 2);
+  gym.region = r.text(row, 3);
+  gym.state = r.text(row, 4);
+  gym.call_hours.start_minute = static_cast<int>(r.integer(row, 5));
+  gym.call_hours.end_minute = static_cast<int>(r.integer(row, 6));
+  gym.call_days = static_cast<DayMask>(r.integer(row, 7));
+  gym.caller_ids = decode_strings(r.text(row, 8), "gym " + gym.id, "caller_ids");
+  gym.created_at = r.time(row, 9);
+  gym.updated_at = r.time(row, 10);
+  return gym;
+}
+
+class PgGyms final : public GymRepository {
+ public:
+  explicit PgGyms(Core& core) : core_(core) {}
+
+  void insert(const Gym& gym) override {
+    core_.run("gym", gym.id, [&] {
+      core_.with_connection([&](pg::Connection& c) {
+        if (c.prepared(kInsertGym, gym_params(gym)).affected() == 0)
+          throw AlreadyExistsError(fmt::format("gym {}: already exists", gym.id), "id");
+      });
+    });
+  }
+  std::optional<Gym> find(std::string_view gym_id) override {
+    return core_.run("gym", gym_id, [&]() -> std::optional<Gym> {
+      auto r = core_.with_connection([&](pg::Connection& c) { return c.prepared(kFindGym, pg::Params().text(gym_id)); });
+      if (r.rows() == 0) return std::nullopt;
+      return read_gym(r, 0);
+    });
+  }
+  std::vector<Gym> list() override {
+    return core_.run("gyms", "", [&] {
+      auto r = core_.with_connection([&](pg::Connection& c) { return c.prepared(kListGyms); });
+      std::vector<Gym> out;
+      out.reserve(static_cast<std::size_t>(r.rows()));
+      for (int i = 0; i < r.rows(); ++i) out.push_back(read_gym(r, i));
+      return out;
+    });
+  }
+  void update(const Gym& gym) override {
+    core_.run("gym", gym.id, [&] {
+      core_.with_connection([&](pg::Connection& c) {
+        if (c.prepared(kUpdateGym, gym_params(gym)).affected() == 0)
+          throw NotFoundError(fmt::format("gym {}: not found", gym.id), "id");
+      });
+    });
+  }
+
+ private:
+  Core& core_;
+};
+
+#undef GYMDASH_GYM_COLUMNS
+
+// ---------------------------------------------------------------------------
+// Do-not-call lists
+// ---------------------------------------------------------------------------
+
+DncEntry read_dnc(const pg::Result& r, int row) {
+  DncEntry e;
+  e.scope = r.text(row, 0);
+  e.phone = r.text(row, 1);
+  e.reason = r.text(row, 2);
+  e.source = r.text(row, 3);
+  e.added_at = r.time(row, 4);
+  return e;
+}
+
+class PgDnc final : public DncRepository {
+ public:
+  explicit PgDnc(Core& core) : core_(core) {}
+
+  bool add(const DncEntry& e) override {
+    return core_.run("do-not-call number", e.phone, [&] {
+      return core_.with_connection([&](pg::Connection& c) {
+        return c
+                   .prepared("INSERT INTO dnc_numbers (scope, phone, reason, source, added_at) "
+                             "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (scope, phone) DO NOTHING",
+                             pg::Params().text(e.scope).text(e.phone).text(e.reason).text(e.source).time(e.added_at))
+                   .affected() > 0;
+      });
+    });
+  }
+  bool remove(std::string_view scope, std::string_view e164) override {
+    return core_.run("do-not-call number", e164, [&] {
+      return core_.with_connection([&](pg::Connection& c) {
+        return c.prepared("DELETE FROM dnc_numbers WHERE scope = $1 AND phone = $2",
+                          pg::Params().text(scope).text(e164))
+                   .affected() > 0;
+      });
+    });
+  }
+  std::optional<DncEntry> find(std::string_view scope, std::string_view e164) override {
+    return core_.run("do-not-call number", e164, [&]() -> std::optional<DncEntry> {
+      auto r = core_.with_connection([&](pg::Connection& c) {
+        return c.prepared(
+            "SELECT scope, phone, reason, source, added_at FROM dnc_numbers WHERE scope = $1 AND phone = $2",
+            pg::Params().text(scope).text(e164));
+      });
+      if (r.rows() == 0) return std::nullopt;
+      return read_dnc(r, 0);
+    });
+  }
+  std::vector<DncEntry> list(std::string_view scope, int limit, int offset) override {
+    return core_.run("do-not-call list", scope, [&] {
+      auto r = core_.with_connection([&](pg::Connection& c) {
+        return c.prepared(
+            "SELECT scope, phone, reason, source, added_at FROM dnc_numbers WHERE scope = $1 ORDER BY phone "
+            "LIMIT $2 OFFSET $3",
+            pg::Params().text(scope).integer(std::max(limit, 0)).integer(std::max(offset, 0)));
+      });
+      std::vector<DncEntry> out;
+      for (int i = 0; i < r.rows(); ++i) out.push_back(read_dnc(r, i));
+      return out;
+    });
+  }
+  std::int64_t count(std::string_view scope) override {
+    return core_.run("do-not-call list", scope, [&] {
+      auto r = core_.with_connection([&](pg::Connection& c) {
+        return c.prepared("SELECT count(*) FROM dnc_numbers WHERE scope = $1", pg::Params().text(scope));
+      });
+      return r.integer(0, 0);
+    });
+  }
+
+ private:
+  Core& core_;
+};
+
+// ---------------------------------------------------------------------------
+// Calls
+// ---------------------------------------------------------------------------
+
+#define GYMDASH_CALL_COLUMNS                                                                        \
+  "id, provider_call_id, gym_id, lead_id, direction, to_number, from_number, status, answered_by, " \
+  "started_at, ended_at, duration_s, outcome, callback_at, sentiment, summary, transcript, "        \
+  "recording_url, cost_usd, campaign_id, created_at, updated_at, provider, end_reason, "          \
+  "recording_duration_s, recording_channels, recording_consent, purged_at"
+
+// (INSERT … SELECT takes the parameters' types from their casts, not from
+// the columns as VALUES would.)
+// The provider id's uniqueness is asked for in the statement (NOT EXISTS), so
+// that a clash inside a transaction does not abort it: 0 rows written means
+// another call of the gym holds that provider id. (Two writers racing for the
+// same provider id still meet the unique index.)
+constexpr std::string_view kPutCall =
+    "INSERT INTO calls (" GYMDASH_CALL_COLUMNS
+    ") SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text, "
+    "$10::bigint, $11::bigint, $12::bigint, $13::text, $14::bigint, $15::text, $16::text, $17::text, $18::text, "
+    "$19::float8, $20::text, $21::bigint, $22::bigint, $23::text, $24::text, $25::bigint, $26::integer, "
+    "$27::integer, $28::bigint "
+    "WHERE NOT EXISTS (SELECT 1 FROM calls WHERE gym_id = $3 AND provider_call_id = $2 AND id <> $1) "
+    "ON CONFLICT (id) DO UPDATE SET provider_call_id = excluded.provider_call_id, gym_id = excluded.gym_id, "
+    "lead_id = excluded.lead_id, direction = excluded.direction, to_number = excluded.to_number, "
+    "from_number = excluded.from_number, status = excluded.status, answered_by = excluded.answered_by, "
+    "started_at = excluded.started_at, ended_at = excluded.ended_at, duration_s = excluded.duration_s, "
+    "outcome = excluded.outcome, callback_at = excluded.callback_at, sentiment = excluded.sentiment, "
+    "summary = excluded.summary, transcript = excluded.transcript, recording_url = excluded.recording_url, "
+    "cost_usd = excluded.cost_usd, campaign_id = excluded.campaign_id, created_at = excluded.created_at, "
+    "updated_at = excluded.updated_at, provider = excluded.provider, end_reason = excluded.end_reason, "
+    "recording_duration_s = excluded.recording_duration_s, recording_channels = excluded.recording_channels, "
+    "recording_consent = excluded.recording_consent, purged_at = excluded.purged_at";
+constexpr std::string_view kFindCall = "SELECT " GYMDASH_CALL_COLUMNS " FROM calls WHERE id = $1 AND gym_id = $2";
+constexpr std::string_view kFindCallByProvider =
+    "SELECT " GYMDASH_CALL_COLUMNS " FROM calls WHERE gym_id = $1 AND provider_call_id = $2";
+constexpr std::string_view kLeadCalls =
+    "SELECT " GYMDASH_CALL_COLUMNS " FROM calls WHERE lead_id = $1 AND gym_id = $2 ORDER BY started_at, id";
+constexpr std::string_view kRecordEvent =
+    "INSERT INTO call_events (event_id, call_id, received_at) VALUES ($1, $2, $3) ON CONFLICT (event_id) DO NOTHING";
+constexpr std::string_view kHasEvent = "SELECT 1 FROM call_events WHERE event_id = $1";
+constexpr std::string_view kPurgeRecordings =
+    "UPDATE calls SET recording_url = '', transcript = '', summary = '', purged_at = $3, updated_at = $3 "
+    "WHERE gym_id = $1 AND started_at < $2 AND purged_at IS NULL "
+    "AND (recording_url <> '' OR transcript <> '' OR summary <> '')";
+constexpr std::string_view kPurgeLeadRecordings =
+    "UPDATE calls SET recording_url = '', transcript = '', summary = '', purged_at = $3, updated_at = $3 "
+    "WHERE lead_id = $1 AND gym_id = $2 AND (recording_url <> '' OR transcript <> '' OR summary <> '')";
+// Counted and deleted in one statement: what was deleted is what is counted.
+constexpr std::string_view kDeleteLeadCalls =
+    "WITH gone AS (DELETE FROM calls WHERE lead_id = $1 AND gym_id = $2 RETURNING recording_url, transcript, summary) "
+    "SELECT count(*), count(*) FILTER (WHERE recording_url <> ''), "
+    "count(*) FILTER (WHERE transcript <> '' OR summary <> '') FROM gone";
+constexpr std::string_view kOpenCalls =
+    "SELECT " GYMDASH_CALL_COLUMNS " FROM calls WHERE status IN ('queued', 'ringing', 'in_progress') "
+    "AND started_at < $1 ORDER BY started_at, id LIMIT $2";
+
+template <class T>
+void optional_integer(pg::Params& p, const std::optional<T>& v) {
+  if (v)
+    p.integer(static_cast<std::int64_t>(*v));
+  else
+    p.null();
+}
+
+pg::Params call_params(const Call& c) {
+  pg::Params p;
+  p.text(c.id).text(c.provider_call_id).text(c.gym_id).text(c.lead_id).text(to_string(c.direction));
+  p.text(c.to_number).text(c.from_number).text(to_string(c.status)).text(to_string(c.answered_by));
+  p.time(c.started_at).time(c.ended_at);
+  optional_integer(p, c.duration_s);
+  if (c.outcome)
+    p.text(to_string(*c.outcome));
+  else
+    p.null();
+  p.time(c.callback_at).text(c.sentiment).text(c.summary).text(c.transcript).text(c.recording_url);
+  if (c.cost_usd)
+    p.real(*c.cost_usd);
+  else
+    p.null();
+  p.text(c.campaign_id).time(c.created_at).time(c.updated_at).text(c.provider).text(c.end_reason);
+  optional_integer(p, c.recording_duration_s);
+  optional_integer(p, c.recording_channels);
+  if (c.recording_consent)
+    p.integer(*c.recording_consent ? 1 : 0);
+  else
+    p.null();
+  p.time(c.purged_at);
+  return p;
+}
+
+Call read_call(const pg::Result& r, int row) {
+  Call c;
+  c.id = r.text(row, 0);
+  c.provider_call_id = r.text(row, 1);
+  c.gym_id = r.text(row, 2);
+  c.lead_id = r.text(row, 3);
+  c.direction = parse_call_direction(r.text(row, 4));
+  c.to_number = r.text(row, 5);
+  c.from_number = r.text(row, 6);
+  c.status = parse_call_status(r.text(row, 7));
+  c.answered_by = parse_answered_by(r.text(row, 8));
+  c.started_at = r.time(row, 9);
+  c.ended_at = r.optional_time(row, 10);
+  if (!r.null(row, 11)) c.duration_s = r.integer(row, 11);
+  if (!r.null(row, 12)) c.outcome = parse_call_outcome(r.text(row, 12));
+  c.callback_at = r.optional_time(row, 13);
+  c.sentiment = r.text(row, 14);
+  c.summary = r.text(row, 15);
+  c.transcript = r.text(row, 16);
+  c.recording_url = r.text(row, 17);
+  if (!r.null(row, 18)) c.cost_usd = r.real(row, 18);
+  c.campaign_id = r.text(row, 19);
+  c.created_at = r.time(row, 20);
+  c.updated_at = r.time(row, 21);
+  c.provider = r.text(row, 22);
+  c.end_reason = r.text(row, 23);
+  if (!r.null(row, 24)) c.recording_duration_s = r.integer(row, 24);
+  if (!r.null(row, 25)) c.recording_channels = static_cast<int>(r.integer(row, 25));
+  if (!r.null(row, 26)) c.recording_consent = r.integer(row, 26) != 0;
+  c.purged_at = r.optional_time(row, 27);
+  return c;
+}
+
+std::vector<Call> read_calls(const pg::Result& r) {
+  std::vector<Call> out;
+  out.reserve(static_cast<std::size_t>(r.rows()));
+  for (int i = 0; i < r.rows(); ++i) out.push_back(read_call(r, i));
+  return out;
+}
+
+class PgCalls final : public CallRepository {
+ public:
+  explicit PgCalls(Core& core) : core_(core) {}
+
+  bool record_event(std::string_view event_id, std::string_view call_id, Timestamp received_at) override {
+    return core_.run("call event", event_id, [&] {
+      return core_.with_connection([&](pg::Connection& c) {
+        return c.prepared(kRecordEvent, pg::Params().text(event_id).text(call_id).time(received_at)).affected() > 0;
+      });
+    });
+  }
+  bool has_event(std::string_view event_id) override {
+    return core_.run("call event", event_id, [&] {
+      return core_.with_connection(
+                 [&](pg::Connection& c) { return c.prepared(kHasEvent, pg::Params().text(event_id)); })
+                 .rows() > 0;
+    });
+  }
+  void put(const Call& call) override {
+    core_.run("call", call.id, [&] {
+      std::int64_t written = 0;
+      try {
+        written = core_.with_connection([&](pg::Connection& c) { return c.prepared(kPutCall, call_params(call)).affected(); });
+      } catch (const pg::SqlError& e) {
+        if (e.sqlstate() != "23505") throw;  // a concurrent writer took the provider id first
+      }
+      if (written == 0)
+        throw AlreadyExistsError(fmt::format("call {}: provider call id {} already belongs to another call of gym {}",
+                                             call.id, call.provider_call_id, call.gym_id),
+                                 "provider_call_id");
+    });
+  }
+  std::optional<Call> find(std::string_view gym_id, std::string_view call_id) override {
+    return core_.run("call", call_id, [&]() -> std::optional<Call> {
+      auto r = core_.with_connection(
+          [&](pg::Connection& c) { return c.prepared(kFindCall, pg::Params().text(call_id).text(gym_id)); });
+      if (r.rows() == 0) return std::nullopt;
+      return read_call(r, 0);
+    });
+  }
+  std::optional<Call> find_by_provider_id(std::string_view gym_id, std::string_view provider_call_id) override {
+    return core_.run("call", provider_call_id, [&]() -> std::optional<Call> {
+      auto r = core_.with_connection([&](pg::Connection& c) {
+        return c.prepared(kFindCallByProvider, pg::Params().text(gym_id).text(provider_call_id));
+      });
+      if (r.rows() == 0) return std::nullopt;
+      return read_call(r, 0);
+    });
+  }
+  CallPage list(std::string_view gym_id, const CallFilter& f) override {
+    return core_.run("calls", gym_id, [&] {
+      // Only the filters that are set appear in the SQL; each is a numbered parameter.
+      std::string where = " FROM calls WHERE gym_id = $1";
+      pg::Params params;
+      params.text(gym_id);
+      auto text = [&](std::string_view column, std::string_view value) {
+        params.text(value);
+        where += fmt::format(" AND {} = ${}", column, params.size());
+      };
+      if (!f.lead_id.empty()) text("lead_id", f.lead_id);
+      if (!f.campaign_id.empty()) text("campaign_id", f.campaign_id);
+      if (f.status) text("status", to_string(*f.status));
+      if (f.outcome) text("outcome", to_string(*f.outcome));
+      if (f.direction) text("direction", to_string(*f.direction));
+      auto number = [&](std::string_view op, Timestamp value) {
+        params.time(value);
+        where += fmt::format(" AND started_at {} ${}", op, params.size());
+      };
+      if (f.started_from) number(">=", *f.started_from);
+      if (f.started_to) number("<", *f.started_to);
+      CallPage page;
+      page.page = std::max(f.page, 1);
+      page.page_size = std::clamp(f.page_size, 1, kMaxPageSize);
+      // One snapshot for the count and the page, so that they agree.
+      return core_.atomically([&](pg::Connection& c) {
+        page.total = c.exec("SELECT count(*)" + where, params).integer(0, 0);
+        pg::Params paged = params;
+        paged.integer(page.page_size).integer(static_cast<std::int64_t>(page.page - 1) * page.page_size);
+        page.items = read_calls(c.exec("SELECT " GYMDASH_CALL_COLUMNS + where +
+                                           fmt::format(" ORDER BY started_at DESC, id DESC LIMIT ${} OFFSET ${}",
+                                                       params.size() + 1, params.size() + 2),
+                                       paged));
+        return page;
+      });
+    });
+  }
+  std::vector<Call> for_lead(std::string_view gym_id, std::string_view lead_id) override {
+    return core_.run("lead", lead_id, [&] {
+      return read_calls(core_.with_connection(
+          [&](pg::Connection& c) { return c.prepared(kLeadCalls, pg::Params().text(lead_id).text(gym_id)); }));
+    });
+  }
+  ErasedCalls remove_for_lead(std::string_view gym_id, std::string_view lead_id) override {
+    return core_.run("lead", lead_id, [&] {
+      auto r = core_.with_connection(
+          [&](pg::Connection& c) { return c.prepared(kDeleteLeadCalls, pg::Params().text(lead_id).text(gym_id)); });
+      ErasedCalls erased;
+      erased.calls = r.integer(0, 0);
+      erased.recordings = r.integer(0, 1);
+      erased.transcripts = r.integer(0, 2);
+      return erased;
+    });
+  }
+  std::int64_t purge_recordings(std::string_view gym_id, Timestamp cutoff, Timestamp now) override {
+    return core_.run("gym", gym_id, [&] {
+      return core_.with_connection([&](pg::Connection& c) {
+        return c.prepared(kPurgeRecordings, pg::Params().text(gym_id).time(cutoff).time(now)).affected();
+      });
+    });
+  }
+  std::int64_t purge_lead_recordings(std::string_view gym_id, std::string_view lead_id, Timestamp now) override {
+    return core_.run("lead", lead_id, [&] {
+      return core_.with_connection([&](pg::Connection& c) {
+        return c.prepared(kPurgeLeadRecordings, pg::Params().text(lead_id).text(gym_id).time(now)).affected();
+      });
+    });
+  }
+  std::vector<Call> open_calls(Timestamp started_before, int limit) override {
+    return core_.run("open calls", "", [&] {
+      return read_calls(core_.with_connection([&](pg::Connection& c) {
+        return c.prepared(kOpenCalls, pg::Params().time(started_before).integer(std::max(limit, 0)));
+      }));
+    });
+  }
+
+ private:
+  Core& core_;
+};
+
+#undef GYMDASH_CALL_COLUMNS
+
+// ---------------------------------------------------------------------------
+// The store
+// ---------------------------------------------------------------------------
+
+class PostgresStore final : public Store {
+ public:
+  explicit PostgresStore(const PostgresOptions& options)
+      : core_(options.uri, options.schema, options.pool_size, std::chrono::milliseconds(options.pool_wait_ms)) {
+    migrate(options.schema);
+  }
+
+  std::string_view backend() const override { return "postgres"; }
+  int schema_version() const override { return schema_version_; }
+  GymRepository& gyms() override { return gyms_; }
+  LeadRepository& leads() override { return *leads_; }
+  DncRepository& dnc() override { return dnc_; }
+  CallRepository& calls() override { return calls_; }
+  AnalyticsRepository& analytics() override { return *analytics_; }
+  CampaignRepository& campaigns() override { return *campaigns_; }
+
+  // Bulk loads need no preparation yet: every write goes row by row (COPY is still to come).
+  void begin_bulk_load(std::int64_t, BulkLoad) override {}
+  void end_bulk_load() override {}
+
+  void transact(const std::function<void()>& fn) override {
+    core_.run("transaction", "", [&] { core_.atomically([&](pg::Connection&) { fn(); }); });
+  }
+  void transact_joined(const std::function<void()>& fn) override {
+    core_.run("transaction", "", [&] { core_.within_transaction([&](pg::Connection&) { fn(); }); });
+  }
+
+ private:
+  void migrate(const std::string& schema);
+
+  Core core_;
+  int schema_version_ = 0;
+  PgGyms gyms_{core_};
+  PgDnc dnc_{core_};
+  PgCalls calls_{core_};
+  std::unique_ptr<LeadRepository> leads_ = postgres_store::make_postgres_leads(core_);
+  std::unique_ptr<CampaignRepository> campaigns_ = postgres_store::make_postgres_campaigns(core_);
+  std::unique_ptr<AnalyticsRepository> analytics_ = postgres_store::make_postgres_analytics(core_);
+};
+
+// What gymdash_schema says of the schema the connection works in. Throws if
+// the schema is newer than this library or holds another application's tables.
+struct SchemaState {
+  bool has_table = false;  // gymdash_schema exists
+  int version = 0;         // the newest version applied, 0 for none
+};
+
+SchemaState read_schema(pg::Connection& c, const std::string& where) {
+  auto table = c.exec("SELECT to_regclass('gymdash_schema') IS NOT NULL, current_schema()");
+  if (table.null(0, 1))
+    throw StorageError(fmt::format("postgres {}: no schema to create gymdash's tables in (check search_path)", where),
+                       "schema");
+  const std::string schema = table.text(0, 1);
+  SchemaState state;
+  state.has_table = table.text(0, 0) == "t";
+  if (!state.has_table) {
+    auto others = c.exec("SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema()");
+    if (others.integer(0, 0) > 0)
+      throw StorageError(fmt::format("postgres {}: schema \"{}\" holds tables of another application, not gymdash's "
+                                     "(choose another schema)",
+                                     where, schema),
+                         "schema");
+    return state;
+  }
+  state.version = static_cast<int>(c.exec("SELECT coalesce(max(version), 0) FROM gymdash_schema").integer(0, 0));
+  if (state.version > latest_schema_version())
+    throw StorageError(fmt::format("postgres {}: database schema version {} (schema \"{}\") is newer than this "
+                                   "library supports ({}); upgrade gymdash",
+                                   where, state.version, schema, latest_schema_version()),
+                       "schema");
+  return state;
+}
+
+void PostgresStore::migrate(const std::string& schema) {
+  core_.run("schema", "", [&] {
+    if (!schema.empty()) {
+      // Serialised with other processes creating it at the same moment.
+      core_.atomically([&](pg::Connection& c) {
+        c.exec("SELECT pg_advisory_xact_lock(hashtext('gymdash schema ' || $1))", pg::Params().text(schema));
+        c.script("SET LOCAL client_min_messages = warning; CREATE SCHEMA IF NOT EXISTS " +
+                 pg::quote_identifier(schema));
+      });
+    }
+    int current = core_.with_connection([&](pg::Connection& c) { return read_schema(c, core_.where()).version; });
+    for (const auto& migration : postgres_store::migrations()) {
+      if (migration.version <= current) continue;
+      // One transaction per step, under a lock that makes other processes
+      // opening the same schema wait, then find the step done. A step that
+      // fails takes everything it did back with it.
+      current = core_.atomically([&](pg::Connection& c) {
+        c.exec("SELECT pg_advisory_xact_lock(hashtext('gymdash migrate ' || current_schema()))");
+        const SchemaState now = read_schema(c, core_.where());
+        if (now.version >= migration.version) return now.version;
+        if (!now.has_table)
+          c.script("CREATE TABLE gymdash_schema (version INTEGER NOT NULL PRIMARY KEY, applied_at BIGINT NOT NULL)");
+        try {
+          c.script(migration.sql);
+        } catch (const pg::SqlError& e) {
+          throw StorageError(fmt::format("postgres {}: schema migration {} failed, nothing of it was kept: {} "
+                                         "(SQLSTATE {})",
+                                         core_.where(), migration.version, e.what(), e.sqlstate()),
+                             "schema");
+        }
+        c.exec("INSERT INTO gymdash_schema (version, applied_at) "
+               "VALUES ($1, (extract(epoch FROM clock_timestamp()) * 1000)::bigint)",
+               pg::Params().integer(migration.version));
+        return migration.version;
+      });
+    }
+    schema_version_ = current;
+  });
+}
+
+}  // namespace
+
+std::unique_ptr<Store> make_postgres_store(const PostgresOptions& options) {
+  if (options.uri.empty()) throw InvalidArgumentError("uri: the PostgreSQL backend needs a connection URI", "uri");
+  return std::make_unique<PostgresStore>(options);
+}
+
+}  // namespace gymdash

@@ -1,0 +1,175 @@
+// The PostgreSQL store's core, shared by its repositories: the pool, this
+// thread's transaction, the error boundary.
+#pragma once
+
+#include <fmt/format.h>
+
+#include <gymdash/error.hpp>
+#include <gymdash/store.hpp>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <unordered_map>
+
+#include "store/postgres/pg.hpp"
+
+namespace gymdash::postgres_store {
+
+/**
+ * Connections and transactions of one PostgreSQL store.
+ *
+ * Outside a transaction every repository call borrows a pooled connection
+ * for its statements (autocommit, or a transaction of its own when it writes
+ * several rows). Store::transact binds one connection to the calling thread
+ * for its duration: every repository call on that thread uses it, a nested
+ * transact is a savepoint. Other threads use other connections, so they do
+ * not wait for it; they see its writes when it commits (READ COMMITTED).
+ *
+ * A statement the server refuses inside a transaction aborts it in
+ * PostgreSQL. Expected refusals (a duplicate id, a missing gym, a stale
+ * version) are therefore asked for without raising a server error
+ * (ON CONFLICT DO NOTHING, WHERE EXISTS, version guards), so that a caller
+ * may catch them and go on, as on SQLite. After any other storage error the
+ * transaction can only fail.
+ *
+ * Ownership: owned by the Store. Thread safety: safe concurrently.
+ */
+class Core {
+ public:
+  Core(std::string uri, std::string schema, int pool_size, std::chrono::milliseconds pool_wait)
+      : pool_(std::move(uri), std::move(schema), pool_size, pool_wait) {}
+
+  const std::string& where() const noexcept { return pool_.where(); }
+
+  /** The error boundary: a refused statement becomes a StorageError naming what it was about. */
+  template <class Body>
+  decltype(auto) run(std::string_view kind, std::string_view id, Body&& body) {
+    try {
+      return body();
+    } catch (const pg::SqlError& e) {
+      throw StorageError(fmt::format("postgres {}: {}{}{}: {} (SQLSTATE {})", where(), kind, id.empty() ? "" : " ",
+                                     id, e.what(), e.sqlstate()));
+    }
+  }
+
+  /** Runs body(connection): this thread's transaction's, or a pooled one. */
+  template <class Body>
+  decltype(auto) with_connection(Body&& body) {
+    if (Tx* tx = current()) return body(*tx->lease);
+    auto lease = pool_.acquire();
+    return body(*lease);
+  }
+
+  /** Runs body(connection) as one atomic unit: a transaction of its own, or a savepoint inside this thread's. */
+  template <class Body>
+  decltype(auto) atomically(Body&& body) {
+    Level level(*this);
+    if constexpr (std::is_void_v<decltype(body(level.connection()))>) {
+      body(level.connection());
+      level.commit();
+    } else {
+      auto result = body(level.connection());
+      level.commit();
+      return result;
+    }
+  }
+
+  /** Runs body(connection) inside this thread's transaction as is, or in one of its own when there is none. */
+  template <class Body>
+  decltype(auto) within_transaction(Body&& body) {
+    if (Tx* tx = current()) return body(*tx->lease);
+    return atomically(std::forward<Body>(body));
+  }
+
+ private:
+  struct Tx {
+    pg::Pool::Lease lease;
+    int depth = 1;
+  };
+
+  Tx* current() {
+    std::lock_guard lock(tx_mutex_);
+    auto it = txs_.find(std::this_thread::get_id());
+    return it == txs_.end() ? nullptr : it->second.get();
+  }
+  Tx* open(pg::Pool::Lease lease) {
+    std::lock_guard lock(tx_mutex_);
+    auto& slot = txs_[std::this_thread::get_id()];
+    slot = std::make_unique<Tx>();
+    slot->lease = std::move(lease);
+    return slot.get();
+  }
+  void close() noexcept {
+    std::unique_ptr<Tx> done;
+    {
+      std::lock_guard lock(tx_mutex_);
+      auto it = txs_.find(std::this_thread::get_id());
+      if (it == txs_.end()) return;
+      done = std::move(it->second);
+      txs_.erase(it);
+    }
+    // The lease goes back to the pool here, outside the lock.
+  }
+
+  // One level of transaction: BEGIN or a savepoint; rolls back in its
+  // destructor unless committed, and never throws there.
+  class Level {
+   public:
+    explicit Level(Core& core) : core_(core) {
+      tx_ = core_.current();
+      if (tx_) {
+        tx_->lease->script("SAVEPOINT gymdash_nested");
+        ++tx_->depth;
+        nested_ = true;
+      } else {
+        auto lease = core_.pool_.acquire();
+        lease->script("BEGIN");
+        tx_ = core_.open(std::move(lease));
+      }
+    }
+    Level(const Level&) = delete;
+    Level& operator=(const Level&) = delete;
+    pg::Connection& connection() { return *tx_->lease; }
+    void commit() {
+      if (nested_) {
+        tx_->lease->script("RELEASE SAVEPOINT gymdash_nested");
+        --tx_->depth;
+      } else {
+        done_ = true;  // whatever COMMIT says, the transaction is over
+        try {
+          tx_->lease->script("COMMIT");
+        } catch (...) {
+          core_.close();
+          throw;
+        }
+        core_.close();
+      }
+      done_ = true;
+    }
+    ~Level() {
+      if (done_) return;
+      if (nested_) {
+        --tx_->depth;
+        tx_->lease->try_script("ROLLBACK TO SAVEPOINT gymdash_nested");
+        tx_->lease->try_script("RELEASE SAVEPOINT gymdash_nested");
+      } else {
+        tx_->lease->try_script("ROLLBACK");
+        core_.close();
+      }
+    }
+
+   private:
+    Core& core_;
+    Tx* tx_ = nullptr;
+    bool nested_ = false;
+    bool done_ = false;
+  };
+
+  pg::Pool pool_;
+  std::mutex tx_mutex_;
+  std::unordered_map<std::thread::id, std::unique_ptr<Tx>> txs_;  // open transactions by thread
+};
+
+}  // namespace gymdash::postgres_store

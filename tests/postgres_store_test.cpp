@@ -1,0 +1,302 @@
+// The PostgreSQL backend's own cases (what the conformance suites cannot say):
+// opening by URI, bad URIs, refused credentials, a server that is down, a
+// schema written by a newer gymdash or by another application, a failing
+// migration, several stores opening one schema at once. The cases that need
+// a server run when GYMDASH_TEST_POSTGRES_URI names one (scripts/test.sh).
+
+#include <doctest/doctest.h>
+
+#include <gymdash/error.hpp>
+#include <gymdash/store.hpp>
+#include <string>
+
+#ifdef GYMDASH_TEST_WITH_POSTGRES
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <thread>
+#include <vector>
+
+#include "postgres_backend.hpp"
+
+namespace gymdash {
+namespace {
+
+using test::postgres_exec;
+using test::postgres_test_uri;
+using test::postgres_value;
+
+// Calls `fn` and checks that it throws E whose message holds every part of `parts`.
+template <class E, class Fn>
+std::string expect_error(Fn&& fn, std::initializer_list<std::string> parts) {
+  try {
+    fn();
+  } catch (const E& e) {
+    const std::string message = e.what();
+    INFO("message: ", message);
+    for (const auto& part : parts) CHECK(message.find(part) != std::string::npos);
+    return message;
+  } catch (const std::exception& e) {
+    FAIL("unexpected exception: ", e.what());
+    return {};
+  }
+  FAIL("no exception");
+  return {};
+}
+
+// A TCP port on 127.0.0.1 that nothing listens on (bound, then closed).
+int unused_port() {
+  const int s = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t length = sizeof addr;
+  ::getsockname(s, reinterpret_cast<sockaddr*>(&addr), &length);
+  const int port = ntohs(addr.sin_port);
+  ::close(s);
+  return port;
+}
+
+// The test server's host and port, from its URI ("host:port").
+std::string server_address(const std::string& uri) {
+  PQconninfoOption* options = PQconninfoParse(uri.c_str(), nullptr);
+  REQUIRE(options);
+  std::string host = "127.0.0.1", port = "5432";
+  for (auto* o = options; o->keyword; ++o) {
+    if (std::string(o->keyword) == "host" && o->val) host = o->val;
+    if (std::string(o->keyword) == "port" && o->val) port = o->val;
+  }
+  PQconninfoFree(options);
+  return host + ":" + port;
+}
+
+int tables_in(const std::string& uri, const std::string& schema) {
+  return std::stoi(
+      postgres_value(uri, "SELECT count(*) FROM pg_tables WHERE schemaname = '" + schema + "'"));
+}
+
+TEST_CASE("postgres: a malformed URI is an invalid argument naming it, before any connection") {
+  auto message = expect_error<InvalidArgumentError>([] { open_store("postgresql://[::1/gym"); },
+                                                    {"uri: ", "not a valid PostgreSQL URI"});
+  CHECK(message.find("postgresql://[::1/gym") != std::string::npos);
+  expect_error<InvalidArgumentError>([] { make_postgres_store(PostgresOptions{}); }, {"uri", "needs"});
+}
+
+TEST_CASE("postgres: a server that is down is unavailable, and the message says so") {
+  const std::string uri =
+      "postgresql://postgres@127.0.0.1:" + std::to_string(unused_port()) + "/postgres?connect_timeout=3";
+  try {
+    open_store(uri);
+    FAIL("no exception");
+  } catch (const UnavailableError& e) {
+    const std::string message = e.what();
+    INFO("message: ", message);
+    CHECK(message.find("cannot connect to the server") != std::string::npos);
+    CHECK(e.field() == "uri");
+  }
+}
+
+TEST_CASE("postgres: the password never appears in a message") {
+  const std::string uri = "postgresql://someone:hunter2-secret@127.0.0.1:" + std::to_string(unused_port()) +
+                          "/postgres?connect_timeout=3";
+  auto message = expect_error<UnavailableError>([&] { open_store(uri); }, {"(user someone)", "127.0.0.1:"});
+  CHECK(message.find("hunter2") == std::string::npos);
+  // A malformed URI is quoted back with its password masked.
+  message = expect_error<InvalidArgumentError>([] { open_store("postgresql://someone:hunter2-secret@[::1/gym"); },
+                                               {"someone:***@"});
+  CHECK(message.find("hunter2") == std::string::npos);
+}
+
+TEST_CASE("postgres: refused credentials and an unknown database are storage errors naming the cause") {
+  const std::string uri = postgres_test_uri();
+  if (uri.empty()) return;  // excluded by the test main; kept safe when run by name
+  const std::string address = server_address(uri);
+  SUBCASE("wrong password") {
+    auto message = expect_error<StorageError>(
+        [&] { open_store("postgresql://gymdash_auth:not-the-password@" + address + "/postgres"); },
+        {"refused the credentials", "password authentication failed", "(user gymdash_auth)"});
+    CHECK(message.find("not-the-password") == std::string::npos);
+  }
+  SUBCASE("unknown database") {
+    expect_error<StorageError>([&] { open_store("postgresql://postgres@" + address + "/gymdash_no_such_db"); },
+                               {"unknown database", "gymdash_no_such_db"});
+  }
+  SUBCASE("unknown user") {
+    expect_error<StorageError>([&] { open_store("postgresql://gymdash_nobody@" + address + "/postgres"); },
+                               {"gymdash_nobody"});
+  }
+}
+
+// The cases below need the server: instantiated for PostgresBackend only, so
+// that the test main leaves them out when there is none.
+template <class B>
+struct Server {
+  B backend;
+};
+
+TEST_CASE_TEMPLATE("postgres: a new schema is created and migrated; reopening keeps the data", B,
+                   test::PostgresBackend) {
+  Server<B> s;
+  {
+    auto store = s.backend.open();
+    CHECK(store->backend() == "postgres");
+    CHECK(store->schema_version() >= 1);
+    Gym gym;
+    gym.id = "gym-a";
+    store->gyms().insert(gym);
+  }
+  auto again = s.backend.open();
+  CHECK(again->gyms().find("gym-a"));
+  CHECK(postgres_value(s.backend.uri, "SELECT max(version) FROM \"" + s.backend.schema + "\".gymdash_schema") ==
+        std::to_string(again->schema_version()));
+}
+
+TEST_CASE_TEMPLATE("postgres: a schema written by a newer gymdash is refused and left as it was", B,
+                   test::PostgresBackend) {
+  Server<B> s;
+  int version = 0;
+  {
+    auto store = s.backend.open();
+    version = store->schema_version();
+  }
+  postgres_exec(s.backend.uri, "INSERT INTO \"" + s.backend.schema + "\".gymdash_schema VALUES (999, 0)");
+  const int tables = tables_in(s.backend.uri, s.backend.schema);
+  expect_error<StorageError>([&] { s.backend.open(); },
+                             {"schema version 999", "newer than this library supports (" + std::to_string(version) +
+                                                        ")", "upgrade gymdash"});
+  CHECK(tables_in(s.backend.uri, s.backend.schema) == tables);
+  CHECK(postgres_value(s.backend.uri, "SELECT max(version) FROM \"" + s.backend.schema + "\".gymdash_schema") ==
+        "999");
+}
+
+TEST_CASE_TEMPLATE("postgres: a schema holding another application's tables is refused untouched", B,
+                   test::PostgresBackend) {
+  Server<B> s;
+  postgres_exec(s.backend.uri, "CREATE SCHEMA \"" + s.backend.schema + "\"; CREATE TABLE \"" + s.backend.schema +
+                                   "\".invoices (id integer)");
+  expect_error<StorageError>([&] { s.backend.open(); }, {"another application", s.backend.schema});
+  CHECK(tables_in(s.backend.uri, s.backend.schema) == 1);
+}
+
+TEST_CASE_TEMPLATE("postgres: a migration that fails leaves no partial schema", B, test::PostgresBackend) {
+  Server<B> s;
+  // A gymdash schema at version 0 whose `calls` table is in the way: the
+  // first migration creates several tables before it reaches calls, and must
+  // take them all back when calls fails.
+  postgres_exec(s.backend.uri, "CREATE SCHEMA \"" + s.backend.schema + "\"; SET search_path TO \"" +
+                                   s.backend.schema +
+                                   "\"; CREATE TABLE gymdash_schema (version INTEGER NOT NULL PRIMARY KEY, "
+                                   "applied_at BIGINT NOT NULL); CREATE TABLE calls (x integer)");
+  expect_error<StorageError>([&] { s.backend.open(); },
+                             {"schema migration 1 failed, nothing of it was kept", "\"calls\" already exists"});
+  CHECK(tables_in(s.backend.uri, s.backend.schema) == 2);
+  CHECK(postgres_value(s.backend.uri, "SELECT count(*) FROM \"" + s.backend.schema + "\".gymdash_schema") == "0");
+}
+
+TEST_CASE_TEMPLATE("postgres: stores opening one new schema at once all succeed", B, test::PostgresBackend) {
+  Server<B> s;
+  std::vector<std::thread> threads;
+  std::atomic<int> opened{0};
+  for (int i = 0; i < 4; ++i)
+    threads.emplace_back([&] {
+      try {
+        auto store = s.backend.open();
+        if (store->schema_version() >= 1) ++opened;
+      } catch (...) {
+      }
+    });
+  for (auto& t : threads) t.join();
+  CHECK(opened == 4);
+  CHECK(postgres_value(s.backend.uri, "SELECT count(*) FROM \"" + s.backend.schema + "\".gymdash_schema") ==
+        postgres_value(s.backend.uri, "SELECT max(version) FROM \"" + s.backend.schema + "\".gymdash_schema"));
+}
+
+TEST_CASE_TEMPLATE("postgres: a transaction holds one connection; other threads use others", B,
+                   test::PostgresBackend) {
+  Server<B> s;
+  auto store = s.backend.open();
+  Gym gym;
+  gym.id = "gym-a";
+  // Inside a transaction this thread's reads see its writes; another thread does not until it commits.
+  store->transact([&] {
+    store->gyms().insert(gym);
+    CHECK(store->gyms().find("gym-a"));
+    bool seen_by_other = true;
+    std::thread other([&] { seen_by_other = store->gyms().find("gym-a").has_value(); });
+    other.join();
+    CHECK_FALSE(seen_by_other);
+  });
+  CHECK(store->gyms().find("gym-a"));
+}
+
+// What a server restart does to the pool, without restarting the shared test
+// server: the server ends every connection of this store (as a restart or a
+// failover would), and the store must report it and carry on.
+TEST_CASE_TEMPLATE("postgres: connections the server drops fail with Unavailable, then the pool connects again", B,
+                   test::PostgresBackend) {
+  Server<B> s;
+  PostgresOptions options;
+  options.uri = s.backend.uri + (s.backend.uri.find('?') == std::string::npos ? "?" : "&") +
+                "application_name=" + s.backend.schema;
+  options.schema = s.backend.schema;
+  options.pool_size = 2;
+  auto store = make_postgres_store(options);
+  // (Waiting up to 5 s for each connection to be gone.)
+  const auto drop_connections = [&] {
+    postgres_exec(s.backend.uri, "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
+                                 "WHERE application_name = '" + s.backend.schema + "'");
+  };
+  Gym a;
+  a.id = "gym-a";
+  store->gyms().insert(a);
+
+  SUBCASE("outside a transaction") {
+    drop_connections();
+    // The pooled connection is gone: the first call finds out and says so.
+    expect_error<UnavailableError>([&] { store->gyms().find("gym-a"); }, {"connection lost"});
+    // It was dropped from the pool: the next call connects again, nothing lost.
+    CHECK(store->gyms().find("gym-a"));
+  }
+  SUBCASE("inside a transaction: it fails whole, nothing of it is kept") {
+    Gym b;
+    b.id = "gym-b";
+    Gym c;
+    c.id = "gym-c";
+    CHECK_THROWS_AS(store->transact([&] {
+      store->gyms().insert(b);
+      drop_connections();
+      store->gyms().insert(c);
+    }),
+                    UnavailableError);
+    CHECK_FALSE(store->gyms().find("gym-b"));
+    CHECK_FALSE(store->gyms().find("gym-c"));
+    store->transact([&] { store->gyms().insert(c); });
+    CHECK(store->gyms().find("gym-c"));
+  }
+}
+
+}  // namespace
+}  // namespace gymdash
+
+#else
+
+namespace gymdash {
+namespace {
+
+TEST_CASE("postgres: a build without PostgreSQL says so when asked for it") {
+  try {
+    open_store("postgresql://localhost/gym");
+    FAIL("no exception");
+  } catch (const StorageError& e) {
+    CHECK(std::string(e.what()).find("GYMDASH_WITH_POSTGRES=OFF") != std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace gymdash
+
+#endif
