@@ -123,6 +123,46 @@ inline std::vector<Timestamp> decode_times(std::string_view text, std::string_vi
   return out;
 }
 
+// Campaign states and lists of enum values (a campaign target's lists).
+inline constexpr std::array<std::string_view, 5> kStateNames{"draft", "active", "paused", "completed", "cancelled"};
+
+/** The stored name of an enum value; empty for a value outside the enum. */
+template <class Enum, std::size_t N>
+std::string_view name_of(const std::array<std::string_view, N>& names, Enum value) {
+  auto i = static_cast<std::size_t>(value);
+  return i < N ? names[i] : std::string_view{};
+}
+
+/** The stored name; a value outside the enum is InvalidArgumentError naming `field`. */
+template <class Enum, std::size_t N>
+std::string stored_name(const std::array<std::string_view, N>& names, Enum value, std::string_view owner,
+                        std::string_view field) {
+  auto name = name_of(names, value);
+  if (name.empty())
+    throw InvalidArgumentError(fmt::format("{}: {}: not a valid value", owner, field), std::string(field));
+  return std::string(name);
+}
+
+/** A list of enum values as a JSON array of their stored names. */
+template <class Enum, std::size_t N>
+std::string encode_names(const std::array<std::string_view, N>& names, const std::vector<Enum>& values,
+                         std::string_view owner, std::string_view field) {
+  std::vector<std::string> out;
+  out.reserve(values.size());
+  for (auto v : values) out.push_back(stored_name(names, v, owner, field));
+  return encode_strings(out);
+}
+
+/** The inverse of encode_names(); an unknown name is StorageError naming `column`. */
+template <class Enum, std::size_t N>
+std::vector<Enum> decode_names(const std::array<std::string_view, N>& names, std::string_view text,
+                               std::string_view owner, std::string_view column) {
+  std::vector<Enum> out;
+  for (const auto& name : decode_strings(text, owner, column))
+    out.push_back(parse_stored<Enum>(names, name, owner, column));
+  return out;
+}
+
 /** ASCII-only case folding, as SQLite's lower() without ICU and the memory backend do. */
 inline std::string ascii_lower(std::string_view text) {
   std::string out(text);

@@ -26,42 +26,6 @@ namespace {
 
 using namespace store_columns;
 
-// The stored names are the database format: they never change with the API's spelling.
-constexpr std::array<std::string_view, 5> kStateNames{"draft", "active", "paused", "completed", "cancelled"};
-
-template <class Enum, std::size_t N>
-std::string_view name_of(const std::array<std::string_view, N>& names, Enum value) {
-  auto i = static_cast<std::size_t>(value);
-  return i < N ? names[i] : std::string_view{};
-}
-
-template <class Enum, std::size_t N>
-std::string stored_name(const std::array<std::string_view, N>& names, Enum value, std::string_view owner,
-                        std::string_view field) {
-  auto name = name_of(names, value);
-  if (name.empty())
-    throw InvalidArgumentError(fmt::format("{}: {}: not a valid value", owner, field), std::string(field));
-  return std::string(name);
-}
-
-template <class Enum, std::size_t N>
-std::string encode_names(const std::array<std::string_view, N>& names, const std::vector<Enum>& values,
-                         std::string_view owner, std::string_view field) {
-  std::vector<std::string> out;
-  out.reserve(values.size());
-  for (auto v : values) out.push_back(stored_name(names, v, owner, field));
-  return encode_strings(out);
-}
-
-template <class Enum, std::size_t N>
-std::vector<Enum> decode_names(const std::array<std::string_view, N>& names, const std::string& text,
-                               std::string_view owner, std::string_view column) {
-  std::vector<Enum> out;
-  for (const auto& name : decode_strings(text, owner, column))
-    out.push_back(parse_stored<Enum>(names, name, owner, column));
-  return out;
-}
-
 #define GYMDASH_CAMPAIGN_COLUMNS                                                                             \
   "id, gym_id, name, description, state, target_qualifications, target_statuses, target_tags, "              \
   "target_source, target_created_from, target_created_to, start_date, end_date, call_days, "                 \

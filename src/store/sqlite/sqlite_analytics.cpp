@@ -2,6 +2,7 @@
 // dashboard's read is one range scan per table (gym, local_day …), and an
 // upsert per key that adds signed amounts and deletes a row that reaches zero.
 
+#include "store/columns.hpp"
 #include "store/sqlite/statement_use.hpp"
 #include "store/sqlite/sqlite_analytics.hpp"
 
@@ -19,8 +20,7 @@
 namespace gymdash::sqlite_store {
 namespace {
 
-
-Timestamp from_millis(std::int64_t ms) { return Timestamp{std::chrono::milliseconds{ms}}; }
+using store_columns::from_millis;
 
 constexpr std::string_view kUpsertCallDay = R"sql(
 INSERT INTO rollup_call_days (gym_id, local_day, campaign_id, calls, connected, voicemail, talk_s, cost_micros,

@@ -4,6 +4,7 @@
 // fixed text: list-valued arguments travel as one JSON array read with
 // json_each, so the statement cache holds one entry per method.
 
+#include "store/columns.hpp"
 #include "store/sqlite/statement_use.hpp"
 #include "store/sqlite/sqlite_campaigns.hpp"
 
@@ -26,9 +27,9 @@
 namespace gymdash::sqlite_store {
 namespace {
 
-
-std::int64_t to_millis(Timestamp t) { return t.time_since_epoch().count(); }
-Timestamp from_millis(std::int64_t ms) { return Timestamp{std::chrono::milliseconds{ms}}; }
+// The stored names and JSON lists are the file format, shared with the
+// PostgreSQL backend (store/columns.hpp).
+using namespace store_columns;
 
 void bind_optional(SQLite::Statement& s, int index, const std::optional<Timestamp>& t) {
   if (t)
@@ -41,84 +42,6 @@ std::optional<Timestamp> read_optional(const SQLite::Statement& s, int index) {
   auto column = s.getColumn(index);
   if (column.isNull()) return std::nullopt;
   return from_millis(column.getInt64());
-}
-
-// The stored names are the file format: they never change with the API's spelling.
-constexpr std::array<std::string_view, 5> kStateNames{"draft", "active", "paused", "completed", "cancelled"};
-constexpr std::array<std::string_view, 6> kStatusNames{"new",          "contacted", "qualified",
-                                                       "trial_booked", "converted", "lost"};
-constexpr std::array<std::string_view, 3> kQualificationNames{"hot", "neutral", "cold"};
-
-// Empty for a value outside the enum.
-template <class Enum, std::size_t N>
-std::string_view name_of(const std::array<std::string_view, N>& names, Enum value) {
-  auto i = static_cast<std::size_t>(value);
-  return i < N ? names[i] : std::string_view{};
-}
-
-template <class Enum, std::size_t N>
-std::string stored_name(const std::array<std::string_view, N>& names, Enum value, std::string_view owner,
-                        std::string_view field) {
-  auto name = name_of(names, value);
-  if (name.empty())
-    throw InvalidArgumentError(fmt::format("{}: {}: not a valid value", owner, field), std::string(field));
-  return std::string(name);
-}
-
-template <class Enum, std::size_t N>
-Enum parse_stored(const std::array<std::string_view, N>& names, std::string_view text, std::string_view owner,
-                  std::string_view column) {
-  for (std::size_t i = 0; i < N; ++i)
-    if (names[i] == text) return static_cast<Enum>(i);
-  throw StorageError(fmt::format("{}: {}: unknown value \"{}\" in the database", owner, column, text),
-                     std::string(column));
-}
-
-// JSON arrays of strings (a target's lists, the ids of enrol/unenrol).
-std::string encode_strings(const std::vector<std::string>& values) {
-  if (values.empty()) return "[]";
-  boost::json::array array;
-  array.reserve(values.size());
-  for (const auto& v : values) array.emplace_back(boost::json::string_view(v));
-  return boost::json::serialize(array);
-}
-
-template <class Enum, std::size_t N>
-std::string encode_names(const std::array<std::string_view, N>& names, const std::vector<Enum>& values,
-                         std::string_view owner, std::string_view field) {
-  std::vector<std::string> out;
-  out.reserve(values.size());
-  for (auto v : values) out.push_back(stored_name(names, v, owner, field));
-  return encode_strings(out);
-}
-
-[[noreturn]] void corrupt(std::string_view owner, std::string_view column) {
-  throw StorageError(fmt::format("{}: {}: malformed JSON in the database", owner, column), std::string(column));
-}
-
-std::vector<std::string> decode_strings(const std::string& text, std::string_view owner, std::string_view column) {
-  if (text == "[]") return {};
-  boost::system::error_code ec;
-  boost::json::parse_options options;
-  options.allow_invalid_utf8 = true;  // strings are stored byte for byte
-  auto value = boost::json::parse(text, ec, {}, options);
-  if (ec || !value.is_array()) corrupt(owner, column);
-  std::vector<std::string> out;
-  out.reserve(value.get_array().size());
-  for (const auto& item : value.get_array()) {
-    if (!item.is_string()) corrupt(owner, column);
-    out.emplace_back(item.get_string());
-  }
-  return out;
-}
-
-template <class Enum, std::size_t N>
-std::vector<Enum> decode_names(const std::array<std::string_view, N>& names, const std::string& text,
-                               std::string_view owner, std::string_view column) {
-  std::vector<Enum> out;
-  for (const auto& name : decode_strings(text, owner, column))
-    out.push_back(parse_stored<Enum>(names, name, owner, column));
-  return out;
 }
 
 // ---------------------------------------------------------------------------

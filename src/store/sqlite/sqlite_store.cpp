@@ -30,6 +30,7 @@
 #include <utility>
 #include <vector>
 
+#include "store/columns.hpp"
 #include "store/dial_order.hpp"
 #include "store/sqlite/checkpointer.hpp"
 #include "store/sqlite/dial_sql.hpp"
@@ -48,129 +49,9 @@ using sqlite_store::latest_schema_version;
 // Value encodings
 // ---------------------------------------------------------------------------
 
-std::int64_t to_millis(Timestamp t) { return t.time_since_epoch().count(); }
-Timestamp from_millis(std::int64_t ms) { return Timestamp{std::chrono::milliseconds{ms}}; }
-
-// The stored names are the file format: they must never change, whatever
-// happens to the API's spelling of the enums.
-constexpr std::array<std::string_view, 6> kStatusNames{"new",          "contacted", "qualified",
-                                                       "trial_booked", "converted", "lost"};
-constexpr std::array<std::string_view, 3> kQualificationNames{"hot", "neutral", "cold"};
-
-// Empty for a value outside the enum; a filter on it then matches nothing.
-std::string_view status_name(LeadStatus s) {
-  auto i = static_cast<std::size_t>(s);
-  return i < kStatusNames.size() ? kStatusNames[i] : std::string_view{};
-}
-std::string_view qualification_name(Qualification q) {
-  auto i = static_cast<std::size_t>(q);
-  return i < kQualificationNames.size() ? kQualificationNames[i] : std::string_view{};
-}
-
-template <class Enum, std::size_t N>
-Enum parse_stored(const std::array<std::string_view, N>& names, const std::string& text,
-                  std::string_view lead_id, std::string_view column) {
-  for (std::size_t i = 0; i < N; ++i)
-    if (names[i] == text) return static_cast<Enum>(i);
-  throw StorageError(
-      fmt::format("lead {}: {}: unknown value \"{}\" in the database", lead_id, column, text),
-      std::string(column));
-}
-
-// Strings are stored byte for byte: the library never rejects a value that a
-// caller managed to store, even one that is not valid UTF-8.
-boost::json::parse_options lenient_json() {
-  boost::json::parse_options options;
-  options.allow_invalid_utf8 = true;
-  return options;
-}
-
-std::string encode_strings(const std::vector<std::string>& values) {
-  if (values.empty()) return "[]";
-  boost::json::array array;
-  array.reserve(values.size());
-  for (const auto& v : values) array.emplace_back(boost::json::string_view(v));
-  return boost::json::serialize(array);
-}
-
-std::string encode_fields(const std::map<std::string, std::string>& fields) {
-  if (fields.empty()) return "{}";
-  boost::json::object object;
-  object.reserve(fields.size());
-  for (const auto& [k, v] : fields) object.emplace(k, boost::json::string_view(v));
-  return boost::json::serialize(object);
-}
-
-[[noreturn]] void corrupt(std::string_view owner, std::string_view column) {
-  throw StorageError(fmt::format("{}: {}: malformed JSON in the database", owner, column),
-                     std::string(column));
-}
-
-boost::json::value parse_column(const std::string& text, std::string_view owner,
-                                std::string_view column) {
-  boost::system::error_code ec;
-  auto value = boost::json::parse(text, ec, {}, lenient_json());
-  if (ec) corrupt(owner, column);
-  return value;
-}
-
-std::vector<std::string> decode_strings(const std::string& text, std::string_view owner,
-                                        std::string_view column) {
-  if (text == "[]") return {};  // most rows: no JSON parser needed
-  auto value = parse_column(text, owner, column);
-  if (!value.is_array()) corrupt(owner, column);
-  std::vector<std::string> out;
-  out.reserve(value.get_array().size());
-  for (const auto& item : value.get_array()) {
-    if (!item.is_string()) corrupt(owner, column);
-    out.emplace_back(item.get_string());
-  }
-  return out;
-}
-
-std::map<std::string, std::string> decode_fields(const std::string& text, std::string_view owner,
-                                                 std::string_view column) {
-  if (text == "{}") return {};
-  auto value = parse_column(text, owner, column);
-  if (!value.is_object()) corrupt(owner, column);
-  std::map<std::string, std::string> out;
-  for (const auto& [k, v] : value.get_object()) {
-    if (!v.is_string()) corrupt(owner, column);
-    out.emplace(std::string(k), std::string(v.get_string()));
-  }
-  return out;
-}
-
-std::string encode_times(const std::vector<Timestamp>& values) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    if (i) out.push_back(',');
-    out += std::to_string(to_millis(values[i]));
-  }
-  out.push_back(']');
-  return out;
-}
-
-std::vector<Timestamp> decode_times(const std::string& text, std::string_view owner) {
-  if (text == "[]") return {};
-  auto value = parse_column(text, owner, "recent_calls");
-  if (!value.is_array()) corrupt(owner, "recent_calls");
-  std::vector<Timestamp> out;
-  for (const auto& item : value.get_array()) {
-    if (!item.is_int64() && !item.is_uint64()) corrupt(owner, "recent_calls");
-    out.push_back(from_millis(item.to_number<std::int64_t>()));
-  }
-  return out;
-}
-
-// Case folding of the search: ASCII only, exactly what SQLite's lower() does
-// without ICU (and what the memory backend does).
-std::string ascii_lower(std::string_view text) {
-  std::string out(text);
-  for (auto& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
+// The stored names of enums and the JSON of list-valued columns are the file
+// format, shared with the PostgreSQL backend (store/columns.hpp).
+using namespace store_columns;
 
 bool is_constraint(const SQLite::Exception& e) {
   return (e.getErrorCode() & 0xff) == SQLITE_CONSTRAINT;
@@ -382,9 +263,9 @@ Lead read_lead(const SQLite::Statement& s) {
   lead.do_not_call = s.getColumn(16).getInt() != 0;
   lead.phone_invalid = s.getColumn(17).getInt() != 0;
   lead.status =
-      parse_stored<LeadStatus>(kStatusNames, s.getColumn(18).getString(), lead.id, "status");
+      parse_stored<LeadStatus>(kStatusNames, s.getColumn(18).getString(), owner, "status");
   lead.qualification = parse_stored<Qualification>(kQualificationNames, s.getColumn(19).getString(),
-                                                   lead.id, "qualification");
+                                                   owner, "qualification");
   lead.qualification_manual = s.getColumn(20).getInt() != 0;
   lead.score = s.getColumn(21).getInt();
   lead.attempts = s.getColumn(22).getInt();
@@ -406,7 +287,7 @@ Lead read_lead(const SQLite::Statement& s) {
   lead.local_state = s.getColumn(38).getString();
   lead.dnc_listed = s.getColumn(39).getInt() != 0;
   lead.base_status =
-      parse_stored<LeadStatus>(kStatusNames, s.getColumn(40).getString(), lead.id, "base_status");
+      parse_stored<LeadStatus>(kStatusNames, s.getColumn(40).getString(), owner, "base_status");
   lead.base_status_at = from_millis(s.getColumn(41).getInt64());
   return lead;
 }
