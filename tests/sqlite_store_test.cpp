@@ -14,6 +14,7 @@
 #include <fstream>
 #include <gymdash/error.hpp>
 #include <gymdash/store.hpp>
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <iterator>
 #include <stdexcept>
 #include <string>
@@ -492,6 +493,75 @@ TEST_CASE("open_store: bad URIs are invalid arguments naming uri") {
 }
 
 }  // namespace
+// Version 9 declares lead_tags and call_results key-first, so that SQLite
+// 3.40's integrity_check (which misread them) answers "ok".
+TEST_CASE("sqlite: a v8 database upgrades to v9 with its tags and call results, and checks clean") {
+  test::TempPath path("sqlite-upgrade-v9");
+  {
+    SQLite::Database db(path.str(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    for (const auto& m : sqlite_store::migrations())
+      if (m.version <= 8) db.exec(std::string(m.sql));
+    db.exec("PRAGMA user_version = 8");
+    db.exec("PRAGMA application_id = " + std::to_string(sqlite_store::kApplicationId));
+  }
+  {
+    // Written by the version-8 schema: rows in the old column order.
+    SQLite::Database db(path.str(), SQLite::OPEN_READWRITE);
+    db.exec("INSERT INTO gyms (id, timezone) VALUES ('gym-a', 'America/New_York')");
+    db.exec(
+        "INSERT INTO leads (id, gym_id, phone, tags, consent_given, local_zone, local_state, created_at) VALUES "
+        "('ld_1', 'gym-a', '+12125550001', '[\"fb\",\"vip\"]', 1, 'America/New_York', 'NY', 5), "
+        "('ld_2', 'gym-a', '+12125550002', '[\"vip\"]', 1, 'America/New_York', 'NY', 6)");
+    db.exec(
+        "INSERT INTO lead_tags (lead_id, gym_id, tag) VALUES ('ld_1', 'gym-a', 'fb'), ('ld_1', 'gym-a', 'vip'), "
+        "('ld_2', 'gym-a', 'vip')");
+    db.exec(
+        "INSERT INTO call_results (lead_id, gym_id, call_id, started_at, status, answered_by, outcome, sentiment, "
+        "opted_out) VALUES ('ld_1', 'gym-a', 'c1', 7000, 'completed', 'human', 'interested', 'positive', 1)");
+    // A crashed bulk load left the tag index to build again.
+    db.exec("DROP INDEX lead_tags_gym_tag");
+    db.exec(
+        "INSERT INTO bulk_dropped_indexes (name, sql) VALUES ('lead_tags_gym_tag', "
+        "'CREATE INDEX lead_tags_gym_tag ON lead_tags (gym_id, tag)')");
+  }
+  auto store = open_sqlite(path.str());
+  CHECK(store->schema_version() == 9);
+  LeadFilter vip;
+  vip.tags = {"vip"};
+  CHECK(store->leads().list("gym-a", vip).total == 2);
+  LeadFilter fb;
+  fb.tags = {"fb"};
+  CHECK(store->leads().list("gym-a", fb).total == 1);
+  const auto results = store->leads().call_results("gym-a", "ld_1");
+  REQUIRE(results.size() == 1);
+  CHECK(results[0].call_id == "c1");
+  CHECK(results[0].started_at == at_ms(7000));
+  CHECK(results[0].status == CallStatus::Completed);
+  CHECK(results[0].answered_by == AnsweredBy::Human);
+  CHECK(results[0].outcome == CallOutcome::Interested);
+  CHECK(results[0].sentiment == "positive");
+  CHECK(results[0].opted_out);
+  // The trigger that keeps lead_tags follows a change of tags again.
+  auto lead = store->leads().find("gym-a", "ld_2");
+  REQUIRE(lead);
+  lead->tags = {"fb"};
+  lead->version += 1;
+  store->leads().update(*lead);
+  CHECK(store->leads().list("gym-a", fb).total == 2);
+  CHECK(store->leads().list("gym-a", vip).total == 1);
+  store.reset();
+
+  SQLite::Database db(path.str(), SQLite::OPEN_READONLY);
+  CHECK(db.execAndGet("PRAGMA integrity_check").getString() == "ok");
+  CHECK(db.execAndGet("SELECT count(*) FROM bulk_dropped_indexes").getInt() == 0);
+  CHECK(db.execAndGet("SELECT count(*) FROM sqlite_schema WHERE name = 'lead_tags_gym_tag'").getInt() == 1);
+  CHECK(db.execAndGet("SELECT count(*) FROM sqlite_schema WHERE name LIKE '%_v9'").getInt() == 0);
+  // Key-first: the primary key's columns lead the declaration.
+  CHECK(db.execAndGet("SELECT group_concat(name) FROM (SELECT name FROM pragma_table_info('lead_tags') ORDER BY cid)")
+            .getString() == "lead_id,tag,gym_id");
+  CHECK(db.execAndGet("SELECT name FROM pragma_table_info('call_results') WHERE cid = 1").getString() == "call_id");
+}
+
 }  // namespace gymdash
 
 namespace gymdash {

@@ -417,6 +417,57 @@ UPDATE campaign_leads SET
   lead_first_call_at = (SELECT MIN(started_at) FROM call_results WHERE call_results.lead_id = campaign_leads.lead_id);
 )sql";
 
+// v9: lead_tags and call_results declared with their primary key's columns
+// first. Same columns, rows and constraints; only the declared order moves.
+// SQLite 3.40.0 to 3.41.0 (Debian 12 has 3.40.1) check NOT NULL in
+// `PRAGMA integrity_check` by declared position in a WITHOUT ROWID table and
+// reported "NULL value in lead_tags.gym_id" for every row of a healthy file,
+// which would teach an operator to ignore the check. The index and the
+// trigger that name lead_tags are made again as they were; an index a crashed
+// bulk load left to rebuild is built here instead.
+constexpr std::string_view kSchemaV9 = R"sql(
+CREATE TABLE lead_tags_v9 (
+  lead_id TEXT NOT NULL REFERENCES leads (id) ON DELETE CASCADE,
+  tag     TEXT NOT NULL,
+  gym_id  TEXT NOT NULL,
+  PRIMARY KEY (lead_id, tag)
+) WITHOUT ROWID;
+INSERT INTO lead_tags_v9 (lead_id, tag, gym_id) SELECT lead_id, tag, gym_id FROM lead_tags;
+DROP TRIGGER leads_tags_update;
+DROP TABLE lead_tags;
+ALTER TABLE lead_tags_v9 RENAME TO lead_tags;
+CREATE INDEX lead_tags_gym_tag ON lead_tags (gym_id, tag);
+DELETE FROM bulk_dropped_indexes WHERE name = 'lead_tags_gym_tag';
+CREATE TRIGGER leads_tags_update AFTER UPDATE OF tags, gym_id ON leads
+  WHEN OLD.tags IS NOT NEW.tags OR OLD.gym_id IS NOT NEW.gym_id
+BEGIN
+  DELETE FROM lead_tags WHERE lead_id = OLD.id;
+  INSERT OR IGNORE INTO lead_tags (lead_id, gym_id, tag)
+    SELECT NEW.id, NEW.gym_id, value FROM json_each(NEW.tags);
+END;
+
+CREATE TABLE call_results_v9 (
+  lead_id     TEXT    NOT NULL REFERENCES leads (id) ON DELETE CASCADE,
+  call_id     TEXT    NOT NULL,
+  gym_id      TEXT    NOT NULL,
+  started_at  INTEGER NOT NULL,
+  ended_at    INTEGER,
+  status      TEXT    NOT NULL,
+  answered_by TEXT    NOT NULL,
+  outcome     TEXT,
+  callback_at INTEGER,
+  sentiment   TEXT    NOT NULL DEFAULT '',
+  opted_out   INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (lead_id, call_id)
+) WITHOUT ROWID;
+INSERT INTO call_results_v9 (lead_id, call_id, gym_id, started_at, ended_at, status, answered_by, outcome,
+                             callback_at, sentiment, opted_out)
+  SELECT lead_id, call_id, gym_id, started_at, ended_at, status, answered_by, outcome, callback_at, sentiment,
+         opted_out FROM call_results;
+DROP TABLE call_results;
+ALTER TABLE call_results_v9 RENAME TO call_results;
+)sql";
+
 constexpr std::array kMigrations{
     Migration{1, kSchemaV1},
     Migration{2, kSchemaV2},
@@ -426,6 +477,7 @@ constexpr std::array kMigrations{
     Migration{6, kSchemaV6},
     Migration{7, kSchemaV7},
     Migration{8, kSchemaV8},
+    Migration{9, kSchemaV9},
 };
 
 }  // namespace
