@@ -377,3 +377,55 @@ TEST_CASE("configuration limits: each range's ends accepted, one past refused na
     }
   }
 }
+
+// The configuration's limits.* that the services enforce: lower values act.
+TEST_CASE("configured limits: transcript size and page sizes act as the configuration says") {
+  Config config;
+  config.storage = "memory:";
+  config.worker_threads = 1;
+  config.logging.sink = "none";
+  config.limits.max_transcript_bytes = 2048;
+  config.limits.max_page_size = 10;
+  auto clock = std::make_shared<ManualClock>(kNow);
+  auto rt = Runtime::open(config, clock);
+  Gym g;
+  g.id = "gym-a";
+  g.name = "A";
+  g.timezone = "America/New_York";
+  rt->gyms().create_gym(g);
+  LeadInput in;
+  in.phone = "(212) 736-5000";
+  in.consent = Consent{true, kNow - 24h, "web_form", ""};
+  const Lead lead = rt->leads().create_lead("gym-a", in).lead;
+
+  CallEvent e;
+  e.event_id = "ev-1";
+  e.call_id = "call-1";
+  e.gym_id = "gym-a";
+  e.lead_id = lead.id;
+  e.started_at = kNow - 1h;
+  e.status = CallStatus::Completed;
+  e.answered_by = AnsweredBy::Human;
+  e.transcript = std::string(2049, 'y');
+  CHECK(refused([&] { rt->calls().process_event(e); }) == "transcript");
+  e.transcript = std::string(2048, 'x');
+  CHECK(refused([&] { rt->calls().process_event(e); }) == "");
+  // The same limit in a calls.jsonl ingest: the line is read, the event refused.
+  std::istringstream jsonl(R"({"event_id":"ev-2","call_id":"call-2","gym_id":"gym-a","lead_id":")" + lead.id +
+                           R"(","started_at":"2026-11-02T14:00:00Z","status":"completed","answered_by":"human",)"
+                           R"("transcript":")" + std::string(3000, 'z') + "\"}\n");
+  const auto report = rt->calls().ingest_jsonl(jsonl);
+  CHECK(report.rejected == 1);
+  CHECK(report.rejected_by_reason.count("too_long") == 1);
+
+  LeadFilter lf;
+  lf.page_size = 10;
+  CHECK(refused([&] { rt->leads().list_leads("gym-a", lf); }) == "");
+  lf.page_size = 11;
+  CHECK(refused([&] { rt->leads().list_leads("gym-a", lf); }) == "page_size");
+  CallFilter cf;
+  cf.page_size = 10;
+  CHECK(refused([&] { rt->calls().list_calls("gym-a", cf); }) == "");
+  cf.page_size = 11;
+  CHECK(refused([&] { rt->calls().list_calls("gym-a", cf); }) == "page_size");
+}

@@ -35,16 +35,15 @@ constexpr std::size_t kMaxText = 10000;
 // integers (micro-dollars, seconds): no real call costs more or lasts longer.
 constexpr double kMaxCostUsd = 10000;
 constexpr std::int64_t kMaxDurationS = 86400;
-// A call's transcript: the default of Limits::max_transcript_bytes (docs/operations.md).
-constexpr std::size_t kMaxTranscript = std::size_t{1} << 20;
 // A callback_requested outcome without a time asked for is due this long after the call.
 constexpr auto kDefaultCallbackDelay = std::chrono::hours{24};
 // Lines an ingest's reader parses ahead in one piece (a transaction may span several).
 constexpr std::size_t kReadChunk = 256;
 // One line of an ingest file: room for a transcript at its limit written with
-// JSON escapes, and the other fields at theirs. A longer line is rejected
-// (`too_long`, field `line`) without being held in memory.
-constexpr std::size_t kMaxLineBytes = std::size_t{4} << 20;
+// JSON escapes, and the other fields at theirs — four times the transcript
+// limit, at least 4 MiB. A longer line is rejected (`too_long`, field `line`)
+// without being held in memory.
+constexpr std::size_t kMinLineBytes = std::size_t{4} << 20;
 
 // Reads one line (without its '\n') into `text`. A line of more than `max`
 // bytes is read to its end but not kept: `text` is left empty and
@@ -86,7 +85,7 @@ struct Rejection {
 }
 
 // The checks that need nothing but the event itself.
-std::optional<Rejection> check_event(const CallEvent& e) {
+std::optional<Rejection> check_event(const CallEvent& e, std::size_t max_transcript) {
   auto required = [](std::string_view field, const std::string& v) -> std::optional<Rejection> {
     if (v.empty()) return Rejection{"bad_field", std::string(field), fmt::format("{}: is required", field)};
     if (v.size() > kMaxId)
@@ -112,9 +111,9 @@ std::optional<Rejection> check_event(const CallEvent& e) {
                           {"end_reason", &e.end_reason}})
     if (v->size() > kMaxText)
       return Rejection{"bad_field", field, fmt::format("{}: longer than {} bytes", field, kMaxText)};
-  if (e.transcript.size() > kMaxTranscript)
+  if (e.transcript.size() > max_transcript)
     return Rejection{"too_long", "transcript",
-                     fmt::format("transcript: {} bytes, over the limit of {}", e.transcript.size(), kMaxTranscript)};
+                     fmt::format("transcript: {} bytes, over the limit of {}", e.transcript.size(), max_transcript)};
   if (e.recording_duration_s && *e.recording_duration_s < 0)
     return Rejection{"negative_duration", "recording_duration_s",
                      fmt::format("recording_duration_s: {} is negative", *e.recording_duration_s)};
@@ -214,7 +213,7 @@ struct ParsedLine {
   CallEvent event;
 };
 
-ParsedLine parse_line(std::string_view text, std::int64_t line) {
+ParsedLine parse_line(std::string_view text, std::int64_t line, std::size_t max_transcript) {
   ParsedLine p;
   p.line = line;
   boost::system::error_code ec;
@@ -233,7 +232,7 @@ ParsedLine parse_line(std::string_view text, std::int64_t line) {
     p.rejected = Rejection{"bad_field", e.field(), e.what()};
     return p;
   }
-  p.rejected = check_event(p.event);
+  p.rejected = check_event(p.event, max_transcript);
   return p;
 }
 
@@ -403,10 +402,16 @@ class CallServiceImpl final : public CallService {
  public:
   CallServiceImpl(Store& store, std::shared_ptr<Clock> clock, LeadService& leads,
                   std::shared_ptr<const Config> config = nullptr, std::shared_ptr<Logger> logger = nullptr)
-      : store_(store), clock_(std::move(clock)), leads_(leads), config_(std::move(config)), logger_(std::move(logger)) {}
+      : store_(store),
+        clock_(std::move(clock)),
+        leads_(leads),
+        config_(std::move(config)),
+        logger_(std::move(logger)),
+        max_transcript_(config_ ? config_->limits.max_transcript_bytes : Limits{}.max_transcript_bytes),
+        max_page_size_(config_ ? std::min(config_->limits.max_page_size, kMaxPageSize) : kMaxPageSize) {}
 
   ProcessResult process_event(const CallEvent& event) override {
-    if (auto r = check_event(event)) throw_rejection(*r);
+    if (auto r = check_event(event, max_transcript_)) throw_rejection(*r);
     auto gym = store_.gyms().find(event.gym_id);
     if (!gym) throw_rejection(unknown_gym(event.gym_id));
     ProcessResult result;
@@ -440,23 +445,24 @@ class CallServiceImpl final : public CallService {
     // transaction size, so that a large batch_size does not hold several
     // batches of parsed events in memory.
     const auto per_transaction = static_cast<std::size_t>(options.batch_size);
+    const std::size_t max_line = std::max(kMinLineBytes, 4 * max_transcript_);
     ReadAhead<ParsedLine> lines(std::min(per_transaction, kReadChunk),
                                 [&](const ReadAhead<ParsedLine>::Emit& emit) {
       std::string text;
       std::int64_t line = 0;
       bool too_long = false;
-      while (read_line(in, text, kMaxLineBytes, too_long)) {
+      while (read_line(in, text, max_line, too_long)) {
         ++line;
         if (too_long) {
           ParsedLine p;
           p.line = line;
-          p.rejected = Rejection{"too_long", "line", fmt::format("line: over the limit of {} bytes", kMaxLineBytes)};
+          p.rejected = Rejection{"too_long", "line", fmt::format("line: over the limit of {} bytes", max_line)};
           if (!emit(std::move(p))) return;
           continue;
         }
         if (!text.empty() && text.back() == '\r') text.pop_back();
         if (text.find_first_not_of(" \t") == std::string::npos) continue;
-        if (!emit(parse_line(text, line))) return;
+        if (!emit(parse_line(text, line, max_transcript_))) return;
       }
     });
 
@@ -542,8 +548,8 @@ class CallServiceImpl final : public CallService {
   CallPage list_calls(std::string_view gym_id, const CallFilter& filter) override {
     require_gym(gym_id);
     if (filter.page < 1) throw_invalid("page", "must be 1 or more");
-    if (filter.page_size < 1 || filter.page_size > kMaxPageSize)
-      throw_invalid("page_size", fmt::format("must be between 1 and {}", kMaxPageSize));
+    if (filter.page_size < 1 || filter.page_size > max_page_size_)
+      throw_invalid("page_size", fmt::format("must be between 1 and {}", max_page_size_));
     if (filter.started_from && filter.started_to && *filter.started_to < *filter.started_from)
       throw_invalid("started_to", "is before started_from");
     return store_.calls().list(gym_id, filter);
@@ -696,6 +702,8 @@ class CallServiceImpl final : public CallService {
   LeadService& leads_;
   std::shared_ptr<const Config> config_;  // each gym's recording retention; null: the defaults
   std::shared_ptr<Logger> logger_;        // null: what the service decides alone is not logged
+  std::size_t max_transcript_;            // limits.max_transcript_bytes
+  int max_page_size_;                     // limits.max_page_size, at most kMaxPageSize
 };
 
 }  // namespace

@@ -372,8 +372,9 @@ class LeadServiceImpl final : public LeadService {
   LeadPage list_leads(std::string_view gym_id, const LeadFilter& filter) override {
     require_gym(gym_id);
     if (filter.page < 1) throw_invalid("page", "must be 1 or more");
-    if (filter.page_size < 1 || filter.page_size > kMaxPageSize)
-      throw_invalid("page_size", fmt::format("must be between 1 and {}", kMaxPageSize));
+    const int max_page = std::min(config_->limits.max_page_size, kMaxPageSize);
+    if (filter.page_size < 1 || filter.page_size > max_page)
+      throw_invalid("page_size", fmt::format("must be between 1 and {}", max_page));
     if (filter.created_from && filter.created_to && *filter.created_to < *filter.created_from)
       throw_invalid("created_to", "is before created_from");
     LeadFilter f = filter;
