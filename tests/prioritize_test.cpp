@@ -2,6 +2,7 @@
 #include <gymdash/gymdash.hpp>
 
 #include "store/sqlite/dial_sql.hpp"
+#include "postgres_backend.hpp"
 #include "test_util.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -346,9 +347,10 @@ TEST_CASE("the call-order queries search their partial indexes, never the whole 
   }
 }
 
-TEST_CASE("a merge of several groups' cursors returns what asking each group and sorting returns (sqlite)") {
-  test::TempPath path("merge");
-  Fixture f(make_sqlite_store({path.str()}));
+// A backend's own dial_candidates_in (SQLite: a k-way merge of cursors;
+// PostgreSQL: one UNION ALL query) against the default, which asks each group
+// and sorts.
+void check_merged_groups(Fixture& f) {
   std::mt19937 rng(11);
   const char* areas[] = {"212", "305", "310", "312", "808", "602", "415"};
   std::vector<std::string> ids;
@@ -386,4 +388,20 @@ TEST_CASE("a merge of several groups' cursors returns what asking each group and
         compared += static_cast<int>(a.size());
       }
   CHECK(compared > 200);  // the tiers were not empty
+}
+
+TEST_CASE("a merge of several groups' cursors returns what asking each group and sorting returns (sqlite)") {
+  test::TempPath path("merge");
+  Fixture f(make_sqlite_store({path.str()}));
+  check_merged_groups(f);
+}
+
+TEST_CASE("one query over several groups returns what asking each group and sorting returns (postgres)") {
+  test::PostgresBackend backend;
+  if (backend.uri.empty()) {
+    MESSAGE("GYMDASH_TEST_POSTGRES_URI is not set: skipped");
+    return;
+  }
+  Fixture f(backend.open());
+  check_merged_groups(f);
 }

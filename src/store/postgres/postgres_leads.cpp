@@ -462,6 +462,10 @@ class PgLeads final : public LeadRepository {
   }
 
   std::vector<Lead> dial_candidates(std::string_view gym_id, const DialQuery& q) override;
+  std::vector<Lead> dial_candidates_in(std::string_view gym_id, const DialQuery& q,
+                                       const std::vector<std::pair<std::string, std::string>>& groups) override;
+  std::vector<Lead> callbacks_due_since(std::string_view gym_id, Timestamp after, Timestamp now, int max_attempts,
+                                        int limit) override;
 
   std::vector<std::pair<std::string, std::string>> dial_groups(std::string_view gym_id) override {
     return core_.run("zones of gym", gym_id, [&] {
@@ -657,47 +661,92 @@ LeadPage PgLeads::list(std::string_view gym_id, const LeadFilter& filter) {
   });
 }
 
-std::vector<Lead> PgLeads::dial_candidates(std::string_view gym_id, const DialQuery& q) {
+// The SQL of a dial query: one tier's dialable leads of the gym in that
+// tier's order (dial_order.hpp), for the query's own group (`groups` empty),
+// or merged over `groups`: one ordered, limited branch per group under
+// UNION ALL, which the server merges (a Merge Append of index scans reads
+// about `limit` leads plus one per group) — one round trip instead of one a
+// group. The Callback tier spans every group.
+std::string dial_sql(Builder& b, std::string_view gym_id, const DialQuery& q,
+                     const std::vector<std::pair<std::string, std::string>>& groups) {
   using Tier = DialQuery::Tier;
-  if (q.tier == Tier::Retry && !q.qualification)
+  const std::string gym = b.text(gym_id);
+  const std::string now = b.integer(to_millis(q.now));
+  const std::string max = b.integer(q.max_attempts);
+  const std::string limit = b.integer(std::max(q.limit, 0));
+  std::string common = "gym_id = " + gym + " AND ";
+  if (!q.exclude.empty())
+    common += "id NOT IN (SELECT json_array_elements_text(" + b.text(encode_strings(q.exclude)) + "::json)) AND ";
+  if (!q.campaign_id.empty()) {
+    const auto campaign = b.text(q.campaign_id);
+    const auto campaign_max = b.integer(q.campaign_max_attempts);
+    const auto before = b.integer(to_millis(q.campaign_last_attempt_before));
+    common += "EXISTS (SELECT 1 FROM campaign_leads cl WHERE cl.campaign_id = " + campaign +
+              " AND cl.lead_id = leads.id AND cl.gym_id = " + gym + " AND cl.attempts < " + campaign_max +
+              " AND (cl.last_attempt_at IS NULL OR cl.last_attempt_at <= " + before + ")) AND ";
+  }
+  std::string tier;
+  std::string order;
+  switch (q.tier) {
+    case Tier::Callback:
+      tier = "callback_at IS NOT NULL AND callback_at <= " + now + " AND " + dialable(now, max);
+      if (q.qualification) tier += " AND qualification = " + b.text(qualification_name(*q.qualification));
+      order = "callback_at, id";
+      break;
+    case Tier::Fresh:
+      tier = "attempts = 0 AND callback_at IS NULL AND " + dialable(now, max);
+      if (q.qualification) tier += " AND qualification = " + b.text(qualification_name(*q.qualification));
+      order = "created_at DESC, id DESC";
+      break;
+    case Tier::Retry:
+      tier = "qualification = " + b.text(qualification_name(*q.qualification)) +
+             " AND attempts > 0 AND callback_at IS NULL AND " + dialable(now, max) +
+             " AND last_call_at <= " + b.integer(to_millis(q.last_call_before));
+      order = "attempts, last_call_at, id";
+      break;
+  }
+  const auto branch = [&](std::string_view zone, std::string_view state) {
+    std::string where = common;
+    if (q.tier != Tier::Callback)
+      where += "local_zone = " + b.text(zone) + " AND local_state = " + b.text(state) + " AND ";
+    return "SELECT " GYMDASH_LEAD_COLUMNS " FROM leads WHERE " + where + tier + " ORDER BY " + order + " LIMIT " +
+           limit;
+  };
+  if (q.tier == Tier::Callback || groups.empty()) return branch(q.local_zone, q.local_state);
+  std::string sql = "SELECT " GYMDASH_LEAD_COLUMNS " FROM (";
+  for (std::size_t k = 0; k < groups.size(); ++k)
+    sql += (k ? " UNION ALL (" : "(") + branch(groups[k].first, groups[k].second) + ")";
+  return sql + ") AS groups ORDER BY " + order + " LIMIT " + limit;
+}
+
+std::vector<Lead> PgLeads::dial_candidates(std::string_view gym_id, const DialQuery& q) {
+  return dial_candidates_in(gym_id, q, {});
+}
+
+std::vector<Lead> PgLeads::dial_candidates_in(std::string_view gym_id, const DialQuery& q,
+                                              const std::vector<std::pair<std::string, std::string>>& groups) {
+  if (q.tier == DialQuery::Tier::Retry && !q.qualification)
     throw InvalidArgumentError("dial query: the retry tier needs a qualification", "qualification");
   return core_.run("dial candidates of gym", gym_id, [&] {
     Builder b;
+    const std::string sql = dial_sql(b, gym_id, q, groups);
+    return read_leads(core_.with_connection([&](pg::Connection& c) { return c.prepared(sql, b.params); }));
+  });
+}
+
+std::vector<Lead> PgLeads::callbacks_due_since(std::string_view gym_id, Timestamp after, Timestamp now,
+                                               int max_attempts, int limit) {
+  if (limit <= 0 || now <= after) return {};
+  return core_.run("callbacks due of gym", gym_id, [&] {
+    // One range of the callback index: (after, now].
+    Builder b;
     const std::string gym = b.text(gym_id);
-    const std::string now = b.integer(to_millis(q.now));
-    const std::string max = b.integer(q.max_attempts);
-    std::string sql = "SELECT " GYMDASH_LEAD_COLUMNS " FROM leads WHERE gym_id = " + gym + " AND ";
-    if (!q.exclude.empty())
-      sql += "id NOT IN (SELECT json_array_elements_text(" + b.text(encode_strings(q.exclude)) + "::json)) AND ";
-    if (!q.campaign_id.empty()) {
-      const auto campaign = b.text(q.campaign_id);
-      const auto campaign_max = b.integer(q.campaign_max_attempts);
-      const auto before = b.integer(to_millis(q.campaign_last_attempt_before));
-      sql += "EXISTS (SELECT 1 FROM campaign_leads cl WHERE cl.campaign_id = " + campaign +
-             " AND cl.lead_id = leads.id AND cl.gym_id = " + gym + " AND cl.attempts < " + campaign_max +
-             " AND (cl.last_attempt_at IS NULL OR cl.last_attempt_at <= " + before + ")) AND ";
-    }
-    switch (q.tier) {
-      case Tier::Callback:
-        sql += "callback_at IS NOT NULL AND callback_at <= " + now + " AND " + dialable(now, max);
-        if (q.qualification) sql += " AND qualification = " + b.text(qualification_name(*q.qualification));
-        sql += " ORDER BY callback_at, id";
-        break;
-      case Tier::Fresh:
-        sql += "local_zone = " + b.text(q.local_zone) + " AND local_state = " + b.text(q.local_state) +
-               " AND attempts = 0 AND callback_at IS NULL AND " + dialable(now, max);
-        if (q.qualification) sql += " AND qualification = " + b.text(qualification_name(*q.qualification));
-        sql += " ORDER BY created_at DESC, id DESC";
-        break;
-      case Tier::Retry:
-        sql += "local_zone = " + b.text(q.local_zone) + " AND local_state = " + b.text(q.local_state) +
-               " AND qualification = " + b.text(qualification_name(*q.qualification)) +
-               " AND attempts > 0 AND callback_at IS NULL AND " + dialable(now, max) +
-               " AND last_call_at <= " + b.integer(to_millis(q.last_call_before));
-        sql += " ORDER BY attempts, last_call_at, id";
-        break;
-    }
-    sql += " LIMIT " + b.integer(std::max(q.limit, 0));
+    const std::string at = b.integer(to_millis(now));
+    const std::string max = b.integer(max_attempts);
+    const std::string sql = "SELECT " GYMDASH_LEAD_COLUMNS " FROM leads WHERE gym_id = " + gym +
+                            " AND callback_at IS NOT NULL AND callback_at > " + b.integer(to_millis(after)) +
+                            " AND callback_at <= " + at + " AND " + dialable(at, max) +
+                            " ORDER BY callback_at, id LIMIT " + b.integer(limit);
     return read_leads(core_.with_connection([&](pg::Connection& c) { return c.prepared(sql, b.params); }));
   });
 }
