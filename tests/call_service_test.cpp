@@ -230,11 +230,11 @@ TEST_CASE_FIXTURE(Fixture, "rejections: a reason per line, its number, nothing w
   // Only the good line was written: one call, one attempt, and rejected event ids are not remembered.
   CHECK(rt->calls().list_calls("gym-a", {}).total == 1);
   CHECK(rt->leads().get_lead("gym-a", lead.id).attempts == 1);
-  CHECK_FALSE(rt->store().calls().has_event("E7"));
+  CHECK_FALSE(rt->store().calls().has_event("gym-a", "E7"));
   // A later event that contradicts the call merged so far is refused whole.
   auto contradiction = event("E8", "C1", "L1", "2026-11-01T14:00:00Z", "completed", "machine", "");
   CHECK_THROWS_AS(process(contradiction), InvalidArgumentError);
-  CHECK_FALSE(rt->store().calls().has_event("E8"));
+  CHECK_FALSE(rt->store().calls().has_event("gym-a", "E8"));
   CHECK(rt->calls().get_call("gym-a", "C1").answered_by == AnsweredBy::Human);
   CHECK_THROWS_AS(process(event("E9", "C9", "L-nobody", "2026-11-01T14:00:00Z", "busy", "unknown", "")),
                   NotFoundError);

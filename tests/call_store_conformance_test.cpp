@@ -115,19 +115,24 @@ TEST_CASE_TEMPLATE("calls: put replaces; a provider id is unique per gym", B, GY
   CHECK(f.calls().find_by_provider_id("gym-b", c.provider_call_id)->id == "call_2");
 }
 
-TEST_CASE_TEMPLATE("call events: recorded once; a failed transaction forgets them", B, GYMDASH_ALL_BACKENDS) {
+TEST_CASE_TEMPLATE("call events: recorded once per gym; a failed transaction forgets them", B, GYMDASH_ALL_BACKENDS) {
   Fixture<B> f;
-  CHECK(f.calls().record_event("E1", "call_1", at_ms(kT0)));
-  CHECK_FALSE(f.calls().record_event("E1", "call_1", at_ms(kT0)));
-  CHECK(f.calls().has_event("E1"));
-  CHECK_FALSE(f.calls().has_event("E2"));
+  CHECK(f.calls().record_event("gym-a", "E1", "call_1", at_ms(kT0)));
+  CHECK_FALSE(f.calls().record_event("gym-a", "E1", "call_1", at_ms(kT0)));
+  CHECK(f.calls().has_event("gym-a", "E1"));
+  CHECK_FALSE(f.calls().has_event("gym-a", "E2"));
+  // Another gym's event ids are its own.
+  CHECK_FALSE(f.calls().has_event("gym-b", "E1"));
+  CHECK(f.calls().record_event("gym-b", "E1", "call_9", at_ms(kT0)));
+  CHECK(f.calls().has_event("gym-b", "E1"));
+  CHECK_FALSE(f.calls().record_event("gym-b", "E1", "call_9", at_ms(kT0)));
   CHECK_THROWS_AS(f.store->transact([&] {
-    f.calls().record_event("E2", "call_2", at_ms(kT0));
+    f.calls().record_event("gym-a", "E2", "call_2", at_ms(kT0));
     f.calls().put(make_call("call_2", "gym-a", "ld_1", kT0));
     throw std::runtime_error("abort");
   }),
                   std::runtime_error);
-  CHECK_FALSE(f.calls().has_event("E2"));
+  CHECK_FALSE(f.calls().has_event("gym-a", "E2"));
   CHECK_FALSE(f.calls().find("gym-a", "call_2"));
 }
 

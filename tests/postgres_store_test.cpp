@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "postgres_backend.hpp"
+#include "store/postgres/migrations.hpp"
 
 namespace gymdash {
 namespace {
@@ -153,6 +154,27 @@ TEST_CASE_TEMPLATE("postgres: a new schema is created and migrated; reopening ke
   CHECK(again->gyms().find("gym-a"));
   CHECK(postgres_value(s.backend.uri, "SELECT max(version) FROM \"" + s.backend.schema + "\".gymdash_schema") ==
         std::to_string(again->schema_version()));
+}
+
+TEST_CASE_TEMPLATE("postgres: a version-1 schema upgrades: recorded call events get their call's gym", B,
+                   test::PostgresBackend) {
+  Server<B> s;
+  const std::string schema = "\"" + s.backend.schema + "\"";
+  std::string v1;
+  for (const auto& m : postgres_store::migrations())
+    if (m.version == 1) v1 = std::string(m.sql);
+  REQUIRE_FALSE(v1.empty());
+  postgres_exec(s.backend.uri, "CREATE SCHEMA " + schema + "; SET search_path TO " + schema + ";" + v1 +
+                                   "; CREATE TABLE gymdash_schema (version INTEGER NOT NULL PRIMARY KEY, applied_at "
+                                   "BIGINT NOT NULL); INSERT INTO gymdash_schema VALUES (1, 0);"
+                                   "INSERT INTO calls (id, provider_call_id, gym_id) VALUES ('call_1', 'P1', 'gym-b');"
+                                   "INSERT INTO call_events (event_id, call_id, received_at) VALUES ('E1', 'call_1', 5)");
+  auto store = s.backend.open();
+  CHECK(store->schema_version() == postgres_store::latest_schema_version());
+  CHECK(store->calls().has_event("gym-b", "E1"));
+  CHECK_FALSE(store->calls().has_event("gym-a", "E1"));
+  CHECK(store->calls().record_event("gym-a", "E1", "call_2", Timestamp{}));
+  CHECK_FALSE(store->calls().record_event("gym-b", "E1", "call_1", Timestamp{}));
 }
 
 TEST_CASE_TEMPLATE("postgres: a schema written by a newer gymdash is refused and left as it was", B,

@@ -493,6 +493,31 @@ TEST_CASE("open_store: bad URIs are invalid arguments naming uri") {
 }
 
 }  // namespace
+// Version 10 keys call events by gym: recorded events get their call's gym.
+TEST_CASE("sqlite: a v9 database upgrades to v10: recorded call events get their call's gym") {
+  test::TempPath path("sqlite-upgrade-v10");
+  {
+    SQLite::Database db(path.str(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    for (const auto& m : sqlite_store::migrations())
+      if (m.version <= 9) db.exec(std::string(m.sql));
+    db.exec("PRAGMA user_version = 9");
+    db.exec("PRAGMA application_id = " + std::to_string(sqlite_store::kApplicationId));
+    db.exec("INSERT INTO calls (id, provider_call_id, gym_id) VALUES ('call_1', 'P1', 'gym-b')");
+    db.exec("INSERT INTO call_events (event_id, call_id, received_at) VALUES ('E1', 'call_1', 5), ('E2', 'gone', 6)");
+  }
+  auto store = open_sqlite(path.str());
+  CHECK(store->schema_version() == sqlite_store::latest_schema_version());
+  CHECK(store->calls().has_event("gym-b", "E1"));
+  CHECK_FALSE(store->calls().has_event("gym-a", "E1"));
+  // An event whose call is gone keeps its id, under no gym.
+  CHECK(store->calls().has_event("", "E2"));
+  CHECK(store->calls().record_event("gym-a", "E1", "call_2", at_ms(kT0)));
+  CHECK_FALSE(store->calls().record_event("gym-b", "E1", "call_1", at_ms(kT0)));
+  store.reset();
+  SQLite::Database db(path.str(), SQLite::OPEN_READONLY);
+  CHECK(db.execAndGet("PRAGMA integrity_check").getString() == "ok");
+}
+
 // Version 9 declares lead_tags and call_results key-first, so that SQLite
 // 3.40's integrity_check (which misread them) answers "ok".
 TEST_CASE("sqlite: a v8 database upgrades to v9 with its tags and call results, and checks clean") {
@@ -525,7 +550,7 @@ TEST_CASE("sqlite: a v8 database upgrades to v9 with its tags and call results, 
         "'CREATE INDEX lead_tags_gym_tag ON lead_tags (gym_id, tag)')");
   }
   auto store = open_sqlite(path.str());
-  CHECK(store->schema_version() == 9);
+  CHECK(store->schema_version() == sqlite_store::latest_schema_version());
   LeadFilter vip;
   vip.tags = {"vip"};
   CHECK(store->leads().list("gym-a", vip).total == 2);

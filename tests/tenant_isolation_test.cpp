@@ -20,11 +20,11 @@
 // is not a gym-scoped operation, and is expected to change what B's
 // check_dnc says. A lead's own do_not_call (the person asked gym B) does not
 // block gym A's lead with the same number.
-// Also shared by design, and held to below: event ids are unique store-wide
-// (docs/calls.md), so one of B's event ids under A is a duplicate that
-// applies nothing and answers with A's call or an empty one; a call event's
-// campaign_id is the host's label of the call; provider call ids are unique
-// per gym, so A may use the same ones as B.
+// Also held to below: event ids are unique per gym (docs/calls.md), so one
+// of B's event ids under A is A's own: applied the first time A uses it, a
+// duplicate answered with A's call (or an empty one) after that; a call
+// event's campaign_id is the host's label of the call; provider call ids are
+// unique per gym, so A may use the same ones as B.
 #include <gymdash/gymdash.hpp>
 
 #include <doctest/doctest.h>
@@ -119,6 +119,7 @@ struct World {
   std::vector<std::string> a_campaigns;
   std::set<std::string> a_dnc;  // numbers on gym A's list
   int a_events = 0;
+  std::set<std::string> a_used_b_events;  // B's event ids A has applied events under
   int counter = 0;
 
   explicit World(const Backend& backend, std::uint64_t seed)
@@ -857,7 +858,7 @@ struct World {
 
   // An event of gym A: its own lead (by id or a shared external id), a call
   // id that may be one of B's provider ids, now and then one of B's event
-  // ids (event ids are unique store-wide: docs/calls.md) or campaign ids.
+  // ids (A's own once A uses them: event ids are unique per gym) or campaign ids.
   void process_event_a() {
     const auto lead = leads->get_lead(kA, a_lead());
     const Timestamp now = clock->now();
@@ -888,7 +889,7 @@ struct World {
     if (forbidden.erase(e.campaign_id) > 0) b_labels.insert(e.campaign_id);
     allowed("process_event", [&] {
       const auto r = calls->process_event(e);
-      if (reuse_b_event) {
+      if (reuse_b_event && !a_used_b_events.insert(event_id).second) {
         CHECK(r.kind == ProcessResult::Kind::Duplicate);
         // The duplicate answers with gym A's call of that call id, if any: never B's.
         if (!r.call.id.empty()) mine(r.call);

@@ -279,12 +279,14 @@ class CallRepository {
   virtual ~CallRepository() = default;
 
   /**
-   * Records that an event was applied; returns false (and changes nothing)
-   * if that event id was recorded before. Event ids are unique store-wide.
+   * Records that an event of the gym was applied; returns false (and changes
+   * nothing) if the gym recorded that event id before. Event ids are unique
+   * per gym: two gyms may use the same id without meeting.
    */
-  virtual bool record_event(std::string_view event_id, std::string_view call_id, Timestamp received_at) = 0;
-  /** Whether an event id was recorded. */
-  virtual bool has_event(std::string_view event_id) = 0;
+  virtual bool record_event(std::string_view gym_id, std::string_view event_id, std::string_view call_id,
+                            Timestamp received_at) = 0;
+  /** Whether the gym recorded an event id. */
+  virtual bool has_event(std::string_view gym_id, std::string_view event_id) = 0;
   /**
    * Stores a call, replacing the stored one with the same id. Throws
    * AlreadyExistsError if another call of the gym has the same

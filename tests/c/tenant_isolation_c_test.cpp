@@ -113,6 +113,7 @@ struct World {
   std::set<std::string> forbidden;
   std::set<std::string> a_dnc;
   int counter = 0;
+  std::set<std::string> a_used_b_events;  // B's event ids A has applied events under
 
   World(const std::string& storage, std::uint64_t seed) : rng(seed) {
     const std::string config = "{\"storage\":\"" + storage +
@@ -492,14 +493,16 @@ struct World {
         // names campaigns the store may not hold): once A's call carries B's
         // campaign id, that text is A's data too.
         if (!campaign.empty() && campaign == b_campaign) forbidden.erase(b_campaign);
-        if (!reuse) {
+        // Event ids are unique per gym (docs/calls.md): one of B's is A's own
+        // under A, applied the first time A uses it.
+        if (!reuse || !a_used_b_events.count(event_id)) {
           const auto out = allowed(__LINE__, "process_event", [&](char** o) { return gymdash_call_process_event(o, db, ev.c_str()); });
           if (!out.empty()) CHECK(out.find("\"result\":\"applied\"") != std::string::npos);
+          if (!out.empty() && reuse) a_used_b_events.insert(event_id);
           break;
         }
-        // Event ids are unique store-wide (docs/calls.md): one of B's is a
-        // duplicate under A, applies nothing, and answers with A's call of
-        // that call id or an empty call (gym_id ""), never B's.
+        // After that it is a duplicate, applies nothing, and answers with A's
+        // call of that call id or an empty call (gym_id ""), never B's.
         const auto r = call([&](char** o) { return gymdash_call_process_event(o, db, ev.c_str()); });
         CHECK(r.rc == GYMDASH_OK);
         CHECK(r.text.find("\"result\":\"duplicate\"") != std::string::npos);

@@ -70,6 +70,7 @@ class World:
         for gym in (A, B):
             self.db.create_gym(id=gym, name=gym, timezone="America/New_York", region="US")
         self.b_leads, self.b_calls, self.b_campaigns, self.b_events, self.b_ext_only = [], [], [], [], []
+        self.a_used_b_events = set()  # B's event ids A has applied events under
         self.a_campaigns = []
         self.a_dnc = set()
         self.counter = 0
@@ -309,10 +310,13 @@ class World:
                             event_id, call_id, self.now - datetime.timedelta(minutes=5 + rng.randrange(600)),
                             rng.choice(["interested", "voicemail", "do_not_call", "callback_requested",
                                         "not_interested"]), "gym a", campaign)
+            # Event ids are unique per gym (docs/calls.md): one of B's is A's own under A,
+            # applied the first time A uses it.
+            reuse_b = reuse
+            reuse = reuse and event_id in self.a_used_b_events
             if reuse:
-                # Event ids are unique store-wide (docs/calls.md): one of B's is a duplicate
-                # under A, applies nothing, and answers with A's call of that call id or an
-                # empty call (gym_id ""), never B's.
+                # After that it is a duplicate, applies nothing, and answers with A's call of
+                # that call id or an empty call (gym_id ""), never B's.
                 r = db.process_call_event(ev)
                 self.t.assertEqual(r["result"], "duplicate")
                 self.t.assertIn(r["call"]["gym_id"], (A, ""))
@@ -321,6 +325,8 @@ class World:
             r = self.allowed("process_event", db.process_call_event, ev)
             if r is not None:
                 self.t.assertEqual(r["result"], "duplicate" if reuse else "applied")
+                if reuse_b:
+                    self.a_used_b_events.add(event_id)
                 if not reuse and by_external:
                     # Several of A's leads may share an external id: the call is one of them.
                     self.t.assertEqual(db.get_lead(A, r["call"]["lead_id"])["external_id"], external)

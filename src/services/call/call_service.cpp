@@ -249,7 +249,7 @@ class Batch {
   // rejection (having changed nothing).
   std::optional<Rejection> add(const CallEvent& e, ProcessResult& out) {
     auto& calls = store_.calls();
-    if (events_.contains(e.event_id) || calls.has_event(e.event_id)) {
+    if (events_.contains(event_key(e)) || calls.has_event(e.gym_id, e.event_id)) {
       out.kind = ProcessResult::Kind::Duplicate;
       auto staged = calls_.find(call_key(e.gym_id, e.call_id));
       out.call = staged != calls_.end() ? staged->second.call
@@ -305,8 +305,14 @@ class Batch {
     if (merged.outcome == CallOutcome::CallbackRequested && !merged.callback_at)
       merged.callback_at = merged.ended_at.value_or(merged.started_at) + kDefaultCallbackDelay;
     merged.updated_at = now_;
-    calls.record_event(e.event_id, merged.id, now_);
-    events_.insert(e.event_id);
+    if (!calls.record_event(e.gym_id, e.event_id, merged.id, now_)) {
+      // Recorded since has_event() looked: another process applied the same
+      // event at the same moment (its insert waited for ours or we for its).
+      out.kind = ProcessResult::Kind::Duplicate;
+      out.call = staged.dirty ? staged.call : staged.before.value_or(Call{});
+      return std::nullopt;
+    }
+    events_.insert(event_key(e));
     results_[merged.gym_id][merged.lead_id].push_back(result_of(merged));
     staged.call = merged;
     staged.dirty = true;
@@ -348,6 +354,8 @@ class Batch {
     Call call;                   // with the batch's events merged in
     bool dirty = false;
   };
+
+  static std::string event_key(const CallEvent& e) { return call_key(e.gym_id, e.event_id); }
 
   static std::string call_key(std::string_view gym_id, std::string_view call_id) {
     std::string key(gym_id);

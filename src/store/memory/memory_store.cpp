@@ -105,8 +105,9 @@ class MemoryLeads final : public LeadRepository {
 class MemoryCalls final : public CallRepository {
  public:
   explicit MemoryCalls(MemoryStore& store) : store_(store) {}
-  bool record_event(std::string_view event_id, std::string_view call_id, Timestamp received_at) override;
-  bool has_event(std::string_view event_id) override;
+  bool record_event(std::string_view gym_id, std::string_view event_id, std::string_view call_id,
+                    Timestamp received_at) override;
+  bool has_event(std::string_view gym_id, std::string_view event_id) override;
   void put(const Call& call) override;
   std::optional<Call> find(std::string_view gym_id, std::string_view call_id) override;
   std::optional<Call> find_by_provider_id(std::string_view gym_id, std::string_view provider_call_id) override;
@@ -310,9 +311,9 @@ class MemoryStore final : public Store {
     on_rollback([this] { erasures_.pop_back(); });
   }
 
-  void put_call_event(const std::string& event_id, const std::string& call_id) {
-    call_events_.emplace(event_id, call_id);
-    on_rollback([this, event_id]() { call_events_.erase(event_id); });
+  void put_call_event(std::pair<std::string, std::string> key, const std::string& call_id) {
+    call_events_.emplace(key, call_id);
+    on_rollback([this, key]() { call_events_.erase(key); });
   }
 
   void put_call(const std::string& lead_id, const CallResult& result) {
@@ -456,7 +457,7 @@ class MemoryStore final : public Store {
   MemoryGyms gyms_{*this};
   std::map<std::string, Call, std::less<>> call_records_;                          // call id → call
   std::map<std::pair<std::string, std::string>, std::string> call_by_provider_;   // (gym, provider id) → call id
-  std::map<std::string, std::string, std::less<>> call_events_;                   // event id → call id
+  std::map<std::pair<std::string, std::string>, std::string> call_events_;       // (gym id, event id) → call id
   std::vector<LeadErasure> erasures_;                                              // in seq order
   MemoryLeads leads_{*this};
   MemoryCalls call_repo_{*this};
@@ -805,16 +806,18 @@ std::vector<CallResult> MemoryLeads::call_results(std::string_view gym_id, std::
 
 // ---- calls -------------------------------------------------------------------
 
-bool MemoryCalls::record_event(std::string_view event_id, std::string_view call_id, Timestamp) {
+bool MemoryCalls::record_event(std::string_view gym_id, std::string_view event_id, std::string_view call_id,
+                               Timestamp) {
   std::lock_guard lock(store_.mutex_);
-  if (store_.call_events_.contains(event_id)) return false;
-  store_.put_call_event(std::string(event_id), std::string(call_id));
+  std::pair<std::string, std::string> key{gym_id, event_id};
+  if (store_.call_events_.contains(key)) return false;
+  store_.put_call_event(std::move(key), std::string(call_id));
   return true;
 }
 
-bool MemoryCalls::has_event(std::string_view event_id) {
+bool MemoryCalls::has_event(std::string_view gym_id, std::string_view event_id) {
   std::lock_guard lock(store_.mutex_);
-  return store_.call_events_.contains(event_id);
+  return store_.call_events_.contains(std::pair<std::string, std::string>{gym_id, event_id});
 }
 
 void MemoryCalls::put(const Call& call) {

@@ -297,8 +297,19 @@ CREATE TABLE lead_erasures (
 CREATE INDEX lead_erasures_gym ON lead_erasures (gym_id, seq);
 )sql";
 
+// v2: call event ids are unique per gym (as in SQLite's v10): each recorded
+// event gets its call's gym, and the key becomes (gym_id, event_id).
+constexpr std::string_view kSchemaV2 = R"sql(
+ALTER TABLE call_events ADD COLUMN gym_id TEXT COLLATE "C" NOT NULL DEFAULT '';
+UPDATE call_events e SET gym_id = c.gym_id FROM calls c WHERE c.id = e.call_id;
+ALTER TABLE call_events ALTER COLUMN gym_id DROP DEFAULT;
+ALTER TABLE call_events DROP CONSTRAINT call_events_pkey;
+ALTER TABLE call_events ADD PRIMARY KEY (gym_id, event_id);
+)sql";
+
 constexpr std::array kMigrations{
     Migration{1, kSchemaV1},
+    Migration{2, kSchemaV2},
 };
 
 }  // namespace

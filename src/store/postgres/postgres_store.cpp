@@ -241,8 +241,9 @@ constexpr std::string_view kFindCallByProvider =
 constexpr std::string_view kLeadCalls =
     "SELECT " GYMDASH_CALL_COLUMNS " FROM calls WHERE lead_id = $1 AND gym_id = $2 ORDER BY started_at, id";
 constexpr std::string_view kRecordEvent =
-    "INSERT INTO call_events (event_id, call_id, received_at) VALUES ($1, $2, $3) ON CONFLICT (event_id) DO NOTHING";
-constexpr std::string_view kHasEvent = "SELECT 1 FROM call_events WHERE event_id = $1";
+    "INSERT INTO call_events (gym_id, event_id, call_id, received_at) VALUES ($1, $2, $3, $4) "
+    "ON CONFLICT (gym_id, event_id) DO NOTHING";
+constexpr std::string_view kHasEvent = "SELECT 1 FROM call_events WHERE gym_id = $1 AND event_id = $2";
 constexpr std::string_view kPurgeRecordings =
     "UPDATE calls SET recording_url = '', transcript = '', summary = '', purged_at = $3, updated_at = $3 "
     "WHERE gym_id = $1 AND started_at < $2 AND purged_at IS NULL "
@@ -337,18 +338,20 @@ class PgCalls final : public CallRepository {
  public:
   explicit PgCalls(Core& core) : core_(core) {}
 
-  bool record_event(std::string_view event_id, std::string_view call_id, Timestamp received_at) override {
+  bool record_event(std::string_view gym_id, std::string_view event_id, std::string_view call_id,
+                    Timestamp received_at) override {
     return core_.run("call event", event_id, [&] {
       return core_.with_connection([&](pg::Connection& c) {
-        return c.prepared(kRecordEvent, pg::Params().text(event_id).text(call_id).time(received_at)).affected() > 0;
+        return c.prepared(kRecordEvent, pg::Params().text(gym_id).text(event_id).text(call_id).time(received_at))
+                   .affected() > 0;
       });
     });
   }
-  bool has_event(std::string_view event_id) override {
+  bool has_event(std::string_view gym_id, std::string_view event_id) override {
     return core_.run("call event", event_id, [&] {
-      return core_.with_connection(
-                 [&](pg::Connection& c) { return c.prepared(kHasEvent, pg::Params().text(event_id)); })
-                 .rows() > 0;
+      return core_.with_connection([&](pg::Connection& c) {
+               return c.prepared(kHasEvent, pg::Params().text(gym_id).text(event_id));
+             }).rows() > 0;
     });
   }
   void put(const Call& call) override {

@@ -468,6 +468,24 @@ DROP TABLE call_results;
 ALTER TABLE call_results_v9 RENAME TO call_results;
 )sql";
 
+// v10: call event ids are unique per gym, not store-wide: one gym's event id
+// can no longer make another gym's event with the same id a duplicate (nor
+// tell it that the id exists). Each recorded event gets its call's gym.
+constexpr std::string_view kSchemaV10 = R"sql(
+CREATE TABLE call_events_v10 (
+  gym_id      TEXT    NOT NULL,
+  event_id    TEXT    NOT NULL,
+  call_id     TEXT    NOT NULL,
+  received_at INTEGER NOT NULL,
+  PRIMARY KEY (gym_id, event_id)
+) WITHOUT ROWID;
+INSERT INTO call_events_v10 (gym_id, event_id, call_id, received_at)
+  SELECT coalesce((SELECT gym_id FROM calls WHERE calls.id = e.call_id), ''), e.event_id, e.call_id, e.received_at
+  FROM call_events e;
+DROP TABLE call_events;
+ALTER TABLE call_events_v10 RENAME TO call_events;
+)sql";
+
 constexpr std::array kMigrations{
     Migration{1, kSchemaV1},
     Migration{2, kSchemaV2},
@@ -478,6 +496,7 @@ constexpr std::array kMigrations{
     Migration{7, kSchemaV7},
     Migration{8, kSchemaV8},
     Migration{9, kSchemaV9},
+    Migration{10, kSchemaV10},
 };
 
 }  // namespace

@@ -422,8 +422,9 @@ class SqliteDnc final : public DncRepository {
 class SqliteCalls final : public CallRepository {
  public:
   explicit SqliteCalls(SqliteStore& store) : store_(store) {}
-  bool record_event(std::string_view event_id, std::string_view call_id, Timestamp received_at) override;
-  bool has_event(std::string_view event_id) override;
+  bool record_event(std::string_view gym_id, std::string_view event_id, std::string_view call_id,
+                    Timestamp received_at) override;
+  bool has_event(std::string_view gym_id, std::string_view event_id) override;
   void put(const Call& call) override;
   std::optional<Call> find(std::string_view gym_id, std::string_view call_id) override;
   std::optional<Call> find_by_provider_id(std::string_view gym_id, std::string_view provider_call_id) override;
@@ -1622,8 +1623,8 @@ constexpr std::string_view kFindCallByProvider =
 constexpr std::string_view kLeadCalls =
     "SELECT " GYMDASH_CALL_COLUMNS " FROM calls WHERE lead_id = ?1 AND gym_id = ?2 ORDER BY started_at, id";
 constexpr std::string_view kRecordEvent =
-    "INSERT OR IGNORE INTO call_events (event_id, call_id, received_at) VALUES (?1, ?2, ?3)";
-constexpr std::string_view kHasEvent = "SELECT 1 FROM call_events WHERE event_id = ?1";
+    "INSERT OR IGNORE INTO call_events (gym_id, event_id, call_id, received_at) VALUES (?1, ?2, ?3, ?4)";
+constexpr std::string_view kHasEvent = "SELECT 1 FROM call_events WHERE gym_id = ?1 AND event_id = ?2";
 
 void bind_call(SQLite::Statement& s, const Call& c) {
   s.bind(1, c.id);
@@ -1697,20 +1698,23 @@ Call read_call(const SQLite::Statement& s) {
 
 }  // namespace
 
-bool SqliteCalls::record_event(std::string_view event_id, std::string_view call_id, Timestamp received_at) {
+bool SqliteCalls::record_event(std::string_view gym_id, std::string_view event_id, std::string_view call_id,
+                               Timestamp received_at) {
   return store_.run("call event", event_id, [&] {
     auto s = store_.statement(kRecordEvent);
-    s->bind(1, std::string(event_id));
-    s->bind(2, std::string(call_id));
-    s->bind(3, to_millis(received_at));
+    s->bind(1, std::string(gym_id));
+    s->bind(2, std::string(event_id));
+    s->bind(3, std::string(call_id));
+    s->bind(4, to_millis(received_at));
     return s->exec() > 0;
   });
 }
 
-bool SqliteCalls::has_event(std::string_view event_id) {
+bool SqliteCalls::has_event(std::string_view gym_id, std::string_view event_id) {
   return store_.run("call event", event_id, [&] {
     auto s = store_.statement(kHasEvent);
-    s->bind(1, std::string(event_id));
+    s->bind(1, std::string(gym_id));
+    s->bind(2, std::string(event_id));
     return s->executeStep();
   });
 }
