@@ -255,9 +255,11 @@ constexpr std::string_view kDeleteLeadCalls =
     "WITH gone AS (DELETE FROM calls WHERE lead_id = $1 AND gym_id = $2 RETURNING recording_url, transcript, summary) "
     "SELECT count(*), count(*) FILTER (WHERE recording_url <> ''), "
     "count(*) FILTER (WHERE transcript <> '' OR summary <> '') FROM gone";
+// Locked for the caller's transaction, skipping calls another holds: two
+// dialers starting at once never both close the same call.
 constexpr std::string_view kOpenCalls =
     "SELECT " GYMDASH_CALL_COLUMNS " FROM calls WHERE status IN ('queued', 'ringing', 'in_progress') "
-    "AND started_at < $1 ORDER BY started_at, id LIMIT $2";
+    "AND started_at < $1 ORDER BY started_at, id LIMIT $2 FOR UPDATE SKIP LOCKED";
 
 template <class T>
 void optional_integer(pg::Params& p, const std::optional<T>& v) {
