@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include <gymdash/error.hpp>
+#include <gymdash/gymdash.hpp>
 #include <gymdash/store.hpp>
 #include <string>
 
@@ -318,6 +319,64 @@ TEST_CASE_TEMPLATE("postgres: lock_for_claim skips a lead another transaction ho
   });
   CHECK(locked_after.load());
   CHECK(seen_claim == "call-1");
+}
+
+// Two dialers starting at once over one database both close the calls a
+// stopped process left open (CallService::abandon_stale_calls): each call is
+// closed once, by one of them, and neither fails (without the lock, both
+// read every call and both closed it: each counted twice).
+TEST_CASE_TEMPLATE("postgres: two hosts closing stale calls at once close each call once", B, test::PostgresBackend) {
+  Server<B> s;
+  auto first = s.backend.open();
+  auto second = s.backend.open();
+  auto clock = std::make_shared<ManualClock>(parse_timestamp("2026-03-02T15:00:00Z"));
+  auto gyms = make_gym_service(*first, clock);
+  auto leads = make_lead_service(*first, clock);
+  auto calls = make_call_service(*first, clock, *leads);
+  Gym g;
+  g.id = "gym-a";
+  g.name = "Gym";
+  g.timezone = "America/New_York";
+  gyms->create_gym(g);
+  constexpr int kCalls = 60;
+  for (int i = 0; i < kCalls; ++i) {
+    LeadInput in;
+    char number[32];
+    std::snprintf(number, sizeof number, "+1212555%04d", 1000 + i);
+    in.phone = number;
+    in.consent = Consent{true, clock->now(), "web_form", "form"};
+    const auto lead = leads->create_lead(g.id, in).lead;
+    calls->begin_outbound_call(OutboundCall{g.id, lead.id, "cmp-1", "simulated", "+12125550001"});
+  }
+  clock->advance(std::chrono::hours{3});
+  auto second_leads = make_lead_service(*second, clock);
+  auto second_calls = make_call_service(*second, clock, *second_leads);
+  std::atomic<std::int64_t> closed_first{-1}, closed_second{-1};
+  std::string error_first, error_second;
+  const auto cutoff = clock->now() - std::chrono::hours{2};
+  std::thread other([&] {
+    try {
+      closed_second = second_calls->abandon_stale_calls(cutoff, "abandoned");
+    } catch (const std::exception& e) {
+      error_second = e.what();
+    }
+  });
+  try {
+    closed_first = calls->abandon_stale_calls(cutoff, "abandoned");
+  } catch (const std::exception& e) {
+    error_first = e.what();
+  }
+  other.join();
+  CHECK_MESSAGE(error_first.empty(), error_first);
+  CHECK_MESSAGE(error_second.empty(), error_second);
+  CHECK(closed_first.load() + closed_second.load() == kCalls);
+  CHECK(first->calls().open_calls(clock->now(), 1000).empty());
+  LeadFilter f;
+  f.page_size = 1000;
+  for (const auto& l : leads->list_leads(g.id, f).items) {
+    CHECK(l.active_call_id.empty());
+    CHECK(l.attempts == 1);
+  }
 }
 
 }  // namespace
