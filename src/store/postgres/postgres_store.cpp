@@ -518,16 +518,19 @@ struct SchemaState {
 };
 
 SchemaState read_schema(pg::Connection& c, const std::string& where) {
-  auto table = c.exec("SELECT to_regclass('gymdash_schema') IS NOT NULL, current_schema()");
-  if (table.null(0, 1))
+  // One statement, one snapshot: read in two, another process's first
+  // migration could commit in between (no gymdash_schema, then tables).
+  auto table = c.exec(
+      "SELECT count(*) FILTER (WHERE tablename = 'gymdash_schema'), count(*), current_schema() "
+      "FROM pg_catalog.pg_tables WHERE schemaname = current_schema()");
+  if (table.null(0, 2))
     throw StorageError(fmt::format("postgres {}: no schema to create gymdash's tables in (check search_path)", where),
                        "schema");
-  const std::string schema = table.text(0, 1);
+  const std::string schema = table.text(0, 2);
   SchemaState state;
-  state.has_table = table.text(0, 0) == "t";
+  state.has_table = table.integer(0, 0) > 0;
   if (!state.has_table) {
-    auto others = c.exec("SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema()");
-    if (others.integer(0, 0) > 0)
+    if (table.integer(0, 1) > 0)
       throw StorageError(fmt::format("postgres {}: schema \"{}\" holds tables of another application, not gymdash's "
                                      "(choose another schema)",
                                      where, schema),
