@@ -4,6 +4,11 @@
 #   scripts/pg-cluster.sh start DIR   creates and starts a cluster in DIR (which
 #                                     must not exist) and prints its URI
 #   scripts/pg-cluster.sh stop DIR    stops it and removes DIR
+#   scripts/pg-cluster.sh restart DIR [PAUSE]
+#                                     stops the server (fast: open sessions
+#                                     are ended), waits PAUSE seconds (default
+#                                     0.5) and starts it again on the same port
+#                                     (postgres_restart_test)
 #
 # The URI is also written to DIR/uri. The superuser `postgres` connects
 # without a password over 127.0.0.1 (trust); every other role must give its
@@ -36,7 +41,7 @@ free_port() {
 cmd="${1:-}"
 dir="${2:-}"
 if [ -z "$cmd" ] || [ -z "$dir" ]; then
-  echo "usage: $0 start|stop DIR" >&2
+  echo "usage: $0 start|stop|restart DIR" >&2
   exit 2
 fi
 
@@ -62,10 +67,10 @@ case "$cmd" in
     started=""
     for _ in 1 2 3 4 5; do
       port=$(free_port)
-      if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
-        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
-        start >/dev/null 2>&1; then
+      opts="-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+      if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 -o "$opts" start >/dev/null 2>&1; then
         started=1
+        echo "$opts" >"$dir/options"
         break
       fi
     done
@@ -86,8 +91,18 @@ case "$cmd" in
     fi
     rm -rf "$dir"
     ;;
+  restart)
+    if [ ! -f "$dir/options" ]; then
+      echo "pg-cluster: no cluster started in $dir" >&2
+      exit 1
+    fi
+    opts=$(cat "$dir/options")
+    as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w -t 30 stop >/dev/null
+    sleep "${3:-0.5}"
+    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 -o "$opts" start >/dev/null
+    ;;
   *)
-    echo "usage: $0 start|stop DIR" >&2
+    echo "usage: $0 start|stop|restart DIR" >&2
     exit 2
     ;;
 esac

@@ -10,8 +10,10 @@
 # The PostgreSQL backend's cases run against a throw-away cluster on
 # 127.0.0.1 (scripts/pg-cluster.sh), started before the first preset and
 # removed when the script exits, however it exits. GYMDASH_TEST_POSTGRES_URI
-# names it for the tests; set it beforehand to use a server of your own
-# instead (its database gets one schema per test case, dropped after).
+# names it for the tests, GYMDASH_TEST_POSTGRES_DIR its directory (the test
+# that restarts the server needs it); set the URI beforehand to use a server
+# of your own instead (its database gets one schema per test case, dropped
+# after; the restart test is then skipped).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,7 +23,9 @@ if [ -z "${GYMDASH_TEST_POSTGRES_URI:-}" ]; then
   pg_dir=$(mktemp -d -u /tmp/gymdash-test-pg.XXXXXX)
   trap 'bash scripts/pg-cluster.sh stop "$pg_dir"' EXIT
   GYMDASH_TEST_POSTGRES_URI=$(bash scripts/pg-cluster.sh start "$pg_dir")
-  export GYMDASH_TEST_POSTGRES_URI
+  # The cluster's directory: postgres_restart_test restarts the server.
+  GYMDASH_TEST_POSTGRES_DIR="$pg_dir"
+  export GYMDASH_TEST_POSTGRES_URI GYMDASH_TEST_POSTGRES_DIR
   echo "== PostgreSQL test cluster: $GYMDASH_TEST_POSTGRES_URI" >&2
 fi
 

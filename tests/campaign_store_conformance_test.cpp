@@ -674,6 +674,25 @@ TEST_CASE_TEMPLATE("calls: open_calls lists unended calls of every gym, oldest f
 // The call claim
 // ---------------------------------------------------------------------------
 
+TEST_CASE_TEMPLATE("leads: lock_for_claim takes an existing lead of the gym inside a transaction", B,
+                   GYMDASH_ALL_BACKENDS) {
+  Fixture<B> f;
+  f.add_lead("gym-a", "ld_1", kT0);
+  bool taken = false, unknown = true, other_gym = true;
+  f.store->transact([&] {
+    taken = f.leads().lock_for_claim("gym-a", "ld_1");
+    unknown = f.leads().lock_for_claim("gym-a", "ld_nope");
+    other_gym = f.leads().lock_for_claim("gym-b", "ld_1");
+    // Taken again by the same transaction: still its own.
+    CHECK(f.leads().lock_for_claim("gym-a", "ld_1"));
+    CHECK(f.leads().set_active_call("gym-a", "ld_1", "", "call_1"));
+  });
+  CHECK(taken);
+  CHECK_FALSE(unknown);
+  CHECK_FALSE(other_gym);
+  CHECK(f.leads().find("gym-a", "ld_1")->active_call_id == "call_1");
+}
+
 TEST_CASE_TEMPLATE("leads: only set_active_call writes the call claim", B, GYMDASH_ALL_BACKENDS) {
   Fixture<B> f;
   const Lead l = f.add_lead("gym-a", "ld_1", kT0);

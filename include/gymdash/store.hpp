@@ -161,6 +161,21 @@ class LeadRepository {
    */
   virtual bool set_active_call(std::string_view gym_id, std::string_view lead_id, std::string_view expected,
                                std::string_view next) = 0;
+  /**
+   * Before a claim, inside the caller's transaction: takes the lead's row
+   * for the rest of that transaction, so that what the transaction reads of
+   * the lead next (and of its enrolments, which only a claim of the lead
+   * writes) is the latest committed state, and no other process changes it
+   * before the transaction ends. False, and nothing taken, when the gym has
+   * no such lead or another transaction holds its row now (another process
+   * is claiming the lead or storing a result of its call: the caller skips
+   * the lead instead of waiting). A backend whose write transactions run one
+   * at a time anyway (SQLite, memory) only checks that the lead exists: the
+   * default.
+   */
+  virtual bool lock_for_claim(std::string_view gym_id, std::string_view lead_id) {
+    return find(gym_id, lead_id).has_value();
+  }
   /** Deletes a lead with its history. Returns false if there was none. */
   virtual bool remove(std::string_view gym_id, std::string_view lead_id) = 0;
   /**
@@ -329,7 +344,10 @@ class CallRepository {
   /**
    * Calls of any gym that have not ended (status queued, ringing or
    * in_progress) and started before `started_before`, oldest first, at most
-   * `limit`: what a dialer left open when its process stopped.
+   * `limit`: what a dialer left open when its process stopped. Inside a
+   * transaction, a backend shared by several processes (PostgreSQL) locks
+   * the calls it returns until the transaction ends and skips those another
+   * transaction holds, so that two processes never close the same call.
    */
   virtual std::vector<Call> open_calls(Timestamp started_before, int limit) = 0;
 };

@@ -810,8 +810,9 @@ class Core : public std::enable_shared_from_this<Core> {
 
   // Checks a queued lead again and, if the campaign may call it now, begins
   // the call (the durable claim) and asks the provider to place it. The
-  // check and the claim are one transaction: what the check read cannot
-  // change before the claim is written.
+  // lead's row lock, the check and the claim are one transaction, in that
+  // order: what the check read cannot change before the claim is written,
+  // whichever process writes next (docs/campaigns.md, "Several hosts").
   Claim place(const Gym& gym, const Campaign& c, CampaignMemory& mem, const DialScope& scope, const Lead& queued,
               Timestamp now) {
     VoiceProvider* provider = ctx_.provider ? ctx_.provider(c.voice_provider) : nullptr;
@@ -828,6 +829,11 @@ class Core : public std::enable_shared_from_this<Core> {
     bool callable = false;
     try {
       ctx_.store->transact([&] {
+        // The lead's row first: another process may be claiming it, or may
+        // have claimed, called and released it since the queue was filled.
+        // Read after the lock, the lead is current until this commits; a
+        // lead another process holds now is skipped.
+        if (!ctx_.store->leads().lock_for_claim(gym.id, queued.id)) return;
         // The queue is a hint: the lead as stored now decides (consent,
         // do-not-call, status, attempts, gaps, windows, enrolment, on a call).
         if (!ctx_.leads->explain(gym.id, queued.id, scope, now).dialable) return;

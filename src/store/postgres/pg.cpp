@@ -11,6 +11,7 @@
 #include "store/postgres/pg.hpp"
 
 #include <fmt/format.h>
+#include <poll.h>
 
 #include <charconv>
 #include <cstdlib>
@@ -276,6 +277,17 @@ Result Connection::exec(std::string_view sql, const Params& params) {
 
 void Connection::script(std::string_view sql) { check(PQexec(conn_.get(), std::string(sql).c_str()), sql); }
 
+bool Connection::alive() noexcept {
+  if (PQstatus(conn_.get()) != CONNECTION_OK || PQtransactionStatus(conn_.get()) != PQTRANS_IDLE) return false;
+  // An idle connection is sent nothing (gymdash does not LISTEN): anything
+  // to read is the server's farewell (a shutdown, an ended backend) or the
+  // end of the stream.
+  pollfd p{};
+  p.fd = PQsocket(conn_.get());
+  p.events = POLLIN;
+  return p.fd >= 0 && ::poll(&p, 1, 0) == 0;
+}
+
 bool Connection::try_script(std::string_view sql) noexcept {
   PGresult* r = PQexec(conn_.get(), std::string(sql).c_str());
   const bool done = r && PQresultStatus(r) == PGRES_COMMAND_OK;
@@ -345,10 +357,11 @@ Pool::Lease Pool::acquire() {
   if (!ready)
     throw UnavailableError(fmt::format("postgres {}: all {} connections stayed busy for {} ms", where_, max_size_,
                                        wait_.count()));
-  if (!idle_.empty()) {
+  while (!idle_.empty()) {
     auto c = std::move(idle_.back());
     idle_.pop_back();
-    return Lease(this, std::move(c));
+    if (c->alive()) return Lease(this, std::move(c));
+    --open_;  // closed by the server while idle: a new one is made below
   }
   ++open_;
   lock.unlock();

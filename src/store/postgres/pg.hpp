@@ -143,6 +143,13 @@ class Connection {
   bool try_script(std::string_view sql) noexcept;
   /** Whether the connection is still usable (the server has not gone away). */
   bool ok() const noexcept { return PQstatus(conn_.get()) == CONNECTION_OK; }
+  /**
+   * Whether an idle connection may be lent: open, no transaction left on it,
+   * and nothing sent by the server meanwhile (without waiting: a server that
+   * restarted or ended the backend has written its farewell and closed the
+   * socket).
+   */
+  bool alive() noexcept;
   PGconn* native() noexcept { return conn_.get(); }
 
   /** COPY … FROM STDIN: starts, sends `data` (COPY text format), ends. Returns the rows copied. */
@@ -187,7 +194,12 @@ class Pool {
     std::unique_ptr<Connection> c_;
   };
 
-  /** A connection: an idle one, a new one, or the next one given back (UnavailableError after `wait`). */
+  /**
+   * A connection: an idle one still alive, a new one, or the next one given
+   * back (UnavailableError after `wait`). Idle connections the server closed
+   * (a restart) are dropped here, so the first call after a restart connects
+   * anew instead of failing on a dead socket.
+   */
   Lease acquire();
   /** describe_uri() of its URI (for messages). */
   const std::string& where() const noexcept { return where_; }

@@ -108,6 +108,9 @@ constexpr std::string_view kUpdateLeadCallState =
 
 constexpr std::string_view kSetActiveCall =
     "UPDATE leads SET active_call_id = $4 WHERE id = $2 AND gym_id = $1 AND active_call_id = $3";
+// The claim's row lock (lock_for_claim): a row another transaction holds is skipped, not waited for.
+constexpr std::string_view kLockForClaim =
+    "SELECT 1 FROM leads WHERE id = $2 AND gym_id = $1 FOR UPDATE SKIP LOCKED";
 constexpr std::string_view kFindLead = "SELECT " GYMDASH_LEAD_COLUMNS " FROM leads WHERE id = $1 AND gym_id = $2";
 constexpr std::string_view kFindLeadByPhone =
     "SELECT " GYMDASH_LEAD_COLUMNS " FROM leads WHERE gym_id = $1 AND phone = $2";
@@ -365,6 +368,14 @@ class PgLeads final : public LeadRepository {
       return core_.with_connection([&](pg::Connection& c) {
         return c.prepared(kSetActiveCall, pg::Params().text(gym_id).text(lead_id).text(expected).text(next))
                    .affected() > 0;
+      });
+    });
+  }
+
+  bool lock_for_claim(std::string_view gym_id, std::string_view lead_id) override {
+    return core_.run("lead", lead_id, [&] {
+      return core_.with_connection([&](pg::Connection& c) {
+        return c.prepared(kLockForClaim, pg::Params().text(gym_id).text(lead_id)).rows() > 0;
       });
     });
   }

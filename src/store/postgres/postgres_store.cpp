@@ -256,9 +256,11 @@ constexpr std::string_view kDeleteLeadCalls =
     "WITH gone AS (DELETE FROM calls WHERE lead_id = $1 AND gym_id = $2 RETURNING recording_url, transcript, summary) "
     "SELECT count(*), count(*) FILTER (WHERE recording_url <> ''), "
     "count(*) FILTER (WHERE transcript <> '' OR summary <> '') FROM gone";
+// Locked for the caller's transaction, skipping calls another holds: two
+// dialers starting at once never both close the same call.
 constexpr std::string_view kOpenCalls =
     "SELECT " GYMDASH_CALL_COLUMNS " FROM calls WHERE status IN ('queued', 'ringing', 'in_progress') "
-    "AND started_at < $1 ORDER BY started_at, id LIMIT $2";
+    "AND started_at < $1 ORDER BY started_at, id LIMIT $2 FOR UPDATE SKIP LOCKED";
 
 template <class T>
 void optional_integer(pg::Params& p, const std::optional<T>& v) {
@@ -519,16 +521,19 @@ struct SchemaState {
 };
 
 SchemaState read_schema(pg::Connection& c, const std::string& where) {
-  auto table = c.exec("SELECT to_regclass('gymdash_schema') IS NOT NULL, current_schema()");
-  if (table.null(0, 1))
+  // One statement, one snapshot: read in two, another process's first
+  // migration could commit in between (no gymdash_schema, then tables).
+  auto table = c.exec(
+      "SELECT count(*) FILTER (WHERE tablename = 'gymdash_schema'), count(*), current_schema() "
+      "FROM pg_catalog.pg_tables WHERE schemaname = current_schema()");
+  if (table.null(0, 2))
     throw StorageError(fmt::format("postgres {}: no schema to create gymdash's tables in (check search_path)", where),
                        "schema");
-  const std::string schema = table.text(0, 1);
+  const std::string schema = table.text(0, 2);
   SchemaState state;
-  state.has_table = table.text(0, 0) == "t";
+  state.has_table = table.integer(0, 0) > 0;
   if (!state.has_table) {
-    auto others = c.exec("SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema()");
-    if (others.integer(0, 0) > 0)
+    if (table.integer(0, 1) > 0)
       throw StorageError(fmt::format("postgres {}: schema \"{}\" holds tables of another application, not gymdash's "
                                      "(choose another schema)",
                                      where, schema),
