@@ -725,6 +725,14 @@ class LeadServiceImpl final : public LeadService {
         store_.transact([&] {
           delta = ImportReport{};
           analytics::RollupBuilder rollups;  // rollups
+          // The batch's new leads are stored together (one set of statements
+          // where the backend can); the rows whose number the gym already
+          // has (or an earlier row of the batch gave it) then merge one by
+          // one, in file order, as they would row by row.
+          std::vector<Lead> fresh;
+          std::vector<lead_import::Row*> fresh_rows;
+          fresh.reserve(batch.size());
+          fresh_rows.reserve(batch.size());
           for (auto& item : batch) {
             ++delta.rows;
             if (auto* r = std::get_if<lead_import::Reject>(&item)) {
@@ -737,12 +745,22 @@ class LeadServiceImpl final : public LeadService {
             Lead l = new_lead(row.input, gym, now);
             l.dnc_listed = any_dnc && listed(gym.id, l.phone);
             finalize(l, gym);
-            if (store_.leads().insert_if_absent(l)) {
-              rollups.add_lead(analytics::facts_of(l), gym.timezone, +1);  // rollups
+            fresh.push_back(std::move(l));
+            fresh_rows.push_back(&row);
+          }
+          const auto stored = store_.leads().insert_many_if_absent(fresh);
+          if (stored.size() != fresh.size())
+            throw InternalError(fmt::format("import: the store answered for {} of {} leads", stored.size(),
+                                            fresh.size()));
+          for (std::size_t i = 0; i < fresh.size(); ++i) {
+            const auto& row = *fresh_rows[i];
+            const Gym& gym = gyms.find(row.gym_id)->second;
+            if (stored[i]) {
+              rollups.add_lead(analytics::facts_of(fresh[i]), gym.timezone, +1);  // rollups
               ++delta.imported;
               continue;
             }
-            auto existing = store_.leads().find_by_phone(gym.id, l.phone);
+            auto existing = store_.leads().find_by_phone(gym.id, fresh[i].phone);
             if (!existing) throw InternalError(fmt::format("import: lead of line {} vanished", row.line));
             merge(std::move(*existing), clean(row.input, gym, false), row.input, now);
             ++delta.merged_duplicates;
