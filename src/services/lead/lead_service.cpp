@@ -512,12 +512,18 @@ class LeadServiceImpl final : public LeadService {
     return x == before;
   }
 
-  void save(Lead& l, Timestamp now) {
+  // `gym` and `rollups`, when given (a bulk import): the lead's gym as
+  // already read, and the builder its rollup move is added to (applied by
+  // the caller in the same transaction) instead of being applied at once.
+  void save(Lead& l, Timestamp now, const Gym* gym = nullptr, analytics::RollupBuilder* rollups = nullptr) {
     l.updated_at = now;
     ++l.version;
     const auto rollup_before = analytics::lead_before_update(store_, l);  // rollups
     store_.leads().update(l);
-    analytics::record_lead(store_, rollup_before, analytics::facts_of(l));  // rollups
+    if (gym && rollups)
+      analytics::record_lead(store_, gym->timezone, rollup_before, analytics::facts_of(l), *rollups);  // rollups
+    else
+      analytics::record_lead(store_, rollup_before, analytics::facts_of(l));  // rollups
     if (rollup_before && rollup_before->local_zone != l.local_zone)  // rollups: its calls' lead-local hours move
       analytics::record_lead_zone(store_, l.gym_id, l.id, rollup_before->local_zone, l.local_zone);
   }
@@ -536,8 +542,10 @@ class LeadServiceImpl final : public LeadService {
     return e;
   }
 
-  // A second sighting of a known number: fill what is missing, keep what is known.
-  Lead merge(Lead l, const CleanInput& in, const LeadInput& input, Timestamp now) {
+  // A second sighting of a known number: fill what is missing, keep what is
+  // known. `known_gym` and `rollups`: as for save().
+  Lead merge(Lead l, const CleanInput& in, const LeadInput& input, Timestamp now, const Gym* known_gym = nullptr,
+             analytics::RollupBuilder* rollups = nullptr) {
     const Lead before = l;
     fill(l.external_id, in.external_id);
     fill(l.first_name, in.first_name);
@@ -557,8 +565,11 @@ class LeadServiceImpl final : public LeadService {
     const bool became_dnc = input.do_not_call && !l.do_not_call;
     if (input.do_not_call) l.do_not_call = true;
     if (l == before) return l;
-    if (auto gym = store_.gyms().find(l.gym_id)) finalize(l, *gym);
-    save(l, now);
+    if (known_gym)
+      finalize(l, *known_gym);
+    else if (auto gym = store_.gyms().find(l.gym_id))
+      finalize(l, *gym);
+    save(l, now, known_gym, rollups);
     record(l, now, "merged", "", in.external_id, in.actor, "same phone number");
     if (became_dnc) record(l, now, "dnc", "", "do_not_call", in.actor, "given on a merged record");
     return l;
@@ -762,7 +773,7 @@ class LeadServiceImpl final : public LeadService {
             }
             auto existing = store_.leads().find_by_phone(gym.id, fresh[i].phone);
             if (!existing) throw InternalError(fmt::format("import: lead of line {} vanished", row.line));
-            merge(std::move(*existing), clean(row.input, gym, false), row.input, now);
+            merge(std::move(*existing), clean(row.input, gym, false), row.input, now, &gym, &rollups);
             ++delta.merged_duplicates;
           }
           store_.analytics().apply(rollups.take());  // rollups
