@@ -403,6 +403,75 @@ TEST_CASE_TEMPLATE("leads: insert conflicts", B, GYMDASH_ALL_BACKENDS) {
   }
 }
 
+TEST_CASE_TEMPLATE("leads: insert_many_if_absent stores a batch as insert_if_absent would", B,
+                   GYMDASH_ALL_BACKENDS) {
+  Fixture<B> f;
+  f.gyms().insert(make_gym("gym-a"));
+  f.gyms().insert(make_gym("gym-b"));
+  const Lead known = make_lead("gym-a", "ld_known", "+12125550000", kT0);
+  f.leads().insert(known);
+  CHECK(f.leads().insert_many_if_absent({}).empty());
+
+  Lead full = make_full_lead("gym-a", "ld_1", "+12125550001");
+  full.tags = {"batch-x", "batch-y"};
+  full.local_zone = "America/New_York";
+  full.local_state = "NY";
+  Lead taken = make_lead("gym-a", "ld_2", "+12125550000", kT0);      // the known lead's number
+  Lead twin = make_lead("gym-a", "ld_3", "+12125550001", kT0);       // ld_1's number, later in the batch
+  Lead elsewhere = make_lead("gym-b", "ld_4", "+12125550001", kT0);  // the same number in another gym
+  Lead odd = make_full_lead("gym-a", "ld_5", "+12125550005");
+  odd.first_name = "Tab\there, back\\slash, new\nline, \rreturn, \\N";  // COPY's special characters
+  odd.email = "bad-\xff\xfe-utf8";
+  odd.notes = "\x1bgymdash-hex:looks escaped";
+  odd.tags = {"a\tb", "back\\slash"};
+  odd.consent.at.reset();
+  odd.last_call_at.reset();
+  const std::vector<Lead> batch{full, taken, twin, elsewhere, odd};
+  const auto stored = f.leads().insert_many_if_absent(batch);
+  CHECK((stored == std::vector<bool>{true, false, false, true, true}));
+  check_same(*f.leads().find("gym-a", "ld_1"), full);
+  check_same(*f.leads().find("gym-a", "ld_5"), odd);
+  check_same(*f.leads().find("gym-b", "ld_4"), elsewhere);
+  check_same(*f.leads().find_by_phone("gym-a", "+12125550000"), known);
+  CHECK_FALSE(f.leads().find("gym-a", "ld_2"));
+  CHECK_FALSE(f.leads().find("gym-a", "ld_3"));
+  LeadFilter filter;
+  filter.tags = {"batch-y"};
+  CHECK(ids_of(f.leads().list("gym-a", filter)) == std::vector<std::string>{"ld_1"});
+  filter.tags = {"a\tb"};
+  CHECK(ids_of(f.leads().list("gym-a", filter)) == std::vector<std::string>{"ld_5"});
+  const auto groups = f.leads().dial_groups("gym-a");
+  CHECK(std::find(groups.begin(), groups.end(), std::make_pair(full.local_zone, full.local_state)) != groups.end());
+
+  // The same batch again stores nothing.
+  CHECK((f.leads().insert_many_if_absent(batch) == std::vector<bool>(5, false)));
+
+  SUBCASE("an unknown gym fails the batch as insert_if_absent fails") {
+    const std::vector<Lead> bad{make_lead("gym-a", "ld_6", "+12125550006", kT0),
+                                make_lead("gym-nowhere", "ld_7", "+12125550007", kT0)};
+    try {
+      f.store->transact([&] { f.leads().insert_many_if_absent(bad); });
+      FAIL("expected NotFoundError");
+    } catch (const NotFoundError& e) {
+      CHECK(e.field() == "gym_id");
+      CHECK(std::string(e.what()).find("gym-nowhere") != std::string::npos);
+    }
+    CHECK_FALSE(f.leads().find("gym-a", "ld_6"));  // rolled back with the batch
+  }
+  SUBCASE("a taken id fails the batch") {
+    const std::vector<Lead> bad{make_lead("gym-a", "ld_6", "+12125550006", kT0),
+                                make_lead("gym-b", "ld_known", "+12125550008", kT0)};
+    try {
+      f.store->transact([&] { f.leads().insert_many_if_absent(bad); });
+      FAIL("expected AlreadyExistsError");
+    } catch (const AlreadyExistsError& e) {
+      CHECK(e.field() == "id");
+    }
+    CHECK_FALSE(f.leads().find("gym-a", "ld_6"));
+    CHECK_FALSE(f.leads().find_by_phone("gym-b", "+12125550008"));
+  }
+}
+
 TEST_CASE_TEMPLATE("leads: every read and write is scoped to its gym", B, GYMDASH_ALL_BACKENDS) {
   Fixture<B> f;
   f.gyms().insert(make_gym("gym-a"));

@@ -22,6 +22,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -127,6 +128,21 @@ class LeadRepository {
    * case; other failures throw as insert does).
    */
   virtual bool insert_if_absent(const Lead& lead) = 0;
+  /**
+   * insert_if_absent() for a batch, in order: entry i of the answer says
+   * whether leads[i] was stored (false when its gym already had a lead with
+   * its phone number, including one stored earlier in the same batch).
+   * Failures throw as insert_if_absent does; whatever the batch stored
+   * before the failure stays in the caller's transaction, so callers run it
+   * inside Store::transact. Backends override it to store the batch in a few
+   * statements instead of one round trip a lead; this default loops.
+   */
+  virtual std::vector<bool> insert_many_if_absent(std::span<const Lead> leads) {
+    std::vector<bool> stored;
+    stored.reserve(leads.size());
+    for (const auto& lead : leads) stored.push_back(insert_if_absent(lead));
+    return stored;
+  }
   /** The lead of that gym with that id, or nullopt. */
   virtual std::optional<Lead> find(std::string_view gym_id, std::string_view lead_id) = 0;
   /** The lead of that gym with that E.164 number, or nullopt. */

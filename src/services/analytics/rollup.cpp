@@ -216,16 +216,21 @@ std::optional<LeadFacts> lead_before_update(Store& store, const Lead& lead) {
 }
 
 void record_lead(Store& store, std::string_view gym_zone, const std::optional<LeadFacts>& before,
-                 const std::optional<LeadFacts>& after) {
+                 const std::optional<LeadFacts>& after, RollupBuilder& into) {
   std::optional<LeadFacts> b = before, a = after;
   // A lead write never changes its calls, so its speed-to-lead entry moves
   // only when created_at does; then it needs the first attempt's time.
   if (b && a && b->created_at != a->created_at && !b->first_call_at && !a->first_call_at)
     if (auto stored = store.analytics().lead_facts(a->gym_id, a->id)) b->first_call_at = stored->first_call_at;
   if (b && a && !a->first_call_at) a->first_call_at = b->first_call_at;
+  if (b) into.add_lead(*b, gym_zone, -1);
+  if (a) into.add_lead(*a, gym_zone, +1);
+}
+
+void record_lead(Store& store, std::string_view gym_zone, const std::optional<LeadFacts>& before,
+                 const std::optional<LeadFacts>& after) {
   RollupBuilder builder;
-  if (b) builder.add_lead(*b, gym_zone, -1);
-  if (a) builder.add_lead(*a, gym_zone, +1);
+  record_lead(store, gym_zone, before, after, builder);
   if (!builder.empty()) store.analytics().apply(builder.take());
 }
 

@@ -124,6 +124,12 @@ std::optional<LeadFacts> lead_before_update(Store& store, const Lead& lead);
  */
 void record_lead(Store& store, std::string_view gym_zone, const std::optional<LeadFacts>& before,
                  const std::optional<LeadFacts>& after);
+/**
+ * Same, adding the move to `into` instead of applying it at once (a bulk
+ * writer applies its builder once, inside the same transaction).
+ */
+void record_lead(Store& store, std::string_view gym_zone, const std::optional<LeadFacts>& before,
+                 const std::optional<LeadFacts>& after, RollupBuilder& into);
 /** Same, reading the gym's zone from the store. */
 void record_lead(Store& store, const std::optional<LeadFacts>& before, const std::optional<LeadFacts>& after);
 /**

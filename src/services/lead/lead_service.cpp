@@ -513,12 +513,18 @@ class LeadServiceImpl final : public LeadService {
     return x == before;
   }
 
-  void save(Lead& l, Timestamp now) {
+  // `gym` and `rollups`, when given (a bulk import): the lead's gym as
+  // already read, and the builder its rollup move is added to (applied by
+  // the caller in the same transaction) instead of being applied at once.
+  void save(Lead& l, Timestamp now, const Gym* gym = nullptr, analytics::RollupBuilder* rollups = nullptr) {
     l.updated_at = now;
     ++l.version;
     const auto rollup_before = analytics::lead_before_update(store_, l);  // rollups
     store_.leads().update(l);
-    analytics::record_lead(store_, rollup_before, analytics::facts_of(l));  // rollups
+    if (gym && rollups)
+      analytics::record_lead(store_, gym->timezone, rollup_before, analytics::facts_of(l), *rollups);  // rollups
+    else
+      analytics::record_lead(store_, rollup_before, analytics::facts_of(l));  // rollups
     if (rollup_before && rollup_before->local_zone != l.local_zone)  // rollups: its calls' lead-local hours move
       analytics::record_lead_zone(store_, l.gym_id, l.id, rollup_before->local_zone, l.local_zone);
   }
@@ -537,8 +543,10 @@ class LeadServiceImpl final : public LeadService {
     return e;
   }
 
-  // A second sighting of a known number: fill what is missing, keep what is known.
-  Lead merge(Lead l, const CleanInput& in, const LeadInput& input, Timestamp now) {
+  // A second sighting of a known number: fill what is missing, keep what is
+  // known. `known_gym` and `rollups`: as for save().
+  Lead merge(Lead l, const CleanInput& in, const LeadInput& input, Timestamp now, const Gym* known_gym = nullptr,
+             analytics::RollupBuilder* rollups = nullptr) {
     const Lead before = l;
     fill(l.external_id, in.external_id);
     fill(l.first_name, in.first_name);
@@ -558,8 +566,11 @@ class LeadServiceImpl final : public LeadService {
     const bool became_dnc = input.do_not_call && !l.do_not_call;
     if (input.do_not_call) l.do_not_call = true;
     if (l == before) return l;
-    if (auto gym = store_.gyms().find(l.gym_id)) finalize(l, *gym);
-    save(l, now);
+    if (known_gym)
+      finalize(l, *known_gym);
+    else if (auto gym = store_.gyms().find(l.gym_id))
+      finalize(l, *gym);
+    save(l, now, known_gym, rollups);
     record(l, now, "merged", "", in.external_id, in.actor, "same phone number");
     if (became_dnc) record(l, now, "dnc", "", "do_not_call", in.actor, "given on a merged record");
     return l;
@@ -726,6 +737,14 @@ class LeadServiceImpl final : public LeadService {
         store_.transact([&] {
           delta = ImportReport{};
           analytics::RollupBuilder rollups;  // rollups
+          // The batch's new leads are stored together (one set of statements
+          // where the backend can); the rows whose number the gym already
+          // has (or an earlier row of the batch gave it) then merge one by
+          // one, in file order, as they would row by row.
+          std::vector<Lead> fresh;
+          std::vector<lead_import::Row*> fresh_rows;
+          fresh.reserve(batch.size());
+          fresh_rows.reserve(batch.size());
           for (auto& item : batch) {
             ++delta.rows;
             if (auto* r = std::get_if<lead_import::Reject>(&item)) {
@@ -738,14 +757,24 @@ class LeadServiceImpl final : public LeadService {
             Lead l = new_lead(row.input, gym, now);
             l.dnc_listed = any_dnc && listed(gym.id, l.phone);
             finalize(l, gym);
-            if (store_.leads().insert_if_absent(l)) {
-              rollups.add_lead(analytics::facts_of(l), gym.timezone, +1);  // rollups
+            fresh.push_back(std::move(l));
+            fresh_rows.push_back(&row);
+          }
+          const auto stored = store_.leads().insert_many_if_absent(fresh);
+          if (stored.size() != fresh.size())
+            throw InternalError(fmt::format("import: the store answered for {} of {} leads", stored.size(),
+                                            fresh.size()));
+          for (std::size_t i = 0; i < fresh.size(); ++i) {
+            const auto& row = *fresh_rows[i];
+            const Gym& gym = gyms.find(row.gym_id)->second;
+            if (stored[i]) {
+              rollups.add_lead(analytics::facts_of(fresh[i]), gym.timezone, +1);  // rollups
               ++delta.imported;
               continue;
             }
-            auto existing = store_.leads().find_by_phone(gym.id, l.phone);
+            auto existing = store_.leads().find_by_phone(gym.id, fresh[i].phone);
             if (!existing) throw InternalError(fmt::format("import: lead of line {} vanished", row.line));
-            merge(std::move(*existing), clean(row.input, gym, false), row.input, now);
+            merge(std::move(*existing), clean(row.input, gym, false), row.input, now, &gym, &rollups);
             ++delta.merged_duplicates;
           }
           store_.analytics().apply(rollups.take());  // rollups

@@ -306,6 +306,30 @@ std::int64_t Connection::copy_in(std::string_view copy_sql, std::string_view dat
   return last.affected();
 }
 
+CopyRows& CopyRows::text(std::string_view v) {
+  separate();
+  const std::string stored = store_text(v);
+  for (char c : stored) {
+    switch (c) {
+      case '\\': data_ += "\\\\"; break;
+      case '\t': data_ += "\\t"; break;
+      case '\n': data_ += "\\n"; break;
+      case '\r': data_ += "\\r"; break;
+      default: data_.push_back(c);
+    }
+  }
+  return *this;
+}
+
+CopyRows& CopyRows::integer(std::int64_t v) {
+  separate();
+  char buf[24];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  (void)ec;
+  data_.append(buf, end);
+  return *this;
+}
+
 std::string quote_identifier(std::string_view name) {
   std::string out = "\"";
   for (char c : name) {

@@ -91,6 +91,46 @@ class Params {
   std::vector<bool> nulls_;
 };
 
+/**
+ * Rows for COPY … FROM STDIN in PostgreSQL's text format, built in memory:
+ * fields are pushed in the table's column order (text through store_text,
+ * then escaped for COPY), end_row() closes each row.
+ * Ownership: owns its buffer. Thread safety: one thread at a time.
+ */
+class CopyRows {
+ public:
+  CopyRows& text(std::string_view v);
+  CopyRows& integer(std::int64_t v);
+  CopyRows& time(Timestamp t) { return integer(t.time_since_epoch().count()); }
+  CopyRows& time(const std::optional<Timestamp>& t) { return t ? time(*t) : null(); }
+  CopyRows& null() {
+    separate();
+    data_ += "\\N";
+    return *this;
+  }
+  void end_row() {
+    data_.push_back('\n');
+    fresh_row_ = true;
+    ++rows_;
+  }
+  std::size_t rows() const noexcept { return rows_; }
+  std::string_view data() const noexcept { return data_; }
+  void clear() noexcept {
+    data_.clear();
+    rows_ = 0;
+    fresh_row_ = true;
+  }
+
+ private:
+  void separate() {
+    if (!fresh_row_) data_.push_back('\t');
+    fresh_row_ = false;
+  }
+  std::string data_;
+  std::size_t rows_ = 0;
+  bool fresh_row_ = true;
+};
+
 /** A statement's result (rows of text). Ownership: owns its PGresult. Not thread-safe. */
 class Result {
  public:

@@ -71,6 +71,19 @@ constexpr std::string_view kDeleteLeads =
 
 using Counts = std::map<std::string, std::int64_t>;
 
+// A packed rollup table for merge_packed_many: its three key columns and their types.
+struct PackedTable {
+  std::string_view table;
+  std::array<std::string_view, 3> cols;
+  std::array<std::string_view, 3> types;
+};
+constexpr PackedTable kHoursTable{"rollup_call_hours", {"gym_id", "local_day", "campaign_id"}, {"text", "integer", "text"}};
+constexpr PackedTable kLeadsTable{"rollup_lead_days", {"gym_id", "dimension", "local_day"}, {"text", "text", "integer"}};
+// A key's values as text (an integer in decimal).
+using PackedKey = std::array<std::string, 3>;
+// From this many keys on, a delta is merged by merge_packed_many (four statements, not three a key).
+constexpr std::size_t kManyKeys = 4;
+
 struct TextHash {
   using is_transparent = void;
   std::size_t operator()(std::string_view text) const noexcept { return std::hash<std::string_view>{}(text); }
@@ -215,17 +228,31 @@ class PgAnalytics final : public AnalyticsRepository {
           counts["calls." + cell] += r.calls;
           counts["connected." + cell] += r.connected;
         }
-        for (const auto& [key, add] : hours) {
-          pg::Params k;
-          k.text(std::get<0>(key)).integer(std::get<1>(key)).text(std::get<2>(key));
-          merge_packed(c, k, add, kEnsureHours, kLockHours, kPutHours, kDeleteHours);
+        if (hours.size() >= kManyKeys) {
+          std::vector<std::pair<PackedKey, const Counts*>> keys;
+          for (const auto& [key, add] : hours)
+            keys.push_back({{std::get<0>(key), std::to_string(std::get<1>(key)), std::get<2>(key)}, &add});
+          merge_packed_many(c, kHoursTable, keys);
+        } else {
+          for (const auto& [key, add] : hours) {
+            pg::Params k;
+            k.text(std::get<0>(key)).integer(std::get<1>(key)).text(std::get<2>(key));
+            merge_packed(c, k, add, kEnsureHours, kLockHours, kPutHours, kDeleteHours);
+          }
         }
         std::map<std::tuple<std::string, std::string, std::int32_t>, Counts> leads;
         for (const auto& r : delta.lead_days) leads[{r.gym_id, r.dimension, r.local_day}][r.value] += r.count;
-        for (const auto& [key, add] : leads) {
-          pg::Params k;
-          k.text(std::get<0>(key)).text(std::get<1>(key)).integer(std::get<2>(key));
-          merge_packed(c, k, add, kEnsureLeads, kLockLeads, kPutLeads, kDeleteLeads);
+        if (leads.size() >= kManyKeys) {
+          std::vector<std::pair<PackedKey, const Counts*>> keys;
+          for (const auto& [key, add] : leads)
+            keys.push_back({{std::get<0>(key), std::get<1>(key), std::to_string(std::get<2>(key))}, &add});
+          merge_packed_many(c, kLeadsTable, keys);
+        } else {
+          for (const auto& [key, add] : leads) {
+            pg::Params k;
+            k.text(std::get<0>(key)).text(std::get<1>(key)).integer(std::get<2>(key));
+            merge_packed(c, k, add, kEnsureLeads, kLockLeads, kPutLeads, kDeleteLeads);
+          }
         }
       });
     });
@@ -466,6 +493,98 @@ class PgAnalytics final : public AnalyticsRepository {
     } else {
       c.prepared(remove, k);
     }
+  }
+
+  // merge_packed for many keys (a bulk import's or ingest's batch) in four
+  // statements: the rows are made, locked and read (in key order, as the
+  // one-key path locks them), merged here, then written or deleted; the keys
+  // and new counts travel as one JSON parameter each.
+  static void merge_packed_many(pg::Connection& c, const PackedTable& t,
+                                const std::vector<std::pair<PackedKey, const Counts*>>& keys) {
+    const std::string cols = fmt::format("{}, {}, {}", t.cols[0], t.cols[1], t.cols[2]);
+    const std::string record =
+        fmt::format("{} {}, {} {}, {} {}", t.cols[0], t.types[0], t.cols[1], t.types[1], t.cols[2], t.types[2]);
+    auto json_key = [&](std::string& out, const PackedKey& k) {
+      for (std::size_t i = 0; i < 3; ++i) {
+        out += i == 0 ? "{\"" : ", \"";
+        out += t.cols[i];
+        out += "\": ";
+        if (t.types[i] == "integer")
+          out += k[i];
+        else
+          json_string(out, pg::store_text(k[i]));
+      }
+    };
+    std::string all = "[";
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      if (i) all += ", ";
+      json_key(all, keys[i].first);
+      all += "}";
+    }
+    all += "]";
+    const pg::Params p = pg::Params().raw(all);
+    c.prepared(fmt::format("INSERT INTO {0} ({1}, counts) SELECT {1}, '' FROM json_to_recordset($1::json) AS x({2}) "
+                           "ON CONFLICT DO NOTHING",
+                           t.table, cols, record),
+               p);
+    auto rows = c.prepared(fmt::format("SELECT {1}, counts FROM {0} WHERE ({1}) IN (SELECT {1} FROM "
+                                       "json_to_recordset($1::json) AS x({2})) ORDER BY {1} FOR UPDATE",
+                                       t.table, cols, record),
+                           p);
+    auto joined = [](const std::string& a, const std::string& b, const std::string& c3) {
+      return a + '\x1f' + b + '\x1f' + c3;
+    };
+    std::unordered_map<std::string, Counts> stored;
+    for (int i = 0; i < rows.rows(); ++i) {
+      Counts counts;
+      unpack(rows.text(i, 3), [&](std::string_view n, std::int64_t v) { counts[std::string(n)] = v; });
+      stored.emplace(joined(rows.text(i, 0), rows.text(i, 1), rows.text(i, 2)), std::move(counts));
+    }
+    std::string put = "[", gone = "[";
+    for (const auto& [key, add] : keys) {
+      auto& counts = stored[joined(key[0], key[1], key[2])];
+      if (merge(counts, *add)) {
+        if (put.size() > 1) put += ", ";
+        json_key(put, key);
+        put += ", \"counts\": ";
+        json_string(put, pg::store_text(pack(counts)));
+        put += "}";
+      } else {
+        if (gone.size() > 1) gone += ", ";
+        json_key(gone, key);
+        gone += "}";
+      }
+    }
+    put += "]";
+    gone += "]";
+    const std::string match =
+        fmt::format("{0}.{1} = x.{1} AND {0}.{2} = x.{2} AND {0}.{3} = x.{3}", t.table, t.cols[0], t.cols[1], t.cols[2]);
+    if (put.size() > 2)
+      c.prepared(fmt::format("UPDATE {0} SET counts = x.counts FROM json_to_recordset($1::json) AS x({1}, counts text) "
+                             "WHERE {2}",
+                             t.table, record, match),
+                 pg::Params().raw(put));
+    if (gone.size() > 2)
+      c.prepared(fmt::format("DELETE FROM {0} USING json_to_recordset($1::json) AS x({1}) WHERE {2}", t.table, record,
+                             match),
+                 pg::Params().raw(gone));
+  }
+
+  // `v` as a JSON string (v is valid UTF-8: store_text made it so).
+  static void json_string(std::string& out, std::string_view v) {
+    out.push_back('"');
+    for (char ch : v) {
+      const auto u = static_cast<unsigned char>(ch);
+      if (ch == '"' || ch == '\\') {
+        out.push_back('\\');
+        out.push_back(ch);
+      } else if (u < 0x20) {
+        out += fmt::format("\\u{:04x}", static_cast<unsigned>(u));
+      } else {
+        out.push_back(ch);
+      }
+    }
+    out.push_back('"');
   }
 
   // Runs `sql` through a cursor of its own, calling row_fn for each row, a

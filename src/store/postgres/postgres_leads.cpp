@@ -19,7 +19,10 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "store/columns.hpp"
@@ -67,6 +70,29 @@ using namespace store_columns;
 
 constexpr std::string_view kInsertLead = GYMDASH_INSERT_LEAD("ON CONFLICT DO NOTHING");
 constexpr std::string_view kInsertLeadIfAbsent = GYMDASH_INSERT_LEAD("ON CONFLICT (gym_id, phone) DO NOTHING");
+
+// insert_many_if_absent: the batch is copied into a temporary table of the
+// leads' shape (one per connection, emptied at commit), then stored by one
+// statement with its tags and groups; a lead whose id or phone is taken is
+// skipped there (ON CONFLICT DO NOTHING) and explained afterwards.
+constexpr std::string_view kPrepareLeadBatch =
+    "CREATE TEMP TABLE IF NOT EXISTS gymdash_lead_batch (LIKE leads) ON COMMIT DELETE ROWS; "
+    "DELETE FROM gymdash_lead_batch";
+constexpr std::string_view kCopyLeadBatch =
+    "COPY gymdash_lead_batch (" GYMDASH_LEAD_COLUMNS ") FROM STDIN";
+constexpr std::string_view kInsertLeadBatch =
+    "WITH lead AS (INSERT INTO leads (" GYMDASH_LEAD_COLUMNS ") SELECT " GYMDASH_LEAD_COLUMNS
+    " FROM gymdash_lead_batch b WHERE EXISTS (SELECT 1 FROM gyms WHERE gyms.id = b.gym_id) "
+    "ON CONFLICT DO NOTHING RETURNING id, gym_id, tags, local_zone, local_state), "
+    "tags AS (INSERT INTO lead_tags (lead_id, gym_id, tag) SELECT lead.id, lead.gym_id, t "
+    "FROM lead, json_array_elements_text(" GYMDASH_TAGS_JSON ") AS t ON CONFLICT DO NOTHING), "
+    "zone AS (INSERT INTO lead_zones (gym_id, local_zone, local_state) SELECT DISTINCT gym_id, local_zone, "
+    "local_state FROM lead ON CONFLICT DO NOTHING) "
+    "SELECT id FROM lead";
+// The batch's leads that were not stored because their gym has their phone.
+constexpr std::string_view kLeadBatchPhoneTaken =
+    "SELECT b.id FROM gymdash_lead_batch b WHERE EXISTS (SELECT 1 FROM leads l "
+    "WHERE l.gym_id = b.gym_id AND l.phone = b.phone AND l.id <> b.id)";
 
 // The whole lead but its claim (active_call_id, $37, bound and not written),
 // guarded by the version and by the phone being free in the gym; the tags
@@ -164,14 +190,16 @@ constexpr std::string_view kCallResults =
     "SELECT call_id, started_at, ended_at, status, answered_by, outcome, callback_at, sentiment, opted_out "
     "FROM call_results WHERE lead_id = $1 AND gym_id = $2 ORDER BY started_at, call_id";
 
-pg::Params lead_params(const Lead& lead) {
+// The 42 columns' values in GYMDASH_LEAD_COLUMNS order, into statement
+// parameters (pg::Params) or COPY rows (pg::CopyRows).
+template <class Sink>
+void put_lead(Sink& p, const Lead& lead) {
   const auto status = status_name(lead.status);
   if (status.empty())
     throw InvalidArgumentError(fmt::format("lead {}: status: not a lead status", lead.id), "status");
   const auto qualification = qualification_name(lead.qualification);
   if (qualification.empty())
     throw InvalidArgumentError(fmt::format("lead {}: qualification: not a qualification", lead.id), "qualification");
-  pg::Params p;
   p.text(lead.id).text(lead.gym_id).text(lead.external_id).text(lead.phone).text(lead.first_name);
   p.text(lead.last_name).text(lead.email).text(lead.source).text(lead.interest).text(lead.timeline);
   p.text(lead.notes).text(encode_strings(lead.tags)).integer(lead.consent.given ? 1 : 0).time(lead.consent.at);
@@ -183,6 +211,11 @@ pg::Params lead_params(const Lead& lead) {
   p.text(lead.sentiment).integer(lead.connects).text(lead.active_call_id).text(lead.local_zone);
   p.text(lead.local_state).integer(lead.dnc_listed ? 1 : 0).text(status_name(lead.base_status));
   p.time(lead.base_status_at);
+}
+
+pg::Params lead_params(const Lead& lead) {
+  pg::Params p;
+  put_lead(p, lead);
   return p;
 }
 
@@ -296,6 +329,55 @@ class PgLeads final : public LeadRepository {
         if (phone.rows() > 0) return false;
         explain_conflict(c, lead, true);
         throw ConflictError(fmt::format("lead {}: not stored: changed concurrently, try again", lead.id), "id");
+      });
+    });
+  }
+
+  std::vector<bool> insert_many_if_absent(std::span<const Lead> leads) override {
+    std::vector<bool> stored(leads.size(), false);
+    if (leads.empty()) return stored;
+    return core_.run("lead batch", leads.front().id, [&] {
+      return core_.within_transaction([&](pg::Connection& c) {
+        // A phone seen earlier in the batch is taken by then: only the first
+        // lead of each gym and phone goes to the server.
+        std::unordered_set<std::string> seen;
+        seen.reserve(leads.size());
+        std::vector<std::size_t> sent;
+        sent.reserve(leads.size());
+        pg::CopyRows rows;
+        for (std::size_t i = 0; i < leads.size(); ++i) {
+          std::string key = leads[i].gym_id;
+          key.push_back('\0');
+          key += leads[i].phone;
+          if (!seen.insert(std::move(key)).second) continue;
+          put_lead(rows, leads[i]);
+          rows.end_row();
+          sent.push_back(i);
+        }
+        c.script(kPrepareLeadBatch);
+        c.copy_in(kCopyLeadBatch, rows.data());
+        std::unordered_map<std::string_view, std::size_t> index;  // lead id → position, of the leads sent
+        index.reserve(sent.size());
+        for (auto i : sent) index.emplace(leads[i].id, i);
+        std::vector<bool> done(leads.size(), false);  // stored, or known to be a taken phone
+        auto inserted = c.prepared(kInsertLeadBatch);
+        for (int r = 0; r < inserted.rows(); ++r) {
+          auto it = index.find(inserted.text(r, 0));
+          if (it == index.end()) continue;
+          stored[it->second] = true;
+          done[it->second] = true;
+        }
+        if (static_cast<std::size_t>(inserted.rows()) < sent.size()) {
+          auto taken = c.prepared(kLeadBatchPhoneTaken);
+          for (int r = 0; r < taken.rows(); ++r)
+            if (auto it = index.find(taken.text(r, 0)); it != index.end()) done[it->second] = true;
+          // What is left was refused for another reason (an unknown gym, a
+          // taken id, a concurrent writer): the single-lead path explains it
+          // or stores it.
+          for (auto i : sent)
+            if (!done[i]) stored[i] = insert_if_absent(leads[i]);
+        }
+        return stored;
       });
     });
   }
