@@ -19,6 +19,8 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "store/sqlite/migrations.hpp"
 #include "test_util.hpp"
@@ -393,6 +395,40 @@ TEST_CASE("sqlite: a nested transact joins the outer one") {
     CHECK_FALSE(store->leads().find("gym-a", "ld_1"));
     CHECK_FALSE(observer->leads().find("gym-a", "ld_1"));
   }
+}
+
+// The store writes a calling-window group row once per transaction; a group
+// whose row was rolled back (here with a savepoint) is written again by the
+// next lead in it.
+TEST_CASE("sqlite: a calling-window group rolled back with its lead is written by the next lead in it") {
+  test::TempPath path("sqlite-zones");
+  make_database(path.str());
+  auto store = open_sqlite(path.str());
+  const auto in_zone = [](std::string id, std::string phone, std::string zone) {
+    Lead lead = make_lead("gym-a", std::move(id), std::move(phone));
+    lead.local_zone = std::move(zone);
+    lead.local_state = "XX";
+    return lead;
+  };
+  store->transact([&] {
+    store->leads().insert(in_zone("ld_1", "+12125550001", "America/Chicago"));
+    CHECK_THROWS_AS(store->transact([&] {
+      store->leads().insert(in_zone("ld_2", "+12125550002", "America/Denver"));
+      throw Abort();
+    }),
+                    Abort);
+    store->leads().insert(in_zone("ld_3", "+12125550003", "America/Denver"));
+    store->leads().insert(in_zone("ld_4", "+12125550004", "America/Chicago"));
+  });
+  CHECK_THROWS_AS(store->transact([&] {
+    store->leads().insert(in_zone("ld_5", "+12125550005", "America/Phoenix"));
+    throw Abort();
+  }),
+                  Abort);
+  store->leads().insert(in_zone("ld_6", "+12125550006", "America/Phoenix"));
+  const std::vector<std::pair<std::string, std::string>> expected = {
+      {"America/Chicago", "XX"}, {"America/Denver", "XX"}, {"America/Phoenix", "XX"}};
+  CHECK(store->leads().dial_groups("gym-a") == expected);
 }
 
 TEST_CASE(

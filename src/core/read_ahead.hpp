@@ -17,7 +17,8 @@ namespace gymdash {
 /**
  * Runs `produce` on its own thread. `produce(emit)` calls `emit(item)` for
  * each item it reads, in order; items are handed to the consumer in batches
- * of `batch_size`, at most two batches ahead. The consumer calls next() until
+ * of `batch_size`, at most `max_ahead` (default two) batches ahead (plus the
+ * one the producer is filling). The consumer calls next() until
  * it returns false. An exception thrown by `produce` is rethrown by next()
  * once the batches before it are consumed. Destroying the reader stops the
  * producer (its next emit returns false) and joins the thread.
@@ -30,7 +31,8 @@ class ReadAhead {
   /** `emit` returns false when the consumer has stopped; the producer should return then. */
   using Emit = std::function<bool(Item&&)>;
 
-  ReadAhead(std::size_t batch_size, std::function<void(const Emit&)> produce) : batch_size_(batch_size) {
+  ReadAhead(std::size_t batch_size, std::function<void(const Emit&)> produce, std::size_t max_ahead = 2)
+      : batch_size_(batch_size), max_ahead_(max_ahead < 1 ? 1 : max_ahead) {
     thread_ = std::thread([this, produce = std::move(produce)] {
       try {
         std::vector<Item> batch;
@@ -84,7 +86,7 @@ class ReadAhead {
  private:
   bool push(std::vector<Item>& batch) {
     std::unique_lock lock(m_);
-    cv_.wait(lock, [&] { return batches_.size() < 2 || stop_; });
+    cv_.wait(lock, [&] { return batches_.size() < max_ahead_ || stop_; });
     if (stop_) return false;
     batches_.push_back(std::move(batch));
     cv_.notify_all();
@@ -94,6 +96,7 @@ class ReadAhead {
   }
 
   std::size_t batch_size_;
+  std::size_t max_ahead_;
   std::mutex m_;
   std::condition_variable cv_;
   std::deque<std::vector<Item>> batches_;

@@ -25,6 +25,8 @@
 #include <chrono>
 #include <atomic>
 #include <istream>
+#include <map>
+#include <optional>
 #include <set>
 
 namespace gymdash {
@@ -706,23 +708,106 @@ class LeadServiceImpl final : public LeadService {
     const Timestamp now = clock_->now();
     const std::string source = text::checked_field("source", options.source, kMaxShortText);
 
-    // Reading and checking rows (CSV, UTF-8, phone numbers) runs on its own
-    // thread, ahead of the writer.
+    // Reading and checking rows (CSV, UTF-8, phone numbers), making each good
+    // row into the lead to insert (id, location, score, qualification) and
+    // counting the new leads into the rollups run on their own thread, ahead
+    // of the writer, which only stores them: the writer is the import's
+    // bottleneck. None of that reads the store (the do-not-call check, which
+    // does, stays with the writer; no derived field depends on it).
+    //
+    // A good row made into its new lead, finalized. A merge needs the row's
+    // input back: its text is the lead's (new_lead() copies it as is), the
+    // rest is kept here. (A field added to LeadInput is added here too.)
+    struct NewRow {
+      std::int64_t line = 0;
+      const Gym* gym = nullptr;
+      Lead lead;
+      std::optional<Consent> consent;
+      bool do_not_call = false;
+      std::optional<LeadStatus> status;
+      std::optional<Qualification> qualification;
+      std::optional<Timestamp> created_at;
+      std::string actor;
+
+      LeadInput input() const {
+        LeadInput in;
+        in.external_id = lead.external_id;
+        in.phone = lead.phone;
+        in.first_name = lead.first_name;
+        in.last_name = lead.last_name;
+        in.email = lead.email;
+        in.source = lead.source;
+        in.interest = lead.interest;
+        in.timeline = lead.timeline;
+        in.notes = lead.notes;
+        in.tags = lead.tags;
+        in.consent = consent;
+        in.do_not_call = do_not_call;
+        in.status = status;
+        in.qualification = qualification;
+        in.timezone = lead.timezone;
+        in.custom_fields = lead.custom_fields;
+        in.created_at = created_at;
+        in.actor = actor;
+        return in;
+      }
+    };
+    using Item = std::variant<NewRow, lead_import::Reject>;
+    struct Batch {
+      std::vector<Item> items;
+      // Every new lead's rollup counts, as if none turned out to be a
+      // duplicate (the writer takes a duplicate's back out). `counted` false:
+      // a lead's counts could not be worked out; the writer adds them itself.
+      analytics::RollupBuilder rollups;
+      bool counted = true;
+    };
+    const auto batch_size = static_cast<std::size_t>(options.batch_size);
     std::atomic<std::uint64_t> bytes_read{0};
-    ReadAhead<lead_import::Parsed> rows(static_cast<std::size_t>(options.batch_size),
-                                        [&](const ReadAhead<lead_import::Parsed>::Emit& emit) {
+    ReadAhead<Batch> batches(1, [&](const ReadAhead<Batch>::Emit& emit) {
+      Batch b;
+      b.items.reserve(batch_size);
       for (;;) {
         const auto status = reader.next();
-        if (status == csv::ReadStatus::End) return;
+        if (status == csv::ReadStatus::End) break;
         const auto line = static_cast<std::int64_t>(reader.line());
-        bytes_read.store(reader.bytes_consumed(), std::memory_order_relaxed);
         lead_import::Parsed parsed =
             status == csv::ReadStatus::Malformed
                 ? lead_import::Parsed(lead_import::Reject{line, "bad_format", std::string(reader.error())})
                 : lead_import::parse_row(reader.fields(), line, columns, regions, now, source);
-        if (!emit(std::move(parsed))) return;
+        if (auto* r = std::get_if<lead_import::Reject>(&parsed)) {
+          b.items.emplace_back(std::move(*r));
+        } else {
+          const auto& row = std::get<lead_import::Row>(parsed);
+          const Gym& gym = gyms.find(row.gym_id)->second;
+          auto& n = std::get<NewRow>(b.items.emplace_back(std::in_place_type<NewRow>));
+          n.line = row.line;
+          n.gym = &gym;
+          n.lead = new_lead(row.input, gym, now);
+          n.consent = row.input.consent;
+          n.do_not_call = row.input.do_not_call;
+          n.status = row.input.status;
+          n.qualification = row.input.qualification;
+          n.created_at = row.input.created_at;
+          n.actor = row.input.actor;
+          finalize(n.lead, gym);
+          if (b.counted) {
+            try {
+              b.rollups.add_lead(analytics::facts_of(n.lead), gym.timezone, +1);  // rollups
+            } catch (const std::exception&) {
+              b.counted = false;
+            }
+          }
+        }
+        if (b.items.size() == batch_size) {
+          bytes_read.store(reader.bytes_consumed(), std::memory_order_relaxed);
+          if (!emit(std::move(b))) return;
+          b = Batch{};
+          b.items.reserve(batch_size);
+        }
       }
-    });
+      bytes_read.store(reader.bytes_consumed(), std::memory_order_relaxed);
+      if (!b.items.empty()) emit(std::move(b));
+    }, /*max_ahead=*/1);  // one batch ready while one is written: memory stays at three batches
 
     ImportReport report;
     ImportProgress progress;
@@ -730,19 +815,22 @@ class LeadServiceImpl final : public LeadService {
     // About 150 bytes a row in the data contract's files.
     store_.begin_bulk_load(static_cast<std::int64_t>(bytes_total / 150), BulkLoad::Leads);
     try {
-      std::vector<lead_import::Parsed> batch;
-      while (rows.next(batch)) {
+      std::vector<Batch> next;
+      while (batches.next(next)) {
+        Batch& b = next.front();
+        auto& batch = b.items;
         progress.bytes_read = bytes_read.load(std::memory_order_relaxed);
         ImportReport delta;
         store_.transact([&] {
           delta = ImportReport{};
           analytics::RollupBuilder rollups;  // rollups
+          if (b.counted) rollups = std::move(b.rollups);  // (transact runs this once)
           // The batch's new leads are stored together (one set of statements
           // where the backend can); the rows whose number the gym already
           // has (or an earlier row of the batch gave it) then merge one by
           // one, in file order, as they would row by row.
           std::vector<Lead> fresh;
-          std::vector<lead_import::Row*> fresh_rows;
+          std::vector<const NewRow*> fresh_rows;
           fresh.reserve(batch.size());
           fresh_rows.reserve(batch.size());
           for (auto& item : batch) {
@@ -752,12 +840,10 @@ class LeadServiceImpl final : public LeadService {
               ++delta.rejected_by_reason[r->reason];
               continue;
             }
-            auto& row = std::get<lead_import::Row>(item);
-            const Gym& gym = gyms.find(row.gym_id)->second;
-            Lead l = new_lead(row.input, gym, now);
-            l.dnc_listed = any_dnc && listed(gym.id, l.phone);
-            finalize(l, gym);
-            fresh.push_back(std::move(l));
+            auto& row = std::get<NewRow>(item);
+            // Copied: a retried transaction starts again from the batch.
+            Lead& l = fresh.emplace_back(row.lead);
+            l.dnc_listed = any_dnc && listed(row.gym->id, l.phone);
             fresh_rows.push_back(&row);
           }
           const auto stored = store_.leads().insert_many_if_absent(fresh);
@@ -765,16 +851,18 @@ class LeadServiceImpl final : public LeadService {
             throw InternalError(fmt::format("import: the store answered for {} of {} leads", stored.size(),
                                             fresh.size()));
           for (std::size_t i = 0; i < fresh.size(); ++i) {
-            const auto& row = *fresh_rows[i];
-            const Gym& gym = gyms.find(row.gym_id)->second;
+            const NewRow& row = *fresh_rows[i];
+            const Gym& gym = *row.gym;
             if (stored[i]) {
-              rollups.add_lead(analytics::facts_of(fresh[i]), gym.timezone, +1);  // rollups
+              if (!b.counted) rollups.add_lead(analytics::facts_of(fresh[i]), gym.timezone, +1);  // rollups
               ++delta.imported;
               continue;
             }
+            if (b.counted) rollups.add_lead(analytics::facts_of(fresh[i]), gym.timezone, -1);  // rollups: not new after all
             auto existing = store_.leads().find_by_phone(gym.id, fresh[i].phone);
             if (!existing) throw InternalError(fmt::format("import: lead of line {} vanished", row.line));
-            merge(std::move(*existing), clean(row.input, gym, false), row.input, now, &gym, &rollups);
+            const LeadInput input = row.input();
+            merge(std::move(*existing), clean(input, gym, false), input, now, &gym, &rollups);
             ++delta.merged_duplicates;
           }
           store_.analytics().apply(rollups.take());  // rollups
@@ -800,7 +888,7 @@ class LeadServiceImpl final : public LeadService {
         if (options.progress) options.progress(progress);
       }
     } catch (...) {
-      rows.stop();
+      batches.stop();
       try {
         store_.end_bulk_load();
       } catch (...) {

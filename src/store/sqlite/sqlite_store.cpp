@@ -182,7 +182,16 @@ void bind_optional(SQLite::Statement& s, int index, const std::optional<Timestam
     s.bind(index);
 }
 
-void bind_lead(SQLite::Statement& s, const Lead& lead) {
+// The encoded columns of a lead bound by bind_lead(), kept alive for as long
+// as the statement may read them.
+struct LeadTexts {
+  std::string tags, custom_fields, recent_calls, status, qualification, base_status;
+};
+
+// Binds every column of `lead`. The text is not copied: `lead` and `texts`
+// must outlive the statement's run (a bulk import binds a row per lead, and
+// copying every field showed in its profile).
+void bind_lead(SQLite::Statement& s, const Lead& lead, LeadTexts& texts) {
   auto status = status_name(lead.status);
   if (status.empty())
     throw InvalidArgumentError(fmt::format("lead {}: status: not a lead status", lead.id),
@@ -191,47 +200,53 @@ void bind_lead(SQLite::Statement& s, const Lead& lead) {
   if (qualification.empty())
     throw InvalidArgumentError(fmt::format("lead {}: qualification: not a qualification", lead.id),
                                "qualification");
-  s.bind(1, lead.id);
-  s.bind(2, lead.gym_id);
-  s.bind(3, lead.external_id);
-  s.bind(4, lead.phone);
-  s.bind(5, lead.first_name);
-  s.bind(6, lead.last_name);
-  s.bind(7, lead.email);
-  s.bind(8, lead.source);
-  s.bind(9, lead.interest);
-  s.bind(10, lead.timeline);
-  s.bind(11, lead.notes);
-  s.bind(12, encode_strings(lead.tags));
+  texts.tags = encode_strings(lead.tags);
+  texts.custom_fields = encode_fields(lead.custom_fields);
+  texts.recent_calls = encode_times(lead.recent_calls);
+  texts.status = status;
+  texts.qualification = qualification;
+  texts.base_status = status_name(lead.base_status);
+  s.bindNoCopy(1, lead.id);
+  s.bindNoCopy(2, lead.gym_id);
+  s.bindNoCopy(3, lead.external_id);
+  s.bindNoCopy(4, lead.phone);
+  s.bindNoCopy(5, lead.first_name);
+  s.bindNoCopy(6, lead.last_name);
+  s.bindNoCopy(7, lead.email);
+  s.bindNoCopy(8, lead.source);
+  s.bindNoCopy(9, lead.interest);
+  s.bindNoCopy(10, lead.timeline);
+  s.bindNoCopy(11, lead.notes);
+  s.bindNoCopy(12, texts.tags);
   s.bind(13, static_cast<int>(lead.consent.given));
   bind_optional(s, 14, lead.consent.at);
-  s.bind(15, lead.consent.method);
-  s.bind(16, lead.consent.source);
+  s.bindNoCopy(15, lead.consent.method);
+  s.bindNoCopy(16, lead.consent.source);
   s.bind(17, static_cast<int>(lead.do_not_call));
   s.bind(18, static_cast<int>(lead.phone_invalid));
-  s.bind(19, std::string(status));
-  s.bind(20, std::string(qualification));
+  s.bindNoCopy(19, texts.status);
+  s.bindNoCopy(20, texts.qualification);
   s.bind(21, static_cast<int>(lead.qualification_manual));
   s.bind(22, lead.score);
   s.bind(23, lead.attempts);
   bind_optional(s, 24, lead.last_call_at);
   bind_optional(s, 25, lead.next_call_at);
-  s.bind(26, lead.timezone);
-  s.bind(27, encode_fields(lead.custom_fields));
+  s.bindNoCopy(26, lead.timezone);
+  s.bindNoCopy(27, texts.custom_fields);
   s.bind(28, to_millis(lead.created_at));
   s.bind(29, to_millis(lead.updated_at));
   s.bind(30, lead.version);
   bind_optional(s, 31, lead.callback_at);
   bind_optional(s, 32, lead.blocked_until);
-  s.bind(33, encode_times(lead.recent_calls));
-  s.bind(34, lead.last_outcome);
-  s.bind(35, lead.sentiment);
+  s.bindNoCopy(33, texts.recent_calls);
+  s.bindNoCopy(34, lead.last_outcome);
+  s.bindNoCopy(35, lead.sentiment);
   s.bind(36, lead.connects);
-  s.bind(37, lead.active_call_id);
-  s.bind(38, lead.local_zone);
-  s.bind(39, lead.local_state);
+  s.bindNoCopy(37, lead.active_call_id);
+  s.bindNoCopy(38, lead.local_zone);
+  s.bindNoCopy(39, lead.local_state);
   s.bind(40, static_cast<int>(lead.dnc_listed));
-  s.bind(41, std::string(status_name(lead.base_status)));
+  s.bindNoCopy(41, texts.base_status);
   s.bind(42, to_millis(lead.base_status_at));
 }
 
@@ -328,11 +343,19 @@ Gym read_gym(const SQLite::Statement& s) {
 
 using StatementUse = sqlite_store::Use;
 
-// Looked up by string_view on every call: no allocation per lookup.
+// Looked up by string_view on every call: no allocation per lookup. The hash
+// reads the length and the two ends of the text only: statements run once
+// per row of a bulk load, and hashing all of a 700-character INSERT each time
+// cost more than the lookup itself. Texts that share both ends only share a
+// bucket (equality still compares them whole).
 struct SqlHash {
   using is_transparent = void;
   std::size_t operator()(std::string_view sql) const noexcept {
-    return std::hash<std::string_view>{}(sql);
+    constexpr std::size_t kEnd = 48;
+    if (sql.size() <= 2 * kEnd) return std::hash<std::string_view>{}(sql);
+    const std::size_t head = std::hash<std::string_view>{}(sql.substr(0, kEnd));
+    const std::size_t tail = std::hash<std::string_view>{}(sql.substr(sql.size() - kEnd));
+    return head ^ (tail * 0x9e3779b97f4a7c15ULL) ^ (sql.size() << 1);
   }
 };
 using StatementCache =
@@ -501,6 +524,25 @@ class SqliteStore final : public Store {
     return atomically(std::forward<Body>(body));
   }
 
+  /**
+   * Whether the open transaction has written the calling-window group row
+   * (lead_zones) already (zone_stored() tells it so). Always false outside
+   * a transaction. A bulk import writes the same few groups for every lead;
+   * this spares it an INSERT per lead. Groups are never deleted, and what is
+   * remembered is forgotten when a transaction starts or rolls back. Call
+   * under the store's lock.
+   */
+  bool zone_written(std::string_view gym_id, std::string_view zone, std::string_view state) const {
+    if (depth_ == 0) return false;
+    for (const auto& z : zones_written_)
+      if (z[0] == gym_id && z[1] == zone && z[2] == state) return true;
+    return false;
+  }
+  void zone_stored(std::string_view gym_id, std::string_view zone, std::string_view state) {
+    if (depth_ > 0 && zones_written_.size() < kMaxZonesWritten)
+      zones_written_.push_back({std::string(gym_id), std::string(zone), std::string(state)});
+  }
+
   /** Rowid of the last row this connection inserted (call under the store's lock). */
   std::int64_t last_insert_rowid() const { return db_->getLastInsertRowid(); }
 
@@ -534,8 +576,10 @@ class SqliteStore final : public Store {
   class Level {
    public:
     Level(SqliteStore& store, bool read_only) : store_(store) {
-      if (store_.depth_ == 0)
+      if (store_.depth_ == 0) {
+        store_.zones_written_.clear();
         store_.statement(read_only ? kBeginDeferred : kBeginImmediate)->exec();
+      }
       else
         store_.statement(kSavepoint)->exec();
       ++store_.depth_;
@@ -550,6 +594,7 @@ class SqliteStore final : public Store {
     ~Level() {
       if (committed_) return;
       --store_.depth_;
+      store_.zones_written_.clear();
       // A failed statement may already have ended the transaction (I/O
       // error, full disk); then these fail too, which is fine.
       if (store_.depth_ == 0) {
@@ -589,6 +634,9 @@ class SqliteStore final : public Store {
   StatementCache statements_;
   StatementCache dynamic_statements_;
   int depth_ = 0;  // open transaction levels; guarded by mutex_
+  // zone_written(): the groups written in the open transaction; guarded by mutex_.
+  static constexpr std::size_t kMaxZonesWritten = 64;
+  std::vector<std::array<std::string, 3>> zones_written_;
   int schema_version_ = 0;
   SqliteDnc dnc_{*this};
   SqliteGyms gyms_{*this};
@@ -925,27 +973,31 @@ void SqliteLeads::explain_conflict(const Lead& lead, bool inserting) {
 // Every lead write is one statement (lead_tags follows by trigger), so each
 // is atomic on its own, inside a caller's transaction or not.
 
-// The rows that follow a new lead: one per tag, and its calling-window group.
+// The rows that follow a new lead: one per tag, and its calling-window group
+// (once per transaction). Bound without copies: `lead` outlives each statement.
 void SqliteLeads::insert_derived(const Lead& lead) {
   for (const auto& tag : lead.tags) {
     auto t = store_.statement(kInsertTag);
-    t->bind(1, lead.id);
-    t->bind(2, lead.gym_id);
-    t->bind(3, tag);
+    t->bindNoCopy(1, lead.id);
+    t->bindNoCopy(2, lead.gym_id);
+    t->bindNoCopy(3, tag);
     t->exec();
   }
+  if (store_.zone_written(lead.gym_id, lead.local_zone, lead.local_state)) return;
   auto z = store_.statement(kInsertZone);
-  z->bind(1, lead.gym_id);
-  z->bind(2, lead.local_zone);
-  z->bind(3, lead.local_state);
+  z->bindNoCopy(1, lead.gym_id);
+  z->bindNoCopy(2, lead.local_zone);
+  z->bindNoCopy(3, lead.local_state);
   z->exec();
+  store_.zone_stored(lead.gym_id, lead.local_zone, lead.local_state);
 }
 
 void SqliteLeads::insert(const Lead& lead) {
   store_.run("lead", lead.id, [&] {
     store_.within_transaction([&] {
+      LeadTexts texts;
       auto s = store_.statement(kInsertLead);
-      bind_lead(*s, lead);
+      bind_lead(*s, lead, texts);
       try {
         s->exec();
       } catch (const SQLite::Exception& e) {
@@ -963,8 +1015,9 @@ bool SqliteLeads::insert_if_absent(const Lead& lead) {
     // One statement for the common case (a new number): the unique index on
     // (gym_id, phone) answers the duplicate question without a lookup first.
     return store_.within_transaction([&] {
+      LeadTexts texts;
       auto s = store_.statement(kInsertLeadIfAbsent);
-      bind_lead(*s, lead);
+      bind_lead(*s, lead, texts);
       try {
         if (s->exec() == 0) return false;
       } catch (const SQLite::Exception& e) {
@@ -1058,8 +1111,9 @@ void SqliteLeads::update(const Lead& lead) {
     // another process cannot slip in between a check and the write.
     const bool expectable = lead.version != std::numeric_limits<std::int64_t>::min();
     if (expectable) {
+      LeadTexts texts;
       auto s = store_.statement(kUpdateLead);
-      bind_lead(*s, lead);
+      bind_lead(*s, lead, texts);
       s->bind(43, lead.version - 1);
       try {
         if (s->exec() > 0) {
