@@ -15,6 +15,10 @@
 # password (scram-sha-256), and the role `gymdash_auth` (password
 # `gymdash-auth-pw`) exists so that the tests can try wrong credentials.
 #
+# PG_SERVER_OPTIONS, when set, adds server settings to `start` (e.g.
+# "-c shared_buffers=4GB -c max_wal_size=8GB" for a benchmark of large imports;
+# the tests use PostgreSQL's defaults).
+#
 # initdb and the server refuse to run as root: as root, both run as the
 # `postgres` system user (created by Debian's postgresql package).
 set -euo pipefail
@@ -67,7 +71,7 @@ case "$cmd" in
     started=""
     for _ in 1 2 3 4 5; do
       port=$(free_port)
-      opts="-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+      opts="-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 ${PG_SERVER_OPTIONS:-}"
       if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 -o "$opts" start >/dev/null 2>&1; then
         started=1
         echo "$opts" >"$dir/options"

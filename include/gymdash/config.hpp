@@ -95,7 +95,7 @@ struct MetricsConfig {
 
 /** The whole configuration of a Runtime. */
 struct Config {
-  std::string storage = "sqlite:gymdash.db";  ///< storage URI (`memory:`, `sqlite:PATH`)
+  std::string storage = "sqlite:gymdash.db";  ///< storage URI (`memory:`, `sqlite:PATH`, `postgresql://…`)
   unsigned worker_threads = 2;                ///< threads for asynchronous operations; 2
   GymPolicy defaults;                         ///< policy of every gym …
   std::map<std::string, GymPolicy> gyms;      ///< … unless overridden here (by gym id; keys not given inherit `defaults`)
