@@ -10,6 +10,8 @@
 #include <gymdash/error.hpp>
 #include <gymdash/model.hpp>
 #include <gymdash/runtime.hpp>
+#include <gymdash/dialer.hpp>
+#include <gymdash/services/campaign.hpp>
 #include <gymdash/services/lead.hpp>
 
 #include "core/json_reader.hpp"
@@ -26,10 +28,11 @@ namespace {
 namespace bj = boost::json;
 using namespace gymdash::capi;
 
-// {"count":N,"qualification":"hot"|null,"exclude":["ld_…"],"at":ISO|null}
+// {"count":N,"qualification":"hot"|null,"campaign_id":"cmp_…"|null,"exclude":["ld_…"],"at":ISO|null}
 struct NextRequest {
   int count = 0;
   std::optional<gymdash::Qualification> qualification;
+  std::string campaign_id;
   std::vector<std::string> exclude;
   std::optional<gymdash::Timestamp> at;
 };
@@ -44,6 +47,9 @@ NextRequest next_request(const char* request_json) {
   if (*count < 1 || *count > gymdash::kMaxPageSize) invalid("count", "must be between 1 and 1000");
   req.count = static_cast<int>(*count);
   if (const auto q = r.string("qualification")) req.qualification = gymdash::parse_qualification(*q, "qualification");
+  if (auto c = r.string("campaign_id")) req.campaign_id = std::move(*c);
+  if (!req.campaign_id.empty() && req.qualification)
+    invalid("qualification", "is the campaign's target when campaign_id is given; leave it out");
   if (auto ids = r.string_array("exclude")) req.exclude = std::move(*ids);
   if (req.exclude.size() > 1000) invalid("exclude", "holds more than 1000 ids");
   req.at = r.timestamp("at");
@@ -64,6 +70,10 @@ GYMDASH_C_API int gymdash_leads_next(char** out, gymdash_t* db, const char* gym_
     auto& rt = runtime_of(db);
     const auto gid = text_arg("gym_id", gym_id);
     const auto req = next_request(request_json);
+    if (!req.campaign_id.empty()) {
+      const auto scope = gymdash::dial_scope_of(rt.campaigns().get_campaign(gid, req.campaign_id));
+      return emit_model(out, rt.leads().get_prioritized_leads(gid, req.count, scope, req.exclude, req.at));
+    }
     return emit_model(out, rt.leads().get_prioritized_leads(gid, req.count, req.qualification, req.exclude, req.at));
   } catch (...) {
     return fail_current();
@@ -81,6 +91,24 @@ GYMDASH_C_API int gymdash_lead_explain(char** out, gymdash_t* db, const char* gy
     std::optional<gymdash::Timestamp> when;
     if (at != nullptr) when = gymdash::parse_timestamp(text_arg("at", at), "at");
     return emit_model(out, rt.leads().explain(gid, lid, when));
+  } catch (...) {
+    return fail_current();
+  }
+}
+
+GYMDASH_C_API int gymdash_lead_explain_for_campaign(char** out, gymdash_t* db, const char* gym_id, const char* lead_id,
+                                                    const char* campaign_id, const char* at) {
+  try {
+    clear_error();
+    init_out(out);
+    auto& rt = runtime_of(db);
+    const auto gid = text_arg("gym_id", gym_id);
+    const auto lid = text_arg("lead_id", lead_id);
+    const auto cid = text_arg("campaign_id", campaign_id);
+    std::optional<gymdash::Timestamp> when;
+    if (at != nullptr) when = gymdash::parse_timestamp(text_arg("at", at), "at");
+    const auto scope = gymdash::dial_scope_of(rt.campaigns().get_campaign(gid, cid));
+    return emit_model(out, rt.leads().explain(gid, lid, scope, when));
   } catch (...) {
     return fail_current();
   }

@@ -272,6 +272,13 @@ GYMDASH_C_API int gymdash_dialer_tick(char** out, gymdash_t* db) {
   });
 }
 
+GYMDASH_C_API int gymdash_dialer_refill(char** out, gymdash_t* db) {
+  return guarded([&] {
+    init_out(out);
+    return emit_model(out, runtime_of(db).dialer().refill());
+  });
+}
+
 GYMDASH_C_API int gymdash_dialer_status(char** out, gymdash_t* db) {
   return guarded([&] {
     init_out(out);

@@ -399,11 +399,15 @@ GYMDASH_C_API int gymdash_gyms_import_file(char** out, gymdash_t* db, const char
 
 /**
  * The gym's leads that may be dialed now, best first. `request_json` is
- * {"count":N,"qualification":"hot"|null,"exclude":["ld_…",…],"at":ISO|null}:
- * `count` (1–1000) is required; `qualification` keeps only that
- * qualification; `exclude` (at most 1000 ids) skips leads; `at` asks about
- * another moment than now. `*out` is a JSON array of leads. Errors:
- * NOT_FOUND (gym), INVALID_ARGUMENT naming the member.
+ * {"count":N,"qualification":"hot"|null,"campaign_id":"cmp_…"|null,
+ * "exclude":["ld_…",…],"at":ISO|null}: `count` (1–1000) is required;
+ * `qualification` keeps only that qualification; `campaign_id` asks whom
+ * that campaign's dialer would call, under its rules (its enrolled leads,
+ * attempts, retry gap, hours and target qualifications; then
+ * `qualification` must be left out); `exclude` (at most 1000 ids) skips
+ * leads; `at` asks about another moment than now. `*out` is a JSON array of
+ * leads. Errors: NOT_FOUND (gym, campaign), INVALID_ARGUMENT naming the
+ * member.
  */
 GYMDASH_C_API int gymdash_leads_next(char** out, gymdash_t* db, const char* gym_id, const char* request_json);
 /**
@@ -414,6 +418,15 @@ GYMDASH_C_API int gymdash_leads_next(char** out, gymdash_t* db, const char* gym_
  */
 GYMDASH_C_API int gymdash_lead_explain(char** out, gymdash_t* db, const char* gym_id, const char* lead_id,
                                        const char* at);
+/**
+ * gymdash_lead_explain under a campaign's rules, as the dialer checks a lead
+ * when it claims it: after the hard rules, `not_enrolled`,
+ * `campaign_attempts`, `campaign_retry_gap`, `qualification`,
+ * `outside_campaign_hours` (docs/campaigns.md). `at` may be NULL (now).
+ * Errors: NOT_FOUND (gym, lead, campaign), INVALID_ARGUMENT naming `at`.
+ */
+GYMDASH_C_API int gymdash_lead_explain_for_campaign(char** out, gymdash_t* db, const char* gym_id, const char* lead_id,
+                                                    const char* campaign_id, const char* at);
 /**
  * Applies a call's result to the lead. `call_result_json` is
  * {"call_id","started_at","ended_at","status","answered_by","outcome",
@@ -835,6 +848,13 @@ GYMDASH_C_API int gymdash_dialer_tick(char** out, gymdash_t* db);
  * "daily_cap", "budget", "rate", "lines", "no_caller_id", "no_provider", or "").
  */
 GYMDASH_C_API int gymdash_dialer_status(char** out, gymdash_t* db);
+/**
+ * Fills the candidate queues that are due now, on this thread (what a
+ * started dialer does in a job after each tick; a host ticking by hand may
+ * call it between ticks so that its ticks ask no questions). `*out` is
+ * {"at","refilled","leads","seconds"}.
+ */
+GYMDASH_C_API int gymdash_dialer_refill(char** out, gymdash_t* db);
 
 /**
  * A dialer event callback: `event_json` is {"kind":"placed"|"refused"|"ended"|

@@ -7,6 +7,8 @@
 
 #include <gymdash/error.hpp>
 #include <gymdash/model.hpp>
+#include <gymdash/dialer.hpp>
+#include <gymdash/services/campaign.hpp>
 #include <gymdash/services/lead.hpp>
 
 #include <boost/json.hpp>
@@ -315,7 +317,7 @@ namespace {
 // Fields of the calling commands by the option that sets them; errors of any
 // kind about them (an unknown gym is NotFound naming gym_id) name the option.
 const OptionNames kCallOptions = {{"gym_id", "gym"}, {"lead_id", "lead"}, {"count", "count"},
-                                  {"qualification", "qualification"}, {"exclude_leads", "exclude"}, {"at", "at"}};
+                                  {"qualification", "qualification"}, {"exclude_leads", "exclude"}, {"at", "at"}, {"campaign_id", "campaign"}};
 
 template <class Fn>
 auto naming_options(Fn&& fn) -> decltype(fn()) {
@@ -346,8 +348,16 @@ int leads_next(Context& ctx) {
   if (const auto q = ctx.args.get("qualification")) qualification = parse_qualification(*q, "--qualification");
   const auto exclude = ctx.args.list("exclude");
   const auto at = at_option(ctx.args);
-  const auto leads = naming_options(
-      [&] { return ctx.runtime().leads().get_prioritized_leads(gym, count, qualification, exclude, at); });
+  const auto campaign = ctx.args.get("campaign");
+  if (campaign && qualification)
+    throw UsageError("--qualification: with --campaign the campaign's target decides; leave it out");
+  const auto leads = naming_options([&] {
+    if (campaign) {
+      const auto scope = dial_scope_of(ctx.runtime().campaigns().get_campaign(gym, *campaign));
+      return ctx.runtime().leads().get_prioritized_leads(gym, count, scope, exclude, at);
+    }
+    return ctx.runtime().leads().get_prioritized_leads(gym, count, qualification, exclude, at);
+  });
   if (ctx.json()) {
     print_json(ctx.out, json::value_from(leads));
     return 0;
@@ -372,7 +382,13 @@ int leads_explain(Context& ctx) {
   const std::string gym = ctx.args.require("gym");
   const std::string lead = ctx.args.require("lead");
   const auto at = at_option(ctx.args);
-  const auto decision = naming_options([&] { return ctx.runtime().leads().explain(gym, lead, at); });
+  const auto campaign = ctx.args.get("campaign");
+  const auto decision = naming_options([&] {
+    if (campaign)
+      return ctx.runtime().leads().explain(
+          gym, lead, dial_scope_of(ctx.runtime().campaigns().get_campaign(gym, *campaign)), at);
+    return ctx.runtime().leads().explain(gym, lead, at);
+  });
   if (ctx.json()) {
     print_json(ctx.out, json::value_from(decision));
     return 0;

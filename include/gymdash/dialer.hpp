@@ -152,6 +152,15 @@ struct DialerStatus {
   std::vector<DialerCampaignStatus> campaigns;  ///< active campaigns at the last tick, by gym then id
 };
 
+/**
+ * The rules the dialer asks and checks a campaign's leads under: its id,
+ * `pacing.max_attempts` and `retry_gap_minutes`, `schedule.hours` and
+ * `target.qualifications`. For a host asking "whom would this campaign call
+ * next, and why not this lead" (LeadService::get_prioritized_leads and
+ * explain with a DialScope) exactly as the dialer would.
+ */
+DialScope dial_scope_of(const Campaign& campaign);
+
 void tag_invoke(const boost::json::value_from_tag&, boost::json::value& jv, const TickReport& v);
 void tag_invoke(const boost::json::value_from_tag&, boost::json::value& jv, const RefillReport& v);
 void tag_invoke(const boost::json::value_from_tag&, boost::json::value& jv, const DialerStatus& v);

@@ -2140,6 +2140,27 @@ static void test_campaigns(void) {
   CHECK_CONTAINS(out, "\"enrolled\":1");
   gymdash_string_free(out);
 
+  /* whom the campaign would call, and why not this lead, under its rules (no consent: nobody) */
+  CHECK_OK(gymdash_lead_explain_for_campaign(&out, db, "gym-c", lead1, cmp, "2026-11-02T15:00:00Z"));
+  CHECK_CONTAINS(out, "\"dialable\":false");
+  CHECK_CONTAINS(out, "\"no_consent\"");
+  gymdash_string_free(out);
+  CHECK_ERR_OUT(out, gymdash_lead_explain_for_campaign(&out, db, "gym-c", lead1, "cmp_nope", NULL),
+                GYMDASH_E_NOT_FOUND, "cmp_nope");
+  CHECK_ERR_OUT(out, gymdash_lead_explain_for_campaign(&out, db, "gym-c", lead1, NULL, NULL),
+                GYMDASH_E_INVALID_ARGUMENT, "campaign_id");
+  snprintf(buf, sizeof buf, "{\"count\":5,\"campaign_id\":\"%s\",\"at\":\"2026-11-02T15:00:00Z\"}", cmp);
+  CHECK_OK(gymdash_leads_next(&out, db, "gym-c", buf));
+  CHECK(out != NULL && strcmp(out, "[]") == 0);
+  gymdash_string_free(out);
+  CHECK_ERR_OUT(out, gymdash_leads_next(&out, db, "gym-c", "{\"count\":5,\"campaign_id\":\"cmp_nope\"}"),
+                GYMDASH_E_NOT_FOUND, "cmp_nope");
+  snprintf(buf, sizeof buf, "{\"count\":5,\"campaign_id\":\"%s\",\"qualification\":\"hot\"}", cmp);
+  CHECK_ERR_OUT(out, gymdash_leads_next(&out, db, "gym-c", buf), GYMDASH_E_INVALID_ARGUMENT, "qualification");
+  CHECK_OK(gymdash_dialer_refill(&out, db));
+  CHECK_CONTAINS(out, "\"refilled\":0");
+  gymdash_string_free(out);
+
   /* activate → tick (the callback sees every event) → status → performance */
   CHECK_OK(gymdash_dialer_set_event_callback(db, on_dialer_event, &user_count));
   CHECK_OK(gymdash_campaign_set_state(&out, db, "gym-c", cmp, "active"));

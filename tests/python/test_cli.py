@@ -431,6 +431,12 @@ class CliTest(unittest.TestCase):
                          {"scope": "gym-nyc", "removed": False})
         self.assertTrue(self.ok_json("leads", "explain", "--gym", "gym-nyc", "--lead", ana["id"], "--at", at)
                         ["dialable"])
+        # Under a campaign's rules: the campaign must be the gym's.
+        self.assertIn('--campaign: campaign "cmp_nope" not found',
+                      self.fails(1, "leads", "next", "--gym", "gym-nyc", "--count", "5", "--campaign", "cmp_nope"))
+        self.assertIn('--campaign: campaign "cmp_nope" not found',
+                      self.fails(1, "leads", "explain", "--gym", "gym-nyc", "--lead", ana["id"], "--campaign",
+                                 "cmp_nope"))
 
         registry = self.write("registry.txt", "# registry\n\n(212) 736-5701\n646.736.5704\n12\n")
         report = self.ok_json("dnc", "import", registry, "--gym", "gym-nyc")
@@ -473,6 +479,8 @@ class CliTest(unittest.TestCase):
             (["leads", "next", "--gym", "g", "--count", "0"], "--count: 0 is out of range"),
             (["leads", "next", "--gym", "g", "--count", "many"], '--count: "many" is not an integer'),
             (["leads", "explain", "--gym", "g"], "missing --lead"),
+            (["leads", "next", "--gym", "g", "--count", "5", "--qualification", "hot", "--campaign", "c"],
+             "--qualification: with --campaign the campaign's target decides"),
             (["leads", "after-call", "--gym", "g", "--lead", "l"], "missing --result"),
             (["dnc", "add", "--phone", "1"], "give the list: --gym G, --global, or --scope G|*"),
             (["dnc", "add", "--gym", "g", "--global", "--phone", "1"], "give only one of --scope, --gym and --global"),

@@ -166,6 +166,7 @@ class ModuleTest(unittest.TestCase):
             "gymdash_campaign_delete", "gymdash_campaign_set_state", "gymdash_campaign_enrol",
             "gymdash_campaign_remove_leads", "gymdash_campaign_performance", "gymdash_campaign_simulate", "gymdash_campaign_simulate_ex",
             "gymdash_dialer_start", "gymdash_dialer_stop", "gymdash_dialer_tick", "gymdash_dialer_status",
+            "gymdash_dialer_refill", "gymdash_lead_explain_for_campaign",
             "gymdash_dialer_set_event_callback",
         }
         self.assertEqual(names, expected)
@@ -1458,6 +1459,38 @@ class CampaignTest(unittest.TestCase):
 
     def tearDown(self):
         self.db.close()
+
+    def test_whom_a_campaign_would_call(self):
+        db = self.db
+        consent = {"given": True, "at": "2026-01-05T14:00:00Z", "method": "web_form", "source": "site"}
+        spring = [db.create_lead("gym-nyc", {"phone": "(212) 736-55%02d" % i, "tags": ["spring"],
+                                             "consent": consent})["lead"] for i in range(1, 3)]
+        cmp = db.campaign_create("gym-nyc", name="Spring", voice_provider="sim", target={"tags": ["spring"]})
+        db.campaign_enrol("gym-nyc", cmp["id"], lead_ids=[spring[0]["id"]])
+        # The gym's call order holds both; the campaign's only its enrolled lead.
+        everyone = [lead["id"] for lead in db.next_leads("gym-nyc", 10, at=AT)]
+        self.assertIn(spring[1]["id"], everyone)
+        self.assertEqual([lead["id"] for lead in db.next_leads("gym-nyc", 10, at=AT, campaign_id=cmp["id"])],
+                         [spring[0]["id"]])
+        self.assertTrue(db.explain("gym-nyc", spring[0]["id"], at=AT, campaign_id=cmp["id"])["dialable"])
+        other = db.explain("gym-nyc", spring[1]["id"], at=AT, campaign_id=cmp["id"])
+        self.assertFalse(other["dialable"])
+        self.assertEqual(other["reasons"], ["not_enrolled"])
+        self.assertTrue(db.explain("gym-nyc", spring[1]["id"], at=AT)["dialable"])
+        with self.assertRaises(gymdash.NotFoundError) as cm:
+            db.next_leads("gym-nyc", 5, at=AT, campaign_id="cmp_nope")
+        self.assertEqual(cm.exception.field, "campaign_id")
+        with self.assertRaises(gymdash.NotFoundError):
+            db.explain("gym-nyc", spring[0]["id"], at=AT, campaign_id="cmp_nope")
+        with self.assertRaises(gymdash.InvalidArgumentError) as cm:
+            db.next_leads("gym-nyc", 5, qualification="hot", campaign_id=cmp["id"])
+        self.assertEqual(cm.exception.field, "qualification")
+        # A refill between hand ticks fills the active campaign's empty queue.
+        self.assertEqual(db.dialer_refill()["refilled"], 0)
+        db.campaign_set_state("gym-nyc", cmp["id"], "active")
+        refill = db.dialer_refill()
+        self.assertEqual(set(refill), {"at", "refilled", "leads", "seconds"})
+        self.assertEqual(refill["refilled"], 1)
 
     def test_lifecycle(self):
         db = self.db

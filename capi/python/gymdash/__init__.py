@@ -662,16 +662,20 @@ class Gymdash:
 
     # ---- who to call ------------------------------------------------------
 
-    def next_leads(self, gym_id, count, qualification=None, exclude=None, at=None):
+    def next_leads(self, gym_id, count, qualification=None, exclude=None, at=None, campaign_id=None):
         """The gym's leads that may be dialed at ``at`` (default now), best first.
 
         ``count`` is 1–1000; ``qualification`` ("hot", "neutral", "cold") keeps
-        only those; ``exclude`` is a list of lead ids to skip; ``at`` is ISO
-        8601 text or an aware datetime. Returns a list of lead dicts.
+        only those; ``campaign_id`` asks whom that campaign's dialer would call,
+        under its rules (then leave ``qualification`` out: the campaign's target
+        decides); ``exclude`` is a list of lead ids to skip; ``at`` is ISO 8601
+        text or an aware datetime. Returns a list of lead dicts.
         """
         request = {"count": count}
         if qualification is not None:
             request["qualification"] = qualification
+        if campaign_id is not None:
+            request["campaign_id"] = campaign_id
         if exclude is not None:
             request["exclude"] = [exclude] if isinstance(exclude, str) else list(exclude)
         if at is not None:
@@ -679,9 +683,16 @@ class Gymdash:
         return _ffi.call_json(_lib.gymdash_leads_next, self._h(), _ffi.encode_text("gym_id", gym_id),
                               _ffi.encode_json("request_json", request))
 
-    def explain(self, gym_id, lead_id, at=None):
+    def explain(self, gym_id, lead_id, at=None, campaign_id=None):
         """Whether a lead may be dialed at ``at`` (default now) and every rule that says no:
-        ``{"lead_id", "at", "dialable", "reasons": [...], "local_zone", "local_state", "local_time"}``."""
+        ``{"lead_id", "at", "dialable", "reasons": [...], "local_zone", "local_state", "local_time"}``.
+        With ``campaign_id``, under that campaign's rules, as its dialer checks a lead
+        (reasons such as ``not_enrolled``, ``campaign_attempts``, ``campaign_retry_gap``)."""
+        if campaign_id is not None:
+            return _ffi.call_json(_lib.gymdash_lead_explain_for_campaign, self._h(),
+                                  _ffi.encode_text("gym_id", gym_id), _ffi.encode_text("lead_id", lead_id),
+                                  _ffi.encode_text("campaign_id", campaign_id),
+                                  _ffi.encode_text("at", _time_arg("at", at), optional=True))
         return _ffi.call_json(_lib.gymdash_lead_explain, self._h(), _ffi.encode_text("gym_id", gym_id),
                               _ffi.encode_text("lead_id", lead_id),
                               _ffi.encode_text("at", _time_arg("at", at), optional=True))
@@ -1013,6 +1024,11 @@ class Gymdash:
         """One round of dialing decisions now, on this thread:
         ``{"at", "campaigns", "asked", "placed", "lines_in_use", "seconds"}``."""
         return _ffi.call_json(_lib.gymdash_dialer_tick, self._h())
+
+    def dialer_refill(self):
+        """Fills the candidate queues that are due now, on this thread (between hand
+        ticks, so that the ticks ask no questions): ``{"at", "refilled", "leads", "seconds"}``."""
+        return _ffi.call_json(_lib.gymdash_dialer_refill, self._h())
 
     def dialer_status(self):
         """The dialer's state: ``{"running", "ticks", "placed", "refused", "lines_in_use",

@@ -144,6 +144,7 @@ _FUNCTIONS = (
     ("gymdash_gyms_import_file", [OUT_STR, HANDLE, TEXT], ctypes.c_int, _check),
     ("gymdash_leads_next", [OUT_STR, HANDLE, TEXT, TEXT], ctypes.c_int, _check),
     ("gymdash_lead_explain", [OUT_STR, HANDLE, TEXT, TEXT, TEXT], ctypes.c_int, _check),
+    ("gymdash_lead_explain_for_campaign", [OUT_STR, HANDLE, TEXT, TEXT, TEXT, TEXT], ctypes.c_int, _check),
     ("gymdash_lead_after_call", [OUT_STR, HANDLE, TEXT, TEXT, TEXT], ctypes.c_int, _check),
     ("gymdash_calls_ingest_file", [OUT_STR, HANDLE, TEXT, TEXT, PROGRESS_FN, ctypes.c_void_p], ctypes.c_int,
      _check),
@@ -186,6 +187,7 @@ _FUNCTIONS = (
     ("gymdash_dialer_start", [HANDLE], ctypes.c_int, _check),
     ("gymdash_dialer_stop", [HANDLE], ctypes.c_int, _check),
     ("gymdash_dialer_tick", [OUT_STR, HANDLE], ctypes.c_int, _check),
+    ("gymdash_dialer_refill", [OUT_STR, HANDLE], ctypes.c_int, _check),
     ("gymdash_dialer_status", [OUT_STR, HANDLE], ctypes.c_int, _check),
     ("gymdash_dialer_set_event_callback", [HANDLE, DIALER_EVENT_FN, ctypes.c_void_p], ctypes.c_int, _check),
 )

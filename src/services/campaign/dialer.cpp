@@ -294,15 +294,7 @@ class Core : public std::enable_shared_from_this<Core> {
 
   // ---- candidate queues ---------------------------------------------------------
 
-  static DialScope scope_of(const Campaign& c) {
-    DialScope scope;
-    scope.campaign_id = c.id;
-    scope.max_attempts = c.pacing.max_attempts;
-    scope.retry_gap_minutes = c.pacing.retry_gap_minutes;
-    scope.hours = c.schedule.hours;
-    scope.qualifications = c.target.qualifications;
-    return scope;
-  }
+  static DialScope scope_of(const Campaign& c) { return dial_scope_of(c); }
 
   // What one tick may start for the campaign at most: its lines, and its rate over a tick.
   std::int64_t per_tick(const Campaign& c) const {
@@ -1050,6 +1042,16 @@ class DialerImpl final : public Dialer {
 };
 
 }  // namespace
+
+DialScope dial_scope_of(const Campaign& c) {
+  DialScope scope;
+  scope.campaign_id = c.id;
+  scope.max_attempts = c.pacing.max_attempts;
+  scope.retry_gap_minutes = c.pacing.retry_gap_minutes;
+  scope.hours = c.schedule.hours;
+  scope.qualifications = c.target.qualifications;
+  return scope;
+}
 
 std::unique_ptr<Dialer> make_dialer(DialerContext context, const DialerOptions& options) {
   if (!context.store) throw_invalid("store", "is required");
