@@ -4,8 +4,8 @@
 
 namespace gymdash::sqlite_store {
 
-Checkpointer::Checkpointer(sqlite3* db, std::string path, int busy_timeout_ms)
-    : db_(db), path_(std::move(path)), busy_timeout_ms_(busy_timeout_ms) {
+Checkpointer::Checkpointer(sqlite3* db, std::string path, int busy_timeout_ms, std::recursive_mutex& writers)
+    : db_(db), path_(std::move(path)), busy_timeout_ms_(busy_timeout_ms), writers_(writers) {
   thread_ = std::thread([this] { run(); });
   sqlite3_wal_hook(db_, &Checkpointer::on_commit, this);
 }
@@ -56,7 +56,18 @@ void Checkpointer::run() {
     due_ = false;
     lock.unlock();
     // Errors (SQLITE_BUSY while another checkpoint runs …) only mean the next poke tries again.
-    sqlite3_wal_checkpoint_v2(conn, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    int log_frames = 0;
+    const int rc = sqlite3_wal_checkpoint_v2(conn, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_frames, nullptr);
+    if (rc == SQLITE_OK && log_frames >= kRestartPages) {
+      // The passive pass copied what it could; what is left is the frames
+      // committed meanwhile. Without waiting on anyone (busy timeout 0): the
+      // store's own writers are held back by their mutex, another process's
+      // writer or a reader still on the log makes this give up until later.
+      std::lock_guard writers(writers_);
+      sqlite3_busy_timeout(conn, 0);
+      sqlite3_wal_checkpoint_v2(conn, nullptr, SQLITE_CHECKPOINT_RESTART, nullptr, nullptr);
+      sqlite3_busy_timeout(conn, busy_timeout_ms_);
+    }
     lock.lock();
     if (stopping) break;
   }

@@ -5,9 +5,19 @@
 // and syncs it, a pause of milliseconds in the middle of an API call. The
 // Checkpointer takes over: the connection's WAL hook pokes a thread of its
 // own, which checkpoints (PASSIVE: never blocking readers or writers) through
-// a second connection. Should the thread fall behind (the WAL over
-// kInlinePages), or be unable to open its connection, the committing thread
-// checkpoints as SQLite would have.
+// a second connection.
+//
+// A passive checkpoint alone never lets the log start over under a steady
+// stream of commits: its two syncs take milliseconds, during which more
+// frames arrive, so the log is never wholly copied when a writer begins, and
+// it grows by every commit (hundreds of MB in a minute of call events). So
+// once the log passes kRestartPages the thread, having copied what it could
+// without blocking anyone, holds the store's writers back for the rest — the
+// frames committed during its passive pass, and two syncs — and restarts the
+// log (SQLITE_CHECKPOINT_RESTART, never waiting: a reader of another
+// connection still on the log makes it give up until the next poke). Should
+// the thread fall behind anyway (the log over kInlinePages), or be unable to
+// open its connection, the committing thread checkpoints as SQLite would have.
 #pragma once
 
 #include <condition_variable>
@@ -19,13 +29,23 @@ struct sqlite3;
 
 namespace gymdash::sqlite_store {
 
+/**
+ * The checkpoint thread of one store connection. Owned by the store; not
+ * copyable; its methods are called by the store's connection (the WAL hook)
+ * and its own thread only.
+ */
 class Checkpointer {
  public:
-  static constexpr int kPokePages = 1000;     ///< WAL size that wakes the thread
+  static constexpr int kPokePages = 1000;     ///< WAL size that wakes the thread (~4 MB)
+  static constexpr int kRestartPages = 8192;  ///< WAL size at which the thread makes the log start over (~32 MB)
   static constexpr int kInlinePages = 50000;  ///< WAL size at which a commit checkpoints itself (~200 MB)
 
-  /** Starts the thread and installs the WAL hook on `db` (the store's connection). */
-  Checkpointer(sqlite3* db, std::string path, int busy_timeout_ms);
+  /**
+   * Starts the thread and installs the WAL hook on `db` (the store's
+   * connection). `writers` is the mutex every transaction of that connection
+   * holds; the thread takes it to restart the log. Both outlive this object.
+   */
+  Checkpointer(sqlite3* db, std::string path, int busy_timeout_ms, std::recursive_mutex& writers);
   /** Stops the thread (after a last checkpoint) and removes the hook. */
   ~Checkpointer();
   Checkpointer(const Checkpointer&) = delete;
@@ -38,6 +58,7 @@ class Checkpointer {
   sqlite3* db_;
   std::string path_;
   int busy_timeout_ms_;
+  std::recursive_mutex& writers_;
   std::mutex mutex_;
   std::condition_variable wake_;
   bool due_ = false;

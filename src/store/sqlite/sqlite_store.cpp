@@ -709,12 +709,16 @@ SqliteStore::SqliteStore(const SqliteOptions& options) : path_(options.path) {
     // 32 MiB of page cache instead of SQLite's 2 MiB keeps the index pages of
     // a large import hot; it is only allocated as it fills.
     db_->exec("PRAGMA cache_size = -32768");
+    // When a writer starts the WAL over, a file grown past 64 MiB (a bulk
+    // load's transactions) is cut back to it; below that, its blocks are
+    // reused instead of allocated again.
+    db_->exec("PRAGMA journal_size_limit = 67108864");
     migrate();
     // A bulk load that crashed left indexes to build again.
     rebuild_dropped_indexes();
     if (wal_mode)
       checkpointer_ = std::make_unique<sqlite_store::Checkpointer>(db_->getHandle(), path_,
-                                                                   std::max(options.busy_timeout_ms, 0));
+                                                                   std::max(options.busy_timeout_ms, 0), mutex_);
   } catch (const SQLite::Exception& e) {
     throw StorageError(fmt::format("sqlite:{}: cannot open: {}", path_, e.what()), "path");
   }
