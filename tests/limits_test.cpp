@@ -429,3 +429,46 @@ TEST_CASE("configured limits: transcript size and page sizes act as the configur
   cf.page_size = 11;
   CHECK(refused([&] { rt->calls().list_calls("gym-a", cf); }) == "page_size");
 }
+
+TEST_CASE("configured limits: max_batch_size bounds the batches of imports and ingests") {
+  Config config;
+  config.storage = "memory:";
+  config.worker_threads = 1;
+  config.logging.sink = "none";
+  config.limits.max_batch_size = 2;
+  auto clock = std::make_shared<ManualClock>(kNow);
+  auto rt = Runtime::open(config, clock);
+  Gym g;
+  g.id = "gym-a";
+  g.name = "A";
+  g.timezone = "America/New_York";
+  rt->gyms().create_gym(g);
+
+  // Five rows with a batch_size of 1000 asked: committed two at a time.
+  std::string csv = "gym_id,phone,consent\n";
+  for (int i = 0; i < 5; ++i) csv += "gym-a,(212) 736-" + std::to_string(5000 + i) + ",true\n";
+  std::istringstream in(csv);
+  ImportOptions o;
+  o.batch_size = 1000;
+  std::vector<std::int64_t> rows_seen;
+  o.progress = [&](const ImportProgress& p) { rows_seen.push_back(p.rows); };
+  const auto imported = rt->leads().import_leads(in, o);
+  CHECK(imported.imported == 5);
+  CHECK(rows_seen == std::vector<std::int64_t>{2, 4, 5});
+
+  // The same for call events.
+  const auto lead = rt->leads().list_leads("gym-a", LeadFilter{}).items.at(0);
+  std::string jsonl;
+  for (int i = 1; i <= 3; ++i)
+    jsonl += R"({"event_id":"ev-)" + std::to_string(i) + R"(","call_id":"call-)" + std::to_string(i) +
+             R"(","gym_id":"gym-a","lead_id":")" + lead.id +
+             R"(","started_at":"2026-11-02T14:0)" + std::to_string(i) + R"(:00Z","status":"no_answer"})" + "\n";
+  std::istringstream events(jsonl);
+  IngestOptions io;
+  io.batch_size = 1000;
+  std::vector<std::int64_t> events_seen;
+  io.progress = [&](const IngestProgress& p) { events_seen.push_back(p.events); };
+  const auto ingested = rt->calls().ingest_jsonl(events, io);
+  CHECK(ingested.applied == 3);
+  CHECK(events_seen == std::vector<std::int64_t>{2, 3});
+}

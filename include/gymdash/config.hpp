@@ -66,7 +66,7 @@ struct Limits {
   std::size_t max_request_bytes = 1 << 20;  ///< one JSON request or string argument; 1 MiB
   int max_json_depth = 32;                  ///< nesting of a JSON request; 32
   int max_page_size = 1000;                 ///< largest page a list returns; 1000
-  int max_batch_size = 10000;               ///< rows committed per import batch; 10000
+  int max_batch_size = 100000;              ///< most rows or events in one committed batch of an import or ingest (a larger batch_size is lowered to it); 100000
   std::size_t max_transcript_bytes = 1 << 20;  ///< one call transcript; 1 MiB
 };
 

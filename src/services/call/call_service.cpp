@@ -452,7 +452,9 @@ class CallServiceImpl final : public CallService {
     // in import_leads), in chunks of at most kReadChunk lines whatever the
     // transaction size, so that a large batch_size does not hold several
     // batches of parsed events in memory.
-    const auto per_transaction = static_cast<std::size_t>(options.batch_size);
+    // The configuration bounds what one transaction may hold, whatever the caller asks.
+    const auto per_transaction = static_cast<std::size_t>(
+        std::min(options.batch_size, config_ ? config_->limits.max_batch_size : Limits{}.max_batch_size));
     const std::size_t max_line = std::max(kMinLineBytes, 4 * max_transcript_);
     ReadAhead<ParsedLine> lines(std::min(per_transaction, kReadChunk),
                                 [&](const ReadAhead<ParsedLine>::Emit& emit) {

@@ -672,6 +672,8 @@ class LeadServiceImpl final : public LeadService {
   ImportReport import_leads(std::istream& in, const ImportOptions& options) override {
     if (options.batch_size < 1 || options.batch_size > 1'000'000)
       throw_invalid("batch_size", "must be between 1 and 1000000");
+    // The configuration bounds what one transaction may hold, whatever the caller asks.
+    const int batch_rows = std::min(options.batch_size, config_->limits.max_batch_size);
     const auto started = std::chrono::steady_clock::now();
     // The input's size, when the stream can tell, for progress and for the store's bulk mode.
     std::uint64_t bytes_total = options.bytes_total;
@@ -761,7 +763,7 @@ class LeadServiceImpl final : public LeadService {
       analytics::RollupBuilder rollups;
       bool counted = true;
     };
-    const auto batch_size = static_cast<std::size_t>(options.batch_size);
+    const auto batch_size = static_cast<std::size_t>(batch_rows);
     std::atomic<std::uint64_t> bytes_read{0};
     ReadAhead<Batch> batches(1, [&](const ReadAhead<Batch>::Emit& emit) {
       Batch b;
