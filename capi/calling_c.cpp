@@ -88,8 +88,7 @@ GYMDASH_C_API int gymdash_lead_explain(char** out, gymdash_t* db, const char* gy
     auto& rt = runtime_of(db);
     const auto gid = text_arg("gym_id", gym_id);
     const auto lid = text_arg("lead_id", lead_id);
-    std::optional<gymdash::Timestamp> when;
-    if (at != nullptr) when = gymdash::parse_timestamp(text_arg("at", at), "at");
+    const auto when = optional_time("at", at);
     return emit_model(out, rt.leads().explain(gid, lid, when));
   } catch (...) {
     return fail_current();
@@ -105,8 +104,7 @@ GYMDASH_C_API int gymdash_lead_explain_for_campaign(char** out, gymdash_t* db, c
     const auto gid = text_arg("gym_id", gym_id);
     const auto lid = text_arg("lead_id", lead_id);
     const auto cid = text_arg("campaign_id", campaign_id);
-    std::optional<gymdash::Timestamp> when;
-    if (at != nullptr) when = gymdash::parse_timestamp(text_arg("at", at), "at");
+    const auto when = optional_time("at", at);
     const auto scope = gymdash::dial_scope_of(rt.campaigns().get_campaign(gid, cid));
     return emit_model(out, rt.leads().explain(gid, lid, scope, when));
   } catch (...) {
