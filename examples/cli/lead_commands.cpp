@@ -328,13 +328,6 @@ auto naming_options(Fn&& fn) -> decltype(fn()) {
   }
 }
 
-// --at as the library reads it: ISO 8601 with Z or an offset; anything else names --at.
-std::optional<Timestamp> at_option(const Args& args) {
-  const auto at = args.get("at");
-  if (!at) return std::nullopt;
-  return parse_timestamp(*at, "--at");
-}
-
 // --campaign: the rules that campaign's dialer asks and checks its leads under.
 DialScope campaign_scope(Context& ctx, const std::string& gym, const std::string& campaign) {
   return dial_scope_of(ctx.runtime().campaigns().get_campaign(gym, campaign));
