@@ -105,6 +105,11 @@ std::string_view optional_text(const char* name, const char* value) {
   return value == nullptr ? std::string_view{} : text_arg(name, value);
 }
 
+std::optional<gymdash::Timestamp> optional_time(const char* name, const char* value) {
+  if (value == nullptr) return std::nullopt;
+  return gymdash::parse_timestamp(text_arg(name, value), name);
+}
+
 json::value json_arg(const char* name, const char* value) {
   const std::string_view text = text_arg(name, value);
   json::parser parser;

@@ -7,12 +7,14 @@
 
 #include <gymdash.h>
 
+#include <gymdash/model.hpp>
 #include <gymdash/runtime.hpp>
 
 #include <boost/json.hpp>
 #include <boost/system/system_error.hpp>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -65,6 +67,13 @@ std::string_view text_arg(const char* name, const char* value);
 
 /** An optional text argument: NULL is empty, anything else as text_arg(). */
 std::string_view optional_text(const char* name, const char* value);
+
+/**
+ * An optional ISO 8601 timestamp argument: NULL is nullopt, anything else is
+ * read as text_arg() and must parse (a bad timestamp is InvalidArgumentError
+ * naming `name`).
+ */
+std::optional<gymdash::Timestamp> optional_time(const char* name, const char* value);
 
 /** A JSON argument; malformed text is InvalidArgumentError naming `name` and the byte. */
 boost::json::value json_arg(const char* name, const char* value);

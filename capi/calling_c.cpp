@@ -57,6 +57,11 @@ NextRequest next_request(const char* request_json) {
   return req;
 }
 
+// The rules that campaign's dialer asks and checks its leads under.
+gymdash::DialScope campaign_scope(gymdash::Runtime& rt, std::string_view gym_id, std::string_view campaign_id) {
+  return gymdash::dial_scope_of(rt.campaigns().get_campaign(gym_id, campaign_id));
+}
+
 }  // namespace
 
 extern "C" {
@@ -71,7 +76,7 @@ GYMDASH_C_API int gymdash_leads_next(char** out, gymdash_t* db, const char* gym_
     const auto gid = text_arg("gym_id", gym_id);
     const auto req = next_request(request_json);
     if (!req.campaign_id.empty()) {
-      const auto scope = gymdash::dial_scope_of(rt.campaigns().get_campaign(gid, req.campaign_id));
+      const auto scope = campaign_scope(rt, gid, req.campaign_id);
       return emit_model(out, rt.leads().get_prioritized_leads(gid, req.count, scope, req.exclude, req.at));
     }
     return emit_model(out, rt.leads().get_prioritized_leads(gid, req.count, req.qualification, req.exclude, req.at));
@@ -88,8 +93,7 @@ GYMDASH_C_API int gymdash_lead_explain(char** out, gymdash_t* db, const char* gy
     auto& rt = runtime_of(db);
     const auto gid = text_arg("gym_id", gym_id);
     const auto lid = text_arg("lead_id", lead_id);
-    std::optional<gymdash::Timestamp> when;
-    if (at != nullptr) when = gymdash::parse_timestamp(text_arg("at", at), "at");
+    const auto when = optional_time("at", at);
     return emit_model(out, rt.leads().explain(gid, lid, when));
   } catch (...) {
     return fail_current();
@@ -105,9 +109,8 @@ GYMDASH_C_API int gymdash_lead_explain_for_campaign(char** out, gymdash_t* db, c
     const auto gid = text_arg("gym_id", gym_id);
     const auto lid = text_arg("lead_id", lead_id);
     const auto cid = text_arg("campaign_id", campaign_id);
-    std::optional<gymdash::Timestamp> when;
-    if (at != nullptr) when = gymdash::parse_timestamp(text_arg("at", at), "at");
-    const auto scope = gymdash::dial_scope_of(rt.campaigns().get_campaign(gid, cid));
+    const auto when = optional_time("at", at);
+    const auto scope = campaign_scope(rt, gid, cid);
     return emit_model(out, rt.leads().explain(gid, lid, scope, when));
   } catch (...) {
     return fail_current();

@@ -9,7 +9,6 @@
 #include <gymdash/runtime.hpp>
 #include <gymdash/services/call.hpp>
 
-#include <optional>
 #include <string_view>
 
 using namespace gymdash::capi;
@@ -21,9 +20,7 @@ GYMDASH_C_API int gymdash_calls_purge_expired(char** out, gymdash_t* db, const c
     clear_error();
     init_out(out);
     auto& rt = runtime_of(db);
-    std::optional<gymdash::Timestamp> at;
-    if (now != nullptr) at = gymdash::parse_timestamp(text_arg("now", now), "now");
-    return emit_model(out, rt.calls().purge_expired_recordings(at));
+    return emit_model(out, rt.calls().purge_expired_recordings(optional_time("now", now)));
   } catch (...) {
     return fail_current();
   }

@@ -9,7 +9,6 @@
 #include <gymdash/runtime.hpp>
 #include <gymdash/services/routing.hpp>
 
-#include <optional>
 
 using namespace gymdash::capi;
 
@@ -35,8 +34,7 @@ GYMDASH_C_API int gymdash_route_inbound(char** out, gymdash_t* db, const char* g
     auto& rt = runtime_of(db);
     const auto gid = text_arg("gym_id", gym_id);
     const auto from = text_arg("from_number", from_number);
-    std::optional<gymdash::Timestamp> when;
-    if (at != nullptr) when = gymdash::parse_timestamp(text_arg("at", at), "at");
+    const auto when = optional_time("at", at);
     return emit_model(out, rt.router().route_inbound(gid, from, when));
   } catch (...) {
     return fail_current();

@@ -91,6 +91,10 @@ struct Bench {
     calls = make_call_service(*store, clock, *leads, config);
     campaigns = make_campaign_service(*store, clock, config);
     fake = std::make_unique<FakeProvider>(io.get_executor());
+    dialer = make_dialer(context(), options);
+  }
+  // What a dialer over this bench works with: its services, FakeProvider as "fake", io.
+  DialerContext context() {
     DialerContext dc;
     dc.store = store.get();
     dc.leads = leads.get();
@@ -100,7 +104,7 @@ struct Bench {
     dc.config = config;
     dc.provider = [this](std::string_view name) -> VoiceProvider* { return name == "fake" ? fake.get() : nullptr; };
     dc.executor = io.get_executor();
-    dialer = make_dialer(std::move(dc), options);
+    return dc;
   }
   void drain() {
     io.restart();
@@ -370,19 +374,10 @@ TEST_CASE("start ticks on the executor; stop stops placing calls") {
   b.add_leads("gym-nyc", 40);
   b.campaign("gym-nyc", 1, 1);
   b.dialer.reset();
-  DialerContext dc;
-  dc.store = b.store.get();
-  dc.leads = b.leads.get();
-  dc.calls = b.calls.get();
-  dc.campaigns = b.campaigns.get();
-  dc.clock = b.clock;
-  dc.config = b.config;
-  dc.provider = [&](std::string_view) -> VoiceProvider* { return b.fake.get(); };
-  dc.executor = b.io.get_executor();
   DialerOptions o;
   o.tick = std::chrono::milliseconds{10};
   o.idle_recheck = std::chrono::milliseconds{0};
-  auto dialer = make_dialer(std::move(dc), o);
+  auto dialer = make_dialer(b.context(), o);
   auto work = asio::make_work_guard(b.io);
   std::thread runner([&] { b.io.run(); });
   dialer->start();
@@ -768,15 +763,8 @@ TEST_CASE("refill fills the queues off the tick; the tick then only takes from t
 TEST_CASE("queue options out of range name the option") {
   Bench b(make_memory_store());
   const auto field = [&](DialerOptions o) -> std::string {
-    DialerContext dc;
-    dc.store = b.store.get();
-    dc.leads = b.leads.get();
-    dc.calls = b.calls.get();
-    dc.campaigns = b.campaigns.get();
-    dc.clock = b.clock;
-    dc.executor = b.io.get_executor();
     try {
-      make_dialer(std::move(dc), o);
+      make_dialer(b.context(), o);
     } catch (const InvalidArgumentError& e) {
       return e.field();
     }

@@ -5,10 +5,12 @@
 
 #include "args.hpp"
 
+#include <gymdash/model.hpp>
 #include <gymdash/runtime.hpp>
 
 #include <iosfwd>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -40,6 +42,13 @@ class Context {
  private:
   std::unique_ptr<Runtime> runtime_;
 };
+
+/**
+ * --at as the library reads it: ISO 8601 with Z or an offset; nullopt when
+ * absent (the command means now). Anything else is InvalidArgumentError
+ * naming --at.
+ */
+std::optional<Timestamp> at_option(const Args& args);
 
 /** Runs a command; returns the exit status. Throws UsageError or gymdash::Error. */
 using Handler = int (*)(Context&);

@@ -344,6 +344,12 @@ Runtime& Context::runtime() {
   return *runtime_;
 }
 
+std::optional<Timestamp> at_option(const Args& args) {
+  const auto at = args.get("at");
+  if (!at) return std::nullopt;
+  return parse_timestamp(*at, "--at");
+}
+
 namespace {
 
 void print_options(std::ostream& out, std::span<const OptionSpec> options) {

@@ -328,11 +328,9 @@ auto naming_options(Fn&& fn) -> decltype(fn()) {
   }
 }
 
-// --at as the library reads it: ISO 8601 with Z or an offset; anything else names --at.
-std::optional<Timestamp> at_option(const Args& args) {
-  const auto at = args.get("at");
-  if (!at) return std::nullopt;
-  return parse_timestamp(*at, "--at");
+// --campaign: the rules that campaign's dialer asks and checks its leads under.
+DialScope campaign_scope(Context& ctx, const std::string& gym, const std::string& campaign) {
+  return dial_scope_of(ctx.runtime().campaigns().get_campaign(gym, campaign));
 }
 
 std::string yes_no(bool b) { return b ? "yes" : "no"; }
@@ -352,10 +350,8 @@ int leads_next(Context& ctx) {
   if (campaign && qualification)
     throw UsageError("--qualification: with --campaign the campaign's target decides; leave it out");
   const auto leads = naming_options([&] {
-    if (campaign) {
-      const auto scope = dial_scope_of(ctx.runtime().campaigns().get_campaign(gym, *campaign));
-      return ctx.runtime().leads().get_prioritized_leads(gym, count, scope, exclude, at);
-    }
+    if (campaign)
+      return ctx.runtime().leads().get_prioritized_leads(gym, count, campaign_scope(ctx, gym, *campaign), exclude, at);
     return ctx.runtime().leads().get_prioritized_leads(gym, count, qualification, exclude, at);
   });
   if (ctx.json()) {
@@ -384,9 +380,7 @@ int leads_explain(Context& ctx) {
   const auto at = at_option(ctx.args);
   const auto campaign = ctx.args.get("campaign");
   const auto decision = naming_options([&] {
-    if (campaign)
-      return ctx.runtime().leads().explain(
-          gym, lead, dial_scope_of(ctx.runtime().campaigns().get_campaign(gym, *campaign)), at);
+    if (campaign) return ctx.runtime().leads().explain(gym, lead, campaign_scope(ctx, gym, *campaign), at);
     return ctx.runtime().leads().explain(gym, lead, at);
   });
   if (ctx.json()) {

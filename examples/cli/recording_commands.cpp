@@ -11,15 +11,13 @@
 
 #include <boost/json.hpp>
 
-#include <optional>
 #include <ostream>
 
 namespace gymdash::cli {
 
 int calls_purge_expired(Context& ctx) {
   ctx.args.at_most(0);
-  std::optional<Timestamp> at;
-  if (const auto v = ctx.args.get("at")) at = parse_timestamp(*v, "--at");
+  const auto at = at_option(ctx.args);  // before the runtime: a bad --at opens no database
   const PurgeReport report = ctx.runtime().calls().purge_expired_recordings(at);
   if (ctx.json()) {
     print_json(ctx.out, boost::json::value_from(report));

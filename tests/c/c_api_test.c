@@ -1972,6 +1972,9 @@ static void test_recordings_and_routing(void) {
   CHECK_ERR_OUT(out, gymdash_route_inbound(&out, db, "gym-r", "12", NULL), GYMDASH_E_INVALID_ARGUMENT,
                 "from_number");
   CHECK_ERR_OUT(out, gymdash_route_inbound(&out, db, "gym-x", "(212) 736-9999", NULL), GYMDASH_E_NOT_FOUND, "gym");
+  CHECK_ERR_OUT(out, gymdash_route_inbound(&out, db, "gym-r", "(212) 736-9999", "tonight"), GYMDASH_E_INVALID_ARGUMENT,
+                "at: ");
+  CHECK(strcmp(gymdash_last_error_field(), "at") == 0);
   gymdash_close(db);
 }
 
@@ -2149,6 +2152,9 @@ static void test_campaigns(void) {
                 GYMDASH_E_NOT_FOUND, "cmp_nope");
   CHECK_ERR_OUT(out, gymdash_lead_explain_for_campaign(&out, db, "gym-c", lead1, NULL, NULL),
                 GYMDASH_E_INVALID_ARGUMENT, "campaign_id");
+  CHECK_ERR_OUT(out, gymdash_lead_explain_for_campaign(&out, db, "gym-c", lead1, cmp, "2026-11-02 15:00"),
+                GYMDASH_E_INVALID_ARGUMENT, "at: ");
+  CHECK(strcmp(gymdash_last_error_field(), "at") == 0);
   snprintf(buf, sizeof buf, "{\"count\":5,\"campaign_id\":\"%s\",\"at\":\"2026-11-02T15:00:00Z\"}", cmp);
   CHECK_OK(gymdash_leads_next(&out, db, "gym-c", buf));
   CHECK(out != NULL && strcmp(out, "[]") == 0);

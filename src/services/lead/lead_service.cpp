@@ -719,7 +719,9 @@ class LeadServiceImpl final : public LeadService {
     //
     // A good row made into its new lead, finalized. A merge needs the row's
     // input back: its text is the lead's (new_lead() copies it as is), the
-    // rest is kept here. (A field added to LeadInput is added here too.)
+    // rest is kept here. The writer moves `lead` into the batch it stores
+    // and reads the text back from there. (A field added to LeadInput is
+    // added here too.)
     struct NewRow {
       std::int64_t line = 0;
       const Gym* gym = nullptr;
@@ -731,24 +733,26 @@ class LeadServiceImpl final : public LeadService {
       std::optional<Timestamp> created_at;
       std::string actor;
 
-      LeadInput input() const {
+      // The row's input: its text from `made`, the lead made of it (`lead`,
+      // or where the writer moved it), the rest from here.
+      LeadInput input(const Lead& made) const {
         LeadInput in;
-        in.external_id = lead.external_id;
-        in.phone = lead.phone;
-        in.first_name = lead.first_name;
-        in.last_name = lead.last_name;
-        in.email = lead.email;
-        in.source = lead.source;
-        in.interest = lead.interest;
-        in.timeline = lead.timeline;
-        in.notes = lead.notes;
-        in.tags = lead.tags;
+        in.external_id = made.external_id;
+        in.phone = made.phone;
+        in.first_name = made.first_name;
+        in.last_name = made.last_name;
+        in.email = made.email;
+        in.source = made.source;
+        in.interest = made.interest;
+        in.timeline = made.timeline;
+        in.notes = made.notes;
+        in.tags = made.tags;
         in.consent = consent;
         in.do_not_call = do_not_call;
         in.status = status;
         in.qualification = qualification;
-        in.timezone = lead.timezone;
-        in.custom_fields = lead.custom_fields;
+        in.timezone = made.timezone;
+        in.custom_fields = made.custom_fields;
         in.created_at = created_at;
         in.actor = actor;
         return in;
@@ -843,8 +847,9 @@ class LeadServiceImpl final : public LeadService {
               continue;
             }
             auto& row = std::get<NewRow>(item);
-            // Copied: a retried transaction starts again from the batch.
-            Lead& l = fresh.emplace_back(row.lead);
+            // Moved: transact runs this once, and a failure ends the import
+            // (nothing of this batch is committed, nothing reads it again).
+            Lead& l = fresh.emplace_back(std::move(row.lead));
             l.dnc_listed = any_dnc && listed(row.gym->id, l.phone);
             fresh_rows.push_back(&row);
           }
@@ -863,7 +868,7 @@ class LeadServiceImpl final : public LeadService {
             if (b.counted) rollups.add_lead(analytics::facts_of(fresh[i]), gym.timezone, -1);  // rollups: not new after all
             auto existing = store_.leads().find_by_phone(gym.id, fresh[i].phone);
             if (!existing) throw InternalError(fmt::format("import: lead of line {} vanished", row.line));
-            const LeadInput input = row.input();
+            const LeadInput input = row.input(fresh[i]);
             merge(std::move(*existing), clean(input, gym, false), input, now, &gym, &rollups);
             ++delta.merged_duplicates;
           }
