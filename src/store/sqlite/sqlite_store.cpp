@@ -826,6 +826,12 @@ void SqliteStore::begin_bulk_load(std::int64_t expected_new_rows, BulkLoad what)
                           ? db_->execAndGet("SELECT coalesce(max(rowid), 0) FROM leads").getInt64()
                           : db_->execAndGet("SELECT count(*) FROM call_events").getInt64();
     if (expected_new_rows < held / 2) return;
+    // An ingest drops (and rebuilds) lead indexes: worth it only for many
+    // events per lead. Measured on 967,465 leads: 100,000 events 7,257/s
+    // keeping them against 5,376/s rebuilding; 300,000 the same either way.
+    if (what == BulkLoad::CallEvents &&
+        expected_new_rows < db_->execAndGet("SELECT coalesce(max(rowid), 0) FROM leads").getInt64() / 3)
+      return;
     atomically([&] {
       std::string query = "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL AND ";
       if (what == BulkLoad::Leads) {
