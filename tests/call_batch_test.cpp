@@ -8,11 +8,15 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <optional>
 #include <random>
 #include <sstream>
 
 #include "services/call/opt_out.hpp"
 #include "test_util.hpp"
+#ifdef GYMDASH_TEST_WITH_POSTGRES
+#include "postgres_backend.hpp"
+#endif
 
 using namespace gymdash;
 using namespace std::chrono_literals;
@@ -189,6 +193,154 @@ TEST_CASE("batch size and backend do not change what an ingest leaves behind") {
       CHECK(r2.applied == 0);
       CHECK(r2.duplicates == r1.applied + r1.duplicates);
       CHECK(snapshot(*rt) == expected);
+    }
+  }
+}
+
+namespace {
+
+// An ingest's report without its time: counts, reasons and the rejected lines.
+std::string report_text(const IngestReport& r) {
+  std::string s = "events " + std::to_string(r.events) + " duplicates " + std::to_string(r.duplicates) +
+                  " applied " + std::to_string(r.applied) + " rejected " + std::to_string(r.rejected) +
+                  (r.rejected_lines_truncated ? " truncated" : "") + "\n";
+  for (const auto& [reason, n] : r.rejected_by_reason) s += "  " + reason + " " + std::to_string(n) + "\n";
+  for (const auto& l : r.rejected_lines) s += "  line " + std::to_string(l.line) + " " + l.reason + "\n";
+  return s;
+}
+
+std::string dashboard_of(Runtime& rt) {
+  AnalyticsQuery q;
+  q.gym_id = "gym-a";
+  q.from = "2026-10-01";
+  q.to = "2026-11-30";
+  return dashboard_json(rt.analytics().dashboard(q));
+}
+
+}  // namespace
+
+// The ingest reads and writes a window of events in a few statements (one
+// per kind of read or write on PostgreSQL, loops on the other backends):
+// every backend must end with the same report, calls, leads, history and
+// dashboard, whatever splits the batches.
+TEST_CASE("the same calls file ingests alike on every backend") {
+  auto lines = make_events(23);
+  // Unknown leads, an unknown gym, a call claimed by a second lead, an
+  // outcome without a person, and a do-not-call request whose events come
+  // ended first, then started, then the started event again.
+  auto head = [](const std::string& event, const std::string& call, const std::string& lead) {
+    return "{\"event_id\":\"" + event + "\",\"call_id\":\"" + call + "\",\"gym_id\":\"gym-a\",\"lead_external_id\":\"" +
+           lead + "\",\"started_at\":\"2026-11-20T15:00:00Z\"";
+  };
+  lines.insert(lines.begin() + 5, head("X1", "CX1", "L999") + ",\"status\":\"in_progress\"}");
+  lines.insert(lines.begin() + 9, head("X2", "CX1", "L998") + ",\"status\":\"completed\"}");
+  lines.insert(lines.begin() + 13,
+               "{\"event_id\":\"X3\",\"call_id\":\"CX3\",\"gym_id\":\"gym-zz\",\"lead_external_id\":\"L1\","
+               "\"started_at\":\"2026-11-20T15:00:00Z\"}");
+  lines.push_back(head("X4", "C0", "L39") + ",\"status\":\"completed\"}");
+  lines.push_back(head("X5", "CX5", "L7") +
+                  ",\"ended_at\":\"2026-11-20T15:02:00Z\",\"status\":\"completed\",\"answered_by\":\"machine\"}");
+  lines.push_back(head("X6", "CX5", "L7") + ",\"outcome\":\"interested\"}");
+  lines.push_back(head("X7", "CX7", "L3") +
+                  ",\"ended_at\":\"2026-11-20T15:03:00Z\",\"status\":\"completed\",\"answered_by\":\"human\","
+                  "\"outcome\":\"do_not_call\"}");
+  lines.push_back(head("X8", "CX7", "L3") + ",\"status\":\"in_progress\"}");
+  lines.push_back(head("X8", "CX7", "L3") + ",\"status\":\"in_progress\"}");
+  lines.push_back(head("X9", "CX7", "L3") + ",\"status\":\"ringing\"}");
+  lines.push_back("not json");
+  // Events naming their lead by its id (each runtime's own: {{L…}} is replaced below).
+  for (int i : {4, 11, 26}) {
+    const std::string lead = "L" + std::to_string(i);
+    const std::string call = "CY" + std::to_string(i);
+    auto by_id = [&](const std::string& event) {
+      return "{\"event_id\":\"" + event + "\",\"call_id\":\"" + call +
+             "\",\"gym_id\":\"gym-a\",\"lead_id\":\"{{" + lead + "}}\",\"started_at\":\"2026-11-21T15:00:00Z\"";
+    };
+    const auto at = static_cast<std::ptrdiff_t>(lines.size() * static_cast<std::size_t>(i) / 30);
+    lines.insert(lines.begin() + at, by_id("Y" + std::to_string(i)) + ",\"status\":\"ringing\"}");
+    lines.push_back(by_id("Z" + std::to_string(i)) +
+                    ",\"ended_at\":\"2026-11-21T15:04:00Z\",\"status\":\"completed\",\"answered_by\":\"human\","
+                    "\"outcome\":\"interested\"}");
+  }
+  lines.push_back("{\"event_id\":\"Y99\",\"call_id\":\"CY99\",\"gym_id\":\"gym-a\",\"lead_id\":\"ld_none\","
+                  "\"started_at\":\"2026-11-21T15:00:00Z\"}");
+  const auto file = join(lines);
+  // The file with each {{L…}} replaced by the id of the runtime's lead with that external id.
+  auto text_for = [&](Runtime& rt) {
+    std::string text = file;
+    for (std::size_t at = text.find("{{"); at != std::string::npos; at = text.find("{{", at)) {
+      const auto end = text.find("}}", at);
+      LeadFilter f;
+      f.page_size = 100;
+      std::string id;
+      for (const auto& l : rt.leads().list_leads("gym-a", f).items)
+        if (l.external_id == text.substr(at + 2, end - at - 2)) id = l.id;
+      REQUIRE(!id.empty());
+      text.replace(at, end + 2 - at, id);
+    }
+    return text;
+  };
+  auto clock = std::make_shared<ManualClock>(T("2026-11-26T12:00:00Z"));
+
+  std::vector<std::string> backends{"memory", "sqlite"};
+#ifdef GYMDASH_TEST_WITH_POSTGRES
+  if (!test::postgres_test_uri().empty()) backends.push_back("postgres");
+#endif
+  for (int batch : {7, 300}) {
+    std::string expected_report, expected_again, expected_dashboard;
+    std::vector<std::string> expected;
+    for (const auto& backend : backends) {
+      CAPTURE(batch);
+      CAPTURE(backend);
+      test::TempPath path("alike");
+      std::string uri = "memory:";
+      if (backend == "sqlite") uri = "sqlite:" + path.str();
+#ifdef GYMDASH_TEST_WITH_POSTGRES
+      std::optional<test::PostgresBackend> pg;
+      if (backend == "postgres") {
+        pg.emplace();
+        uri = test::postgres_uri_in_schema(pg->uri, pg->schema);
+      }
+#endif
+      auto rt = open_runtime(uri, clock);
+      IngestOptions o;
+      o.batch_size = batch;
+      const auto text = text_for(*rt);
+      std::istringstream in(text);
+      const auto r = rt->calls().ingest_jsonl(in, o);
+      CHECK(r.applied > 600);
+      CHECK(r.duplicates > 10);
+      CHECK(r.rejected_by_reason.at("unknown_lead") == 3);
+      CHECK(r.rejected_by_reason.at("unknown_gym") == 1);
+      CHECK(r.rejected_by_reason.at("outcome_without_person") == 1);
+      CHECK(r.rejected_by_reason.count("bad_json") == 1);
+      const auto l3 = rt->leads().list_leads("gym-a", [] {
+        LeadFilter f;
+        f.page_size = 100;
+        return f;
+      }());
+      const auto dnc = std::count_if(l3.items.begin(), l3.items.end(), [](const Lead& l) { return l.do_not_call; });
+      CHECK(dnc >= 1);
+      const auto got = snapshot(*rt);
+      const auto dashboard = dashboard_of(*rt);
+      // Again: every event a duplicate or a rejection, nothing changes.
+      std::istringstream again(text);
+      const auto r2 = rt->calls().ingest_jsonl(again, o);
+      CHECK(r2.applied == 0);
+      CHECK(r2.duplicates == r.applied + r.duplicates);
+      CHECK(snapshot(*rt) == got);
+      if (expected.empty()) {
+        expected = got;
+        expected_report = report_text(r);
+        expected_again = report_text(r2);
+        expected_dashboard = dashboard;
+        continue;
+      }
+      CHECK(report_text(r) == expected_report);
+      CHECK(report_text(r2) == expected_again);
+      INFO(first_difference(got, expected));
+      CHECK(got == expected);
+      CHECK(dashboard == expected_dashboard);
     }
   }
 }

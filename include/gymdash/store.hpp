@@ -104,6 +104,12 @@ struct ErasedLeadRows {
   std::int64_t enrolments = 0;
 };
 
+/** A call result of one lead (LeadRepository::put_call_results). */
+struct LeadCallResult {
+  std::string lead_id;
+  CallResult result;
+};
+
 /**
  * Leads and their history in storage.
  * Ownership: owned by its Store; valid while the Store lives.
@@ -145,6 +151,19 @@ class LeadRepository {
   }
   /** The lead of that gym with that id, or nullopt. */
   virtual std::optional<Lead> find(std::string_view gym_id, std::string_view lead_id) = 0;
+  /**
+   * find() for many ids of one gym: the gym's leads with any of these ids,
+   * each once, in no set order (an id the gym has no lead for is left out).
+   * Backends override it to read them in one statement; the default loops.
+   */
+  virtual std::vector<Lead> find_many(std::string_view gym_id, std::span<const std::string> lead_ids);
+  /**
+   * find_by_external_id() for many external ids of one gym: for each id the
+   * gym has a lead for, the lead find_by_external_id() returns, once, in no
+   * set order. Empty ids find nothing. The default loops.
+   */
+  virtual std::vector<Lead> find_by_external_ids(std::string_view gym_id,
+                                                 std::span<const std::string> external_ids);
   /** The lead of that gym with that E.164 number, or nullopt. */
   virtual std::optional<Lead> find_by_phone(std::string_view gym_id, std::string_view e164) = 0;
   /**
@@ -168,6 +187,13 @@ class LeadRepository {
    * change. Same version rule and errors as update().
    */
   virtual void update_call_state(const Lead& lead) = 0;
+  /**
+   * update_call_state() for many leads (each once), in order, with its
+   * errors. Whatever it wrote before a failure stays in the caller's
+   * transaction, so callers run it inside Store::transact. The default
+   * loops; backends write the batch in a few statements.
+   */
+  virtual void update_call_state_many(std::span<const Lead> leads);
   /**
    * The lead's call claim (`active_call_id`), compare-and-set: sets it to
    * `next` if it is `expected` now, and says whether it did. Neither
@@ -215,6 +241,13 @@ class LeadRepository {
    * (increasing, never reused). Throws NotFoundError if the lead is not the gym's.
    */
   virtual std::int64_t append_history(std::string_view gym_id, const LeadEvent& event) = 0;
+  /**
+   * append_history() for many entries of one gym's leads, in order (their
+   * seqs increase in that order; the assigned seqs are not returned).
+   * NotFoundError if a lead is not the gym's; whatever it stored before a
+   * failure stays in the caller's transaction. The default loops.
+   */
+  virtual void append_history_many(std::string_view gym_id, std::span<const LeadEvent> events);
   /** A lead's history, oldest first; empty for an unknown lead or another gym's. */
   virtual std::vector<LeadEvent> history(std::string_view gym_id, std::string_view lead_id) = 0;
 
@@ -263,8 +296,21 @@ class LeadRepository {
    * the earlier one. Throws NotFoundError if the lead is not the gym's.
    */
   virtual void put_call_result(std::string_view gym_id, std::string_view lead_id, const CallResult& result) = 0;
+  /**
+   * put_call_result() for many results of one gym's leads (no two of one
+   * lead with the same call_id), with its errors. Whatever it stored before
+   * a failure stays in the caller's transaction. The default loops.
+   */
+  virtual void put_call_results(std::string_view gym_id, std::span<const LeadCallResult> results);
   /** A lead's call results ordered by started_at, then call_id. */
   virtual std::vector<CallResult> call_results(std::string_view gym_id, std::string_view lead_id) = 0;
+  /**
+   * call_results() of many leads of one gym: entry i holds lead_ids[i]'s
+   * results, in the same order (empty for an unknown lead). The default
+   * loops; backends read them in one statement.
+   */
+  virtual std::vector<std::vector<CallResult>> call_results_many(std::string_view gym_id,
+                                                                 std::span<const std::string> lead_ids);
 };
 
 /**
@@ -297,6 +343,14 @@ struct ErasedCalls {
   std::int64_t transcripts = 0;  ///< calls with a transcript or a summary
 };
 
+/** One applied call event, as CallRepository::record_events records it. */
+struct CallEventRecord {
+  std::string gym_id;
+  std::string event_id;
+  std::string call_id;  ///< the call record's id
+  Timestamp received_at{};
+};
+
 /**
  * Call records and the ids of the call events already applied.
  * Ownership: owned by its Store; valid while the Store lives.
@@ -316,8 +370,21 @@ class CallRepository {
    */
   virtual bool record_event(std::string_view gym_id, std::string_view event_id, std::string_view call_id,
                             Timestamp received_at) = 0;
+  /**
+   * record_event() for a batch, in order: entry i says whether events[i] was
+   * newly recorded (false when its gym had recorded that id before, or an
+   * earlier entry of the batch has the same gym and id). Whatever it
+   * recorded before a failure stays in the caller's transaction. Backends
+   * override it to record the batch in one statement; the default loops.
+   */
+  virtual std::vector<bool> record_events(std::span<const CallEventRecord> events);
   /** Whether the gym recorded an event id. */
   virtual bool has_event(std::string_view gym_id, std::string_view event_id) = 0;
+  /**
+   * has_event() for many ids of one gym: the ids among `event_ids` the gym
+   * recorded, each once, in no set order. The default loops.
+   */
+  virtual std::vector<std::string> recorded_events(std::string_view gym_id, std::span<const std::string> event_ids);
   /**
    * Stores a call, replacing the stored one with the same id. Throws
    * AlreadyExistsError if another call of the gym has the same
@@ -328,6 +395,20 @@ class CallRepository {
   virtual std::optional<Call> find(std::string_view gym_id, std::string_view call_id) = 0;
   /** The gym's call with that provider call id, or nullopt. */
   virtual std::optional<Call> find_by_provider_id(std::string_view gym_id, std::string_view provider_call_id) = 0;
+  /**
+   * find_by_provider_id() for many provider ids of one gym: the gym's calls
+   * with any of them, in no set order. The default loops.
+   */
+  virtual std::vector<Call> find_by_provider_ids(std::string_view gym_id,
+                                                 std::span<const std::string> provider_call_ids);
+  /**
+   * put() for many calls (no two with the same id, nor the same gym and
+   * provider_call_id), in order, with put()'s errors. Whatever it stored
+   * before a failure stays in the caller's transaction, so callers run it
+   * inside Store::transact. The default loops; backends store the batch in
+   * a few statements.
+   */
+  virtual void put_many(std::span<const Call> calls);
   /** One page of the gym's calls matching `filter`, newest first (started_at, then id, descending). */
   virtual CallPage list(std::string_view gym_id, const CallFilter& filter) = 0;
   /** A lead's calls of that gym, oldest first (started_at, then id). */

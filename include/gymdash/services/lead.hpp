@@ -138,6 +138,13 @@ struct LeadCallResults {
   std::string lead_id;
   std::vector<CallResult> results;
   std::optional<Lead> lead;  ///< optional: the lead as read in the caller's transaction
+  /**
+   * Optional, with `lead` only: the lead's stored call results as
+   * LeadRepository::call_results returns them, read in the same transaction
+   * (the ingest reads them for many leads at once); used instead of reading
+   * them again.
+   */
+  std::optional<std::vector<CallResult>> stored_results;
 };
 
 /**

@@ -207,6 +207,10 @@ void CallRollupRecorder::know_lead(const Lead& lead) {
   leads_.try_emplace(lead.id, facts_of(lead));
 }
 
+void CallRollupRecorder::know_starts(const std::string& lead_id, std::map<std::string, Timestamp> starts) {
+  starts_.try_emplace(lead_id, std::move(starts));
+}
+
 void CallRollupRecorder::flush() {
   if (!builder_.empty()) store_.analytics().apply(builder_.take());
 }

@@ -105,6 +105,8 @@ class CallRollupRecorder {
   void stored(const std::optional<Call>& before, const Call& after);
   /** Tells the facts of a lead the caller has read in this transaction (saves reading them). */
   void know_lead(const Lead& lead);
+  /** Tells the starts of a lead's stored call results (call id → started_at), read in this transaction. */
+  void know_starts(const std::string& lead_id, std::map<std::string, Timestamp> starts);
   /** Applies what was collected, in the caller's transaction. */
   void flush();
 

@@ -236,8 +236,14 @@ ParsedLine parse_line(std::string_view text, std::int64_t line, std::size_t max_
   return p;
 }
 
-// The events of one transaction. Each event is checked and merged in memory
-// as it comes (its event id recorded at once); finish() then writes each
+// The events of one transaction, applied in windows (a window: the events
+// read in one piece, at most kReadChunk). For a window, prefetch() reads in a
+// few statements what its events need of the store (the event ids already
+// recorded, the calls they name, their leads); add() then checks and merges
+// each event in memory; record_window() records the ids of the events it
+// applied in one statement. An id another process recorded meanwhile makes
+// its event a duplicate: the window's recording is undone (a savepoint) and
+// its events are applied again, that one as a duplicate. finish() writes each
 // touched call once and folds each touched lead once, however many of the
 // batch's events name it.
 class Batch {
@@ -245,15 +251,72 @@ class Batch {
   Batch(Store& store, LeadService& leads, Timestamp now, Logger* logger = nullptr)
       : store_(store), leads_(leads), now_(now), logger_(logger) {}
 
-  // Applies one checked event of a known gym: fills `out`, or returns the
-  // rejection (having changed nothing).
-  std::optional<Rejection> add(const CallEvent& e, ProcessResult& out) {
+  // Reads what add() will need for these events (checked, of known gyms), a
+  // few statements for each gym instead of several for each event.
+  void prefetch(const std::vector<const CallEvent*>& events) {
+    struct Wanted {
+      std::vector<std::string> event_ids, provider_ids, lead_ids, external_ids;
+    };
+    std::map<std::string, Wanted, std::less<>> by_gym;
+    std::unordered_set<std::string> asked;
+    for (const CallEvent* e : events) {
+      auto& w = by_gym[e->gym_id];
+      if (auto key = event_key(*e); !events_.contains(key) && !checked_events_.contains(key) && asked.insert("e" + key).second)
+        w.event_ids.push_back(e->event_id);
+      if (auto key = call_key(e->gym_id, e->call_id); !calls_.contains(key) && !before_.contains(key) &&
+                                                      asked.insert("c" + key).second)
+        w.provider_ids.push_back(e->call_id);
+      if (auto key = lead_key(*e); !leads_by_key_.contains(key) && asked.insert("l" + key).second)
+        (e->lead_id.empty() ? w.external_ids : w.lead_ids).push_back(e->lead_id.empty() ? e->lead_external_id : e->lead_id);
+    }
     auto& calls = store_.calls();
-    if (events_.contains(event_key(e)) || calls.has_event(e.gym_id, e.event_id)) {
+    auto& leads = store_.leads();
+    for (auto& [gym_id, w] : by_gym) {
+      if (!w.event_ids.empty()) {
+        for (const auto& id : calls.recorded_events(gym_id, w.event_ids)) recorded_.insert(call_key(gym_id, id));
+        for (const auto& id : w.event_ids) checked_events_.insert(call_key(gym_id, id));
+      }
+      if (!w.provider_ids.empty()) {
+        for (auto& c : calls.find_by_provider_ids(gym_id, w.provider_ids)) {
+          auto key = call_key(gym_id, c.provider_call_id);
+          before_.insert_or_assign(std::move(key), std::move(c));
+        }
+        for (const auto& id : w.provider_ids) before_.try_emplace(call_key(gym_id, id), std::nullopt);
+      }
+      if (!w.lead_ids.empty()) {
+        for (auto& l : leads.find_many(gym_id, w.lead_ids)) {
+          auto key = lead_key(gym_id, false, l.id);  // before `l` is moved from
+          know_lead(std::move(key), std::move(l));
+        }
+        for (const auto& id : w.lead_ids) leads_by_key_.try_emplace(lead_key(gym_id, false, id), std::nullopt);
+      }
+      if (!w.external_ids.empty()) {
+        for (auto& l : leads.find_by_external_ids(gym_id, w.external_ids)) {
+          auto key = lead_key(gym_id, true, l.external_id);
+          know_lead(std::move(key), std::move(l));
+        }
+        for (const auto& id : w.external_ids) leads_by_key_.try_emplace(lead_key(gym_id, true, id), std::nullopt);
+      }
+    }
+  }
+
+  // Starts a window: what add() changes from here on, undo_window() can undo.
+  void begin_window() {
+    window_records_.clear();
+    window_keys_.clear();
+    window_results_.clear();
+    window_calls_.clear();
+    window_touched_.clear();
+    window_logs_ = logs_.size();
+  }
+
+  // Applies one checked event of a known gym in memory: fills `out`, or
+  // returns the rejection (having changed nothing).
+  std::optional<Rejection> add(const CallEvent& e, ProcessResult& out) {
+    if (auto key = event_key(e); events_.contains(key) || lost_.contains(key) || recorded(e, key)) {
       out.kind = ProcessResult::Kind::Duplicate;
       auto staged = calls_.find(call_key(e.gym_id, e.call_id));
-      out.call = staged != calls_.end() ? staged->second.call
-                                        : calls.find_by_provider_id(e.gym_id, e.call_id).value_or(Call{});
+      out.call = staged != calls_.end() ? staged->second.call : before_of(e.gym_id, e.call_id).value_or(Call{});
       return std::nullopt;
     }
     const std::string* lead_id = resolve_lead(e);
@@ -266,10 +329,11 @@ class Batch {
                                    std::string_view(e.gym_id).substr(0, 64))};
     }
     auto key = call_key(e.gym_id, e.call_id);
+    touch(key);
     auto it = calls_.find(key);
     if (it == calls_.end()) {
       Staged staged;
-      staged.before = calls.find_by_provider_id(e.gym_id, e.call_id);
+      staged.before = before_of(e.gym_id, e.call_id);
       if (!staged.before && !e.campaign_id.empty()) staged.before = placeholder_of(e, *lead_id);
       if (staged.before) {
         staged.call = *staged.before;
@@ -299,21 +363,19 @@ class Batch {
       r.lead_id = merged.lead_id;
       r.call_id = merged.id;
       r.message = "recording_url dropped: recording_consent is false";
-      logger_->log(std::move(r));
+      logs_.push_back(std::move(r));  // logged once the window's event ids are recorded
     }
     if (auto r = check_call(merged)) return r;
     if (merged.outcome == CallOutcome::CallbackRequested && !merged.callback_at)
       merged.callback_at = merged.ended_at.value_or(merged.started_at) + kDefaultCallbackDelay;
     merged.updated_at = now_;
-    if (!calls.record_event(e.gym_id, e.event_id, merged.id, now_)) {
-      // Recorded since has_event() looked: another process applied the same
-      // event at the same moment (its insert waited for ours or we for its).
-      out.kind = ProcessResult::Kind::Duplicate;
-      out.call = staged.dirty ? staged.call : staged.before.value_or(Call{});
-      return std::nullopt;
-    }
-    events_.insert(event_key(e));
-    results_[merged.gym_id][merged.lead_id].push_back(result_of(merged));
+    auto ekey = event_key(e);
+    events_.insert(ekey);
+    window_keys_.push_back(std::move(ekey));
+    window_records_.push_back(CallEventRecord{e.gym_id, e.event_id, merged.id, now_});
+    auto& results = results_[merged.gym_id][merged.lead_id];
+    results.push_back(result_of(merged));
+    window_results_.push_back(&results);
     staged.call = merged;
     staged.dirty = true;
     out.kind = ProcessResult::Kind::Applied;
@@ -321,30 +383,94 @@ class Batch {
     return std::nullopt;
   }
 
+  // Records the ids of the events the window applied, in one statement. An
+  // id recorded by another process since prefetch() looked (its insert
+  // waited for ours or we for its) makes its event a duplicate: then nothing
+  // is recorded, those ids are returned, and the caller undoes the window
+  // and applies it again.
+  std::vector<std::string> record_window() {
+    std::vector<std::string> lost;
+    if (window_records_.empty()) {
+      flush_logs();
+      return lost;
+    }
+    struct Lost {};
+    const auto record = [&] {
+      const auto fresh = store_.calls().record_events(window_records_);
+      for (std::size_t i = 0; i < fresh.size(); ++i)
+        if (!fresh[i]) lost.push_back(window_keys_[i]);
+      if (!lost.empty()) throw Lost{};
+    };
+    try {
+      // One id alone needs no savepoint: if it is lost, nothing was recorded
+      // (process_event, a webhook, pays no more round trips than before).
+      if (window_records_.size() == 1) record();
+      else store_.transact(record);
+    } catch (const Lost&) {
+      for (const auto& key : lost) lost_.insert(key);
+    }
+    if (lost.empty()) flush_logs();
+    return lost;
+  }
+
+  // Undoes what add() did since begin_window().
+  void undo_window() {
+    for (auto it = window_calls_.rbegin(); it != window_calls_.rend(); ++it) {
+      if (it->second) calls_.insert_or_assign(it->first, std::move(*it->second));
+      else calls_.erase(it->first);
+    }
+    for (const auto& key : window_keys_) events_.erase(key);
+    for (auto it = window_results_.rbegin(); it != window_results_.rend(); ++it) (*it)->pop_back();
+    logs_.resize(window_logs_);
+    begin_window();
+  }
+
   // Writes the batch's calls and folds its leads; call inside the transaction of add().
   void finish() {
+    // The leads' stored call results, once for the rollups and the fold.
+    std::map<std::string, std::map<std::string, std::vector<CallResult>>> stored;  // gym → lead → results
+    for (const auto& [gym_id, leads] : results_) {
+      std::vector<std::string> ids;
+      for (const auto& [lead_id, results] : leads)
+        if (!results.empty()) ids.push_back(lead_id);
+      if (ids.empty()) continue;
+      auto got = store_.leads().call_results_many(gym_id, ids);
+      auto& of_gym = stored[gym_id];
+      for (std::size_t k = 0; k < ids.size(); ++k) of_gym.emplace(ids[k], std::move(got[k]));
+    }
     analytics::CallRollupRecorder rollups(store_);  // rollups
     for (const auto& [id, lead] : leads_by_id_) rollups.know_lead(*lead);
-    for (auto& [key, staged] : calls_)
-      if (staged.dirty) {
-        store_.calls().put(staged.call);
-        rollups.stored(staged.before, staged.call);  // rollups
+    for (const auto& [gym_id, leads] : stored)
+      for (const auto& [lead_id, results] : leads) {
+        std::map<std::string, Timestamp> starts;
+        for (const auto& r : results) starts[r.call_id] = r.started_at;
+        rollups.know_starts(lead_id, std::move(starts));
       }
+    std::vector<Call> dirty;
+    for (auto& [key, staged] : calls_)
+      if (staged.dirty) dirty.push_back(staged.call);
+    store_.calls().put_many(dirty);
+    for (auto& [key, staged] : calls_)
+      if (staged.dirty) rollups.stored(staged.before, staged.call);  // rollups
     rollups.flush();  // rollups
     // Each lead once, with one result per event in arrival order, so that its
     // history reads as if the events had come one by one; leads in id order.
     for (auto& [gym_id, leads] : results_) {
       std::vector<LeadCallResults> batch;
       batch.reserve(leads.size());
+      auto& of_gym = stored[gym_id];
       for (auto& [lead_id, results] : leads) {
+        if (results.empty()) continue;
         // The lead as resolve_lead() read it in this transaction: no lead is written before this point.
         auto known = leads_by_id_.find(lead_id);
-        batch.push_back(LeadCallResults{lead_id, std::move(results),
-                                        known != leads_by_id_.end() && known->second->gym_id == gym_id
-                                            ? std::optional<Lead>(*known->second)
-                                            : std::nullopt});
+        LeadCallResults item{lead_id, std::move(results),
+                             known != leads_by_id_.end() && known->second->gym_id == gym_id
+                                 ? std::optional<Lead>(*known->second)
+                                 : std::nullopt};
+        if (auto s = of_gym.find(lead_id); s != of_gym.end()) item.stored_results = std::move(s->second);
+        batch.push_back(std::move(item));
       }
-      leads_.update_leads_after_calls(gym_id, batch);
+      if (!batch.empty()) leads_.update_leads_after_calls(gym_id, batch);
     }
   }
 
@@ -364,33 +490,76 @@ class Batch {
     return key;
   }
 
+  static std::string lead_key(std::string_view gym_id, bool external, std::string_view id) {
+    std::string key(gym_id);
+    key += external ? "\x1f" "x" : "\x1f" "i";
+    key += id;
+    return key;
+  }
+  static std::string lead_key(const CallEvent& e) {
+    return e.lead_id.empty() ? lead_key(e.gym_id, true, e.lead_external_id) : lead_key(e.gym_id, false, e.lead_id);
+  }
+
+  // Whether the gym recorded the event before this batch: prefetch()'s answer, else the store's.
+  bool recorded(const CallEvent& e, const std::string& key) {
+    if (checked_events_.contains(key)) return recorded_.contains(key);
+    return store_.calls().has_event(e.gym_id, e.event_id);
+  }
+
+  // The gym's call with that provider id as stored before this batch: prefetch()'s answer, else the store's.
+  std::optional<Call> before_of(std::string_view gym_id, std::string_view provider_call_id) {
+    auto key = call_key(gym_id, provider_call_id);
+    auto it = before_.find(key);
+    if (it == before_.end())
+      it = before_.emplace(std::move(key), store_.calls().find_by_provider_id(gym_id, provider_call_id)).first;
+    return it->second;
+  }
+
+  void flush_logs() {
+    if (logger_)
+      for (auto& r : logs_) logger_->log(std::move(r));
+    logs_.clear();
+    window_logs_ = 0;
+  }
+
+  // Keeps the staged call of `key` as it is now, the first time the window touches it.
+  void touch(const std::string& key) {
+    if (!window_touched_.insert(key).second) return;
+    auto it = calls_.find(key);
+    window_calls_.emplace_back(key, it == calls_.end() ? std::nullopt : std::optional<Staged>(it->second));
+  }
+
   // A campaign call begun by begin_outbound_call whose provider id is not
   // attached yet: the call an event of that campaign for that lead is about.
   std::optional<Call> placeholder_of(const CallEvent& e, const std::string& lead_id) {
-    auto lead = store_.leads().find(e.gym_id, lead_id);
-    if (!lead || lead->active_call_id.empty()) return std::nullopt;
-    auto call = store_.calls().find(e.gym_id, lead->active_call_id);
+    // The lead as resolve_lead() read it in this transaction.
+    auto known = leads_by_id_.find(lead_id);
+    if (known == leads_by_id_.end() || known->second->gym_id != e.gym_id) return std::nullopt;
+    const Lead& lead = *known->second;
+    if (lead.active_call_id.empty()) return std::nullopt;
+    auto call = store_.calls().find(e.gym_id, lead.active_call_id);
     if (!call || call->provider_call_id != call->id || call->campaign_id != e.campaign_id || is_terminal(call->status))
       return std::nullopt;
     return call;
   }
 
+  void know_lead(std::string key, Lead lead) {
+    auto id = lead.id;
+    const Lead* known =
+        leads_by_id_.try_emplace(std::move(id), std::make_unique<Lead>(std::move(lead))).first->second.get();
+    leads_by_key_.insert_or_assign(std::move(key), std::optional<std::string>(known->id));
+  }
+
   // The id of the event's lead, or nullptr if the gym has none such.
   const std::string* resolve_lead(const CallEvent& e) {
-    std::string key(e.gym_id);
-    key += e.lead_id.empty() ? "\x1f" "x" : "\x1f" "i";
-    key += e.lead_id.empty() ? e.lead_external_id : e.lead_id;
+    auto key = lead_key(e);
     auto it = leads_by_key_.find(key);
     if (it == leads_by_key_.end()) {
       auto lead = e.lead_id.empty() ? store_.leads().find_by_external_id(e.gym_id, e.lead_external_id)
                                     : store_.leads().find(e.gym_id, e.lead_id);
-      const Lead* known = nullptr;
-      if (lead) {
-        // Kept for finish(): the rollups and the lead fold need not read it again.
-        auto id = lead->id;
-        known = leads_by_id_.try_emplace(std::move(id), std::make_unique<Lead>(std::move(*lead))).first->second.get();
-      }
-      it = leads_by_key_.emplace(std::move(key), known ? std::optional<std::string>(known->id) : std::nullopt).first;
+      if (lead) know_lead(key, std::move(*lead));
+      else leads_by_key_.emplace(key, std::nullopt);
+      it = leads_by_key_.find(key);
     }
     return it->second ? &*it->second : nullptr;
   }
@@ -400,10 +569,22 @@ class Batch {
   Timestamp now_;
   Logger* logger_ = nullptr;  // a recording dropped for want of consent is logged here
   std::unordered_map<std::string, Staged> calls_;
-  std::unordered_set<std::string> events_;
+  std::unordered_set<std::string> events_;          // applied in this batch
+  std::unordered_set<std::string> lost_;            // recorded by another process while this batch ran
+  std::unordered_set<std::string> checked_events_;  // asked for by prefetch()
+  std::unordered_set<std::string> recorded_;        // of those, recorded before this batch
+  std::unordered_map<std::string, std::optional<Call>> before_;  // provider id → the call as stored before
   std::unordered_map<std::string, std::optional<std::string>> leads_by_key_;
   std::unordered_map<std::string, std::unique_ptr<Lead>> leads_by_id_;  // as read in this transaction
   std::map<std::string, std::map<std::string, std::vector<CallResult>>> results_;  // gym → lead → results
+  std::vector<LogRecord> logs_;
+  // The window's changes, for undo_window().
+  std::vector<CallEventRecord> window_records_;
+  std::vector<std::string> window_keys_;
+  std::vector<std::vector<CallResult>*> window_results_;
+  std::vector<std::pair<std::string, std::optional<Staged>>> window_calls_;
+  std::unordered_set<std::string> window_touched_;
+  std::size_t window_logs_ = 0;
 };
 
 class CallServiceImpl final : public CallService {
@@ -426,7 +607,12 @@ class CallServiceImpl final : public CallService {
     std::optional<Rejection> rejected;
     store_.transact([&] {
       Batch batch(store_, leads_, clock_->now(), logger_.get());
-      rejected = batch.add(event, result);
+      for (;;) {
+        batch.begin_window();
+        rejected = batch.add(event, result);
+        if (rejected || batch.record_window().empty()) break;
+        batch.undo_window();  // recorded meanwhile by another process: a duplicate now
+      }
       if (!rejected) batch.finish();
     });
     if (rejected) throw_rejection(*rejected);
@@ -498,15 +684,38 @@ class CallServiceImpl final : public CallService {
           ProcessResult result;
           Batch applier(store_, leads_, now, logger_.get());
           std::size_t n = 0;
+          std::vector<const CallEvent*> wanted;
+          std::vector<std::optional<Rejection>> verdicts;
+          std::vector<ProcessResult::Kind> kinds;
           do {
-            for (; pos < chunk.size() && n < per_transaction; ++pos, ++n) {
+            // One window: the rest of the chunk read, up to the transaction's size.
+            const std::size_t start = pos;
+            const std::size_t end = std::min(chunk.size(), pos + (per_transaction - n));
+            wanted.clear();
+            for (std::size_t i = pos; i < end; ++i) {
+              auto& p = chunk[i];
+              if (!p.rejected && !gyms.contains(p.event.gym_id)) p.rejected = unknown_gym(p.event.gym_id);
+              if (!p.rejected) wanted.push_back(&p.event);
+            }
+            applier.prefetch(wanted);
+            for (;;) {
+              applier.begin_window();
+              verdicts.assign(end - start, std::nullopt);
+              kinds.assign(end - start, ProcessResult::Kind::Applied);
+              for (std::size_t i = start; i < end; ++i) {
+                if (chunk[i].rejected) continue;
+                verdicts[i - start] = applier.add(chunk[i].event, result);
+                kinds[i - start] = result.kind;
+              }
+              if (applier.record_window().empty()) break;
+              applier.undo_window();  // some were recorded meanwhile by another process: duplicates now
+            }
+            for (; pos < end; ++pos, ++n) {
               auto& p = chunk[pos];
               ++delta.events;
-              if (!p.rejected && !gyms.contains(p.event.gym_id)) p.rejected = unknown_gym(p.event.gym_id);
               if (!p.rejected) {
-                auto r = applier.add(p.event, result);
-                if (r) p.rejected = std::move(r);
-                else if (result.kind == ProcessResult::Kind::Duplicate) ++delta.duplicates;
+                if (auto& r = verdicts[pos - start]; r) p.rejected = std::move(r);
+                else if (kinds[pos - start] == ProcessResult::Kind::Duplicate) ++delta.duplicates;
                 else ++delta.applied;
               }
               if (p.rejected) {

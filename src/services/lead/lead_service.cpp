@@ -1139,20 +1139,52 @@ class LeadServiceImpl final : public LeadService {
     // lead is read before the first write, so an unknown lead writes nothing.
     store_.transact_joined([&] {
       out.clear();
+      // The leads' stored results: as given with the lead, the others read in one go.
+      std::vector<std::vector<CallResult>> stored(checked.size());
+      std::vector<std::string> unread;
+      std::vector<std::size_t> unread_at;
       for (std::size_t k = 0; k < checked.size(); ++k) {
         const auto& given = batch[k].lead;
-        if (given && given->id == checked[k].lead_id && given->gym_id == gym.id) out.push_back(*given);
+        const bool usable = given && given->id == checked[k].lead_id && given->gym_id == gym.id;
+        if (usable) out.push_back(*given);
         else out.push_back(require_lead(gym_id, checked[k].lead_id));
+        if (usable && batch[k].stored_results) {
+          stored[k] = *batch[k].stored_results;
+        } else {
+          unread.push_back(out.back().id);
+          unread_at.push_back(k);
+        }
+      }
+      if (!unread.empty()) {
+        auto read = store_.leads().call_results_many(gym.id, unread);
+        for (std::size_t i = 0; i < unread_at.size(); ++i) stored[unread_at[i]] = std::move(read[i]);
       }
       const Timestamp now = clock_->now();
       analytics::RollupBuilder rollups;  // rollups
+      // The writes of every lead, each kind in one batch call at the end
+      // (a few statements on PostgreSQL instead of several per lead).
+      std::vector<LeadCallResult> results_to_put;
+      std::vector<Lead> call_states;
+      std::vector<LeadEvent> entries;
+      const auto note = [&](const Lead& l, std::string kind, std::string from, std::string to, std::string actor,
+                            std::string reason) {
+        LeadEvent e;
+        e.lead_id = l.id;
+        e.at = now;
+        e.kind = std::move(kind);
+        e.from = std::move(from);
+        e.to = std::move(to);
+        e.actor = std::move(actor);
+        e.reason = std::move(reason);
+        entries.push_back(std::move(e));
+      };
       for (std::size_t k = 0; k < checked.size(); ++k) {
         const auto& item = checked[k];
         Lead& l = out[k];
         const Lead original = l;
         // The stored results, in the fold's order, with each new one put in
         // its place (a repeated call id replaces the earlier result).
-        auto results = store_.leads().call_results(gym.id, l.id);
+        auto results = std::move(stored[k]);
         const auto order = [](const CallResult& a, const CallResult& b) {
           return std::tie(a.started_at, a.call_id) < std::tie(b.started_at, b.call_id);
         };
@@ -1168,20 +1200,20 @@ class LeadServiceImpl final : public LeadService {
           const std::string why =
               fmt::format("call {}{}{}", r.call_id, r.outcome ? ": " : "", r.outcome ? to_string(*r.outcome) : "");
           if (l.status != before.status)
-            record(l, now, "status", to_string(before.status), to_string(l.status), "call", why);
-          if (l.do_not_call && !before.do_not_call) record(l, now, "dnc", "", "do_not_call", "call", why);
-          if (scored) record(l, now, "qualification", to_string(*scored), to_string(l.qualification), "scoring", why);
+            note(l, "status", to_string(before.status), to_string(l.status), "call", why);
+          if (l.do_not_call && !before.do_not_call) note(l, "dnc", "", "do_not_call", "call", why);
+          if (scored) note(l, "qualification", to_string(*scored), to_string(l.qualification), "scoring", why);
         }
         // Stored once per call: its last result.
         for (std::size_t i = 0; i < item.results.size(); ++i) {
           const auto& r = item.results[i];
           const bool later = std::any_of(item.results.begin() + static_cast<std::ptrdiff_t>(i) + 1, item.results.end(),
                                          [&](const CallResult& x) { return x.call_id == r.call_id; });
-          if (!later) store_.leads().put_call_result(gym.id, l.id, r);
+          if (!later) results_to_put.push_back(LeadCallResult{l.id, r});
         }
         if (l != original) {
           l.version = original.version + 1;  // one write, however many steps
-          if (only_call_state_differs(original, l)) store_.leads().update_call_state(l);
+          if (only_call_state_differs(original, l)) call_states.push_back(l);
           else store_.leads().update(l);
           rollups.add_lead(analytics::facts_of(original), gym.timezone, -1);  // rollups
           rollups.add_lead(analytics::facts_of(l), gym.timezone, +1);         // rollups
@@ -1195,6 +1227,9 @@ class LeadServiceImpl final : public LeadService {
               break;
             }
       }
+      store_.leads().put_call_results(gym.id, results_to_put);
+      store_.leads().update_call_state_many(call_states);
+      store_.leads().append_history_many(gym.id, entries);
       store_.analytics().apply(rollups.take());  // rollups
     });
     return out;

@@ -161,6 +161,50 @@ Params& Params::real(double v) {
   return raw(std::string(buffer, static_cast<std::size_t>(end - buffer)));
 }
 
+Params& Params::text_array(std::span<const std::string> values) {
+  std::string literal = "{";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) literal.push_back(',');
+    literal.push_back('"');
+    for (char c : store_text(values[i])) {
+      if (c == '"' || c == '\\') literal.push_back('\\');
+      literal.push_back(c);
+    }
+    literal.push_back('"');
+  }
+  literal.push_back('}');
+  return raw(std::move(literal));
+}
+
+Params& Params::array(std::span<const std::optional<std::string>> values, bool as_text) {
+  std::string literal = "{";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) literal.push_back(',');
+    if (!values[i]) {
+      literal += "NULL";
+      continue;
+    }
+    literal.push_back('"');
+    for (char c : as_text ? store_text(*values[i]) : *values[i]) {
+      if (c == '"' || c == '\\') literal.push_back('\\');
+      literal.push_back(c);
+    }
+    literal.push_back('"');
+  }
+  literal.push_back('}');
+  return raw(std::move(literal));
+}
+
+Params& Params::integer_array(std::span<const std::int64_t> values) {
+  std::string literal = "{";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) literal.push_back(',');
+    literal += std::to_string(values[i]);
+  }
+  literal.push_back('}');
+  return raw(std::move(literal));
+}
+
 std::vector<const char*> Params::pointers() const {
   std::vector<const char*> out(values_.size());
   for (std::size_t i = 0; i < values_.size(); ++i) out[i] = nulls_[i] ? nullptr : values_[i].c_str();
@@ -324,6 +368,15 @@ CopyRows& CopyRows::text(std::string_view v) {
 CopyRows& CopyRows::integer(std::int64_t v) {
   separate();
   char buf[24];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  (void)ec;
+  data_.append(buf, end);
+  return *this;
+}
+
+CopyRows& CopyRows::real(double v) {
+  separate();
+  char buf[64];
   const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
   (void)ec;
   data_.append(buf, end);

@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -69,6 +70,19 @@ class Params {
   }
   Params& integer(std::int64_t v) { return raw(std::to_string(v)); }
   Params& real(double v);
+  /**
+   * A `text[]` value (`$n::text[]`, e.g. `= ANY($n::text[])`): each element
+   * through store_text, written as an array literal.
+   */
+  Params& text_array(std::span<const std::string> values);
+  /** A `bigint[]` value. */
+  Params& integer_array(std::span<const std::int64_t> values);
+  /**
+   * An array value of any element type (`$n::T[]`): elements already in
+   * their text form (numbers) or, with `as_text`, text through store_text;
+   * nullopt is NULL.
+   */
+  Params& array(std::span<const std::optional<std::string>> values, bool as_text);
   Params& time(Timestamp t) { return integer(t.time_since_epoch().count()); }
   Params& time(const std::optional<Timestamp>& t) { return t ? time(*t) : null(); }
   Params& null() {
@@ -101,6 +115,8 @@ class CopyRows {
  public:
   CopyRows& text(std::string_view v);
   CopyRows& integer(std::int64_t v);
+  /** A float8, in the shortest text that reads back exactly. */
+  CopyRows& real(double v);
   CopyRows& time(Timestamp t) { return integer(t.time_since_epoch().count()); }
   CopyRows& time(const std::optional<Timestamp>& t) { return t ? time(*t) : null(); }
   CopyRows& null() {

@@ -143,6 +143,54 @@ constexpr std::string_view kFindLeadByPhone =
 constexpr std::string_view kFindLeadByExternalId =
     "SELECT " GYMDASH_LEAD_COLUMNS
     " FROM leads WHERE gym_id = $1 AND external_id = $2 ORDER BY created_at, id LIMIT 1";
+// The batch reads of a call ingest: one statement for many ids.
+constexpr std::string_view kFindLeads =
+    "SELECT " GYMDASH_LEAD_COLUMNS " FROM leads WHERE gym_id = $1 AND id = ANY($2::text[])";
+constexpr std::string_view kFindLeadsByExternalId =
+    "SELECT DISTINCT ON (external_id) " GYMDASH_LEAD_COLUMNS
+    " FROM leads WHERE gym_id = $1 AND external_id = ANY($2::text[]) ORDER BY external_id, created_at, id";
+constexpr std::string_view kCallResultsMany =
+    "SELECT call_id, started_at, ended_at, status, answered_by, outcome, callback_at, sentiment, opted_out, lead_id "
+    "FROM call_results WHERE gym_id = $1 AND lead_id = ANY($2::text[]) ORDER BY lead_id, started_at, call_id";
+// The batch writes of a call ingest. Results and history entries travel as
+// arrays (unnest); the leads' call state is copied into the import's
+// temporary table and written by one UPDATE … FROM it.
+constexpr std::string_view kPutCallResults =
+    "WITH input AS (SELECT * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], "
+    "$7::text[], $8::text[], $9::bigint[], $10::text[], $11::integer[]) AS u(lead_id, call_id, started_at, "
+    "ended_at, status, answered_by, outcome, callback_at, sentiment, opted_out)), "
+    "result AS (INSERT INTO call_results (lead_id, gym_id, call_id, started_at, ended_at, status, "
+    "answered_by, outcome, callback_at, sentiment, opted_out) "
+    "SELECT i.lead_id, $1::text, i.call_id, i.started_at, i.ended_at, i.status, i.answered_by, i.outcome, "
+    "i.callback_at, i.sentiment, i.opted_out FROM input i "
+    "WHERE EXISTS (SELECT 1 FROM leads WHERE id = i.lead_id AND gym_id = $1::text) "
+    "ON CONFLICT (lead_id, call_id) DO UPDATE SET gym_id = excluded.gym_id, started_at = excluded.started_at, "
+    "ended_at = excluded.ended_at, status = excluded.status, answered_by = excluded.answered_by, "
+    "outcome = excluded.outcome, callback_at = excluded.callback_at, sentiment = excluded.sentiment, "
+    "opted_out = excluded.opted_out RETURNING lead_id, call_id, started_at), "
+    "enrolments AS (UPDATE campaign_leads cl SET lead_first_call_at = LEAST("
+    "(SELECT min(c.started_at) FROM call_results c WHERE c.lead_id = cl.lead_id AND NOT EXISTS "
+    "(SELECT 1 FROM result r WHERE r.lead_id = c.lead_id AND r.call_id = c.call_id)), "
+    "(SELECT min(r.started_at) FROM result r WHERE r.lead_id = cl.lead_id)) "
+    "WHERE cl.lead_id IN (SELECT lead_id FROM result)) "
+    "SELECT count(*) FROM result";
+constexpr std::string_view kAppendHistoryMany =
+    "INSERT INTO lead_history (lead_id, gym_id, at, kind, from_value, to_value, actor, reason) "
+    "SELECT u.lead_id, $1::text, u.at, u.kind, u.from_value, u.to_value, u.actor, u.reason "
+    "FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[]) "
+    "WITH ORDINALITY AS u(lead_id, at, kind, from_value, to_value, actor, reason, n) "
+    "WHERE EXISTS (SELECT 1 FROM leads WHERE id = u.lead_id AND gym_id = $1::text) ORDER BY u.n";
+constexpr std::string_view kUpdateLeadCallStates =
+    "WITH lead AS (UPDATE leads l SET do_not_call = b.do_not_call, phone_invalid = b.phone_invalid, "
+    "status = b.status, qualification = b.qualification, score = b.score, attempts = b.attempts, "
+    "last_call_at = b.last_call_at, updated_at = b.updated_at, version = b.version, callback_at = b.callback_at, "
+    "blocked_until = b.blocked_until, recent_calls = b.recent_calls, last_outcome = b.last_outcome, "
+    "sentiment = b.sentiment, connects = b.connects, next_call_at = b.next_call_at "
+    "FROM gymdash_lead_batch b WHERE l.id = b.id AND l.gym_id = b.gym_id AND l.version = b.version - 1 "
+    "RETURNING l.id, l.status, l.qualification, l.connects), "
+    "enrolments AS (UPDATE campaign_leads SET lead_status = lead.status, lead_qualification = lead.qualification, "
+    "lead_connects = lead.connects FROM lead WHERE campaign_leads.lead_id = lead.id) "
+    "SELECT id FROM lead";
 constexpr std::string_view kLeadVersion = "SELECT version FROM leads WHERE id = $1 AND gym_id = $2";
 constexpr std::string_view kGymExists = "SELECT 1 FROM gyms WHERE id = $1";
 constexpr std::string_view kLeadIdExists = "SELECT 1 FROM leads WHERE id = $1";
@@ -274,6 +322,21 @@ std::vector<Lead> read_leads(const pg::Result& r) {
   out.reserve(static_cast<std::size_t>(r.rows()));
   for (int i = 0; i < r.rows(); ++i) out.push_back(read_lead(r, i));
   return out;
+}
+
+// A row of kCallResults (and of kCallResultsMany, which adds the lead id).
+CallResult read_call_result(const pg::Result& r, int i) {
+  CallResult c;
+  c.call_id = r.text(i, 0);
+  c.started_at = r.time(i, 1);
+  c.ended_at = r.optional_time(i, 2);
+  c.status = parse_call_status(r.text(i, 3));
+  c.answered_by = parse_answered_by(r.text(i, 4));
+  if (!r.null(i, 5)) c.outcome = parse_call_outcome(r.text(i, 5));
+  c.callback_at = r.optional_time(i, 6);
+  c.sentiment = r.text(i, 7);
+  c.opted_out = r.integer(i, 8) != 0;
+  return c;
 }
 
 std::optional<Lead> first_lead(const pg::Result& r) {
@@ -623,20 +686,147 @@ class PgLeads final : public LeadRepository {
       auto r = core_.with_connection(
           [&](pg::Connection& c) { return c.prepared(kCallResults, pg::Params().text(lead_id).text(gym_id)); });
       std::vector<CallResult> out;
-      for (int i = 0; i < r.rows(); ++i) {
-        CallResult c;
-        c.call_id = r.text(i, 0);
-        c.started_at = r.time(i, 1);
-        c.ended_at = r.optional_time(i, 2);
-        c.status = parse_call_status(r.text(i, 3));
-        c.answered_by = parse_answered_by(r.text(i, 4));
-        if (!r.null(i, 5)) c.outcome = parse_call_outcome(r.text(i, 5));
-        c.callback_at = r.optional_time(i, 6);
-        c.sentiment = r.text(i, 7);
-        c.opted_out = r.integer(i, 8) != 0;
-        out.push_back(std::move(c));
-      }
+      for (int i = 0; i < r.rows(); ++i) out.push_back(read_call_result(r, i));
       return out;
+    });
+  }
+
+  void put_call_results(std::string_view gym_id, std::span<const LeadCallResult> results) override {
+    // Two results of one call of a lead would meet in one statement: such a batch goes row by row.
+    std::unordered_set<std::string> keys;
+    for (const auto& r : results)
+      if (!keys.insert(r.lead_id + '\0' + r.result.call_id).second) {
+        LeadRepository::put_call_results(gym_id, results);
+        return;
+      }
+    if (results.size() <= 1) {
+      LeadRepository::put_call_results(gym_id, results);
+      return;
+    }
+    core_.run("call results", gym_id, [&] {
+      const auto n = results.size();
+      std::vector<std::string> leads, calls;
+      std::vector<std::optional<std::string>> started(n), ended(n), status(n), answered(n), outcome(n),
+          callback(n), sentiment(n), opted(n);
+      leads.reserve(n);
+      calls.reserve(n);
+      auto ms = [](Timestamp t) { return std::to_string(t.time_since_epoch().count()); };
+      for (std::size_t i = 0; i < n; ++i) {
+        const auto& r = results[i].result;
+        leads.push_back(results[i].lead_id);
+        calls.push_back(r.call_id);
+        started[i] = ms(r.started_at);
+        if (r.ended_at) ended[i] = ms(*r.ended_at);
+        status[i] = std::string(to_string(r.status));
+        answered[i] = std::string(to_string(r.answered_by));
+        if (r.outcome) outcome[i] = std::string(to_string(*r.outcome));
+        if (r.callback_at) callback[i] = ms(*r.callback_at);
+        sentiment[i] = r.sentiment;
+        opted[i] = r.opted_out ? "1" : "0";
+      }
+      pg::Params p;
+      p.text(gym_id).text_array(leads).text_array(calls).array(started, false).array(ended, false);
+      p.array(status, true).array(answered, true).array(outcome, true).array(callback, false);
+      p.array(sentiment, true).array(opted, false);
+      const auto written = core_.with_connection([&](pg::Connection& c) {
+        return c.prepared(kPutCallResults, p).integer(0, 0);
+      });
+      if (written < static_cast<std::int64_t>(n))
+        for (const auto& r : results)
+          if (!find(gym_id, r.lead_id))
+            throw NotFoundError(fmt::format("lead {}: not found in gym {}", r.lead_id, gym_id), "lead_id");
+    });
+  }
+
+  void append_history_many(std::string_view gym_id, std::span<const LeadEvent> events) override {
+    if (events.size() <= 1) {
+      LeadRepository::append_history_many(gym_id, events);
+      return;
+    }
+    core_.run("lead history", gym_id, [&] {
+      std::vector<std::string> leads, kinds, from, to, actors, reasons;
+      std::vector<std::int64_t> at;
+      for (const auto& e : events) {
+        leads.push_back(e.lead_id);
+        at.push_back(e.at.time_since_epoch().count());
+        kinds.push_back(e.kind);
+        from.push_back(e.from);
+        to.push_back(e.to);
+        actors.push_back(e.actor);
+        reasons.push_back(e.reason);
+      }
+      pg::Params p;
+      p.text(gym_id).text_array(leads).integer_array(at).text_array(kinds).text_array(from).text_array(to);
+      p.text_array(actors).text_array(reasons);
+      const auto written =
+          core_.with_connection([&](pg::Connection& c) { return c.prepared(kAppendHistoryMany, p).affected(); });
+      if (written < static_cast<std::int64_t>(events.size()))
+        for (const auto& e : events)
+          if (!find(gym_id, e.lead_id))
+            throw NotFoundError(fmt::format("lead {}: not found in gym {}", e.lead_id, gym_id), "lead_id");
+    });
+  }
+
+  void update_call_state_many(std::span<const Lead> leads) override {
+    if (leads.size() <= 1) {
+      LeadRepository::update_call_state_many(leads);
+      return;
+    }
+    core_.run("lead batch", leads.front().id, [&] {
+      core_.within_transaction([&](pg::Connection& c) {
+        pg::CopyRows rows;
+        for (const auto& l : leads) {
+          put_lead(rows, l);
+          rows.end_row();
+        }
+        c.script(kPrepareLeadBatch);
+        c.copy_in(kCopyLeadBatch, rows.data());
+        auto r = c.prepared(kUpdateLeadCallStates);
+        if (static_cast<std::size_t>(r.rows()) == leads.size()) return;
+        // What is left was stale or gone: the single-lead path says which.
+        std::unordered_set<std::string> written;
+        for (int i = 0; i < r.rows(); ++i) written.insert(r.text(i, 0));
+        for (const auto& l : leads)
+          if (!written.contains(l.id)) update_call_state(l);
+      });
+    });
+  }
+
+  std::vector<std::vector<CallResult>> call_results_many(std::string_view gym_id,
+                                                         std::span<const std::string> lead_ids) override {
+    std::vector<std::vector<CallResult>> out(lead_ids.size());
+    if (lead_ids.empty()) return out;
+    return core_.run("leads", gym_id, [&] {
+      auto r = core_.with_connection([&](pg::Connection& c) {
+        return c.prepared(kCallResultsMany, pg::Params().text(gym_id).text_array(lead_ids));
+      });
+      std::unordered_map<std::string, std::vector<CallResult>> by_lead;
+      for (int i = 0; i < r.rows(); ++i) by_lead[r.text(i, 9)].push_back(read_call_result(r, i));
+      for (std::size_t k = 0; k < lead_ids.size(); ++k)
+        if (auto it = by_lead.find(lead_ids[k]); it != by_lead.end()) out[k] = it->second;
+      return out;
+    });
+  }
+
+  std::vector<Lead> find_many(std::string_view gym_id, std::span<const std::string> lead_ids) override {
+    if (lead_ids.empty()) return {};
+    return core_.run("leads", gym_id, [&] {
+      return read_leads(core_.with_connection([&](pg::Connection& c) {
+        return c.prepared(kFindLeads, pg::Params().text(gym_id).text_array(lead_ids));
+      }));
+    });
+  }
+
+  std::vector<Lead> find_by_external_ids(std::string_view gym_id, std::span<const std::string> external_ids) override {
+    std::vector<std::string> ids;
+    ids.reserve(external_ids.size());
+    for (const auto& id : external_ids)
+      if (!id.empty()) ids.push_back(id);
+    if (ids.empty()) return {};
+    return core_.run("leads", gym_id, [&] {
+      return read_leads(core_.with_connection([&](pg::Connection& c) {
+        return c.prepared(kFindLeadsByExternalId, pg::Params().text(gym_id).text_array(ids));
+      }));
     });
   }
 

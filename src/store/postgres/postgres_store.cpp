@@ -5,9 +5,9 @@
 //
 // Every repository is implemented: gyms, do-not-call lists, calls and call
 // events here, leads (postgres_leads.cpp), campaigns (postgres_campaigns.cpp)
-// and analytics (postgres_analytics.cpp). Not yet: bulk loads with COPY
-// (imports and ingests write row by row), claims across hosts
-// (docs/operations.md, "PostgreSQL").
+// and analytics (postgres_analytics.cpp). Bulk paths (the lead import, the
+// call ingest) send their rows in sets: COPY into temporary tables, arrays
+// with = ANY and unnest (docs/operations.md, "PostgreSQL").
 
 #include "store/postgres/postgres_store.hpp"
 
@@ -18,7 +18,10 @@
 #include <gymdash/store.hpp>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "store/columns.hpp"
@@ -262,16 +265,51 @@ constexpr std::string_view kOpenCalls =
     "SELECT " GYMDASH_CALL_COLUMNS " FROM calls WHERE status IN ('queued', 'ringing', 'in_progress') "
     "AND started_at < $1 ORDER BY started_at, id LIMIT $2 FOR UPDATE SKIP LOCKED";
 
-template <class T>
-void optional_integer(pg::Params& p, const std::optional<T>& v) {
+// The batch statements (record_events, recorded_events, find_by_provider_ids,
+// put_many): one statement a batch instead of one a row. The ids travel as
+// arrays (unnest, = ANY); the calls are copied into a temporary table of
+// their shape (one per connection, emptied at commit) and upserted from it.
+constexpr std::string_view kRecordEvents =
+    "INSERT INTO call_events (gym_id, event_id, call_id, received_at) "
+    "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) "
+    "ON CONFLICT (gym_id, event_id) DO NOTHING RETURNING gym_id, event_id";
+constexpr std::string_view kRecordedEvents =
+    "SELECT event_id FROM call_events WHERE gym_id = $1 AND event_id = ANY($2::text[])";
+constexpr std::string_view kFindCallsByProvider =
+    "SELECT " GYMDASH_CALL_COLUMNS " FROM calls WHERE gym_id = $1 AND provider_call_id = ANY($2::text[])";
+constexpr std::string_view kPrepareCallBatch =
+    "CREATE TEMP TABLE IF NOT EXISTS gymdash_call_batch (LIKE calls) ON COMMIT DELETE ROWS; "
+    "DELETE FROM gymdash_call_batch";
+constexpr std::string_view kCopyCallBatch = "COPY gymdash_call_batch (" GYMDASH_CALL_COLUMNS ") FROM STDIN";
+// kPutCall for every row of the batch; a row whose provider id another call
+// holds is not written (and put() explains it afterwards).
+constexpr std::string_view kPutCallBatch =
+    "INSERT INTO calls (" GYMDASH_CALL_COLUMNS ") SELECT " GYMDASH_CALL_COLUMNS " FROM gymdash_call_batch b "
+    "WHERE NOT EXISTS (SELECT 1 FROM calls o WHERE o.gym_id = b.gym_id AND o.provider_call_id = b.provider_call_id "
+    "AND o.id <> b.id) "
+    "ON CONFLICT (id) DO UPDATE SET provider_call_id = excluded.provider_call_id, gym_id = excluded.gym_id, "
+    "lead_id = excluded.lead_id, direction = excluded.direction, to_number = excluded.to_number, "
+    "from_number = excluded.from_number, status = excluded.status, answered_by = excluded.answered_by, "
+    "started_at = excluded.started_at, ended_at = excluded.ended_at, duration_s = excluded.duration_s, "
+    "outcome = excluded.outcome, callback_at = excluded.callback_at, sentiment = excluded.sentiment, "
+    "summary = excluded.summary, transcript = excluded.transcript, recording_url = excluded.recording_url, "
+    "cost_usd = excluded.cost_usd, campaign_id = excluded.campaign_id, created_at = excluded.created_at, "
+    "updated_at = excluded.updated_at, provider = excluded.provider, end_reason = excluded.end_reason, "
+    "recording_duration_s = excluded.recording_duration_s, recording_channels = excluded.recording_channels, "
+    "recording_consent = excluded.recording_consent, purged_at = excluded.purged_at RETURNING id";
+
+template <class Sink, class T>
+void optional_integer(Sink& p, const std::optional<T>& v) {
   if (v)
     p.integer(static_cast<std::int64_t>(*v));
   else
     p.null();
 }
 
-pg::Params call_params(const Call& c) {
-  pg::Params p;
+// The 28 columns' values in GYMDASH_CALL_COLUMNS order, into statement
+// parameters (pg::Params) or COPY rows (pg::CopyRows).
+template <class Sink>
+void put_call(Sink& p, const Call& c) {
   p.text(c.id).text(c.provider_call_id).text(c.gym_id).text(c.lead_id).text(to_string(c.direction));
   p.text(c.to_number).text(c.from_number).text(to_string(c.status)).text(to_string(c.answered_by));
   p.time(c.started_at).time(c.ended_at);
@@ -293,6 +331,11 @@ pg::Params call_params(const Call& c) {
   else
     p.null();
   p.time(c.purged_at);
+}
+
+pg::Params call_params(const Call& c) {
+  pg::Params p;
+  put_call(p, c);
   return p;
 }
 
@@ -336,6 +379,13 @@ std::vector<Call> read_calls(const pg::Result& r) {
   return out;
 }
 
+std::string event_key(std::string_view gym_id, std::string_view id) {
+  std::string key(gym_id);
+  key.push_back('\0');
+  key += id;
+  return key;
+}
+
 class PgCalls final : public CallRepository {
  public:
   explicit PgCalls(Core& core) : core_(core) {}
@@ -346,6 +396,101 @@ class PgCalls final : public CallRepository {
       return core_.with_connection([&](pg::Connection& c) {
         return c.prepared(kRecordEvent, pg::Params().text(gym_id).text(event_id).text(call_id).time(received_at))
                    .affected() > 0;
+      });
+    });
+  }
+  std::vector<bool> record_events(std::span<const CallEventRecord> events) override {
+    std::vector<bool> recorded(events.size(), false);
+    if (events.empty()) return recorded;
+    return core_.run("call events", events.front().event_id, [&] {
+      std::vector<std::string> gyms, ids, calls;
+      std::vector<std::int64_t> at;
+      gyms.reserve(events.size());
+      ids.reserve(events.size());
+      calls.reserve(events.size());
+      at.reserve(events.size());
+      for (const auto& e : events) {
+        gyms.push_back(e.gym_id);
+        ids.push_back(e.event_id);
+        calls.push_back(e.call_id);
+        at.push_back(e.received_at.time_since_epoch().count());
+      }
+      pg::Params p;
+      p.text_array(gyms).text_array(ids).text_array(calls).integer_array(at);
+      auto r = core_.with_connection([&](pg::Connection& c) { return c.prepared(kRecordEvents, p); });
+      // Each (gym, event id) the server stored marks its first entry in the batch.
+      std::unordered_map<std::string, std::size_t> first;
+      first.reserve(events.size());
+      for (std::size_t i = 0; i < events.size(); ++i) first.try_emplace(event_key(events[i].gym_id, events[i].event_id), i);
+      for (int row = 0; row < r.rows(); ++row)
+        if (auto it = first.find(event_key(r.text(row, 0), r.text(row, 1))); it != first.end())
+          recorded[it->second] = true;
+      return recorded;
+    });
+  }
+  std::vector<std::string> recorded_events(std::string_view gym_id, std::span<const std::string> event_ids) override {
+    if (event_ids.empty()) return {};
+    return core_.run("call events", gym_id, [&] {
+      auto r = core_.with_connection([&](pg::Connection& c) {
+        return c.prepared(kRecordedEvents, pg::Params().text(gym_id).text_array(event_ids));
+      });
+      std::vector<std::string> out;
+      out.reserve(static_cast<std::size_t>(r.rows()));
+      for (int row = 0; row < r.rows(); ++row) out.push_back(r.text(row, 0));
+      return out;
+    });
+  }
+  std::vector<Call> find_by_provider_ids(std::string_view gym_id,
+                                         std::span<const std::string> provider_call_ids) override {
+    if (provider_call_ids.empty()) return {};
+    return core_.run("calls", gym_id, [&] {
+      return read_calls(core_.with_connection([&](pg::Connection& c) {
+        return c.prepared(kFindCallsByProvider, pg::Params().text(gym_id).text_array(provider_call_ids));
+      }));
+    });
+  }
+  void put_many(std::span<const Call> calls) override {
+    if (calls.empty()) return;
+    // Two rows of one call, or of one provider id, in one statement would
+    // meet each other there: such a batch goes row by row.
+    std::unordered_set<std::string> ids, providers;
+    ids.reserve(calls.size());
+    providers.reserve(calls.size());
+    for (const auto& c : calls)
+      if (!ids.insert(c.id).second || !providers.insert(event_key(c.gym_id, c.provider_call_id)).second) {
+        CallRepository::put_many(calls);
+        return;
+      }
+    if (calls.size() == 1) {
+      put(calls.front());
+      return;
+    }
+    core_.run("call batch", calls.front().id, [&] {
+      core_.within_transaction([&](pg::Connection& c) {
+        pg::CopyRows rows;
+        for (const auto& call : calls) {
+          put_call(rows, call);
+          rows.end_row();
+        }
+        c.script(kPrepareCallBatch);
+        c.copy_in(kCopyCallBatch, rows.data());
+        std::unordered_set<std::string> written;
+        written.reserve(calls.size());
+        std::optional<pg::Result> r;
+        try {
+          r = c.prepared(kPutCallBatch);
+        } catch (const pg::SqlError& e) {
+          // A concurrent writer took a provider id first: the transaction is
+          // aborted, as put() would leave it.
+          if (e.sqlstate() != "23505") throw;
+          throw AlreadyExistsError(fmt::format("call batch: a provider call id was taken concurrently ({})", e.what()),
+                                   "provider_call_id");
+        }
+        for (int row = 0; row < r->rows(); ++row) written.insert(r->text(row, 0));
+        // What is left holds a provider id another call of its gym has: put() says so.
+        if (written.size() < calls.size())
+          for (const auto& call : calls)
+            if (!written.contains(call.id)) put(call);
       });
     });
   }

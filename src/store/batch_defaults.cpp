@@ -1,0 +1,82 @@
+// The repositories' batch methods, as loops over their single-row methods:
+// what the memory and SQLite backends use (a call there costs no round trip);
+// the PostgreSQL backend overrides them with one statement a batch.
+#include <gymdash/store.hpp>
+
+#include <unordered_set>
+
+namespace gymdash {
+
+std::vector<Lead> LeadRepository::find_many(std::string_view gym_id, std::span<const std::string> lead_ids) {
+  std::vector<Lead> out;
+  std::unordered_set<std::string_view> seen;
+  for (const auto& id : lead_ids) {
+    if (!seen.insert(id).second) continue;
+    if (auto lead = find(gym_id, id)) out.push_back(std::move(*lead));
+  }
+  return out;
+}
+
+std::vector<Lead> LeadRepository::find_by_external_ids(std::string_view gym_id,
+                                                       std::span<const std::string> external_ids) {
+  std::vector<Lead> out;
+  std::unordered_set<std::string_view> seen;
+  for (const auto& id : external_ids) {
+    if (id.empty() || !seen.insert(id).second) continue;
+    if (auto lead = find_by_external_id(gym_id, id)) out.push_back(std::move(*lead));
+  }
+  return out;
+}
+
+std::vector<std::vector<CallResult>> LeadRepository::call_results_many(std::string_view gym_id,
+                                                                       std::span<const std::string> lead_ids) {
+  std::vector<std::vector<CallResult>> out;
+  out.reserve(lead_ids.size());
+  for (const auto& id : lead_ids) out.push_back(call_results(gym_id, id));
+  return out;
+}
+
+void LeadRepository::update_call_state_many(std::span<const Lead> leads) {
+  for (const auto& l : leads) update_call_state(l);
+}
+
+void LeadRepository::append_history_many(std::string_view gym_id, std::span<const LeadEvent> events) {
+  for (const auto& e : events) append_history(gym_id, e);
+}
+
+void LeadRepository::put_call_results(std::string_view gym_id, std::span<const LeadCallResult> results) {
+  for (const auto& r : results) put_call_result(gym_id, r.lead_id, r.result);
+}
+
+std::vector<bool> CallRepository::record_events(std::span<const CallEventRecord> events) {
+  std::vector<bool> recorded;
+  recorded.reserve(events.size());
+  for (const auto& e : events) recorded.push_back(record_event(e.gym_id, e.event_id, e.call_id, e.received_at));
+  return recorded;
+}
+
+std::vector<std::string> CallRepository::recorded_events(std::string_view gym_id,
+                                                         std::span<const std::string> event_ids) {
+  std::vector<std::string> out;
+  std::unordered_set<std::string_view> seen;
+  for (const auto& id : event_ids)
+    if (seen.insert(id).second && has_event(gym_id, id)) out.push_back(id);
+  return out;
+}
+
+std::vector<Call> CallRepository::find_by_provider_ids(std::string_view gym_id,
+                                                       std::span<const std::string> provider_call_ids) {
+  std::vector<Call> out;
+  std::unordered_set<std::string_view> seen;
+  for (const auto& id : provider_call_ids) {
+    if (!seen.insert(id).second) continue;
+    if (auto call = find_by_provider_id(gym_id, id)) out.push_back(std::move(*call));
+  }
+  return out;
+}
+
+void CallRepository::put_many(std::span<const Call> calls) {
+  for (const auto& c : calls) put(c);
+}
+
+}  // namespace gymdash
