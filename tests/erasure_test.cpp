@@ -90,6 +90,7 @@ class FailingStore final : public Store {
   FailingLeads& failing() { return leads_; }
 
   std::string_view backend() const override { return inner_->backend(); }
+  bool serializes_writers() const override { return inner_->serializes_writers(); }
   int schema_version() const override { return inner_->schema_version(); }
   GymRepository& gyms() override { return inner_->gyms(); }
   LeadRepository& leads() override { return leads_; }

@@ -678,6 +678,14 @@ class Store {
 
   /** `memory`, `sqlite` or `postgres`. */
   virtual std::string_view backend() const = 0;
+  /**
+   * True when a write transaction shuts out every other writer of the
+   * database from its start to its end (SQLite's write lock, taken when the
+   * transaction begins; the memory store's lock): nothing it read can change
+   * under it before it commits. False on PostgreSQL, whose transactions on
+   * several hosts run at once.
+   */
+  virtual bool serializes_writers() const = 0;
   /** Schema version of the open database (0 for memory). */
   virtual int schema_version() const = 0;
 

@@ -404,7 +404,10 @@ class Batch {
     try {
       // One id alone needs no savepoint: if it is lost, nothing was recorded
       // (process_event, a webhook, pays no more round trips than before).
-      if (window_records_.size() == 1) record();
+      // Nor does a store whose transaction no other writer can enter: no id
+      // it found unrecorded can be recorded meanwhile (on SQLite a savepoint
+      // around the window made a 300,000-event ingest 1.27 times slower).
+      if (window_records_.size() == 1 || store_.serializes_writers()) record();
       else store_.transact(record);
     } catch (const Lost&) {
       for (const auto& key : lost) lost_.insert(key);

@@ -171,6 +171,7 @@ bool dialable(const Lead& l, const DialQuery& q) {
 class MemoryStore final : public Store {
  public:
   std::string_view backend() const override { return "memory"; }
+  bool serializes_writers() const override { return true; }
   int schema_version() const override { return 0; }
   GymRepository& gyms() override { return gyms_; }
   LeadRepository& leads() override { return leads_; }

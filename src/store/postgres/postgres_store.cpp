@@ -626,6 +626,7 @@ class PostgresStore final : public Store {
   }
 
   std::string_view backend() const override { return "postgres"; }
+  bool serializes_writers() const override { return false; }
   int schema_version() const override { return schema_version_; }
   GymRepository& gyms() override { return gyms_; }
   LeadRepository& leads() override { return *leads_; }

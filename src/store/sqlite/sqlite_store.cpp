@@ -467,6 +467,7 @@ class SqliteStore final : public Store {
   explicit SqliteStore(const SqliteOptions& options);
 
   std::string_view backend() const override { return "sqlite"; }
+  bool serializes_writers() const override { return true; }  // BEGIN IMMEDIATE
   int schema_version() const override { return schema_version_; }
   GymRepository& gyms() override { return gyms_; }
   LeadRepository& leads() override { return leads_; }
