@@ -379,20 +379,27 @@ TEST_CASE("configuration limits: each range's ends accepted, one past refused na
 }
 
 // The configuration's limits.* that the services enforce: lower values act.
-TEST_CASE("configured limits: transcript size and page sizes act as the configuration says") {
+// A memory runtime with these limits and one gym, gym-a.
+std::unique_ptr<Runtime> open_limited(const Limits& limits) {
   Config config;
   config.storage = "memory:";
   config.worker_threads = 1;
   config.logging.sink = "none";
-  config.limits.max_transcript_bytes = 2048;
-  config.limits.max_page_size = 10;
-  auto clock = std::make_shared<ManualClock>(kNow);
-  auto rt = Runtime::open(config, clock);
+  config.limits = limits;
+  auto rt = Runtime::open(config, std::make_shared<ManualClock>(kNow));
   Gym g;
   g.id = "gym-a";
   g.name = "A";
   g.timezone = "America/New_York";
   rt->gyms().create_gym(g);
+  return rt;
+}
+
+TEST_CASE("configured limits: transcript size and page sizes act as the configuration says") {
+  Limits limits;
+  limits.max_transcript_bytes = 2048;
+  limits.max_page_size = 10;
+  auto rt = open_limited(limits);
   LeadInput in;
   in.phone = "(212) 736-5000";
   in.consent = Consent{true, kNow - 24h, "web_form", ""};
@@ -431,18 +438,9 @@ TEST_CASE("configured limits: transcript size and page sizes act as the configur
 }
 
 TEST_CASE("configured limits: max_batch_size bounds the batches of imports and ingests") {
-  Config config;
-  config.storage = "memory:";
-  config.worker_threads = 1;
-  config.logging.sink = "none";
-  config.limits.max_batch_size = 2;
-  auto clock = std::make_shared<ManualClock>(kNow);
-  auto rt = Runtime::open(config, clock);
-  Gym g;
-  g.id = "gym-a";
-  g.name = "A";
-  g.timezone = "America/New_York";
-  rt->gyms().create_gym(g);
+  Limits limits;
+  limits.max_batch_size = 2;
+  auto rt = open_limited(limits);
 
   // Five rows with a batch_size of 1000 asked: committed two at a time.
   std::string csv = "gym_id,phone,consent\n";

@@ -17,6 +17,25 @@
 #include <string_view>
 #include <vector>
 
+// The columns of `calls`, in the order both backends bind and read them, and
+// the upsert both write a call with (every column but the id replaced).
+#define GYMDASH_CALL_COLUMNS                                                                        \
+  "id, provider_call_id, gym_id, lead_id, direction, to_number, from_number, status, answered_by, " \
+  "started_at, ended_at, duration_s, outcome, callback_at, sentiment, summary, transcript, "        \
+  "recording_url, cost_usd, campaign_id, created_at, updated_at, provider, end_reason, "          \
+  "recording_duration_s, recording_channels, recording_consent, purged_at"
+#define GYMDASH_CALL_UPSERT                                                                               \
+  "ON CONFLICT (id) DO UPDATE SET provider_call_id = excluded.provider_call_id, gym_id = excluded.gym_id, "    \
+  "lead_id = excluded.lead_id, direction = excluded.direction, to_number = excluded.to_number, "               \
+  "from_number = excluded.from_number, status = excluded.status, answered_by = excluded.answered_by, "          \
+  "started_at = excluded.started_at, ended_at = excluded.ended_at, duration_s = excluded.duration_s, "          \
+  "outcome = excluded.outcome, callback_at = excluded.callback_at, sentiment = excluded.sentiment, "            \
+  "summary = excluded.summary, transcript = excluded.transcript, recording_url = excluded.recording_url, "      \
+  "cost_usd = excluded.cost_usd, campaign_id = excluded.campaign_id, created_at = excluded.created_at, "        \
+  "updated_at = excluded.updated_at, provider = excluded.provider, end_reason = excluded.end_reason, "          \
+  "recording_duration_s = excluded.recording_duration_s, recording_channels = excluded.recording_channels, "    \
+  "recording_consent = excluded.recording_consent, purged_at = excluded.purged_at"
+
 namespace gymdash::store_columns {
 
 inline std::int64_t to_millis(Timestamp t) { return t.time_since_epoch().count(); }

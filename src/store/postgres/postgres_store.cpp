@@ -209,12 +209,6 @@ class PgDnc final : public DncRepository {
 // Calls
 // ---------------------------------------------------------------------------
 
-#define GYMDASH_CALL_COLUMNS                                                                        \
-  "id, provider_call_id, gym_id, lead_id, direction, to_number, from_number, status, answered_by, " \
-  "started_at, ended_at, duration_s, outcome, callback_at, sentiment, summary, transcript, "        \
-  "recording_url, cost_usd, campaign_id, created_at, updated_at, provider, end_reason, "          \
-  "recording_duration_s, recording_channels, recording_consent, purged_at"
-
 // (INSERT … SELECT takes the parameters' types from their casts, not from
 // the columns as VALUES would.)
 // The provider id's uniqueness is asked for in the statement (NOT EXISTS), so
@@ -228,16 +222,7 @@ constexpr std::string_view kPutCall =
     "$19::float8, $20::text, $21::bigint, $22::bigint, $23::text, $24::text, $25::bigint, $26::integer, "
     "$27::integer, $28::bigint "
     "WHERE NOT EXISTS (SELECT 1 FROM calls WHERE gym_id = $3 AND provider_call_id = $2 AND id <> $1) "
-    "ON CONFLICT (id) DO UPDATE SET provider_call_id = excluded.provider_call_id, gym_id = excluded.gym_id, "
-    "lead_id = excluded.lead_id, direction = excluded.direction, to_number = excluded.to_number, "
-    "from_number = excluded.from_number, status = excluded.status, answered_by = excluded.answered_by, "
-    "started_at = excluded.started_at, ended_at = excluded.ended_at, duration_s = excluded.duration_s, "
-    "outcome = excluded.outcome, callback_at = excluded.callback_at, sentiment = excluded.sentiment, "
-    "summary = excluded.summary, transcript = excluded.transcript, recording_url = excluded.recording_url, "
-    "cost_usd = excluded.cost_usd, campaign_id = excluded.campaign_id, created_at = excluded.created_at, "
-    "updated_at = excluded.updated_at, provider = excluded.provider, end_reason = excluded.end_reason, "
-    "recording_duration_s = excluded.recording_duration_s, recording_channels = excluded.recording_channels, "
-    "recording_consent = excluded.recording_consent, purged_at = excluded.purged_at";
+    GYMDASH_CALL_UPSERT;
 constexpr std::string_view kFindCall = "SELECT " GYMDASH_CALL_COLUMNS " FROM calls WHERE id = $1 AND gym_id = $2";
 constexpr std::string_view kFindCallByProvider =
     "SELECT " GYMDASH_CALL_COLUMNS " FROM calls WHERE gym_id = $1 AND provider_call_id = $2";
@@ -287,16 +272,7 @@ constexpr std::string_view kPutCallBatch =
     "INSERT INTO calls (" GYMDASH_CALL_COLUMNS ") SELECT " GYMDASH_CALL_COLUMNS " FROM gymdash_call_batch b "
     "WHERE NOT EXISTS (SELECT 1 FROM calls o WHERE o.gym_id = b.gym_id AND o.provider_call_id = b.provider_call_id "
     "AND o.id <> b.id) "
-    "ON CONFLICT (id) DO UPDATE SET provider_call_id = excluded.provider_call_id, gym_id = excluded.gym_id, "
-    "lead_id = excluded.lead_id, direction = excluded.direction, to_number = excluded.to_number, "
-    "from_number = excluded.from_number, status = excluded.status, answered_by = excluded.answered_by, "
-    "started_at = excluded.started_at, ended_at = excluded.ended_at, duration_s = excluded.duration_s, "
-    "outcome = excluded.outcome, callback_at = excluded.callback_at, sentiment = excluded.sentiment, "
-    "summary = excluded.summary, transcript = excluded.transcript, recording_url = excluded.recording_url, "
-    "cost_usd = excluded.cost_usd, campaign_id = excluded.campaign_id, created_at = excluded.created_at, "
-    "updated_at = excluded.updated_at, provider = excluded.provider, end_reason = excluded.end_reason, "
-    "recording_duration_s = excluded.recording_duration_s, recording_channels = excluded.recording_channels, "
-    "recording_consent = excluded.recording_consent, purged_at = excluded.purged_at RETURNING id";
+    GYMDASH_CALL_UPSERT " RETURNING id";
 
 template <class Sink, class T>
 void optional_integer(Sink& p, const std::optional<T>& v) {
@@ -612,7 +588,6 @@ class PgCalls final : public CallRepository {
   Core& core_;
 };
 
-#undef GYMDASH_CALL_COLUMNS
 
 // ---------------------------------------------------------------------------
 // The store

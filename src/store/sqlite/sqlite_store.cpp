@@ -1675,26 +1675,11 @@ std::optional<Lead> SqliteLeads::find_by_external_id(std::string_view gym_id, st
 
 namespace {
 
-#define GYMDASH_CALL_COLUMNS                                                                        \
-  "id, provider_call_id, gym_id, lead_id, direction, to_number, from_number, status, answered_by, " \
-  "started_at, ended_at, duration_s, outcome, callback_at, sentiment, summary, transcript, "        \
-  "recording_url, cost_usd, campaign_id, created_at, updated_at, provider, end_reason, "          \
-  "recording_duration_s, recording_channels, recording_consent, purged_at"
-
 constexpr std::string_view kPutCall =
     "INSERT INTO calls (" GYMDASH_CALL_COLUMNS
     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, "
     "?23, ?24, ?25, ?26, ?27, ?28) "
-    "ON CONFLICT (id) DO UPDATE SET provider_call_id = excluded.provider_call_id, gym_id = excluded.gym_id, "
-    "lead_id = excluded.lead_id, direction = excluded.direction, to_number = excluded.to_number, "
-    "from_number = excluded.from_number, status = excluded.status, answered_by = excluded.answered_by, "
-    "started_at = excluded.started_at, ended_at = excluded.ended_at, duration_s = excluded.duration_s, "
-    "outcome = excluded.outcome, callback_at = excluded.callback_at, sentiment = excluded.sentiment, "
-    "summary = excluded.summary, transcript = excluded.transcript, recording_url = excluded.recording_url, "
-    "cost_usd = excluded.cost_usd, campaign_id = excluded.campaign_id, created_at = excluded.created_at, "
-    "updated_at = excluded.updated_at, provider = excluded.provider, end_reason = excluded.end_reason, "
-    "recording_duration_s = excluded.recording_duration_s, recording_channels = excluded.recording_channels, "
-    "recording_consent = excluded.recording_consent, purged_at = excluded.purged_at";
+    GYMDASH_CALL_UPSERT;
 constexpr std::string_view kFindCall = "SELECT " GYMDASH_CALL_COLUMNS " FROM calls WHERE id = ?1 AND gym_id = ?2";
 constexpr std::string_view kFindCallByProvider =
     "SELECT " GYMDASH_CALL_COLUMNS " FROM calls WHERE gym_id = ?1 AND provider_call_id = ?2";
@@ -1964,7 +1949,6 @@ std::vector<Call> SqliteCalls::open_calls(Timestamp started_before, int limit) {
   });
 }
 
-#undef GYMDASH_CALL_COLUMNS
 
 // ---- do-not-call lists ---------------------------------------------------------
 
