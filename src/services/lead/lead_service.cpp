@@ -531,8 +531,9 @@ class LeadServiceImpl final : public LeadService {
       analytics::record_lead_zone(store_, l.gym_id, l.id, rollup_before->local_zone, l.local_zone);
   }
 
-  LeadEvent record(const Lead& l, Timestamp at, std::string kind, std::string from, std::string to,
-                   std::string actor, std::string reason) {
+  // A history entry of the lead, not stored yet.
+  static LeadEvent history_entry(const Lead& l, Timestamp at, std::string kind, std::string from, std::string to,
+                                 std::string actor, std::string reason) {
     LeadEvent e;
     e.lead_id = l.id;
     e.at = at;
@@ -541,6 +542,13 @@ class LeadServiceImpl final : public LeadService {
     e.to = std::move(to);
     e.actor = std::move(actor);
     e.reason = std::move(reason);
+    return e;
+  }
+
+  LeadEvent record(const Lead& l, Timestamp at, std::string kind, std::string from, std::string to,
+                   std::string actor, std::string reason) {
+    LeadEvent e = history_entry(l, at, std::move(kind), std::move(from), std::move(to), std::move(actor),
+                                std::move(reason));
     e.seq = store_.leads().append_history(l.gym_id, e);
     return e;
   }
@@ -1168,15 +1176,8 @@ class LeadServiceImpl final : public LeadService {
       std::vector<LeadEvent> entries;
       const auto note = [&](const Lead& l, std::string kind, std::string from, std::string to, std::string actor,
                             std::string reason) {
-        LeadEvent e;
-        e.lead_id = l.id;
-        e.at = now;
-        e.kind = std::move(kind);
-        e.from = std::move(from);
-        e.to = std::move(to);
-        e.actor = std::move(actor);
-        e.reason = std::move(reason);
-        entries.push_back(std::move(e));
+        entries.push_back(history_entry(l, now, std::move(kind), std::move(from), std::move(to), std::move(actor),
+                                        std::move(reason)));
       };
       for (std::size_t k = 0; k < checked.size(); ++k) {
         const auto& item = checked[k];
