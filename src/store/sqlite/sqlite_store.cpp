@@ -688,6 +688,8 @@ CampaignRepository& SqliteStore::campaigns() {
 
 // The page cache of the store's connection outside bulk loads (see the constructor).
 constexpr const char* kCacheSize = "PRAGMA cache_size = -8192";
+// The page cache of a lead import and of an index rebuild (begin_bulk_load).
+constexpr const char* kBulkCacheSize = "PRAGMA cache_size = -32768";
 
 SqliteStore::SqliteStore(const SqliteOptions& options) : path_(options.path) {
   if (path_.empty())
@@ -819,7 +821,7 @@ void SqliteStore::begin_bulk_load(std::int64_t expected_new_rows, BulkLoad what)
     // rewrites leads all over the table: 256 MiB instead of 32 halved its
     // system time (reads and WAL writes of evicted pages) and made the 200k
     // reference ingest 1.2 times faster. Only allocated as it fills.
-    db_->exec(what == BulkLoad::CallEvents ? "PRAGMA cache_size = -262144" : "PRAGMA cache_size = -32768");
+    db_->exec(what == BulkLoad::CallEvents ? "PRAGMA cache_size = -262144" : kBulkCacheSize);
     if (expected_new_rows < kBulkLoadMinRows) return;
     // Large against what the database holds already: rebuilding the indexes
     // then costs less than keeping them up to date row by row.
@@ -870,11 +872,8 @@ void SqliteStore::begin_bulk_load(std::int64_t expected_new_rows, BulkLoad what)
 
 void SqliteStore::end_bulk_load() {
   run("bulk load", "", [&] {
-    // The rebuild's sorts work in pieces of the cache's size: 32 MiB, as
-    // measured (docs/import.md); then the cache as opened.
-    db_->exec("PRAGMA cache_size = -32768");
     rebuild_dropped_indexes();
-    db_->exec(kCacheSize);
+    db_->exec(kCacheSize);  // as opened
   });
 }
 
@@ -886,8 +885,11 @@ void SqliteStore::rebuild_dropped_indexes() {
   }
   if (indexes.empty()) return;
   // Building an index sorts the whole table: let that sort spill to temporary
-  // files instead of memory, so a million-lead import stays small.
+  // files instead of memory, so a million-lead import stays small. Its sorts
+  // work in pieces of the cache's size: 32 MiB, as measured (docs/import.md),
+  // also when the next open rebuilds what a crashed bulk load dropped.
   db_->exec("PRAGMA temp_store = FILE");
+  db_->exec(kBulkCacheSize);
   try {
     for (const auto& index : indexes) {
       // Plain references, not a structured binding: clang before 16 cannot capture bindings in a lambda.
@@ -902,9 +904,11 @@ void SqliteStore::rebuild_dropped_indexes() {
     }
   } catch (...) {
     db_->exec("PRAGMA temp_store = MEMORY");
+    db_->exec(kCacheSize);
     throw;
   }
   db_->exec("PRAGMA temp_store = MEMORY");
+  db_->exec(kCacheSize);
   statements_.clear();
   dynamic_statements_.clear();
 }
