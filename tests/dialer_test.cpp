@@ -591,12 +591,7 @@ void check_question_and_check_agree(Bench& b) {
       b.store->campaigns().record_attempt("gym-nyc", c.id, id,
                                           kStart - std::chrono::minutes{static_cast<int>(rng() % 300)});
   }
-  DialScope scope;
-  scope.campaign_id = c.id;
-  scope.max_attempts = c.pacing.max_attempts;
-  scope.retry_gap_minutes = c.pacing.retry_gap_minutes;
-  scope.hours = c.schedule.hours;
-  scope.qualifications = c.target.qualifications;
+  const DialScope scope = dial_scope_of(c);  // as the dialer puts its campaign
   std::set<std::string> reasons_seen;
   std::size_t dialable_seen = 0;
   for (const char* at : {"2026-04-06T15:00:00Z", "2026-04-06T17:30:00Z", "2026-04-06T21:00:00Z",
