@@ -302,6 +302,75 @@ TEST_CASE_TEMPLATE("postgres: connections the server drops fail with Unavailable
   }
 }
 
+// A lead import large against the table (Store::begin_bulk_load) drops the
+// lead tables' secondary indexes and builds them again at its end, the same
+// as they were; one cut short (the host died) is mended by the next open,
+// unless another host's bulk load holds the schema's lock.
+TEST_CASE_TEMPLATE("postgres: a large lead import drops the lead indexes, builds them again, and an open mends one "
+                   "cut short",
+                   B, test::PostgresBackend) {
+  Server<B> s;
+  const std::string where = "schemaname = '" + s.backend.schema + "' AND tablename IN ('leads', 'lead_tags')";
+  auto indexes = [&] {
+    return postgres_value(s.backend.uri, "SELECT string_agg(indexname || ' ' || indexdef, '; ' ORDER BY indexname) "
+                                         "FROM pg_indexes WHERE " + where);
+  };
+  auto index_count = [&] {
+    return std::stoi(postgres_value(s.backend.uri, "SELECT count(*) FROM pg_indexes WHERE " + where));
+  };
+  auto listed = [&] {
+    return std::stoi(
+        postgres_value(s.backend.uri, "SELECT count(*) FROM \"" + s.backend.schema + "\".bulk_dropped_indexes"));
+  };
+  auto store = s.backend.open();
+  const std::string all = indexes();
+  const int count = index_count();
+  REQUIRE(count >= 6);
+  // Kept: the keys of leads and lead_tags and the unique (gym_id, phone).
+  const int kept = 3;
+
+  store->begin_bulk_load(1000, BulkLoad::Leads);  // small: nothing dropped
+  CHECK(index_count() == count);
+  store->end_bulk_load();
+  store->begin_bulk_load(200000, BulkLoad::CallEvents);  // an ingest keeps them on PostgreSQL
+  CHECK(index_count() == count);
+  store->end_bulk_load();
+
+  store->begin_bulk_load(200000, BulkLoad::Leads);
+  CHECK(index_count() == kept);
+  CHECK(listed() == count - kept);
+  // Writes go on meanwhile, and the unique phone still refuses a second lead with it.
+  Gym g;
+  g.id = "gym-a";
+  store->gyms().insert(g);
+  Lead l;
+  l.id = "ld-1";
+  l.gym_id = g.id;
+  l.phone = "+12125550100";
+  l.tags = {"trial"};
+  CHECK(store->leads().insert_if_absent(l));
+  Lead twin = l;
+  twin.id = "ld-2";
+  CHECK_FALSE(store->leads().insert_if_absent(twin));
+  // Another host opening the schema meanwhile leaves the indexes to the load.
+  { auto other = s.backend.open(); }
+  CHECK(index_count() == kept);
+  store->end_bulk_load();
+  CHECK(indexes() == all);
+  CHECK(listed() == 0);
+  CHECK(store->leads().find(g.id, l.id));
+
+  // Cut short: the store goes without end_bulk_load (its connection, and the lock, with it).
+  store->begin_bulk_load(200000, BulkLoad::Leads);
+  CHECK(index_count() == kept);
+  store.reset();
+  CHECK(index_count() == kept);
+  auto reopened = s.backend.open();
+  CHECK(indexes() == all);
+  CHECK(listed() == 0);
+  CHECK(reopened->leads().find(g.id, l.id)->tags == std::vector<std::string>{"trial"});
+}
+
 // The claim's row lock (LeadRepository::lock_for_claim): a lead another
 // transaction holds is skipped, not waited for; once that transaction
 // ends, the lock is taken and what is read next is what it committed.

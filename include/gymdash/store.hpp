@@ -699,11 +699,12 @@ class Store {
   /**
    * Tells the backend that about `expected_new_rows` rows of `what` (leads,
    * or call events) are about to be written in bulk. A backend may then trade
-   * read speed for write speed until end_bulk_load(): SQLite drops the
-   * secondary indexes the load would update at random when the load is large
-   * against what it holds, and builds them again at the end (sorting once
-   * instead of inserting at random). Reads stay correct meanwhile, only
-   * slower. A crash in between is repaired when the store is next opened.
+   * read speed for write speed until end_bulk_load(): SQLite (leads and call
+   * events) and PostgreSQL (leads only) drop the secondary indexes the load
+   * would update at random when the load is large against what the store
+   * holds, and build them again at the end (sorting once instead of
+   * inserting at random). Reads stay correct meanwhile, only slower. A crash
+   * in between is repaired when the store is next opened.
    * Call end_bulk_load() after a failure too.
    */
   virtual void begin_bulk_load(std::int64_t expected_new_rows, BulkLoad what) = 0;

@@ -8,8 +8,8 @@
 // - every text column is COLLATE "C": ORDER BY id is byte order, as in
 //   SQLite and the memory backend, whatever the database's collation.
 // What differs: sequences are identity columns; lead_tags and lead_zones are
-// written by the backend itself (no triggers over JSON); the SQLite-only
-// bulk_dropped_indexes table is absent.
+// written by the backend itself (no triggers over JSON). bulk_dropped_indexes
+// came in version 3.
 //
 // The version applied is recorded in gymdash_schema (one row per
 // migration), created by the backend before the first migration.
@@ -307,9 +307,20 @@ ALTER TABLE call_events DROP CONSTRAINT call_events_pkey;
 ALTER TABLE call_events ADD PRIMARY KEY (gym_id, event_id);
 )sql";
 
+// v3: the lead indexes a bulk import dropped, with their definitions, until
+// it builds them again (PostgresStore::begin_bulk_load; also rebuilt by the
+// next open after a host died in the middle of one).
+constexpr std::string_view kSchemaV3 = R"sql(
+CREATE TABLE bulk_dropped_indexes (
+  name TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+  sql  TEXT COLLATE "C" NOT NULL
+);
+)sql";
+
 constexpr std::array kMigrations{
     Migration{1, kSchemaV1},
     Migration{2, kSchemaV2},
+    Migration{3, kSchemaV3},
 };
 
 }  // namespace

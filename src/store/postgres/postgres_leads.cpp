@@ -89,10 +89,13 @@ constexpr std::string_view kInsertLeadBatch =
     "zone AS (INSERT INTO lead_zones (gym_id, local_zone, local_state) SELECT DISTINCT gym_id, local_zone, "
     "local_state FROM lead ON CONFLICT DO NOTHING) "
     "SELECT id FROM lead";
-// The batch's leads that were not stored because their gym has their phone.
+// Of the batch's leads not stored (ids, gyms, phones as arrays), those whose
+// gym has their phone. Asked of those few only: the same question of the
+// whole temporary table (no statistics, so a poor plan) took 85 ms a batch of
+// 10,000 on a million leads.
 constexpr std::string_view kLeadBatchPhoneTaken =
-    "SELECT b.id FROM gymdash_lead_batch b WHERE EXISTS (SELECT 1 FROM leads l "
-    "WHERE l.gym_id = b.gym_id AND l.phone = b.phone AND l.id <> b.id)";
+    "SELECT u.id FROM unnest($1::text[], $2::text[], $3::text[]) AS u(id, gym_id, phone) WHERE EXISTS "
+    "(SELECT 1 FROM leads l WHERE l.gym_id = u.gym_id AND l.phone = u.phone AND l.id <> u.id)";
 
 // The whole lead but its claim (active_call_id, $37, bound and not written),
 // guarded by the version and by the phone being free in the gym; the tags
@@ -431,7 +434,15 @@ class PgLeads final : public LeadRepository {
           done[it->second] = true;
         }
         if (static_cast<std::size_t>(inserted.rows()) < sent.size()) {
-          auto taken = c.prepared(kLeadBatchPhoneTaken);
+          std::vector<std::string> ids, gyms, phones;
+          for (auto i : sent) {
+            if (done[i]) continue;
+            ids.push_back(leads[i].id);
+            gyms.push_back(leads[i].gym_id);
+            phones.push_back(leads[i].phone);
+          }
+          auto taken =
+              c.prepared(kLeadBatchPhoneTaken, pg::Params().text_array(ids).text_array(gyms).text_array(phones));
           for (int r = 0; r < taken.rows(); ++r)
             if (auto it = index.find(taken.text(r, 0)); it != index.end()) done[it->second] = true;
           // What is left was refused for another reason (an unknown gym, a
