@@ -46,6 +46,17 @@ int set_error(int code, const char* message, const std::string* field = nullptr)
   return code;
 }
 
+// The argument limits of the call in progress on this thread: the built-in
+// ones (GYMDASH_MAX_ARG_BYTES, 32 levels of JSON) until runtime_of() finds
+// the handle, then that handle's configured `limits.max_request_bytes` and
+// `limits.max_json_depth`. Every call starts from the built-in ones
+// (clear_error), so a handle's limits never leak into a call without it.
+struct ArgLimits {
+  std::size_t bytes = GYMDASH_MAX_ARG_BYTES;
+  int json_depth = 32;
+};
+thread_local ArgLimits t_limits;
+
 }  // namespace
 
 void clear_error() noexcept {
@@ -53,6 +64,7 @@ void clear_error() noexcept {
   t_message.clear();  // keeps the capacity; never throws
   t_field.clear();
   t_static_message = nullptr;
+  t_limits = ArgLimits{};
 }
 
 int fail_current() noexcept {
@@ -88,14 +100,17 @@ void init_out(char** out) {
 
 gymdash::Runtime& runtime_of(gymdash_t* db) {
   if (db == nullptr) invalid("db", "must not be NULL");
+  const auto& limits = db->runtime->config().limits;
+  t_limits.bytes = limits.max_request_bytes;
+  t_limits.json_depth = limits.max_json_depth;
   return *db->runtime;
 }
 
 std::string_view text_arg(const char* name, const char* value) {
-  constexpr std::size_t kMaxArgBytes = GYMDASH_MAX_ARG_BYTES;
+  const std::size_t max_bytes = t_limits.bytes;
   if (value == nullptr) invalid(name, "must not be NULL");
-  const std::size_t n = ::strnlen(value, kMaxArgBytes + 1);
-  if (n > kMaxArgBytes) invalid(name, "is longer than the limit of 1048576 bytes");
+  const std::size_t n = ::strnlen(value, max_bytes + 1);
+  if (n > max_bytes) invalid(name, "is longer than the limit of " + std::to_string(max_bytes) + " bytes");
   std::string_view s(value, n);
   if (!gymdash::text::is_valid_utf8(s)) invalid(name, "is not valid UTF-8");
   return s;
@@ -112,7 +127,9 @@ std::optional<gymdash::Timestamp> optional_time(const char* name, const char* va
 
 json::value json_arg(const char* name, const char* value) {
   const std::string_view text = text_arg(name, value);
-  json::parser parser;
+  json::parse_options options;
+  options.max_depth = static_cast<std::size_t>(t_limits.json_depth);
+  json::parser parser({}, options);
   boost::system::error_code ec;
   const std::size_t used = parser.write(text.data(), text.size(), ec);
   if (ec) invalid(name, "invalid JSON at byte " + std::to_string(used) + ": " + ec.message());

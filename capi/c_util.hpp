@@ -59,10 +59,18 @@ const char* last_field() noexcept;
 /** `out` must be given; `*out` is NULL until the call succeeds. */
 void init_out(char** out);
 
-/** The runtime behind a handle; NULL is InvalidArgumentError naming `db`. */
+/**
+ * The runtime behind a handle; NULL is InvalidArgumentError naming `db`.
+ * From here on, the call's text and JSON arguments are held to the handle's
+ * configured limits (`limits.max_request_bytes`, `limits.max_json_depth`):
+ * call it before reading them.
+ */
 gymdash::Runtime& runtime_of(gymdash_t* db);
 
-/** A NUL-terminated UTF-8 argument of at most GYMDASH_MAX_ARG_BYTES (convention 8). */
+/**
+ * A NUL-terminated UTF-8 argument of at most GYMDASH_MAX_ARG_BYTES, or of the
+ * handle's `limits.max_request_bytes` once runtime_of() ran (convention 8).
+ */
 std::string_view text_arg(const char* name, const char* value);
 
 /** An optional text argument: NULL is empty, anything else as text_arg(). */

@@ -67,7 +67,10 @@
  *
  *  8. Limits. Any string or JSON argument longer than 1 MiB (1048576 bytes,
  *     GYMDASH_MAX_ARG_BYTES) or that is not valid UTF-8 is
- *     GYMDASH_E_INVALID_ARGUMENT naming the argument. The one exception is
+ *     GYMDASH_E_INVALID_ARGUMENT naming the argument. A handle opened with a
+ *     configuration holds the calls made on it to its limits.max_request_bytes
+ *     and limits.max_json_depth instead (1 MiB and 32 levels by default;
+ *     calls without a handle keep those). The one exception is
  *     gymdash_leads_import_csv's `csv_text`: up to 256 MiB
  *     (GYMDASH_MAX_CSV_BYTES), its encoding checked row by row. Field limits
  *     inside the JSON (names 200 code points, notes 10000, 100 tags …) are in

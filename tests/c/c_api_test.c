@@ -632,6 +632,64 @@ static void test_open_errors(void) {
   gymdash_close(db);
 }
 
+/* A handle's configured limits.max_request_bytes and limits.max_json_depth
+ * replace the built-in 1 MiB and 32 levels for the calls made on it, lowered
+ * or raised; a call on another handle, or on none, keeps its own. */
+static void test_configured_arg_limits(void) {
+  gymdash_t* small = NULL;
+  gymdash_t* large = NULL;
+  gymdash_t* plain = NULL;
+  char* out = NULL;
+  char* text = malloc(2 * 1024 * 1024 + 1);
+  CHECK(text != NULL);
+  if (text == NULL) return;
+  CHECK_OK(gymdash_open(&small, "{\"storage\":\"memory:\",\"limits\":{\"max_request_bytes\":2048,"
+                                "\"max_json_depth\":4}}"));
+  CHECK_OK(gymdash_open(&large, "{\"storage\":\"memory:\",\"limits\":{\"max_request_bytes\":4194304}}"));
+  CHECK_OK(gymdash_open(&plain, "memory:"));
+  if (small == NULL || large == NULL || plain == NULL) {
+    free(text);
+    gymdash_close(small);
+    gymdash_close(large);
+    gymdash_close(plain);
+    return;
+  }
+
+  /* 2,048 bytes pass the size check (the gym is unknown), 2,049 are refused naming the argument and the limit */
+  memset(text, 'g', 2049);
+  text[2048] = '\0';
+  CHECK_ERR_OUT(out, gymdash_gym_get(&out, small, text), GYMDASH_E_NOT_FOUND, NULL);
+  text[2048] = 'g';
+  text[2049] = '\0';
+  CHECK_ERR_OUT(out, gymdash_gym_get(&out, small, text), GYMDASH_E_INVALID_ARGUMENT,
+                "gym_id: is longer than the limit of 2048 bytes");
+  /* the same argument on a handle with the built-in limit, right after on this thread */
+  CHECK_ERR_OUT(out, gymdash_gym_get(&out, plain, text), GYMDASH_E_NOT_FOUND, NULL);
+
+  /* JSON four levels deep is read (then refused for its shape), five are too deep */
+  CHECK_ERR_OUT(out, gymdash_gym_create(&out, small, "{\"name\":\"x\",\"caller_ids\":[[[\"a\"]]]}"),
+                GYMDASH_E_INVALID_ARGUMENT, NULL);
+  CHECK(strstr(gymdash_last_error_message(), "too deep") == NULL);
+  CHECK_ERR_OUT(out, gymdash_gym_create(&out, small, "{\"name\":\"x\",\"caller_ids\":[[[[\"a\"]]]]}"),
+                GYMDASH_E_INVALID_ARGUMENT, "gym_json: invalid JSON");
+  CHECK(strstr(gymdash_last_error_message(), "too deep") != NULL);
+  CHECK_ERR_OUT(out, gymdash_gym_create(&out, plain, "{\"name\":\"x\",\"caller_ids\":[[[[\"a\"]]]]}"),
+                GYMDASH_E_INVALID_ARGUMENT, NULL);
+  CHECK(strstr(gymdash_last_error_message(), "too deep") == NULL);
+
+  /* raised: 2 MiB pass the size check where the built-in limit refuses them */
+  memset(text, 'n', 2 * 1024 * 1024);
+  text[2 * 1024 * 1024] = '\0';
+  CHECK_ERR_OUT(out, gymdash_gym_get(&out, large, text), GYMDASH_E_NOT_FOUND, NULL);
+  CHECK_ERR_OUT(out, gymdash_gym_get(&out, plain, text), GYMDASH_E_INVALID_ARGUMENT,
+                "gym_id: is longer than the limit of 1048576 bytes");
+
+  free(text);
+  gymdash_close(small);
+  gymdash_close(large);
+  gymdash_close(plain);
+}
+
 /* ---- configuration ------------------------------------------------------------ */
 
 static void test_config(void) {
@@ -2286,6 +2344,7 @@ int main(int argc, char** argv) {
   test_version_and_basics();
   test_open_errors();
   test_config();
+  test_configured_arg_limits();
   test_open_config();
   test_logging();
   test_metrics();
