@@ -356,3 +356,38 @@ TEST_CASE("the same file imports alike on every backend") {
     }
   }
 }
+
+// A committed batch larger than the reader's pieces of 10,000 rows spans
+// several of them in one transaction: the progress comes once per batch, and
+// what the import leaves is what smaller batches leave.
+TEST_CASE("batches larger than the reader's pieces commit whole and import alike") {
+  const std::string csv = mixed_file(23500);
+  std::string expected;
+  for (int batch : {3000, 15000, 20000}) {
+    CAPTURE(batch);
+    RuntimeOptions o;
+    o.storage = "memory:";
+    o.clock = std::make_shared<ManualClock>(parse_timestamp("2026-11-02T15:00:00Z"));
+    o.worker_threads = 1;
+    o.log_level = LogLevel::Warn;
+    auto rt = Runtime::open(o);
+    std::istringstream gyms(kGyms);
+    REQUIRE(rt->gyms().import_gyms(gyms).created == 2);
+    ImportOptions options;
+    options.batch_size = batch;
+    std::vector<std::int64_t> seen;
+    options.progress = [&](const ImportProgress& p) { seen.push_back(p.rows); };
+    std::istringstream in(csv);
+    const auto r = rt->leads().import_leads(in, options);
+    CHECK(r.rows == 23500);
+    std::vector<std::int64_t> want;
+    for (std::int64_t rows = batch; rows < 23500; rows += batch) want.push_back(rows);
+    want.push_back(23500);
+    CHECK(seen == want);
+    const auto outcome = import_outcome(*rt, r);
+    if (expected.empty())
+      expected = outcome;
+    else
+      CHECK(outcome == expected);
+  }
+}

@@ -367,7 +367,7 @@ typedef int (*gymdash_progress_fn)(void* user, const char* progress_json);
  * (docs/import.md; opened in binary mode, read in constant memory). Rows are
  * committed in batches; each row is imported, merged into the gym's lead with
  * the same number, or rejected with its line and reason. `options_json` is
- * NULL or {"batch_size":10000,"source":"<file name>","max_rejected_rows":100000}
+ * NULL or {"batch_size":50000,"source":"<file name>","max_rejected_rows":100000}
  * (every member optional; the source, recorded as the consent source,
  * defaults to the file's name). `progress` (may be NULL) is called after each
  * batch with `user`. `*out` is the report:

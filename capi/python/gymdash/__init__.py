@@ -617,7 +617,7 @@ class Gymdash:
         ``path_or_file`` is a path (str, bytes or os.PathLike; the library
         opens it in binary mode and reads it in constant memory) or a file
         object, which is read whole (text or bytes, at most 256 MiB) and
-        passed as text. ``batch_size`` (1–1000000, default 10000) rows are
+        passed as text. ``batch_size`` (1–1000000, default 50000) rows are
         committed at a time. ``source`` is recorded as the consent source
         (default: the file's name, or "import"). ``max_rejected_rows`` limits
         the rejected rows listed (all are counted).

@@ -68,7 +68,7 @@ struct RejectedRow {
 
 /** How to run an import. */
 struct ImportOptions {
-  int batch_size = 10000;  ///< rows per committed transaction (1–1,000,000); 10000
+  int batch_size = 50000;  ///< rows per committed transaction (1–1,000,000); 50000
   /** Called after each committed batch, on the importing thread; may be empty. */
   std::function<void(const ImportProgress&)> progress;
   std::uint64_t bytes_total = 0;  ///< the input's size, for progress (0 = unknown)

@@ -35,6 +35,9 @@ namespace {
 
 constexpr std::size_t kMaxShortText = 200;   // ids, sources, actors, time lines
 constexpr std::size_t kMaxCustomFields = 100;
+// Rows the import's reader hands the writer at a time (a committed batch is
+// one or more of these): what its memory holds, whatever the batch size.
+constexpr std::size_t kImportPieceRows = 10000;
 
 std::string actor_or_default(std::string_view actor) {
   auto a = text::checked_field("actor", actor, kMaxShortText);
@@ -774,12 +777,20 @@ class LeadServiceImpl final : public LeadService {
       // a lead's counts could not be worked out; the writer adds them itself.
       analytics::RollupBuilder rollups;
       bool counted = true;
+      // The last piece of a committed batch (or of the input).
+      bool ends_batch = false;
     };
+    // The reader hands rows over in pieces of at most kImportPieceRows; a
+    // committed batch (`batch_rows`, one transaction) is one or more whole
+    // pieces, so a large batch costs the memory of three pieces, not of
+    // three batches.
     const auto batch_size = static_cast<std::size_t>(batch_rows);
+    const std::size_t piece_size = std::min(batch_size, kImportPieceRows);
     std::atomic<std::uint64_t> bytes_read{0};
     ReadAhead<Batch> batches(1, [&](const ReadAhead<Batch>::Emit& emit) {
       Batch b;
-      b.items.reserve(batch_size);
+      b.items.reserve(piece_size);
+      std::size_t in_batch = 0;  // rows of the committed batch in the pieces emitted so far
       for (;;) {
         const auto status = reader.next();
         if (status == csv::ReadStatus::End) break;
@@ -812,16 +823,20 @@ class LeadServiceImpl final : public LeadService {
             }
           }
         }
-        if (b.items.size() == batch_size) {
+        if (b.items.size() == piece_size || in_batch + b.items.size() == batch_size) {
+          in_batch += b.items.size();
+          b.ends_batch = in_batch == batch_size;
+          if (b.ends_batch) in_batch = 0;
           bytes_read.store(reader.bytes_consumed(), std::memory_order_relaxed);
           if (!emit(std::move(b))) return;
           b = Batch{};
-          b.items.reserve(batch_size);
+          b.items.reserve(piece_size);
         }
       }
       bytes_read.store(reader.bytes_consumed(), std::memory_order_relaxed);
+      b.ends_batch = true;
       if (!b.items.empty()) emit(std::move(b));
-    }, /*max_ahead=*/1);  // one batch ready while one is written: memory stays at three batches
+    }, /*max_ahead=*/1);  // one piece ready while one is written: memory stays at three pieces
 
     ImportReport report;
     ImportProgress progress;
@@ -830,13 +845,13 @@ class LeadServiceImpl final : public LeadService {
     store_.begin_bulk_load(static_cast<std::int64_t>(bytes_total / 150), BulkLoad::Leads);
     try {
       std::vector<Batch> next;
-      while (batches.next(next)) {
-        Batch& b = next.front();
-        auto& batch = b.items;
-        progress.bytes_read = bytes_read.load(std::memory_order_relaxed);
+      bool more = batches.next(next);
+      while (more) {
         ImportReport delta;
-        store_.transact([&] {
-          delta = ImportReport{};
+        std::vector<lead_import::Reject> rejects;  // the batch's, listed once it is committed
+        // One piece into the open transaction; counts into `delta`.
+        auto write_piece = [&](Batch& b) {
+          auto& batch = b.items;
           analytics::RollupBuilder rollups;  // rollups
           if (b.counted) rollups = std::move(b.rollups);  // (transact runs this once)
           // The batch's new leads are stored together (one set of statements
@@ -881,6 +896,19 @@ class LeadServiceImpl final : public LeadService {
             ++delta.merged_duplicates;
           }
           store_.analytics().apply(rollups.take());  // rollups
+          for (auto& item : batch)
+            if (auto* r = std::get_if<lead_import::Reject>(&item)) rejects.push_back(std::move(*r));
+        };
+        store_.transact([&] {
+          // Runs once: the pieces it takes from the reader are not read again.
+          delta = ImportReport{};
+          rejects.clear();
+          for (;;) {
+            progress.bytes_read = bytes_read.load(std::memory_order_relaxed);
+            Batch& b = next.front();
+            write_piece(b);
+            if (b.ends_batch || !batches.next(next)) break;
+          }
         });
         // Committed: count it, and list the batch's rejected rows.
         report.rows += delta.rows;
@@ -888,19 +916,18 @@ class LeadServiceImpl final : public LeadService {
         report.merged_duplicates += delta.merged_duplicates;
         report.rejected += delta.rejected;
         for (const auto& [reason, n] : delta.rejected_by_reason) report.rejected_by_reason[reason] += n;
-        for (auto& item : batch) {
-          if (auto* r = std::get_if<lead_import::Reject>(&item)) {
-            if (report.rejected_rows.size() < options.max_rejected_rows)
-              report.rejected_rows.push_back(RejectedRow{r->line, r->reason, std::move(r->detail)});
-            else
-              report.rejected_rows_truncated = true;
-          }
+        for (auto& r : rejects) {
+          if (report.rejected_rows.size() < options.max_rejected_rows)
+            report.rejected_rows.push_back(RejectedRow{r.line, r.reason, std::move(r.detail)});
+          else
+            report.rejected_rows_truncated = true;
         }
         progress.rows = report.rows;
         progress.imported = report.imported;
         progress.merged_duplicates = report.merged_duplicates;
         progress.rejected = report.rejected;
         if (options.progress) options.progress(progress);
+        more = batches.next(next);
       }
     } catch (...) {
       batches.stop();
