@@ -480,3 +480,55 @@ TEST_CASE("sqlite keeps a call's provider, end reason, recording and transcript;
   o["recording_channels"] = 3;
   CHECK_THROWS_AS(from_json<CallEvent>(boost::json::serialize(o)), InvalidArgumentError);
 }
+
+#ifdef GYMDASH_TEST_WITH_POSTGRES
+// On PostgreSQL a window's event ids are recorded in a savepoint: an id
+// another host recorded after the window read them makes that event a
+// duplicate, the window's merges are undone and it is applied again without
+// it. Here a trigger plays the other host: when the ingest records event E5,
+// the trigger first has another connection record and commit it (for a call
+// of its own, through dblink), so that the ingest's insert finds it taken.
+// The ingest must then leave exactly what the file without E5 leaves, count
+// E5 a duplicate, and leave the other host's record of it as it was.
+TEST_CASE("postgres: an event id another host records meanwhile makes its event a duplicate, the window applied again") {
+  if (test::postgres_test_uri().empty()) return;
+  const auto lines = make_events(31);
+  std::vector<std::string> without;
+  for (const auto& l : lines)
+    if (l.find("\"event_id\":\"E5\"") == std::string::npos) without.push_back(l);
+  REQUIRE(without.size() + 1 == lines.size());
+  auto clock = std::make_shared<ManualClock>(T("2026-11-26T12:00:00Z"));
+  IngestOptions o;
+  o.batch_size = 300;
+
+  auto reference = open_runtime("memory:", clock);
+  std::istringstream ref_in(join(without));
+  const auto ref = reference->calls().ingest_jsonl(ref_in, o);
+
+  test::PostgresBackend pg;
+  auto rt = open_runtime(test::postgres_uri_in_schema(pg.uri, pg.schema), clock);
+  const std::string s = "\"" + pg.schema + "\"";
+  test::postgres_exec(pg.uri,
+                      "CREATE EXTENSION dblink SCHEMA " + s + "; "
+                      "CREATE FUNCTION " + s + ".other_host() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                      "IF NEW.event_id = 'E5' AND NEW.call_id <> 'call-of-the-other-host' AND NOT EXISTS (SELECT 1 FROM " + s + ".call_events c WHERE "
+                      "c.gym_id = NEW.gym_id AND c.event_id = NEW.event_id) THEN PERFORM " + s + ".dblink_exec('" +
+                      pg.uri + "', format('INSERT INTO " + pg.schema + ".call_events (gym_id, event_id, call_id, "
+                      "received_at) VALUES (%L, %L, ''call-of-the-other-host'', 0)', NEW.gym_id, NEW.event_id)); "
+                      "END IF; RETURN NEW; END $$; "
+                      "CREATE TRIGGER other_host BEFORE INSERT ON " + s +
+                      ".call_events FOR EACH ROW EXECUTE FUNCTION " + s + ".other_host()");
+  std::istringstream in(join(lines));
+  const auto r = rt->calls().ingest_jsonl(in, o);
+  CHECK(r.events == ref.events + 1);
+  CHECK(r.duplicates == ref.duplicates + 1);
+  CHECK(r.applied == ref.applied);
+  CHECK(r.rejected == ref.rejected);
+  CHECK(test::postgres_value(pg.uri, "SELECT call_id FROM " + s + ".call_events WHERE event_id = 'E5'") ==
+        "call-of-the-other-host");
+  const auto got = snapshot(*rt);
+  const auto expected = snapshot(*reference);
+  INFO(first_difference(got, expected));
+  CHECK(got == expected);
+}
+#endif
