@@ -11,6 +11,9 @@
 #include <optional>
 #include <random>
 #include <sstream>
+#include <atomic>
+#include <mutex>
+#include <thread>
 
 #include "services/call/opt_out.hpp"
 #include "test_util.hpp"
@@ -527,6 +530,65 @@ TEST_CASE("postgres: an event id another host records meanwhile makes its event 
   CHECK(test::postgres_value(pg.uri, "SELECT call_id FROM " + s + ".call_events WHERE event_id = 'E5'") ==
         "call-of-the-other-host");
   const auto got = snapshot(*rt);
+  const auto expected = snapshot(*reference);
+  INFO(first_difference(got, expected));
+  CHECK(got == expected);
+}
+#endif
+
+#ifdef GYMDASH_TEST_WITH_POSTGRES
+// Two hosts process the events of one lead's calls at the same moment
+// (process_event, as their webhooks arrive): a host whose lead write finds
+// the lead changed by the other runs its transaction again, so every event
+// is applied and the lead ends as if the events had come one by one.
+TEST_CASE("postgres: two hosts processing one lead's events at once both succeed, the lead as if one by one") {
+  if (test::postgres_test_uri().empty()) return;
+  auto clock = std::make_shared<ManualClock>(T("2026-11-26T12:00:00Z"));
+  // 40 calls of lead L1, each started then ended; host A takes the even calls, host B the odd ones.
+  std::vector<std::string> lines;
+  for (int call = 0; call < 40; ++call) {
+    const std::string started = format_timestamp(T("2026-11-02T14:00:00Z") + std::chrono::minutes(10 * call));
+    const std::string ended = format_timestamp(T("2026-11-02T14:01:00Z") + std::chrono::minutes(10 * call));
+    const std::string head = "{\"call_id\":\"K" + std::to_string(call) +
+                             "\",\"gym_id\":\"gym-a\",\"lead_external_id\":\"L1\",\"started_at\":\"" + started + "\"";
+    lines.push_back(head + ",\"event_id\":\"S" + std::to_string(call) + "\",\"status\":\"in_progress\"}");
+    lines.push_back(head + ",\"event_id\":\"F" + std::to_string(call) + "\",\"ended_at\":\"" + ended +
+                    "\",\"status\":\"no-answer\",\"answered_by\":\"unknown\"}");
+  }
+  auto reference = open_runtime("memory:", clock);
+  for (const auto& l : lines) reference->calls().process_event(from_json<CallEvent>(l));
+
+  test::PostgresBackend pg;
+  const std::string uri = test::postgres_uri_in_schema(pg.uri, pg.schema);
+  auto a = open_runtime(uri, clock);
+  RuntimeOptions o;
+  o.storage = uri;
+  o.clock = clock;
+  o.worker_threads = 1;
+  o.log_level = LogLevel::Warn;
+  auto b = Runtime::open(o);  // the same database, its gym and leads made by `a`
+  std::atomic<int> failures{0};
+  std::string failure;
+  std::mutex failure_mutex;
+  auto host = [&](Runtime& rt, int parity) {
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      if (static_cast<int>(i / 2) % 2 != parity) continue;
+      try {
+        rt.calls().process_event(from_json<CallEvent>(lines[i]));
+      } catch (const std::exception& e) {
+        ++failures;
+        std::lock_guard lock(failure_mutex);
+        failure = e.what();
+      }
+    }
+  };
+  std::thread host_a(host, std::ref(*a), 0);
+  std::thread host_b(host, std::ref(*b), 1);
+  host_a.join();
+  host_b.join();
+  INFO(failure);
+  CHECK(failures.load() == 0);
+  const auto got = snapshot(*a);
   const auto expected = snapshot(*reference);
   INFO(first_difference(got, expected));
   CHECK(got == expected);

@@ -18,6 +18,7 @@
 #include <unordered_map>
 #include <unordered_set>
 #include <string>
+#include <thread>
 #include <variant>
 
 #include "core/json_reader.hpp"
@@ -39,6 +40,8 @@ constexpr std::int64_t kMaxDurationS = 86400;
 constexpr auto kDefaultCallbackDelay = std::chrono::hours{24};
 // Lines an ingest's reader parses ahead in one piece (a transaction may span several).
 constexpr std::size_t kReadChunk = 256;
+// process_event's attempts when another host changed the lead meanwhile.
+constexpr int kConcurrentWriteAttempts = 8;
 // One line of an ingest file: room for a transcript at its limit written with
 // JSON escapes, and the other fields at theirs — four times the transcript
 // limit, at least 4 MiB. A longer line is rejected (`too_long`, field `line`)
@@ -608,16 +611,37 @@ class CallServiceImpl final : public CallService {
     if (!gym) throw_rejection(unknown_gym(event.gym_id));
     ProcessResult result;
     std::optional<Rejection> rejected;
-    store_.transact([&] {
-      Batch batch(store_, leads_, clock_->now(), logger_.get());
-      for (;;) {
-        batch.begin_window();
-        rejected = batch.add(event, result);
-        if (rejected || batch.record_window().empty()) break;
-        batch.undo_window();  // recorded meanwhile by another process: a duplicate now
+    // Another host may write the same lead between this transaction's read
+    // and its write (PostgreSQL, READ COMMITTED): the lead's version check
+    // then refuses the write and the transaction is undone whole. It is run
+    // again from the start, reading what the other host committed — the
+    // event is idempotent, and a webhook whose provider does not retry
+    // (Twilio's status callbacks) would otherwise be lost. SQLite and the
+    // memory store shut other writers out of the transaction: never here.
+    for (int attempt = 1;; ++attempt) {
+      try {
+        result = ProcessResult{};
+        rejected.reset();
+        store_.transact([&] {
+          Batch batch(store_, leads_, clock_->now(), logger_.get());
+          for (;;) {
+            batch.begin_window();
+            rejected = batch.add(event, result);
+            if (rejected || batch.record_window().empty()) break;
+            batch.undo_window();  // recorded meanwhile by another process: a duplicate now
+          }
+          if (!rejected) batch.finish();
+        });
+        break;
+      } catch (const ConflictError& e) {
+        if (e.field() != "version" || attempt == kConcurrentWriteAttempts) throw;
+        if (logger_)
+          logger_->log(LogLevel::Debug, "call.process_event",
+                       fmt::format("event {}: a lead changed concurrently; attempt {} of {}",
+                                   event.event_id.substr(0, 64), attempt + 1, kConcurrentWriteAttempts));
+        std::this_thread::sleep_for(std::chrono::milliseconds(attempt * attempt));
       }
-      if (!rejected) batch.finish();
-    });
+    }
     if (rejected) throw_rejection(*rejected);
     return result;
   }
