@@ -302,6 +302,20 @@ std::string import_outcome(Runtime& rt, const ImportReport& r) {
   return out;
 }
 
+// A runtime on `storage` at a fixed time, with kGyms imported: what the
+// tests comparing imports open.
+std::unique_ptr<Runtime> open_with_gyms(const std::string& storage) {
+  RuntimeOptions o;
+  o.storage = storage;
+  o.clock = std::make_shared<ManualClock>(parse_timestamp("2026-11-02T15:00:00Z"));
+  o.worker_threads = 1;
+  o.log_level = LogLevel::Warn;
+  auto rt = Runtime::open(o);
+  std::istringstream gyms(kGyms);
+  REQUIRE(rt->gyms().import_gyms(gyms).created == 2);
+  return rt;
+}
+
 }  // namespace
 
 // The import stores a batch's new leads together (one COPY and a few
@@ -320,22 +334,16 @@ TEST_CASE("the same file imports alike on every backend") {
 #ifdef GYMDASH_TEST_WITH_POSTGRES
     std::optional<test::PostgresBackend> pg;
 #endif
-    RuntimeOptions o;
-    o.storage = "memory:";
-    if (backend == "sqlite") o.storage = "sqlite:" + db.str();
+    std::string storage = "memory:";
+    if (backend == "sqlite") storage = "sqlite:" + db.str();
 #ifdef GYMDASH_TEST_WITH_POSTGRES
     if (backend == "postgres") {
       pg.emplace();
-      o.storage = test::postgres_uri_in_schema(pg->uri, pg->schema);
+      storage = test::postgres_uri_in_schema(pg->uri, pg->schema);
     }
 #endif
-    o.clock = std::make_shared<ManualClock>(parse_timestamp("2026-11-02T15:00:00Z"));
-    o.worker_threads = 1;
-    o.log_level = LogLevel::Warn;
     {
-      auto rt = Runtime::open(o);
-      std::istringstream gyms(kGyms);
-      REQUIRE(rt->gyms().import_gyms(gyms).created == 2);
+      auto rt = open_with_gyms(storage);
       rt->leads().add_to_dnc("gym-nyc-01", "(212) 736-0005");
       ImportOptions options;
       options.batch_size = 100;
@@ -365,14 +373,7 @@ TEST_CASE("batches larger than the reader's pieces commit whole and import alike
   std::string expected;
   for (int batch : {3000, 15000, 20000}) {
     CAPTURE(batch);
-    RuntimeOptions o;
-    o.storage = "memory:";
-    o.clock = std::make_shared<ManualClock>(parse_timestamp("2026-11-02T15:00:00Z"));
-    o.worker_threads = 1;
-    o.log_level = LogLevel::Warn;
-    auto rt = Runtime::open(o);
-    std::istringstream gyms(kGyms);
-    REQUIRE(rt->gyms().import_gyms(gyms).created == 2);
+    auto rt = open_with_gyms("memory:");
     ImportOptions options;
     options.batch_size = batch;
     std::vector<std::int64_t> seen;

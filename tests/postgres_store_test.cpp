@@ -302,6 +302,18 @@ TEST_CASE_TEMPLATE("postgres: connections the server drops fail with Unavailable
   }
 }
 
+// Stores gym "gym-a" and returns a lead of it (not stored).
+Lead lead_of_new_gym(Store& store) {
+  Gym g;
+  g.id = "gym-a";
+  store.gyms().insert(g);
+  Lead l;
+  l.id = "ld-1";
+  l.gym_id = g.id;
+  l.phone = "+12125550100";
+  return l;
+}
+
 // A lead import large against the table (Store::begin_bulk_load) drops the
 // lead tables' secondary indexes and builds them again at its end, the same
 // as they were; one cut short (the host died) is mended by the next open,
@@ -340,13 +352,7 @@ TEST_CASE_TEMPLATE("postgres: a large lead import drops the lead indexes, builds
   CHECK(index_count() == kept);
   CHECK(listed() == count - kept);
   // Writes go on meanwhile, and the unique phone still refuses a second lead with it.
-  Gym g;
-  g.id = "gym-a";
-  store->gyms().insert(g);
-  Lead l;
-  l.id = "ld-1";
-  l.gym_id = g.id;
-  l.phone = "+12125550100";
+  Lead l = lead_of_new_gym(*store);
   l.tags = {"trial"};
   CHECK(store->leads().insert_if_absent(l));
   Lead twin = l;
@@ -358,7 +364,7 @@ TEST_CASE_TEMPLATE("postgres: a large lead import drops the lead indexes, builds
   store->end_bulk_load();
   CHECK(indexes() == all);
   CHECK(listed() == 0);
-  CHECK(store->leads().find(g.id, l.id));
+  CHECK(store->leads().find(l.gym_id, l.id));
 
   // Cut short: the store goes without end_bulk_load (its connection, and the lock, with it).
   store->begin_bulk_load(200000, BulkLoad::Leads);
@@ -368,7 +374,7 @@ TEST_CASE_TEMPLATE("postgres: a large lead import drops the lead indexes, builds
   auto reopened = s.backend.open();
   CHECK(indexes() == all);
   CHECK(listed() == 0);
-  CHECK(reopened->leads().find(g.id, l.id)->tags == std::vector<std::string>{"trial"});
+  CHECK(reopened->leads().find(l.gym_id, l.id)->tags == std::vector<std::string>{"trial"});
 }
 
 // The claim's row lock (LeadRepository::lock_for_claim): a lead another
@@ -379,34 +385,28 @@ TEST_CASE_TEMPLATE("postgres: lock_for_claim skips a lead another transaction ho
   Server<B> s;
   auto first = s.backend.open();
   auto second = s.backend.open();
-  Gym g;
-  g.id = "gym-a";
-  first->gyms().insert(g);
-  Lead l;
-  l.id = "ld-1";
-  l.gym_id = g.id;
-  l.phone = "+12125550100";
+  const Lead l = lead_of_new_gym(*first);
   first->leads().insert(l);
 
-  CHECK_FALSE(first->leads().lock_for_claim(g.id, "ld-unknown"));
+  CHECK_FALSE(first->leads().lock_for_claim(l.gym_id, "ld-unknown"));
   CHECK_FALSE(first->leads().lock_for_claim("gym-other", l.id));
   std::atomic<bool> skipped{false};
   std::atomic<bool> locked_after{false};
   std::string seen_claim;
   first->transact([&] {
-    REQUIRE(first->leads().lock_for_claim(g.id, l.id));
+    REQUIRE(first->leads().lock_for_claim(l.gym_id, l.id));
     // Another process (here a store of its own, on another connection and thread) skips the lead meanwhile.
     std::thread other([&] {
-      second->transact([&] { skipped = !second->leads().lock_for_claim(g.id, l.id); });
+      second->transact([&] { skipped = !second->leads().lock_for_claim(l.gym_id, l.id); });
     });
     other.join();
-    REQUIRE(first->leads().set_active_call(g.id, l.id, "", "call-1"));
+    REQUIRE(first->leads().set_active_call(l.gym_id, l.id, "", "call-1"));
   });
   CHECK(skipped.load());
   // Committed: the other takes the lock and reads the claim.
   second->transact([&] {
-    locked_after = second->leads().lock_for_claim(g.id, l.id);
-    seen_claim = second->leads().find(g.id, l.id)->active_call_id;
+    locked_after = second->leads().lock_for_claim(l.gym_id, l.id);
+    seen_claim = second->leads().find(l.gym_id, l.id)->active_call_id;
   });
   CHECK(locked_after.load());
   CHECK(seen_claim == "call-1");
