@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include <sstream>
+
 using namespace gymdash;
 
 namespace {
@@ -77,4 +79,46 @@ TEST_CASE_FIXTURE(Fixture, "validation names the field and writes nothing") {
   CHECK(with([](Gym& g) { g.caller_ids = {"+12127365000", "nope"}; }) == "caller_ids[1]");
   CHECK(gyms->list_gyms().empty());
   CHECK(with([](Gym& g) { g.name = std::string(200, 'a'); }) == "<accepted>");
+}
+
+// gyms.csv has no calling hours: a gym it creates gets the configuration's
+// (`defaults`, or `gyms.<id>` where the document has one); a gym it updates
+// keeps its own.
+TEST_CASE("gyms.csv: new gyms get the configuration's calling hours and days, known gyms keep theirs") {
+  Config config;
+  config.storage = "memory:";
+  config.worker_threads = 1;
+  config.logging.sink = "none";
+  config.defaults.call_hours = LocalWindow{10 * 60, 18 * 60};
+  config.defaults.call_days = 0b0000011;  // the first two days of the mask
+  GymPolicy weekend = config.defaults;
+  weekend.call_days = 0b1000000;
+  config.gyms["gym-b"] = weekend;
+  auto rt = Runtime::open(config, std::make_shared<ManualClock>(parse_timestamp("2026-11-01T12:00:00Z")));
+  Gym own;
+  own.id = "gym-c";
+  own.name = "C";
+  own.timezone = "America/Chicago";
+  own.call_hours = LocalWindow{8 * 60, 9 * 60};
+  rt->gyms().create_gym(own);
+  std::istringstream csv(
+      "gym_id,name,timezone\n"
+      "gym-a,A,America/New_York\n"
+      "gym-b,B,America/Denver\n"
+      "gym-c,C again,America/Chicago\n");
+  const auto report = rt->gyms().import_gyms(csv);
+  CHECK(report.created == 2);
+  CHECK(report.updated == 1);
+  const Gym a = rt->gyms().get_gym("gym-a");
+  CHECK(a.call_hours.start_minute == 10 * 60);
+  CHECK(a.call_hours.end_minute == 18 * 60);
+  CHECK(a.call_days == 0b0000011);
+  const Gym b = rt->gyms().get_gym("gym-b");
+  CHECK(b.call_hours.start_minute == 10 * 60);
+  CHECK(b.call_days == 0b1000000);
+  const Gym c = rt->gyms().get_gym("gym-c");
+  CHECK(c.name == "C again");
+  CHECK(c.call_hours.start_minute == 8 * 60);
+  CHECK(c.call_hours.end_minute == 9 * 60);
+  CHECK(c.call_days == kAllDays);
 }

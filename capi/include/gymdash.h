@@ -237,8 +237,9 @@ GYMDASH_C_API void gymdash_close(gymdash_t* db);
 
 /**
  * Creates a gym from a Gym JSON object; `*out` is the stored gym. An empty or
- * missing "id" gets a generated one. Errors: INVALID_ARGUMENT naming the field,
- * ALREADY_EXISTS for a taken id.
+ * missing "id" gets a generated one; a missing "call_hours" or "call_days"
+ * is the handle's configuration's (defaults, or gyms.<id>). Errors:
+ * INVALID_ARGUMENT naming the field, ALREADY_EXISTS for a taken id.
  */
 GYMDASH_C_API int gymdash_gym_create(char** out, gymdash_t* db, const char* gym_json);
 /** `*out` is the gym with that id as JSON. Errors: NOT_FOUND. */

@@ -94,6 +94,10 @@ int gyms_create(Context& ctx) {
   } catch (const Error& e) {
     rethrow_as_option(e, kGymOptions);
   }
+  // Left out: the configuration's hours and days for this gym (its `defaults`, or `gyms.<id>`).
+  const auto& policy = ctx.runtime().config().policy(gym.id);
+  if (!request.contains("call_hours")) gym.call_hours = policy.call_hours;
+  if (!request.contains("call_days")) gym.call_days = policy.call_days;
   Gym created;
   try {
     created = ctx.runtime().gyms().create_gym(gym);

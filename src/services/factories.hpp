@@ -8,8 +8,9 @@
 
 namespace gymdash {
 
+// `config` (may be null) gives gyms that gyms.csv creates their calling hours and days.
 std::unique_ptr<GymService> make_gym_service(Store& store, std::shared_ptr<Clock> clock,
-                                             std::shared_ptr<GymCache> cache);
+                                             std::shared_ptr<GymCache> cache, std::shared_ptr<const Config> config);
 std::unique_ptr<LeadService> make_lead_service(Store& store, std::shared_ptr<Clock> clock,
                                                std::shared_ptr<const Config> config, std::shared_ptr<GymCache> cache);
 

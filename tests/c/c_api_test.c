@@ -690,6 +690,32 @@ static void test_configured_arg_limits(void) {
   gymdash_close(plain);
 }
 
+/* A gym created without calling hours or days gets the configuration's
+ * (defaults, or gyms.<id>); what the request gives is kept. */
+static void test_configured_gym_hours(void) {
+  gymdash_t* db = NULL;
+  char* out = NULL;
+  CHECK_OK(gymdash_open(&db, "{\"storage\":\"memory:\",\"defaults\":{\"call_hours\":{\"start\":\"10:00\","
+                             "\"end\":\"18:00\"},\"call_days\":[\"mon\",\"tue\"]},\"gyms\":{\"gym-sat\":"
+                             "{\"call_days\":[\"sat\"]}}}"));
+  if (db == NULL) return;
+  CHECK_OK(gymdash_gym_create(&out, db, "{\"id\":\"gym-dflt\",\"name\":\"D\",\"timezone\":\"America/New_York\"}"));
+  CHECK_CONTAINS(out, "\"call_hours\":{\"start\":\"10:00\",\"end\":\"18:00\"}");
+  CHECK_CONTAINS(out, "\"call_days\":[\"mon\",\"tue\"]");
+  gymdash_string_free(out);
+  CHECK_OK(gymdash_gym_create(&out, db, "{\"id\":\"gym-sat\",\"name\":\"S\",\"timezone\":\"America/New_York\"}"));
+  CHECK_CONTAINS(out, "\"call_hours\":{\"start\":\"10:00\",\"end\":\"18:00\"}");
+  CHECK_CONTAINS(out, "\"call_days\":[\"sat\"]");
+  gymdash_string_free(out);
+  CHECK_OK(gymdash_gym_create(&out, db, "{\"id\":\"gym-own\",\"name\":\"O\",\"timezone\":\"America/New_York\","
+                                        "\"call_hours\":{\"start\":\"08:00\",\"end\":\"12:00\"},"
+                                        "\"call_days\":[\"sun\"]}"));
+  CHECK_CONTAINS(out, "\"call_hours\":{\"start\":\"08:00\",\"end\":\"12:00\"}");
+  CHECK_CONTAINS(out, "\"call_days\":[\"sun\"]");
+  gymdash_string_free(out);
+  gymdash_close(db);
+}
+
 /* ---- configuration ------------------------------------------------------------ */
 
 static void test_config(void) {
@@ -2345,6 +2371,7 @@ int main(int argc, char** argv) {
   test_open_errors();
   test_config();
   test_configured_arg_limits();
+  test_configured_gym_hours();
   test_open_config();
   test_logging();
   test_metrics();

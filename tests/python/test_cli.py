@@ -121,6 +121,20 @@ class CliTest(unittest.TestCase):
         with open(log) as f:
             self.assertIn("op=gym.create gym=gym-a", f.read())
 
+    def test_config_calling_hours_for_new_gyms(self):
+        # A gym created without --call-hours / --call-days, or by gyms.csv, gets the configuration's.
+        cfg = self.write("hours.json", {"storage": "memory:",
+                                        "defaults": {"call_hours": {"start": "10:00", "end": "18:00"},
+                                                     "call_days": ["mon", "tue"]},
+                                        "gyms": {"gym-sat": {"call_days": ["sat"]}}})
+        gym = self.ok_json("--config", cfg, "gyms", "create", "--id", "gym-a", "--name", "A", "--timezone", "UTC")
+        self.assertEqual(gym["call_hours"], {"start": "10:00", "end": "18:00"})
+        self.assertEqual(gym["call_days"], ["mon", "tue"])
+        gym = self.ok_json("--config", cfg, "gyms", "create", "--id", "gym-sat", "--name", "S", "--timezone", "UTC",
+                           "--call-hours", "08:00-12:00")
+        self.assertEqual(gym["call_hours"], {"start": "08:00", "end": "12:00"})
+        self.assertEqual(gym["call_days"], ["sat"])
+
     # ---- usage errors ----------------------------------------------------------
 
     def test_usage_errors_exit_2(self):

@@ -476,7 +476,8 @@ class Gymdash:
         Pass a Gym dict and/or its fields as keywords: ``id`` (optional; one is
         generated), ``name``, ``timezone`` (IANA), ``region`` (default "US"),
         ``state``, ``call_hours`` ({"start":"09:00","end":"20:00"}),
-        ``call_days`` (["mon", …]), ``caller_ids``.
+        ``call_days`` (["mon", …]), ``caller_ids``. Hours and days left out
+        are the configuration's (``defaults``, or ``gyms.<id>``).
         Raises InvalidArgumentError naming the field, AlreadyExistsError.
         """
         body = _ffi.encode_json("gym_json", _merge("gym_json", gym, fields))

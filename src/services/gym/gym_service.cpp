@@ -55,8 +55,9 @@ void validate(Gym& g) {
 
 class GymServiceImpl final : public GymService {
  public:
-  GymServiceImpl(Store& store, std::shared_ptr<Clock> clock, std::shared_ptr<GymCache> cache)
-      : store_(store), clock_(std::move(clock)), cache_(std::move(cache)) {}
+  GymServiceImpl(Store& store, std::shared_ptr<Clock> clock, std::shared_ptr<GymCache> cache,
+                 std::shared_ptr<const Config> config)
+      : store_(store), clock_(std::move(clock)), cache_(std::move(cache)), config_(std::move(config)) {}
 
   Gym create_gym(const Gym& input) override {
     Gym g = input;
@@ -118,6 +119,13 @@ class GymServiceImpl final : public GymService {
             update_gym(g);
             ++report.updated;
           } else {
+            // gyms.csv has no calling hours: a new gym gets the configuration's
+            // (`defaults`, or `gyms.<id>`); a known gym keeps its own.
+            if (config_) {
+              const auto& policy = config_->policy(g.id);
+              g.call_hours = policy.call_hours;
+              g.call_days = policy.call_days;
+            }
             create_gym(g);
             ++report.created;
           }
@@ -155,6 +163,7 @@ class GymServiceImpl final : public GymService {
   Store& store_;
   std::shared_ptr<Clock> clock_;
   std::shared_ptr<GymCache> cache_;
+  std::shared_ptr<const Config> config_;  // may be null
 };
 
 }  // namespace
@@ -168,13 +177,13 @@ void tag_invoke(const boost::json::value_from_tag&, boost::json::value& jv, cons
 }
 
 std::unique_ptr<GymService> make_gym_service(Store& store, std::shared_ptr<Clock> clock,
-                                             std::shared_ptr<GymCache> cache) {
-  return std::make_unique<GymServiceImpl>(store, std::move(clock), std::move(cache));
+                                             std::shared_ptr<GymCache> cache, std::shared_ptr<const Config> config) {
+  return std::make_unique<GymServiceImpl>(store, std::move(clock), std::move(cache), std::move(config));
 }
 
 std::unique_ptr<GymService> make_gym_service(Store& store, std::shared_ptr<Clock> clock) {
   // Services built one by one share no cache, so this one keeps none.
-  return make_gym_service(store, std::move(clock), std::make_shared<GymCache>(std::chrono::milliseconds{0}));
+  return make_gym_service(store, std::move(clock), std::make_shared<GymCache>(std::chrono::milliseconds{0}), nullptr);
 }
 
 }  // namespace gymdash
