@@ -92,10 +92,9 @@ bool looks_like_json_object(std::string_view text) noexcept;
 /** The JSON type name of a value, for messages ("a string", "an array" …). */
 const char* kind_name(const boost::json::value& v) noexcept;
 
-/** A model type read strictly from a JSON object argument. */
+/** A model type read strictly from the JSON object `jv`, the argument `name` (already parsed). */
 template <class T>
-T model_arg(const char* name, const char* value) {
-  const boost::json::value jv = json_arg(name, value);
+T model_of(const char* name, const boost::json::value& jv) {
   if (!jv.is_object()) invalid(name, std::string("expected a JSON object, got ") + kind_name(jv));
   try {
     return boost::json::value_to<T>(jv);
@@ -103,6 +102,12 @@ T model_arg(const char* name, const char* value) {
     // A Boost.JSON conversion error escaping the model's readers is still bad input.
     invalid(name, e.what());
   }
+}
+
+/** A model type read strictly from a JSON object argument. */
+template <class T>
+T model_arg(const char* name, const char* value) {
+  return model_of<T>(name, json_arg(name, value));
 }
 
 /** A JSON array of strings; an element of another type is named `name[i]`. */

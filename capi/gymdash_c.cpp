@@ -162,9 +162,9 @@ GYMDASH_C_API int gymdash_gym_create(char** out, gymdash_t* db, const char* gym_
     clear_error();
     init_out(out);
     auto& rt = runtime_of(db);
-    auto gym = model_arg<gymdash::Gym>("gym_json", gym_json);
-    // Hours and days the request leaves out are the configuration's for this gym.
     const json::value request = json_arg("gym_json", gym_json);
+    auto gym = model_of<gymdash::Gym>("gym_json", request);
+    // Hours and days the request leaves out are the configuration's for this gym.
     const auto& policy = rt.config().policy(gym.id);
     if (!request.as_object().contains("call_hours")) gym.call_hours = policy.call_hours;
     if (!request.as_object().contains("call_days")) gym.call_days = policy.call_days;
