@@ -257,6 +257,12 @@ class Pool {
    * anew instead of failing on a dead socket.
    */
   Lease acquire();
+  /**
+   * A connection of its own to the same database and schema, outside the
+   * pool (not counted, never lent): for a session that must outlive the
+   * calls that borrow connections (a bulk load's lock).
+   */
+  std::unique_ptr<Connection> connect_unpooled() const { return std::make_unique<Connection>(uri_, schema_); }
   /** describe_uri() of its URI (for messages). */
   const std::string& where() const noexcept { return where_; }
 

@@ -596,9 +596,7 @@ class PgCalls final : public CallRepository {
 class PostgresStore final : public Store {
  public:
   explicit PostgresStore(const PostgresOptions& options)
-      : core_(options.uri, options.schema, options.pool_size, std::chrono::milliseconds(options.pool_wait_ms)),
-        uri_(options.uri),
-        schema_(options.schema) {
+      : core_(options.uri, options.schema, options.pool_size, std::chrono::milliseconds(options.pool_wait_ms)) {
     migrate(options.schema);
     recover_bulk_load();
   }
@@ -628,8 +626,6 @@ class PostgresStore final : public Store {
   void recover_bulk_load();
 
   Core core_;
-  std::string uri_;
-  std::string schema_;
   int schema_version_ = 0;
   // The connection of the bulk load in progress: it holds the schema's bulk
   // advisory lock (session-level) from begin_bulk_load to end_bulk_load, so
@@ -780,7 +776,7 @@ void PostgresStore::begin_bulk_load(std::int64_t expected_new_rows, BulkLoad wha
   core_.run("bulk load", "", [&] {
     std::lock_guard lock(bulk_mutex_);
     if (bulk_) return;
-    auto c = std::make_unique<pg::Connection>(uri_, schema_);
+    auto c = core_.connect_unpooled();
     // Counted up to the point that decides: cheap on a large table.
     const auto held = c->exec("SELECT count(*) FROM (SELECT 1 FROM leads LIMIT $1) AS t",
                               pg::Params().integer(2 * expected_new_rows + 1))
@@ -833,9 +829,9 @@ void PostgresStore::recover_bulk_load() {
     const auto listed = core_.with_connection(
         [&](pg::Connection& c) { return c.exec("SELECT count(*) FROM bulk_dropped_indexes").integer(0, 0); });
     if (listed == 0) return;
-    pg::Connection c(uri_, schema_);
-    if (c.exec(kTryBulkLock).integer(0, 0) != 1) return;
-    rebuild_dropped_indexes(c);
+    const auto c = core_.connect_unpooled();
+    if (c->exec(kTryBulkLock).integer(0, 0) != 1) return;
+    rebuild_dropped_indexes(*c);
   });
 }
 

@@ -43,6 +43,9 @@ class Core {
 
   const std::string& where() const noexcept { return pool_.where(); }
 
+  /** A connection outside the pool (pg::Pool::connect_unpooled). */
+  std::unique_ptr<pg::Connection> connect_unpooled() const { return pool_.connect_unpooled(); }
+
   /** The error boundary: a refused statement becomes a StorageError naming what it was about. */
   template <class Body>
   decltype(auto) run(std::string_view kind, std::string_view id, Body&& body) {
