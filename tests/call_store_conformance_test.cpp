@@ -314,6 +314,15 @@ TEST_CASE_TEMPLATE("leads: the batch reads answer as the single-row ones", B, GY
   CHECK(by_id[0] == *f.store->leads().find("gym-a", "ld_1"));
   CHECK(by_id[1].id == "ld_3");
   CHECK(f.store->leads().find_many("gym-a", {}).empty());
+  const std::vector<std::string> phones{"+12125550103", "+12125550105", "+12125550101", "+12125550199",
+                                        "+12125550103"};
+  auto by_phone = f.store->leads().find_by_phones("gym-a", phones);
+  std::sort(by_phone.begin(), by_phone.end(), [](const Lead& a, const Lead& b) { return a.id < b.id; });
+  REQUIRE(by_phone.size() == 2);  // gym-b's number is not gym-a's; each lead once
+  CHECK(by_phone[0] == *f.store->leads().find("gym-a", "ld_1"));
+  CHECK(by_phone[1] == *f.store->leads().find_by_phone("gym-a", "+12125550103"));
+  CHECK(f.store->leads().find_by_phones("gym-b", phones).size() == 1);
+  CHECK(f.store->leads().find_by_phones("gym-a", {}).empty());
 
   CallResult r1;
   r1.call_id = "call_2";

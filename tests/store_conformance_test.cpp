@@ -403,8 +403,23 @@ TEST_CASE_TEMPLATE("leads: insert conflicts", B, GYMDASH_ALL_BACKENDS) {
   }
 }
 
-TEST_CASE_TEMPLATE("leads: insert_many_if_absent stores a batch as insert_if_absent would", B,
-                   GYMDASH_ALL_BACKENDS) {
+// `padding` new leads (distinct numbers, a tag repeated within each lead,
+// two calling-window groups), appended to a batch: a batch of 1,000 leads
+// and more takes the PostgreSQL backend's COPY path, a smaller one its
+// INSERT … SELECT; both must store the same.
+std::vector<Lead> padded(std::vector<Lead> batch, std::size_t padding, const std::string& id_prefix) {
+  for (std::size_t k = 0; k < padding; ++k) {
+    Lead l = make_lead("gym-a", id_prefix + std::to_string(k), "+1312555" + std::to_string(1000 + k), kT0);
+    l.tags = {"pad", "pad-" + std::to_string(k % 3), "pad"};
+    l.local_zone = k % 2 ? "America/Chicago" : "America/New_York";
+    l.local_state = k % 2 ? "IL" : "NY";
+    batch.push_back(std::move(l));
+  }
+  return batch;
+}
+
+template <class B>
+void check_insert_many(std::size_t padding) {
   Fixture<B> f;
   f.gyms().insert(make_gym("gym-a"));
   f.gyms().insert(make_gym("gym-b"));
@@ -426,9 +441,24 @@ TEST_CASE_TEMPLATE("leads: insert_many_if_absent stores a batch as insert_if_abs
   odd.tags = {"a\tb", "back\\slash"};
   odd.consent.at.reset();
   odd.last_call_at.reset();
-  const std::vector<Lead> batch{full, taken, twin, elsewhere, odd};
+  const std::vector<Lead> batch = padded({full, taken, twin, elsewhere, odd}, padding, "ld_pad_");
   const auto stored = f.leads().insert_many_if_absent(batch);
-  CHECK((stored == std::vector<bool>{true, false, false, true, true}));
+  REQUIRE(stored.size() == batch.size());
+  CHECK((std::vector<bool>(stored.begin(), stored.begin() + 5) == std::vector<bool>{true, false, false, true, true}));
+  CHECK(std::count(stored.begin() + 5, stored.end(), true) == static_cast<std::ptrdiff_t>(padding));
+  if (padding > 0) {
+    check_same(*f.leads().find("gym-a", "ld_pad_0"), batch[5]);
+    check_same(*f.leads().find("gym-a", "ld_pad_" + std::to_string(padding - 1)), batch.back());
+    LeadFilter pads;
+    pads.tags = {"pad"};
+    pads.page_size = 10;
+    CHECK(f.leads().list("gym-a", pads).total == static_cast<std::int64_t>(padding));  // each lead once
+    pads.tags = {"pad", "pad-1"};
+    CHECK(f.leads().list("gym-a", pads).total == static_cast<std::int64_t>((padding + 1) / 3));
+    const auto groups = f.leads().dial_groups("gym-a");
+    CHECK(std::find(groups.begin(), groups.end(), std::make_pair(std::string("America/Chicago"), std::string("IL"))) !=
+          groups.end());
+  }
   check_same(*f.leads().find("gym-a", "ld_1"), full);
   check_same(*f.leads().find("gym-a", "ld_5"), odd);
   check_same(*f.leads().find("gym-b", "ld_4"), elsewhere);
@@ -444,11 +474,16 @@ TEST_CASE_TEMPLATE("leads: insert_many_if_absent stores a batch as insert_if_abs
   CHECK(std::find(groups.begin(), groups.end(), std::make_pair(full.local_zone, full.local_state)) != groups.end());
 
   // The same batch again stores nothing.
-  CHECK((f.leads().insert_many_if_absent(batch) == std::vector<bool>(5, false)));
+  CHECK((f.leads().insert_many_if_absent(batch) == std::vector<bool>(batch.size(), false)));
 
   SUBCASE("an unknown gym fails the batch as insert_if_absent fails") {
-    const std::vector<Lead> bad{make_lead("gym-a", "ld_6", "+12125550006", kT0),
-                                make_lead("gym-nowhere", "ld_7", "+12125550007", kT0)};
+    // Fresh numbers for the padding: only the unknown gym refuses the batch.
+    const std::vector<Lead> bad = [&] {
+      auto b = padded({make_lead("gym-a", "ld_6", "+12125550006", kT0)}, padding, "ld_more_");
+      for (auto& l : b) l.phone[4] = '4';
+      b.push_back(make_lead("gym-nowhere", "ld_7", "+12125550007", kT0));
+      return b;
+    }();
     try {
       f.store->transact([&] { f.leads().insert_many_if_absent(bad); });
       FAIL("expected NotFoundError");
@@ -459,8 +494,12 @@ TEST_CASE_TEMPLATE("leads: insert_many_if_absent stores a batch as insert_if_abs
     CHECK_FALSE(f.leads().find("gym-a", "ld_6"));  // rolled back with the batch
   }
   SUBCASE("a taken id fails the batch") {
-    const std::vector<Lead> bad{make_lead("gym-a", "ld_6", "+12125550006", kT0),
-                                make_lead("gym-b", "ld_known", "+12125550008", kT0)};
+    const std::vector<Lead> bad = [&] {
+      auto b = padded({make_lead("gym-a", "ld_6", "+12125550006", kT0)}, padding, "ld_more_");
+      for (auto& l : b) l.phone[4] = '4';
+      b.push_back(make_lead("gym-b", "ld_known", "+12125550008", kT0));
+      return b;
+    }();
     try {
       f.store->transact([&] { f.leads().insert_many_if_absent(bad); });
       FAIL("expected AlreadyExistsError");
@@ -469,7 +508,18 @@ TEST_CASE_TEMPLATE("leads: insert_many_if_absent stores a batch as insert_if_abs
     }
     CHECK_FALSE(f.leads().find("gym-a", "ld_6"));
     CHECK_FALSE(f.leads().find_by_phone("gym-b", "+12125550008"));
+    if (padding > 0) CHECK_FALSE(f.leads().find("gym-a", "ld_more_0"));
   }
+}
+
+TEST_CASE_TEMPLATE("leads: insert_many_if_absent stores a batch as insert_if_absent would", B,
+                   GYMDASH_ALL_BACKENDS) {
+  check_insert_many<B>(0);
+}
+
+TEST_CASE_TEMPLATE("leads: insert_many_if_absent stores a batch of 1,200 as insert_if_absent would", B,
+                   GYMDASH_ALL_BACKENDS) {
+  check_insert_many<B>(1200);
 }
 
 TEST_CASE_TEMPLATE("leads: every read and write is scoped to its gym", B, GYMDASH_ALL_BACKENDS) {

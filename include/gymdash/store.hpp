@@ -167,6 +167,11 @@ class LeadRepository {
   /** The lead of that gym with that E.164 number, or nullopt. */
   virtual std::optional<Lead> find_by_phone(std::string_view gym_id, std::string_view e164) = 0;
   /**
+   * find_by_phone() for many numbers of one gym: the gym's leads with any of
+   * them, each once, in no set order. The default loops.
+   */
+  virtual std::vector<Lead> find_by_phones(std::string_view gym_id, std::span<const std::string> e164s);
+  /**
    * The lead of that gym with that external id (the oldest by created_at,
    * then id, if several share it), or nullopt. An empty id finds nothing.
    */

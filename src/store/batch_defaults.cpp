@@ -28,6 +28,16 @@ std::vector<Lead> LeadRepository::find_by_external_ids(std::string_view gym_id,
   return out;
 }
 
+std::vector<Lead> LeadRepository::find_by_phones(std::string_view gym_id, std::span<const std::string> e164s) {
+  std::vector<Lead> out;
+  std::unordered_set<std::string_view> seen;
+  for (const auto& phone : e164s) {
+    if (!seen.insert(phone).second) continue;
+    if (auto lead = find_by_phone(gym_id, phone)) out.push_back(std::move(*lead));
+  }
+  return out;
+}
+
 std::vector<std::vector<CallResult>> LeadRepository::call_results_many(std::string_view gym_id,
                                                                        std::span<const std::string> lead_ids) {
   std::vector<std::vector<CallResult>> out;

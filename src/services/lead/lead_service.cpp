@@ -28,6 +28,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <unordered_map>
 
 namespace gymdash {
 
@@ -521,10 +522,14 @@ class LeadServiceImpl final : public LeadService {
   // `gym` and `rollups`, when given (a bulk import): the lead's gym as
   // already read, and the builder its rollup move is added to (applied by
   // the caller in the same transaction) instead of being applied at once.
-  void save(Lead& l, Timestamp now, const Gym* gym = nullptr, analytics::RollupBuilder* rollups = nullptr) {
+  // `stored`, when given: the lead as stored before this write (its rollup
+  // facts are not read again).
+  void save(Lead& l, Timestamp now, const Gym* gym = nullptr, analytics::RollupBuilder* rollups = nullptr,
+            const Lead* stored = nullptr) {
     l.updated_at = now;
     ++l.version;
-    const auto rollup_before = analytics::lead_before_update(store_, l);  // rollups
+    const auto rollup_before = stored ? std::optional<LeadFacts>(analytics::facts_of(*stored))
+                                      : analytics::lead_before_update(store_, l);  // rollups
     store_.leads().update(l);
     if (gym && rollups)
       analytics::record_lead(store_, gym->timezone, rollup_before, analytics::facts_of(l), *rollups);  // rollups
@@ -557,9 +562,11 @@ class LeadServiceImpl final : public LeadService {
   }
 
   // A second sighting of a known number: fill what is missing, keep what is
-  // known. `known_gym` and `rollups`: as for save().
+  // known. `known_gym` and `rollups`: as for save(). `history`, when given
+  // (a bulk import): where the history entries go, for the caller to append
+  // in the same transaction; `l` is then the lead exactly as stored.
   Lead merge(Lead l, const CleanInput& in, const LeadInput& input, Timestamp now, const Gym* known_gym = nullptr,
-             analytics::RollupBuilder* rollups = nullptr) {
+             analytics::RollupBuilder* rollups = nullptr, std::vector<LeadEvent>* history = nullptr) {
     const Lead before = l;
     fill(l.external_id, in.external_id);
     fill(l.first_name, in.first_name);
@@ -583,7 +590,13 @@ class LeadServiceImpl final : public LeadService {
       finalize(l, *known_gym);
     else if (auto gym = store_.gyms().find(l.gym_id))
       finalize(l, *gym);
-    save(l, now, known_gym, rollups);
+    save(l, now, known_gym, rollups, history ? &before : nullptr);
+    if (history) {
+      history->push_back(history_entry(l, now, "merged", "", in.external_id, in.actor, "same phone number"));
+      if (became_dnc)
+        history->push_back(history_entry(l, now, "dnc", "", "do_not_call", in.actor, "given on a merged record"));
+      return l;
+    }
     record(l, now, "merged", "", in.external_id, in.actor, "same phone number");
     if (became_dnc) record(l, now, "dnc", "", "do_not_call", in.actor, "given on a merged record");
     return l;
@@ -880,20 +893,48 @@ class LeadServiceImpl final : public LeadService {
           if (stored.size() != fresh.size())
             throw InternalError(fmt::format("import: the store answered for {} of {} leads", stored.size(),
                                             fresh.size()));
+          std::vector<std::size_t> refused;  // merge into the lead with their number, in file order
           for (std::size_t i = 0; i < fresh.size(); ++i) {
-            const NewRow& row = *fresh_rows[i];
-            const Gym& gym = *row.gym;
+            const Gym& gym = *fresh_rows[i]->gym;
             if (stored[i]) {
               if (!b.counted) rollups.add_lead(analytics::facts_of(fresh[i]), gym.timezone, +1);  // rollups
               ++delta.imported;
               continue;
             }
             if (b.counted) rollups.add_lead(analytics::facts_of(fresh[i]), gym.timezone, -1);  // rollups: not new after all
-            auto existing = store_.leads().find_by_phone(gym.id, fresh[i].phone);
-            if (!existing) throw InternalError(fmt::format("import: lead of line {} vanished", row.line));
-            const LeadInput input = row.input(fresh[i]);
-            merge(std::move(*existing), clean(input, gym, false), input, now, &gym, &rollups);
-            ++delta.merged_duplicates;
+            refused.push_back(i);
+          }
+          if (!refused.empty()) {
+            // The leads they merge into, read together (one statement a gym
+            // where the backend can) and kept as each merge leaves them; their
+            // history entries appended together after the last merge.
+            const auto key = [](std::string_view gym_id, std::string_view phone) {
+              std::string k(gym_id);
+              k.push_back('\0');
+              k += phone;
+              return k;
+            };
+            std::map<std::string, std::vector<std::string>, std::less<>> numbers;  // gym → numbers
+            for (auto i : refused) numbers[fresh_rows[i]->gym->id].push_back(fresh[i].phone);
+            std::unordered_map<std::string, Lead> current;  // gym, number → the lead as stored now
+            for (const auto& [gym_id, phones] : numbers)
+              for (auto& l : store_.leads().find_by_phones(gym_id, phones)) {
+                auto k = key(gym_id, l.phone);
+                current.insert_or_assign(std::move(k), std::move(l));
+              }
+            std::map<std::string, std::vector<LeadEvent>, std::less<>> history;  // gym → entries, in order
+            for (auto i : refused) {
+              const NewRow& row = *fresh_rows[i];
+              const Gym& gym = *row.gym;
+              auto it = current.find(key(gym.id, fresh[i].phone));
+              if (it == current.end()) throw InternalError(fmt::format("import: lead of line {} vanished", row.line));
+              const LeadInput input = row.input(fresh[i]);
+              it->second = merge(std::move(it->second), clean(input, gym, false), input, now, &gym, &rollups,
+                                 &history[gym.id]);
+              ++delta.merged_duplicates;
+            }
+            for (const auto& [gym_id, entries] : history)
+              if (!entries.empty()) store_.leads().append_history_many(gym_id, entries);
           }
           store_.analytics().apply(rollups.take());  // rollups
           for (auto& item : batch)

@@ -89,6 +89,22 @@ constexpr std::string_view kInsertLeadBatch =
     "zone AS (INSERT INTO lead_zones (gym_id, local_zone, local_state) SELECT DISTINCT gym_id, local_zone, "
     "local_state FROM lead ON CONFLICT DO NOTHING) "
     "SELECT id FROM lead";
+// A batch of at least kCopyLeadsMin new leads goes straight into the tables
+// by COPY (leads, then lead_tags), after one question for the numbers its
+// gyms have already; the groups by one INSERT of arrays. COPY has no ON
+// CONFLICT: a number or id another writer stored meanwhile, or an unknown
+// gym, fails it — then it is undone (a savepoint) and the batch goes the
+// way above. Measured in docs/operations.md ("Bulk lead imports on PostgreSQL").
+constexpr std::size_t kCopyLeadsMin = 1000;
+constexpr std::string_view kLeadBatchTakenNumbers =
+    "SELECT u.i FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS u(gym_id, phone, i) "
+    "WHERE EXISTS (SELECT 1 FROM leads l WHERE l.gym_id = u.gym_id AND l.phone = u.phone)";
+constexpr std::string_view kCopyLeads = "COPY leads (" GYMDASH_LEAD_COLUMNS ") FROM STDIN";
+constexpr std::string_view kCopyLeadTags = "COPY lead_tags (lead_id, gym_id, tag) FROM STDIN";
+constexpr std::string_view kInsertLeadZones =
+    "INSERT INTO lead_zones (gym_id, local_zone, local_state) "
+    "SELECT DISTINCT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING";
+
 // Of the batch's leads not stored (ids, gyms, phones as arrays), those whose
 // gym has their phone. Asked of those few only: the same question of the
 // whole temporary table (no statistics, so a poor plan) took 85 ms a batch of
@@ -149,6 +165,8 @@ constexpr std::string_view kFindLeadByExternalId =
 // The batch reads of a call ingest: one statement for many ids.
 constexpr std::string_view kFindLeads =
     "SELECT " GYMDASH_LEAD_COLUMNS " FROM leads WHERE gym_id = $1 AND id = ANY($2::text[])";
+constexpr std::string_view kFindLeadsByPhone =
+    "SELECT " GYMDASH_LEAD_COLUMNS " FROM leads WHERE gym_id = $1 AND phone = ANY($2::text[])";
 constexpr std::string_view kFindLeadsByExternalId =
     "SELECT DISTINCT ON (external_id) " GYMDASH_LEAD_COLUMNS
     " FROM leads WHERE gym_id = $1 AND external_id = ANY($2::text[]) ORDER BY external_id, created_at, id";
@@ -410,15 +428,17 @@ class PgLeads final : public LeadRepository {
         seen.reserve(leads.size());
         std::vector<std::size_t> sent;
         sent.reserve(leads.size());
-        pg::CopyRows rows;
         for (std::size_t i = 0; i < leads.size(); ++i) {
           std::string key = leads[i].gym_id;
           key.push_back('\0');
           key += leads[i].phone;
-          if (!seen.insert(std::move(key)).second) continue;
+          if (seen.insert(std::move(key)).second) sent.push_back(i);
+        }
+        if (sent.size() >= kCopyLeadsMin && copy_new_leads(c, leads, sent, stored)) return stored;
+        pg::CopyRows rows;
+        for (auto i : sent) {
           put_lead(rows, leads[i]);
           rows.end_row();
-          sent.push_back(i);
         }
         c.script(kPrepareLeadBatch);
         c.copy_in(kCopyLeadBatch, rows.data());
@@ -454,6 +474,68 @@ class PgLeads final : public LeadRepository {
         return stored;
       });
     });
+  }
+
+  // The COPY path of insert_many_if_absent (kCopyLeadsMin): marks in
+  // `stored` the leads of `sent` it stored; false, having changed nothing,
+  // if COPY refused a row (a number or id taken meanwhile, an unknown gym).
+  static bool copy_new_leads(pg::Connection& c, std::span<const Lead> leads, const std::vector<std::size_t>& sent,
+                             std::vector<bool>& stored) {
+    std::vector<std::string> gyms, phones;
+    gyms.reserve(sent.size());
+    phones.reserve(sent.size());
+    for (auto i : sent) {
+      gyms.push_back(leads[i].gym_id);
+      phones.push_back(leads[i].phone);
+    }
+    std::vector<bool> taken(sent.size(), false);
+    auto found = c.prepared(kLeadBatchTakenNumbers, pg::Params().text_array(gyms).text_array(phones));
+    for (int r = 0; r < found.rows(); ++r) taken[static_cast<std::size_t>(found.integer(r, 0) - 1)] = true;
+    pg::CopyRows rows, tags;
+    std::vector<std::string> zone_gyms, zones, states;
+    std::unordered_set<std::string> zones_seen;
+    std::vector<std::size_t> copied;
+    copied.reserve(sent.size());
+    for (std::size_t k = 0; k < sent.size(); ++k) {
+      if (taken[k]) continue;
+      const Lead& lead = leads[sent[k]];
+      put_lead(rows, lead);
+      rows.end_row();
+      for (std::size_t t = 0; t < lead.tags.size(); ++t) {
+        // A tag twice in one lead is one row.
+        if (std::find(lead.tags.begin(), lead.tags.begin() + static_cast<std::ptrdiff_t>(t), lead.tags[t]) !=
+            lead.tags.begin() + static_cast<std::ptrdiff_t>(t))
+          continue;
+        tags.text(lead.id).text(lead.gym_id).text(lead.tags[t]);
+        tags.end_row();
+      }
+      std::string zone_key = lead.gym_id;
+      zone_key.push_back('\0');
+      zone_key += lead.local_zone;
+      zone_key.push_back('\0');
+      zone_key += lead.local_state;
+      if (zones_seen.insert(std::move(zone_key)).second) {
+        zone_gyms.push_back(lead.gym_id);
+        zones.push_back(lead.local_zone);
+        states.push_back(lead.local_state);
+      }
+      copied.push_back(sent[k]);
+    }
+    if (copied.empty()) return true;  // every number taken: nothing stored, as the other way would say
+    c.script("SAVEPOINT gymdash_copy_leads");
+    try {
+      c.copy_in(kCopyLeads, rows.data());
+      if (!tags.data().empty()) c.copy_in(kCopyLeadTags, tags.data());
+      c.prepared(kInsertLeadZones, pg::Params().text_array(zone_gyms).text_array(zones).text_array(states));
+    } catch (const pg::SqlError& e) {
+      // 23505 a unique key, 23503 a foreign key (the gym): the other way explains or skips those.
+      if (e.sqlstate() != "23505" && e.sqlstate() != "23503") throw;
+      c.script("ROLLBACK TO SAVEPOINT gymdash_copy_leads; RELEASE SAVEPOINT gymdash_copy_leads");
+      return false;
+    }
+    c.script("RELEASE SAVEPOINT gymdash_copy_leads");
+    for (auto i : copied) stored[i] = true;
+    return true;
   }
 
   std::optional<Lead> find(std::string_view gym_id, std::string_view lead_id) override {
@@ -824,6 +906,15 @@ class PgLeads final : public LeadRepository {
     return core_.run("leads", gym_id, [&] {
       return read_leads(core_.with_connection([&](pg::Connection& c) {
         return c.prepared(kFindLeads, pg::Params().text(gym_id).text_array(lead_ids));
+      }));
+    });
+  }
+
+  std::vector<Lead> find_by_phones(std::string_view gym_id, std::span<const std::string> e164s) override {
+    if (e164s.empty()) return {};
+    return core_.run("leads", gym_id, [&] {
+      return read_leads(core_.with_connection([&](pg::Connection& c) {
+        return c.prepared(kFindLeadsByPhone, pg::Params().text(gym_id).text_array(e164s));
       }));
     });
   }
