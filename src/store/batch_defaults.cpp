@@ -7,35 +7,35 @@
 
 namespace gymdash {
 
-std::vector<Lead> LeadRepository::find_many(std::string_view gym_id, std::span<const std::string> lead_ids) {
+namespace {
+
+// The leads `find` finds for each distinct key, once each, in the keys' order.
+template <class Find>
+std::vector<Lead> found_once(std::span<const std::string> keys, Find find) {
   std::vector<Lead> out;
   std::unordered_set<std::string_view> seen;
-  for (const auto& id : lead_ids) {
-    if (!seen.insert(id).second) continue;
-    if (auto lead = find(gym_id, id)) out.push_back(std::move(*lead));
+  for (const auto& key : keys) {
+    if (!seen.insert(key).second) continue;
+    if (auto lead = find(key)) out.push_back(std::move(*lead));
   }
   return out;
+}
+
+}  // namespace
+
+std::vector<Lead> LeadRepository::find_many(std::string_view gym_id, std::span<const std::string> lead_ids) {
+  return found_once(lead_ids, [&](const std::string& id) { return find(gym_id, id); });
 }
 
 std::vector<Lead> LeadRepository::find_by_external_ids(std::string_view gym_id,
                                                        std::span<const std::string> external_ids) {
-  std::vector<Lead> out;
-  std::unordered_set<std::string_view> seen;
-  for (const auto& id : external_ids) {
-    if (id.empty() || !seen.insert(id).second) continue;
-    if (auto lead = find_by_external_id(gym_id, id)) out.push_back(std::move(*lead));
-  }
-  return out;
+  return found_once(external_ids, [&](const std::string& id) {
+    return id.empty() ? std::nullopt : find_by_external_id(gym_id, id);
+  });
 }
 
 std::vector<Lead> LeadRepository::find_by_phones(std::string_view gym_id, std::span<const std::string> e164s) {
-  std::vector<Lead> out;
-  std::unordered_set<std::string_view> seen;
-  for (const auto& phone : e164s) {
-    if (!seen.insert(phone).second) continue;
-    if (auto lead = find_by_phone(gym_id, phone)) out.push_back(std::move(*lead));
-  }
-  return out;
+  return found_once(e164s, [&](const std::string& phone) { return find_by_phone(gym_id, phone); });
 }
 
 std::vector<std::vector<CallResult>> LeadRepository::call_results_many(std::string_view gym_id,
