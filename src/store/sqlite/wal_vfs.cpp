@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <mutex>
 
@@ -265,45 +266,59 @@ const char* vfs_next_system_call(sqlite3_vfs* vfs, const char* name) {
   return real_vfs(vfs)->xNextSystemCall(real_vfs(vfs), name);
 }
 
-constexpr const char* kVfsName = "gymdash-wal";
+// The VFS of this copy of the library, registered while it is loaded. Its
+// name carries the object's address: a process that loads two copies (the
+// C++ library and the C ABI's, each with its own code) has two, and each
+// copy's connections use its own, so unloading one leaves the other's
+// connections working. Unregistered when the copy is unloaded (or at exit),
+// so SQLite's list keeps no pointer into unloaded code.
+struct Registration {
+  sqlite3_vfs vfs{};
+  char name[48] = {};
+  bool registered = false;
 
-const char* register_vfs() {
-  sqlite3_vfs* real = sqlite3_vfs_find(nullptr);
-  if (!real || real->iVersion < 2) return nullptr;
-  static sqlite3_vfs vfs{};
-  vfs.iVersion = real->iVersion >= 3 ? 3 : 2;
-  vfs.szOsFile = static_cast<int>(kRealOffset) + real->szOsFile;
-  vfs.mxPathname = real->mxPathname;
-  vfs.pNext = nullptr;
-  vfs.zName = kVfsName;
-  vfs.pAppData = real;
-  vfs.xOpen = vfs_open;
-  vfs.xDelete = vfs_delete;
-  vfs.xAccess = vfs_access;
-  vfs.xFullPathname = vfs_full_pathname;
-  vfs.xDlOpen = vfs_dl_open;
-  vfs.xDlError = vfs_dl_error;
-  vfs.xDlSym = vfs_dl_sym;
-  vfs.xDlClose = vfs_dl_close;
-  vfs.xRandomness = vfs_randomness;
-  vfs.xSleep = vfs_sleep;
-  vfs.xCurrentTime = vfs_current_time;
-  vfs.xGetLastError = vfs_get_last_error;
-  vfs.xCurrentTimeInt64 = real->xCurrentTimeInt64 ? vfs_current_time_int64 : nullptr;
-  if (vfs.iVersion >= 3) {
-    vfs.xSetSystemCall = real->xSetSystemCall ? vfs_set_system_call : nullptr;
-    vfs.xGetSystemCall = real->xGetSystemCall ? vfs_get_system_call : nullptr;
-    vfs.xNextSystemCall = real->xNextSystemCall ? vfs_next_system_call : nullptr;
+  Registration() {
+    sqlite3_vfs* real = sqlite3_vfs_find(nullptr);
+    if (!real || real->iVersion < 2) return;
+    std::snprintf(name, sizeof name, "gymdash-wal-%p", static_cast<void*>(this));
+    vfs.iVersion = real->iVersion >= 3 ? 3 : 2;
+    vfs.szOsFile = static_cast<int>(kRealOffset) + real->szOsFile;
+    vfs.mxPathname = real->mxPathname;
+    vfs.pNext = nullptr;
+    vfs.zName = name;
+    vfs.pAppData = real;
+    vfs.xOpen = vfs_open;
+    vfs.xDelete = vfs_delete;
+    vfs.xAccess = vfs_access;
+    vfs.xFullPathname = vfs_full_pathname;
+    vfs.xDlOpen = vfs_dl_open;
+    vfs.xDlError = vfs_dl_error;
+    vfs.xDlSym = vfs_dl_sym;
+    vfs.xDlClose = vfs_dl_close;
+    vfs.xRandomness = vfs_randomness;
+    vfs.xSleep = vfs_sleep;
+    vfs.xCurrentTime = vfs_current_time;
+    vfs.xGetLastError = vfs_get_last_error;
+    vfs.xCurrentTimeInt64 = real->xCurrentTimeInt64 ? vfs_current_time_int64 : nullptr;
+    if (vfs.iVersion >= 3) {
+      vfs.xSetSystemCall = real->xSetSystemCall ? vfs_set_system_call : nullptr;
+      vfs.xGetSystemCall = real->xGetSystemCall ? vfs_get_system_call : nullptr;
+      vfs.xNextSystemCall = real->xNextSystemCall ? vfs_next_system_call : nullptr;
+    }
+    registered = sqlite3_vfs_register(&vfs, 0) == SQLITE_OK;
   }
-  if (sqlite3_vfs_register(&vfs, 0) != SQLITE_OK) return nullptr;
-  return kVfsName;
-}
+  ~Registration() {
+    if (registered) sqlite3_vfs_unregister(&vfs);
+  }
+  Registration(const Registration&) = delete;
+  Registration& operator=(const Registration&) = delete;
+};
 
 }  // namespace
 
 const char* coalescing_wal_vfs() {
-  static const char* const name = register_vfs();
-  return name;
+  static Registration registration;
+  return registration.registered ? registration.name : nullptr;
 }
 
 }  // namespace gymdash::sqlite_store

@@ -24,9 +24,11 @@ namespace gymdash::sqlite_store {
 inline constexpr std::size_t kWalBufferBytes = std::size_t{1} << 20;
 
 /**
- * The name of the coalescing VFS, registered (not as the default) on the
- * first call; nullptr if SQLite refused to register it (then connections use
- * the default VFS). Thread-safe.
+ * The name of the coalescing VFS ("gymdash-wal-" and an address: one per
+ * copy of the library in the process), registered (not as the default) on
+ * the first call and unregistered when the library is unloaded; nullptr if
+ * SQLite refused to register it (then connections use the default VFS).
+ * Thread-safe.
  */
 const char* coalescing_wal_vfs();
 
