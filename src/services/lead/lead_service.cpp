@@ -562,9 +562,9 @@ class LeadServiceImpl final : public LeadService {
   }
 
   // A second sighting of a known number: fill what is missing, keep what is
-  // known. `known_gym` and `rollups`: as for save(). `history`, when given
-  // (a bulk import): where the history entries go, for the caller to append
-  // in the same transaction; `l` is then the lead exactly as stored.
+  // known. `l`: the lead exactly as stored. `known_gym` and `rollups`: as
+  // for save(). `history`, when given (a bulk import): where the history
+  // entries go, for the caller to append in the same transaction.
   Lead merge(Lead l, const CleanInput& in, const LeadInput& input, Timestamp now, const Gym* known_gym = nullptr,
              analytics::RollupBuilder* rollups = nullptr, std::vector<LeadEvent>* history = nullptr) {
     const Lead before = l;
@@ -590,7 +590,7 @@ class LeadServiceImpl final : public LeadService {
       finalize(l, *known_gym);
     else if (auto gym = store_.gyms().find(l.gym_id))
       finalize(l, *gym);
-    save(l, now, known_gym, rollups, history ? &before : nullptr);
+    save(l, now, known_gym, rollups, &before);
     if (history) {
       history->push_back(history_entry(l, now, "merged", "", in.external_id, in.actor, "same phone number"));
       if (became_dnc)

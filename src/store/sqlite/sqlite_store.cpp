@@ -903,6 +903,11 @@ void SqliteStore::rebuild_dropped_indexes() {
   db_->exec("PRAGMA temp_store = FILE");
   db_->exec(kRebuildCacheSize);
   db_->exec(kSorterThreads);
+  const auto as_opened = [&] {
+    db_->exec("PRAGMA temp_store = MEMORY");
+    db_->exec("PRAGMA threads = 0");
+    db_->exec(kCacheSize);
+  };
   try {
     for (const auto& index : indexes) {
       // Plain references, not a structured binding: clang before 16 cannot capture bindings in a lambda.
@@ -916,14 +921,10 @@ void SqliteStore::rebuild_dropped_indexes() {
       });
     }
   } catch (...) {
-    db_->exec("PRAGMA temp_store = MEMORY");
-    db_->exec("PRAGMA threads = 0");
-    db_->exec(kCacheSize);
+    as_opened();
     throw;
   }
-  db_->exec("PRAGMA temp_store = MEMORY");
-  db_->exec("PRAGMA threads = 0");
-  db_->exec(kCacheSize);
+  as_opened();
   statements_.clear();
   dynamic_statements_.clear();
 }

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
-#include <mutex>
 
 namespace gymdash::sqlite_store {
 namespace {
@@ -146,44 +145,10 @@ int wal_device_characteristics(sqlite3_file* f) {
   return real_methods(wal(f)).xDeviceCharacteristics(wal(f)->real);
 }
 
-// SQLite maps no shared memory and fetches no pages of a log; these forward
-// for completeness.
-int wal_shm_map(sqlite3_file* f, int region, int size, int extend, void volatile** out) {
-  WalFile* w = wal(f);
-  if (real_methods(w).iVersion < 2 || !real_methods(w).xShmMap) return SQLITE_IOERR_SHMMAP;
-  return real_methods(w).xShmMap(w->real, region, size, extend, out);
-}
-int wal_shm_lock(sqlite3_file* f, int offset, int n, int flags) {
-  WalFile* w = wal(f);
-  if (real_methods(w).iVersion < 2 || !real_methods(w).xShmLock) return SQLITE_IOERR_SHMLOCK;
-  return real_methods(w).xShmLock(w->real, offset, n, flags);
-}
-void wal_shm_barrier(sqlite3_file* f) {
-  WalFile* w = wal(f);
-  if (real_methods(w).iVersion >= 2 && real_methods(w).xShmBarrier) real_methods(w).xShmBarrier(w->real);
-}
-int wal_shm_unmap(sqlite3_file* f, int delete_flag) {
-  WalFile* w = wal(f);
-  if (real_methods(w).iVersion < 2 || !real_methods(w).xShmUnmap) return SQLITE_OK;
-  return real_methods(w).xShmUnmap(w->real, delete_flag);
-}
-int wal_fetch(sqlite3_file* f, sqlite3_int64 offset, int amount, void** out) {
-  WalFile* w = wal(f);
-  if (real_methods(w).iVersion < 3 || !real_methods(w).xFetch) {
-    *out = nullptr;
-    return SQLITE_OK;
-  }
-  if (int rc = flush(w); rc != SQLITE_OK) return rc;
-  return real_methods(w).xFetch(w->real, offset, amount, out);
-}
-int wal_unfetch(sqlite3_file* f, sqlite3_int64 offset, void* page) {
-  WalFile* w = wal(f);
-  if (real_methods(w).iVersion < 3 || !real_methods(w).xUnfetch) return SQLITE_OK;
-  return real_methods(w).xUnfetch(w->real, offset, page);
-}
-
+// Version 1: SQLite maps shared memory and fetches pages through the
+// database file only, never through its log.
 const sqlite3_io_methods kWalMethods = {
-    3,
+    1,
     wal_close,
     wal_read,
     wal_write,
@@ -196,12 +161,12 @@ const sqlite3_io_methods kWalMethods = {
     wal_file_control,
     wal_sector_size,
     wal_device_characteristics,
-    wal_shm_map,
-    wal_shm_lock,
-    wal_shm_barrier,
-    wal_shm_unmap,
-    wal_fetch,
-    wal_unfetch,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
 };
 
 // Files other than logs are the default VFS's, in the memory SQLite gave us
