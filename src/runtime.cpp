@@ -34,7 +34,7 @@ Runtime::Impl::Impl(Config cfg, std::shared_ptr<Clock> clk, std::shared_ptr<LogS
   auto cache = std::make_shared<GymCache>(std::chrono::milliseconds{config->cache.gym_ttl_ms});
   gyms = instrument(make_gym_service(*store, clock, cache, config), logger, config->metrics.enabled ? metrics : nullptr);
   leads = instrument(make_lead_service(*store, clock, config, cache), logger, config->metrics.enabled ? metrics : nullptr);
-  calls = instrument(make_call_service(*store, clock, *leads, config, logger), logger, config->metrics.enabled ? metrics : nullptr);
+  calls = instrument(make_call_service(*store, clock, *leads, config, logger, cache), logger, config->metrics.enabled ? metrics : nullptr);
   router = make_router(*store, clock, *leads);
   analytics = instrument(make_analytics_service(*store, clock), logger, config->metrics.enabled ? metrics : nullptr);
   campaigns = instrument(make_campaign_service(*store, clock, config), logger, config->metrics.enabled ? metrics : nullptr);

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "store/sqlite/migrations.hpp"
+#include "store/packed_counts.hpp"
 #include "test_util.hpp"
 
 namespace gymdash {
@@ -658,3 +659,32 @@ TEST_CASE("sqlite: WAL checkpoints happen on their own thread, and the data is a
 }
 
 }  // namespace gymdash
+
+// The packed rollup rows (migration v5) are added to in one statement by
+// gymdash_add_counts: one pass over two lists in name order.
+TEST_CASE("sqlite: packed rollup counts add as a merge of two sorted lists") {
+  const auto add_packed_counts = [](std::string_view a, std::string_view b) { return gymdash::packed_counts::add(a, b); };
+  CHECK(add_packed_counts("", "") == "");
+  CHECK(add_packed_counts("", "1:a=2;") == "1:a=2;");
+  CHECK(add_packed_counts("1:a=2;", "") == "1:a=2;");
+  // Interleaved names, a shared one summed, negative amounts.
+  CHECK(add_packed_counts("1:a=2;1:c=5;", "1:b=1;1:c=-2;2:cd=-1;") == "1:a=2;1:b=1;1:c=3;2:cd=-1;");
+  // An entry that reaches zero goes; so does the whole list.
+  CHECK(add_packed_counts("1:a=2;1:c=5;", "1:c=-5;") == "1:a=2;");
+  CHECK(add_packed_counts("1:a=2;", "1:a=-2;") == "");
+  // Names are compared as bytes: "10.2" sorts before "9.2"; an empty name is a name.
+  CHECK(add_packed_counts("10:calls.10.2=3;9:calls.9.2=1;", "9:calls.1.2=1;") ==
+        "9:calls.1.2=1;10:calls.10.2=3;9:calls.9.2=1;");
+  CHECK(add_packed_counts("0:=4;", "0:=1;") == "0:=5;");
+  // A name may hold the separators; its length says where it ends.
+  CHECK(add_packed_counts("3:a;b=1;", "3:a;b=1;") == "3:a;b=2;");
+  CHECK(gymdash::packed_counts::pack({{"b", 2}, {"a", 1}, {"z", 0}}) == "1:a=1;1:b=2;");
+  // Malformed or out-of-order lists are a StorageError, not a guess.
+  CHECK_THROWS_AS(add_packed_counts("1:b=1;1:a=1;", ""), gymdash::StorageError);
+  CHECK_THROWS_AS(add_packed_counts("1:a=1;1:a=1;", ""), gymdash::StorageError);
+  CHECK_THROWS_AS(add_packed_counts("5:a=1;", ""), gymdash::StorageError);
+  CHECK_THROWS_AS(add_packed_counts("1:a=;", ""), gymdash::StorageError);
+  CHECK_THROWS_AS(add_packed_counts("1:a=1", ""), gymdash::StorageError);
+  CHECK_THROWS_AS(add_packed_counts("x:a=1;", ""), gymdash::StorageError);
+}
+

@@ -129,6 +129,30 @@ void RollupBuilder::add_speed(const std::string& gym_id, Timestamp created_at, s
   r.count += sign;
 }
 
+void RollupBuilder::add(const RollupDelta& delta) {
+  for (const auto& r : delta.call_days) {
+    auto [it, fresh] = days_.try_emplace({r.gym_id, r.local_day, r.campaign_id}, r);
+    if (fresh) continue;
+    auto& d = it->second;
+    d.calls += r.calls;
+    d.connected += r.connected;
+    d.voicemail += r.voicemail;
+    d.talk_s += r.talk_s;
+    d.cost_micros += r.cost_micros;
+    for (std::size_t i = 0; i < d.outcomes.size(); ++i) d.outcomes[i] += r.outcomes[i];
+  }
+  for (const auto& r : delta.call_hours) {
+    auto [it, fresh] = hours_.try_emplace({r.gym_id, r.local_day, r.campaign_id, r.lead_hour, r.lead_weekday}, r);
+    if (fresh) continue;
+    it->second.calls += r.calls;
+    it->second.connected += r.connected;
+  }
+  for (const auto& r : delta.lead_days) {
+    auto [it, fresh] = leads_.try_emplace({r.gym_id, r.local_day, r.dimension, r.value}, r);
+    if (!fresh) it->second.count += r.count;
+  }
+}
+
 RollupDelta RollupBuilder::take() {
   RollupDelta out;
   for (auto& [k, r] : days_) {
@@ -201,6 +225,10 @@ void CallRollupRecorder::stored(const std::optional<Call>& before, const Call& a
   auto s = starts_.find(after.lead_id);
   if (s == starts_.end()) s = starts_.emplace(after.lead_id, starts_of(store_, after.gym_id, after.lead_id)).first;
   record_call(builder_, *g->second, before, after, lead, s->second);
+}
+
+void CallRollupRecorder::know_gym(const Gym& gym) {
+  gyms_.try_emplace(gym.id, gym);
 }
 
 void CallRollupRecorder::know_lead(const Lead& lead) {

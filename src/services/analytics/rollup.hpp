@@ -60,6 +60,8 @@ class RollupBuilder {
   /** Adds `sign` × one lead's speed-to-lead entry (nothing when `first_call_at` is empty). */
   void add_speed(const std::string& gym_id, Timestamp created_at, std::optional<Timestamp> first_call_at,
                  std::string_view gym_zone, int sign);
+  /** Adds a delta taken from another builder. */
+  void add(const RollupDelta& delta);
   bool empty() const noexcept { return days_.empty() && hours_.empty() && leads_.empty(); }
   /** The accumulated delta; the builder is empty afterwards. */
   RollupDelta take();
@@ -103,6 +105,8 @@ class CallRollupRecorder {
  public:
   explicit CallRollupRecorder(Store& store) : store_(store) {}
   void stored(const std::optional<Call>& before, const Call& after);
+  /** Tells the gym as the caller has it (saves reading it). */
+  void know_gym(const Gym& gym);
   /** Tells the facts of a lead the caller has read in this transaction (saves reading them). */
   void know_lead(const Lead& lead);
   /** Tells the starts of a lead's stored call results (call id → started_at), read in this transaction. */

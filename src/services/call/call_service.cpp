@@ -24,6 +24,8 @@
 #include "core/json_reader.hpp"
 #include "core/read_ahead.hpp"
 #include "services/call/opt_out.hpp"
+#include "services/factories.hpp"
+#include "services/gym_cache.hpp"
 #include "services/call/recordings.hpp"
 #include "services/analytics/rollup.hpp"  // rollups
 
@@ -303,6 +305,9 @@ class Batch {
     }
   }
 
+  // Tells a gym as the caller read it (the rollups need its zone).
+  void know_gym(const Gym& gym) { gyms_.try_emplace(gym.id, gym); }
+
   // Starts a window: what add() changes from here on, undo_window() can undo.
   void begin_window() {
     window_records_.clear();
@@ -445,6 +450,7 @@ class Batch {
       for (std::size_t k = 0; k < ids.size(); ++k) of_gym.emplace(ids[k], std::move(got[k]));
     }
     analytics::CallRollupRecorder rollups(store_);  // rollups
+    for (const auto& [id, gym] : gyms_) rollups.know_gym(gym);
     for (const auto& [id, lead] : leads_by_id_) rollups.know_lead(*lead);
     for (const auto& [gym_id, leads] : stored)
       for (const auto& [lead_id, results] : leads) {
@@ -582,6 +588,7 @@ class Batch {
   std::unordered_map<std::string, std::optional<Call>> before_;  // provider id → the call as stored before
   std::unordered_map<std::string, std::optional<std::string>> leads_by_key_;
   std::unordered_map<std::string, std::unique_ptr<Lead>> leads_by_id_;  // as read in this transaction
+  std::map<std::string, Gym, std::less<>> gyms_;                        // as the caller read them
   std::map<std::string, std::map<std::string, std::vector<CallResult>>> results_;  // gym → lead → results
   std::vector<LogRecord> logs_;
   // The window's changes, for undo_window().
@@ -596,18 +603,20 @@ class Batch {
 class CallServiceImpl final : public CallService {
  public:
   CallServiceImpl(Store& store, std::shared_ptr<Clock> clock, LeadService& leads,
-                  std::shared_ptr<const Config> config = nullptr, std::shared_ptr<Logger> logger = nullptr)
+                  std::shared_ptr<const Config> config = nullptr, std::shared_ptr<Logger> logger = nullptr,
+                  std::shared_ptr<GymCache> cache = nullptr)
       : store_(store),
         clock_(std::move(clock)),
         leads_(leads),
         config_(std::move(config)),
         logger_(std::move(logger)),
+        gyms_(cache ? std::move(cache) : std::make_shared<GymCache>(std::chrono::milliseconds{0})),
         max_transcript_(config_ ? config_->limits.max_transcript_bytes : Limits{}.max_transcript_bytes),
         max_page_size_(config_ ? std::min(config_->limits.max_page_size, kMaxPageSize) : kMaxPageSize) {}
 
   ProcessResult process_event(const CallEvent& event) override {
     if (auto r = check_event(event, max_transcript_)) throw_rejection(*r);
-    auto gym = store_.gyms().find(event.gym_id);
+    const auto gym = gyms_->get(store_, event.gym_id);
     if (!gym) throw_rejection(unknown_gym(event.gym_id));
     ProcessResult result;
     std::optional<Rejection> rejected;
@@ -624,6 +633,7 @@ class CallServiceImpl final : public CallService {
         rejected.reset();
         store_.transact([&] {
           Batch batch(store_, leads_, clock_->now(), logger_.get());
+          batch.know_gym(*gym);
           for (;;) {
             batch.begin_window();
             rejected = batch.add(event, result);
@@ -658,8 +668,11 @@ class CallServiceImpl final : public CallService {
       in.seekg(here);
     }
     in.clear();
-    std::map<std::string, bool, std::less<>> gyms;
-    for (const auto& g : store_.gyms().list()) gyms.emplace(g.id, true);
+    std::map<std::string, Gym, std::less<>> gyms;
+    for (auto& g : store_.gyms().list()) {
+      auto id = g.id;
+      gyms.emplace(std::move(id), std::move(g));
+    }
 
     // Reading and parsing JSON runs on its own thread, ahead of the writer (as
     // in import_leads), in chunks of at most kReadChunk lines whatever the
@@ -710,6 +723,7 @@ class CallServiceImpl final : public CallService {
           listed.clear();
           ProcessResult result;
           Batch applier(store_, leads_, now, logger_.get());
+          for (const auto& [id, gym] : gyms) applier.know_gym(gym);
           std::size_t n = 0;
           std::vector<const CallEvent*> wanted;
           std::vector<std::optional<Rejection>> verdicts;
@@ -939,7 +953,7 @@ class CallServiceImpl final : public CallService {
   }
 
   void require_gym(std::string_view gym_id) {
-    if (!store_.gyms().find(gym_id))
+    if (!gyms_->get(store_, gym_id))
       throw NotFoundError(fmt::format("gym {}: not found", gym_id.substr(0, 64)), "gym_id");
   }
 
@@ -948,6 +962,7 @@ class CallServiceImpl final : public CallService {
   LeadService& leads_;
   std::shared_ptr<const Config> config_;  // each gym's recording retention; null: the defaults
   std::shared_ptr<Logger> logger_;        // null: what the service decides alone is not logged
+  std::shared_ptr<GymCache> gyms_;        // shared with the runtime's other services (time to live 0: no cache)
   std::size_t max_transcript_;            // limits.max_transcript_bytes
   int max_page_size_;                     // limits.max_page_size, at most kMaxPageSize
 };
@@ -961,6 +976,13 @@ std::unique_ptr<CallService> make_call_service(Store& store, std::shared_ptr<Clo
 std::unique_ptr<CallService> make_call_service(Store& store, std::shared_ptr<Clock> clock, LeadService& leads,
                                                std::shared_ptr<const Config> config, std::shared_ptr<Logger> logger) {
   return std::make_unique<CallServiceImpl>(store, std::move(clock), leads, std::move(config), std::move(logger));
+}
+
+std::unique_ptr<CallService> make_call_service(Store& store, std::shared_ptr<Clock> clock, LeadService& leads,
+                                               std::shared_ptr<const Config> config, std::shared_ptr<Logger> logger,
+                                               std::shared_ptr<GymCache> cache) {
+  return std::make_unique<CallServiceImpl>(store, std::move(clock), leads, std::move(config), std::move(logger),
+                                           std::move(cache));
 }
 
 }  // namespace gymdash

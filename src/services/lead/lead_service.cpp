@@ -862,6 +862,7 @@ class LeadServiceImpl final : public LeadService {
       while (more) {
         ImportReport delta;
         std::vector<lead_import::Reject> rejects;  // the batch's, listed once it is committed
+        std::vector<RollupDelta> batch_rollups;     // the batch's pieces' rollups
         // One piece into the open transaction; counts into `delta`.
         auto write_piece = [&](Batch& b) {
           auto& batch = b.items;
@@ -936,7 +937,7 @@ class LeadServiceImpl final : public LeadService {
             for (const auto& [gym_id, entries] : history)
               if (!entries.empty()) store_.leads().append_history_many(gym_id, entries);
           }
-          store_.analytics().apply(rollups.take());  // rollups
+          batch_rollups.push_back(rollups.take());  // rollups: applied once the batch's last piece is in
           for (auto& item : batch)
             if (auto* r = std::get_if<lead_import::Reject>(&item)) rejects.push_back(std::move(*r));
         };
@@ -944,12 +945,20 @@ class LeadServiceImpl final : public LeadService {
           // Runs once: the pieces it takes from the reader are not read again.
           delta = ImportReport{};
           rejects.clear();
+          batch_rollups.clear();
           for (;;) {
             progress.bytes_read = bytes_read.load(std::memory_order_relaxed);
             Batch& b = next.front();
             write_piece(b);
             if (b.ends_batch || !batches.next(next)) break;
           }
+          // The rollups of the whole batch in one call: a rollup row that
+          // several pieces change is written once per batch, not per piece
+          // (each statement is a round trip on PostgreSQL).
+          analytics::RollupBuilder sum;
+          for (const auto& d : batch_rollups) sum.add(d);
+          batch_rollups.clear();
+          store_.analytics().apply(sum.take());  // rollups
         });
         // Committed: count it, and list the batch's rejected rows.
         report.rows += delta.rows;

@@ -22,6 +22,7 @@
 #include <unordered_map>
 
 #include "store/columns.hpp"
+#include "store/packed_counts.hpp"
 #include "store/postgres/postgres_leads.hpp"
 #include "store/postgres/postgres_store.hpp"
 
@@ -89,39 +90,9 @@ struct TextHash {
   std::size_t operator()(std::string_view text) const noexcept { return std::hash<std::string_view>{}(text); }
 };
 
-// <length of name>:<name>=<count>; per entry, names in order (the SQLite backend's format).
-std::string pack(const Counts& counts) {
-  std::string out;
-  for (const auto& [name, n] : counts) {
-    out += std::to_string(name.size());
-    out.push_back(':');
-    out += name;
-    out.push_back('=');
-    out += std::to_string(n);
-    out.push_back(';');
-  }
-  return out;
-}
-
-template <class Fn>
-void unpack(std::string_view text, Fn&& fn) {
-  std::size_t i = 0;
-  auto number = [&](char end) -> std::int64_t {
-    bool negative = i < text.size() && text[i] == '-';
-    if (negative) ++i;
-    std::int64_t v = 0;
-    while (i < text.size() && text[i] != end) v = v * 10 + (text[i++] - '0');
-    ++i;
-    return negative ? -v : v;
-  };
-  while (i < text.size()) {
-    const auto length = static_cast<std::size_t>(number(':'));
-    if (i + length > text.size()) throw StorageError("rollups: malformed counts in the database", "counts");
-    const std::string_view name = text.substr(i, length);
-    i += length + 1;
-    fn(name, number(';'));
-  }
-}
+// The packed rows' form, shared with the SQLite backend (store/packed_counts.hpp).
+using packed_counts::pack;
+using packed_counts::unpack;
 
 bool merge(Counts& counts, const Counts& add) {
   for (const auto& [name, n] : add) {

@@ -3,10 +3,13 @@
 // upsert per key that adds signed amounts and deletes a row that reaches zero.
 
 #include "store/columns.hpp"
+#include "store/packed_counts.hpp"
 #include "store/sqlite/statement_use.hpp"
 #include "store/sqlite/sqlite_analytics.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <fmt/format.h>
+#include <sqlite3.h>
 
 #include <gymdash/error.hpp>
 
@@ -42,17 +45,19 @@ RETURNING calls)sql";
 constexpr std::string_view kDeleteCallDay =
     "DELETE FROM rollup_call_days WHERE gym_id = ?1 AND local_day = ?2 AND campaign_id = ?3";
 
-// Packed rows (see migration v5): read, merged in memory, written back.
-constexpr std::string_view kFindHours =
-    "SELECT counts FROM rollup_call_hours WHERE gym_id = ?1 AND local_day = ?2 AND campaign_id = ?3";
-constexpr std::string_view kPutHours =
-    "INSERT OR REPLACE INTO rollup_call_hours (gym_id, local_day, campaign_id, counts) VALUES (?1, ?2, ?3, ?4)";
+// Packed rows (see migration v5): the delta of a key, packed, added to the
+// stored row in one statement (gymdash_add_counts); a row whose counts all
+// cancel comes back empty and is deleted.
+constexpr std::string_view kUpsertHours =
+    "INSERT INTO rollup_call_hours (gym_id, local_day, campaign_id, counts) VALUES (?1, ?2, ?3, ?4) "
+    "ON CONFLICT (gym_id, local_day, campaign_id) DO UPDATE SET counts = gymdash_add_counts(counts, excluded.counts) "
+    "RETURNING counts = ''";
 constexpr std::string_view kDeleteHours =
     "DELETE FROM rollup_call_hours WHERE gym_id = ?1 AND local_day = ?2 AND campaign_id = ?3";
-constexpr std::string_view kFindLeads =
-    "SELECT counts FROM rollup_lead_days WHERE gym_id = ?1 AND dimension = ?2 AND local_day = ?3";
-constexpr std::string_view kPutLeads =
-    "INSERT OR REPLACE INTO rollup_lead_days (gym_id, dimension, local_day, counts) VALUES (?1, ?2, ?3, ?4)";
+constexpr std::string_view kUpsertLeads =
+    "INSERT INTO rollup_lead_days (gym_id, dimension, local_day, counts) VALUES (?1, ?2, ?3, ?4) "
+    "ON CONFLICT (gym_id, dimension, local_day) DO UPDATE SET counts = gymdash_add_counts(counts, excluded.counts) "
+    "RETURNING counts = ''";
 constexpr std::string_view kDeleteLeads =
     "DELETE FROM rollup_lead_days WHERE gym_id = ?1 AND dimension = ?2 AND local_day = ?3";
 
@@ -64,37 +69,19 @@ struct TextHash {
   std::size_t operator()(std::string_view text) const noexcept { return std::hash<std::string_view>{}(text); }
 };
 
-// <length of name>:<name>=<count>; per entry, names in order.
-std::string pack(const Counts& counts) {
-  std::string out;
-  for (const auto& [name, n] : counts) {
-    out += std::to_string(name.size());
-    out.push_back(':');
-    out += name;
-    out.push_back('=');
-    out += std::to_string(n);
-    out.push_back(';');
-  }
-  return out;
-}
+// The packed rows' form, shared with the PostgreSQL backend (store/packed_counts.hpp).
+using packed_counts::unpack;
 
-template <class Fn>
-void unpack(std::string_view text, Fn&& fn) {
-  std::size_t i = 0;
-  auto number = [&](char end) -> std::int64_t {
-    bool negative = i < text.size() && text[i] == '-';
-    if (negative) ++i;
-    std::int64_t v = 0;
-    while (i < text.size() && text[i] != end) v = v * 10 + (text[i++] - '0');
-    ++i;  // the end character
-    return negative ? -v : v;
-  };
-  while (i < text.size()) {
-    const auto length = static_cast<std::size_t>(number(':'));
-    if (i + length > text.size()) throw StorageError("rollups: malformed counts in the database", "counts");
-    const std::string_view name = text.substr(i, length);
-    i += length + 1;  // the name and '='
-    fn(name, number(';'));
+void add_counts_function(sqlite3_context* context, int, sqlite3_value** argv) {
+  try {
+    const auto text = [](sqlite3_value* v) {
+      const auto* p = reinterpret_cast<const char*>(sqlite3_value_text(v));
+      return p ? std::string_view(p, static_cast<std::size_t>(sqlite3_value_bytes(v))) : std::string_view();
+    };
+    const std::string sum = packed_counts::add(text(argv[0]), text(argv[1]));
+    sqlite3_result_text(context, sum.data(), static_cast<int>(sum.size()), SQLITE_TRANSIENT);
+  } catch (const std::exception& e) {
+    sqlite3_result_error(context, e.what(), -1);
   }
 }
 
@@ -199,16 +186,6 @@ LeadFacts read_facts(SQLite::Statement& s) {
   return f;
 }
 
-// Adds `add` into `counts` and drops the entries that reach zero; false when none is left.
-bool merge(Counts& counts, const Counts& add) {
-  for (const auto& [name, n] : add) {
-    auto& v = counts[name];
-    v += n;
-    if (v == 0) counts.erase(name);
-  }
-  return !counts.empty();
-}
-
 class SqliteAnalytics final : public AnalyticsRepository {
  public:
   explicit SqliteAnalytics(Connection& c) : c_(c) {}
@@ -248,58 +225,50 @@ class SqliteAnalytics final : public AnalyticsRepository {
           c["calls." + cell] += r.calls;
           c["connected." + cell] += r.connected;
         }
+        // A key's delta packed (zero entries left out: a row holds none); none left: nothing to add.
+        using packed_counts::pack;
         for (const auto& [key, add] : hours) {
           const auto& [gym, day, campaign] = key;
-          Counts counts;
+          const std::string delta = pack(add);
+          if (delta.empty()) continue;
+          bool emptied = false;
           {
-            Use f(c_.statement(kFindHours));
-            f->bind(1, gym);
-            f->bind(2, day);
-            f->bind(3, campaign);
-            if (f->executeStep())
-              unpack(f->getColumn(0).getString(), [&](std::string_view n, std::int64_t v) { counts[std::string(n)] = v; });
+            Use w(c_.statement(kUpsertHours));
+            w->bind(1, gym);
+            w->bind(2, day);
+            w->bind(3, campaign);
+            w->bind(4, delta);
+            emptied = w->executeStep() && w->getColumn(0).getInt() != 0;
           }
-          if (merge(counts, add)) {
-            Use w(c_.statement(kPutHours));
-            w->bind(1, gym);
-            w->bind(2, day);
-            w->bind(3, campaign);
-            w->bind(4, pack(counts));
-            w->exec();
-          } else {
-            Use w(c_.statement(kDeleteHours));
-            w->bind(1, gym);
-            w->bind(2, day);
-            w->bind(3, campaign);
-            w->exec();
+          if (emptied) {
+            Use d(c_.statement(kDeleteHours));
+            d->bind(1, gym);
+            d->bind(2, day);
+            d->bind(3, campaign);
+            d->exec();
           }
         }
         std::map<std::tuple<std::string, std::string, std::int32_t>, Counts> leads;
         for (const auto& r : delta.lead_days) leads[{r.gym_id, r.dimension, r.local_day}][r.value] += r.count;
         for (const auto& [key, add] : leads) {
           const auto& [gym, dimension, day] = key;
-          Counts counts;
+          const std::string delta = pack(add);
+          if (delta.empty()) continue;
+          bool emptied = false;
           {
-            Use f(c_.statement(kFindLeads));
-            f->bind(1, gym);
-            f->bind(2, dimension);
-            f->bind(3, day);
-            if (f->executeStep())
-              unpack(f->getColumn(0).getString(), [&](std::string_view n, std::int64_t v) { counts[std::string(n)] = v; });
+            Use w(c_.statement(kUpsertLeads));
+            w->bind(1, gym);
+            w->bind(2, dimension);
+            w->bind(3, day);
+            w->bind(4, delta);
+            emptied = w->executeStep() && w->getColumn(0).getInt() != 0;
           }
-          if (merge(counts, add)) {
-            Use w(c_.statement(kPutLeads));
-            w->bind(1, gym);
-            w->bind(2, dimension);
-            w->bind(3, day);
-            w->bind(4, pack(counts));
-            w->exec();
-          } else {
-            Use w(c_.statement(kDeleteLeads));
-            w->bind(1, gym);
-            w->bind(2, dimension);
-            w->bind(3, day);
-            w->exec();
+          if (emptied) {
+            Use d(c_.statement(kDeleteLeads));
+            d->bind(1, gym);
+            d->bind(2, dimension);
+            d->bind(3, day);
+            d->exec();
           }
         }
       });
@@ -533,6 +502,14 @@ class SqliteAnalytics final : public AnalyticsRepository {
 };
 
 }  // namespace
+
+void register_rollup_functions(sqlite3* db) {
+  const int rc = sqlite3_create_function_v2(db, "gymdash_add_counts", 2,
+                                            SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, nullptr,
+                                            &add_counts_function, nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK)
+    throw StorageError(fmt::format("rollups: cannot register gymdash_add_counts: {}", sqlite3_errstr(rc)), "sqlite");
+}
 
 std::unique_ptr<AnalyticsRepository> make_sqlite_analytics(Connection& connection) {
   return std::make_unique<SqliteAnalytics>(connection);

@@ -8,6 +8,8 @@
 #include <memory>
 #include <string_view>
 
+struct sqlite3;
+
 namespace SQLite {
 class Statement;
 }
@@ -36,6 +38,14 @@ class Connection {
    */
   virtual SQLite::Statement& statement(std::string_view sql) = 0;
 };
+
+/**
+ * Registers on `db` the SQL function the repository's statements use,
+ * `gymdash_add_counts(stored, delta)`: two packed count lists (migration
+ * v5's form) added, entries that reach zero dropped. Call once per
+ * connection, before the repository's first statement.
+ */
+void register_rollup_functions(sqlite3* db);
 
 /** The analytics repository over `connection`, which must outlive it. */
 std::unique_ptr<AnalyticsRepository> make_sqlite_analytics(Connection& connection);

@@ -711,6 +711,7 @@ SqliteStore::SqliteStore(const SqliteOptions& options) : path_(options.path) {
     db_ = std::make_unique<SQLite::Database>(path_.c_str(), flags, std::max(options.busy_timeout_ms, 0),
                                              sqlite_store::coalescing_wal_vfs());
     db_->exec("PRAGMA foreign_keys = ON");
+    sqlite_store::register_rollup_functions(db_->getHandle());
     // Again on this connection: another process may have migrated since the
     // probe, and nothing below may write to a file we refuse.
     check_header(read_header(*db_));
