@@ -377,6 +377,54 @@ TEST_CASE_TEMPLATE("postgres: a large lead import drops the lead indexes, builds
   CHECK(reopened->leads().find(l.gym_id, l.id)->tags == std::vector<std::string>{"trial"});
 }
 
+// A bulk lead load into an empty table asks the server only about numbers it
+// stored itself (BulkNumbers): a number of an earlier batch is still refused,
+// and so is one another writer stored meanwhile (the COPY fails and the batch
+// goes the way that asks), with nothing of the batch lost.
+TEST_CASE_TEMPLATE("postgres: a bulk load into an empty table still refuses numbers stored earlier or elsewhere", B,
+                   test::PostgresBackend) {
+  Server<B> s;
+  auto store = s.backend.open();
+  Gym g;
+  g.id = "gym-a";
+  store->gyms().insert(g);
+  auto lead = [](std::string id, int number) {
+    Lead l;
+    l.id = std::move(id);
+    l.gym_id = "gym-a";
+    l.phone = "+1212555" + std::to_string(1000000 + number).substr(1);
+    l.tags = {"bulk"};
+    return l;
+  };
+  std::vector<Lead> first, second;
+  for (int i = 0; i < 1200; ++i) first.push_back(lead("ld-a" + std::to_string(i), i));
+  for (int i = 0; i < 1200; ++i) second.push_back(lead("ld-b" + std::to_string(i), 2000 + i));
+  second[10] = lead("ld-b-again", 7);    // a number of the first batch
+  second[20] = lead("ld-b-other", 5000);  // the number another writer stores meanwhile
+
+  store->begin_bulk_load(200000, BulkLoad::Leads);
+  std::vector<bool> stored;
+  store->transact([&] { stored = store->leads().insert_many_if_absent(first); });
+  CHECK(stored == std::vector<bool>(first.size(), true));
+  {
+    auto other = s.backend.open();
+    CHECK(other->leads().insert_if_absent(lead("ld-other", 5000)));
+  }
+  store->transact([&] { stored = store->leads().insert_many_if_absent(second); });
+  store->end_bulk_load();
+  std::vector<bool> expected(second.size(), true);
+  expected[10] = false;
+  expected[20] = false;
+  CHECK(stored == expected);
+  CHECK(store->leads().find_by_phone("gym-a", second[10].phone)->id == "ld-a7");
+  CHECK(store->leads().find_by_phone("gym-a", second[20].phone)->id == "ld-other");
+  CHECK(store->leads().find("gym-a", "ld-b1199"));
+  CHECK(std::stoi(postgres_value(s.backend.uri, "SELECT count(*) FROM \"" + s.backend.schema + "\".leads")) ==
+        1 + 1200 + 1198);
+  CHECK(std::stoi(postgres_value(s.backend.uri, "SELECT count(*) FROM \"" + s.backend.schema + "\".lead_tags")) ==
+        1 + 1200 + 1198);  // each lead's one tag
+}
+
 // The claim's row lock (LeadRepository::lock_for_claim): a lead another
 // transaction holds is skipped, not waited for; once that transaction
 // ends, the lock is taken and what is read next is what it committed.

@@ -434,7 +434,19 @@ class PgLeads final : public LeadRepository {
           key += leads[i].phone;
           if (seen.insert(std::move(key)).second) sent.push_back(i);
         }
-        if (sent.size() >= kCopyLeadsMin && copy_new_leads(c, leads, sent, stored)) return stored;
+        auto& numbers = core_.bulk_numbers();
+        // The numbers stored, for a bulk load's later batches (BulkNumbers; nothing when none is in progress).
+        const auto remember = [&] {
+          if (!numbers.active()) return;
+          std::vector<std::uint64_t> keys;
+          for (std::size_t i = 0; i < leads.size(); ++i)
+            if (stored[i]) keys.push_back(BulkNumbers::key(leads[i].gym_id, leads[i].phone));
+          numbers.add(std::move(keys));
+        };
+        if (sent.size() >= kCopyLeadsMin && copy_new_leads(c, leads, sent, stored, numbers)) {
+          remember();
+          return stored;
+        }
         pg::CopyRows rows;
         for (auto i : sent) {
           put_lead(rows, leads[i]);
@@ -471,6 +483,7 @@ class PgLeads final : public LeadRepository {
           for (auto i : sent)
             if (!done[i]) stored[i] = insert_if_absent(leads[i]);
         }
+        remember();
         return stored;
       });
     });
@@ -480,17 +493,31 @@ class PgLeads final : public LeadRepository {
   // `stored` the leads of `sent` it stored; false, having changed nothing,
   // if COPY refused a row (a number or id taken meanwhile, an unknown gym).
   static bool copy_new_leads(pg::Connection& c, std::span<const Lead> leads, const std::vector<std::size_t>& sent,
-                             std::vector<bool>& stored) {
+                             std::vector<bool>& stored, const BulkNumbers& numbers) {
+    // Asked about: every number, or during a bulk load into an empty table
+    // only those the load may have stored already.
+    std::vector<bool> ask(sent.size(), true);
+    if (numbers.active()) {
+      std::vector<std::uint64_t> keys;
+      keys.reserve(sent.size());
+      for (auto i : sent) keys.push_back(BulkNumbers::key(leads[i].gym_id, leads[i].phone));
+      ask = numbers.maybe_stored(keys);
+    }
     std::vector<std::string> gyms, phones;
+    std::vector<std::size_t> asked;  // position in `sent` of each number asked about
     gyms.reserve(sent.size());
     phones.reserve(sent.size());
-    for (auto i : sent) {
-      gyms.push_back(leads[i].gym_id);
-      phones.push_back(leads[i].phone);
+    for (std::size_t k = 0; k < sent.size(); ++k) {
+      if (!ask[k]) continue;
+      gyms.push_back(leads[sent[k]].gym_id);
+      phones.push_back(leads[sent[k]].phone);
+      asked.push_back(k);
     }
     std::vector<bool> taken(sent.size(), false);
-    auto found = c.prepared(kLeadBatchTakenNumbers, pg::Params().text_array(gyms).text_array(phones));
-    for (int r = 0; r < found.rows(); ++r) taken[static_cast<std::size_t>(found.integer(r, 0) - 1)] = true;
+    if (!asked.empty()) {
+      auto found = c.prepared(kLeadBatchTakenNumbers, pg::Params().text_array(gyms).text_array(phones));
+      for (int r = 0; r < found.rows(); ++r) taken[asked[static_cast<std::size_t>(found.integer(r, 0) - 1)]] = true;
+    }
     pg::CopyRows rows, tags;
     std::vector<std::string> zone_gyms, zones, states;
     std::unordered_set<std::string> zones_seen;

@@ -805,6 +805,9 @@ void PostgresStore::begin_bulk_load(std::int64_t expected_new_rows, BulkLoad wha
       c->try_script("ROLLBACK");
       throw;
     }
+    // A first import into an empty table: the COPY path asks the server only
+    // about numbers this load has stored already (BulkNumbers).
+    if (held == 0) core_.bulk_numbers().start();
     bulk_ = std::move(c);
   });
 }
@@ -817,6 +820,7 @@ void PostgresStore::end_bulk_load() {
       c = std::move(bulk_);
     }
     if (!c) return;
+    core_.bulk_numbers().stop();
     rebuild_dropped_indexes(*c);
     // Closing the connection releases the lock.
   });

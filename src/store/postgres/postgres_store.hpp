@@ -6,12 +6,16 @@
 
 #include <gymdash/error.hpp>
 #include <gymdash/store.hpp>
+#include <algorithm>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <type_traits>
 #include <unordered_map>
+#include <vector>
 
 #include "store/postgres/pg.hpp"
 
@@ -36,10 +40,70 @@ namespace gymdash::postgres_store {
  *
  * Ownership: owned by the Store. Thread safety: safe concurrently.
  */
+/**
+ * The phone numbers this process stored during a bulk lead load into a table
+ * that held no lead when the load began (PostgresStore::begin_bulk_load),
+ * as 64-bit hashes of (gym, number). While it is active, a number not in
+ * the set was not in the table before the load and was not stored by this
+ * process since: the COPY path need not ask the server about it (another
+ * process storing it meanwhile makes the COPY fail, and the batch takes the
+ * way that asks). A hash that collides only makes a number asked about.
+ * Thread safety: safe concurrently.
+ */
+class BulkNumbers {
+ public:
+  static std::uint64_t key(std::string_view gym_id, std::string_view e164) {
+    std::string k(gym_id);
+    k.push_back('\0');
+    k += e164;
+    return std::hash<std::string>{}(k);
+  }
+  void start() {
+    std::lock_guard lock(mutex_);
+    active_ = true;
+    sorted_.clear();
+  }
+  void stop() {
+    std::lock_guard lock(mutex_);
+    active_ = false;
+    std::vector<std::uint64_t>().swap(sorted_);
+  }
+  bool active() const {
+    std::lock_guard lock(mutex_);
+    return active_;
+  }
+  /** For each key: whether it may be stored already (always true when inactive). */
+  std::vector<bool> maybe_stored(const std::vector<std::uint64_t>& keys) const {
+    std::lock_guard lock(mutex_);
+    std::vector<bool> out(keys.size(), true);
+    if (!active_) return out;
+    for (std::size_t i = 0; i < keys.size(); ++i)
+      out[i] = std::binary_search(sorted_.begin(), sorted_.end(), keys[i]);
+    return out;
+  }
+  /** Records stored numbers (nothing when inactive). */
+  void add(std::vector<std::uint64_t> keys) {
+    std::sort(keys.begin(), keys.end());
+    std::lock_guard lock(mutex_);
+    if (!active_) return;
+    const auto middle = static_cast<std::ptrdiff_t>(sorted_.size());
+    sorted_.insert(sorted_.end(), keys.begin(), keys.end());
+    std::inplace_merge(sorted_.begin(), sorted_.begin() + middle, sorted_.end());
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  bool active_ = false;
+  std::vector<std::uint64_t> sorted_;  // 8 bytes a number: 8 MB for a million
+};
+
 class Core {
  public:
   Core(std::string uri, std::string schema, int pool_size, std::chrono::milliseconds pool_wait)
       : pool_(std::move(uri), std::move(schema), pool_size, pool_wait) {}
+
+  /** The numbers stored during the bulk lead load in progress, if it began on an empty table. */
+  BulkNumbers& bulk_numbers() noexcept { return bulk_numbers_; }
 
   const std::string& where() const noexcept { return pool_.where(); }
 
@@ -171,6 +235,7 @@ class Core {
   };
 
   pg::Pool pool_;
+  BulkNumbers bulk_numbers_;
   std::mutex tx_mutex_;
   std::unordered_map<std::thread::id, std::unique_ptr<Tx>> txs_;  // open transactions by thread
 };
