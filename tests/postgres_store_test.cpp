@@ -334,8 +334,18 @@ TEST_CASE_TEMPLATE("postgres: a large lead import drops the lead indexes, builds
     return std::stoi(
         postgres_value(s.backend.uri, "SELECT count(*) FROM \"" + s.backend.schema + "\".bulk_dropped_indexes"));
   };
+  // The foreign keys of the schema, with whether each is validated.
+  auto foreign_keys = [&] {
+    return postgres_value(s.backend.uri,
+                          "SELECT string_agg(conrelid::regclass::text || ' ' || conname || ' ' || convalidated::text "
+                          "|| ' ' || pg_get_constraintdef(oid), '; ' ORDER BY conname) FROM pg_constraint "
+                          "WHERE contype = 'f' AND connamespace = '" + s.backend.schema + "'::regnamespace");
+  };
   auto store = s.backend.open();
   const std::string all = indexes();
+  const std::string all_keys = foreign_keys();
+  REQUIRE(all_keys.find("leads_gym_id_fkey") != std::string::npos);
+  REQUIRE(all_keys.find("lead_tags_lead_id_fkey") != std::string::npos);
   const int count = index_count();
   REQUIRE(count >= 6);
   // Kept: the keys of leads and lead_tags and the unique (gym_id, phone).
@@ -350,7 +360,11 @@ TEST_CASE_TEMPLATE("postgres: a large lead import drops the lead indexes, builds
 
   store->begin_bulk_load(200000, BulkLoad::Leads);
   CHECK(index_count() == kept);
-  CHECK(listed() == count - kept);
+  CHECK(listed() == count - kept + 2);  // and the two foreign keys of the lead tables
+  CHECK(foreign_keys().find("leads_gym_id_fkey") == std::string::npos);
+  CHECK(foreign_keys().find("lead_tags_lead_id_fkey") == std::string::npos);
+  // A tag whose lead went meanwhile (no cascade while the key is away) goes when it comes back.
+  postgres_exec(s.backend.uri, "INSERT INTO \"" + s.backend.schema + "\".lead_tags VALUES ('ld-gone', 'gym-a', 'x')");
   // Writes go on meanwhile, and the unique phone still refuses a second lead with it.
   Lead l = lead_of_new_gym(*store);
   l.tags = {"trial"};
@@ -363,8 +377,11 @@ TEST_CASE_TEMPLATE("postgres: a large lead import drops the lead indexes, builds
   CHECK(index_count() == kept);
   store->end_bulk_load();
   CHECK(indexes() == all);
+  CHECK(foreign_keys() == all_keys);  // back, and validated
   CHECK(listed() == 0);
   CHECK(store->leads().find(l.gym_id, l.id));
+  CHECK(postgres_value(s.backend.uri, "SELECT count(*) FROM \"" + s.backend.schema +
+                                          "\".lead_tags WHERE lead_id = 'ld-gone'") == "0");
 
   // Cut short: the store goes without end_bulk_load (its connection, and the lock, with it).
   store->begin_bulk_load(200000, BulkLoad::Leads);
@@ -373,6 +390,7 @@ TEST_CASE_TEMPLATE("postgres: a large lead import drops the lead indexes, builds
   CHECK(index_count() == kept);
   auto reopened = s.backend.open();
   CHECK(indexes() == all);
+  CHECK(foreign_keys() == all_keys);
   CHECK(listed() == 0);
   CHECK(reopened->leads().find(l.gym_id, l.id)->tags == std::vector<std::string>{"trial"});
 }
@@ -410,6 +428,13 @@ TEST_CASE_TEMPLATE("postgres: a bulk load into an empty table still refuses numb
     auto other = s.backend.open();
     CHECK(other->leads().insert_if_absent(lead("ld-other", 5000)));
   }
+  // A lead of an unknown gym is refused as outside a bulk load, though the
+  // leads' foreign key to gyms is away meanwhile; nothing of its batch stays.
+  std::vector<Lead> third;
+  for (int i = 0; i < 1200; ++i) third.push_back(lead("ld-c" + std::to_string(i), 4000 + i));
+  third[5].gym_id = "gym-unknown";
+  CHECK_THROWS_AS(store->transact([&] { store->leads().insert_many_if_absent(third); }), NotFoundError);
+  CHECK_FALSE(store->leads().find("gym-a", "ld-c0"));
   store->transact([&] { stored = store->leads().insert_many_if_absent(second); });
   store->end_bulk_load();
   std::vector<bool> expected(second.size(), true);

@@ -99,6 +99,7 @@ constexpr std::size_t kCopyLeadsMin = 1000;
 constexpr std::string_view kLeadBatchTakenNumbers =
     "SELECT u.i FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS u(gym_id, phone, i) "
     "WHERE EXISTS (SELECT 1 FROM leads l WHERE l.gym_id = u.gym_id AND l.phone = u.phone)";
+constexpr std::string_view kCountGyms = "SELECT count(*) FROM gyms WHERE id = ANY($1::text[])";
 constexpr std::string_view kCopyLeads = "COPY leads (" GYMDASH_LEAD_COLUMNS ") FROM STDIN";
 constexpr std::string_view kCopyLeadTags = "COPY lead_tags (lead_id, gym_id, tag) FROM STDIN";
 constexpr std::string_view kInsertLeadZones =
@@ -549,6 +550,15 @@ class PgLeads final : public LeadRepository {
       copied.push_back(sent[k]);
     }
     if (copied.empty()) return true;  // every number taken: nothing stored, as the other way would say
+    // Every gym known: during a bulk load the leads' foreign key to gyms is
+    // dropped (PostgresStore::begin_bulk_load), so COPY would not refuse an
+    // unknown one; the other way skips or explains it.
+    std::vector<std::string> batch_gyms(zone_gyms.begin(), zone_gyms.end());
+    std::sort(batch_gyms.begin(), batch_gyms.end());
+    batch_gyms.erase(std::unique(batch_gyms.begin(), batch_gyms.end()), batch_gyms.end());
+    if (c.prepared(kCountGyms, pg::Params().text_array(batch_gyms)).integer(0, 0) !=
+        static_cast<std::int64_t>(batch_gyms.size()))
+      return false;
     c.script("SAVEPOINT gymdash_copy_leads");
     try {
       c.copy_in(kCopyLeads, rows.data());

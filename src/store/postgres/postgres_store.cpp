@@ -739,6 +739,56 @@ constexpr std::string_view kBulkIndexes =
 // connection; PostgreSQL's default is 64 MB).
 constexpr std::string_view kBulkSortMemory = "SET maintenance_work_mem = '256MB'";
 
+// The foreign keys a bulk lead load drops with the indexes: their checks,
+// one query and a row lock per row `COPY` writes, took about 60 % of the
+// tags' `COPY` and a quarter of the leads' (docs/operations.md). Each comes
+// back at the end NOT VALID (at once: enforced from then on) and is then
+// validated in one join, without blocking writers. `orphans` removes what
+// the constraint's cascade would have removed meanwhile (a lead deleted by
+// another host while its tags had no foreign key), if validation finds any.
+struct BulkForeignKey {
+  std::string_view table, name, definition, orphans;
+};
+constexpr BulkForeignKey kBulkForeignKeys[] = {
+    {"leads", "leads_gym_id_fkey", "FOREIGN KEY (gym_id) REFERENCES gyms (id)", ""},
+    {"lead_tags", "lead_tags_lead_id_fkey", "FOREIGN KEY (lead_id) REFERENCES leads (id) ON DELETE CASCADE",
+     "DELETE FROM lead_tags t WHERE NOT EXISTS (SELECT 1 FROM leads l WHERE l.id = t.lead_id)"},
+};
+constexpr std::string_view kForeignKeyExists =
+    "SELECT count(*) FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid WHERE c.contype = 'f' "
+    "AND c.conname = $1 AND t.relname = $2 AND t.relnamespace = current_schema()::regnamespace";
+
+const BulkForeignKey* bulk_foreign_key(std::string_view name) {
+  for (const auto& fk : kBulkForeignKeys)
+    if (fk.name == name) return &fk;
+  return nullptr;
+}
+
+// Puts back one foreign key a bulk load dropped (kBulkForeignKeys): added
+// NOT VALID if it is missing, validated, then no longer listed (a host dying
+// in between leaves it listed, and the next attempt validates it).
+void restore_foreign_key(pg::Connection& c, const BulkForeignKey& fk) {
+  const std::string table = pg::quote_identifier(fk.table);
+  const std::string name = pg::quote_identifier(fk.name);
+  if (c.exec(kForeignKeyExists, pg::Params().text(fk.name).text(fk.table)).integer(0, 0) == 0)
+    c.script(fmt::format("ALTER TABLE {} ADD CONSTRAINT {} {} NOT VALID", table, name, fk.definition));
+  const std::string validate = fmt::format("ALTER TABLE {} VALIDATE CONSTRAINT {}", table, name);
+  try {
+    c.script(validate);
+  } catch (const pg::SqlError& e) {
+    if (e.sqlstate() != "23503") throw;
+    // Rows written meanwhile that break it: what the cascade would have
+    // removed goes; anything else (written outside gymdash, which never
+    // stores a lead of an unknown gym) leaves the key NOT VALID — enforced
+    // for every new row — rather than a store that cannot open.
+    if (!fk.orphans.empty()) {
+      c.script(fk.orphans);
+      c.try_script(validate);  // a failure leaves it NOT VALID (docs/operations.md)
+    }
+  }
+  c.exec("DELETE FROM bulk_dropped_indexes WHERE name = $1", pg::Params().text(fk.name));
+}
+
 // Builds every index bulk_dropped_indexes lists, one transaction each (a
 // failure keeps the rest listed for the next attempt). The connection holds
 // the bulk lock.
@@ -748,6 +798,7 @@ void rebuild_dropped_indexes(pg::Connection& c) {
   c.script(kBulkSortMemory);
   for (int row = 0; row < listed.rows(); ++row) {
     const std::string name = listed.text(row, 0);
+    if (bulk_foreign_key(name)) continue;  // after the indexes
     std::string sql = listed.text(row, 1);
     // pg_get_indexdef's text: another open may have built it already.
     constexpr std::string_view kCreate = "CREATE INDEX ";
@@ -762,6 +813,8 @@ void rebuild_dropped_indexes(pg::Connection& c) {
       throw;
     }
   }
+  for (int row = 0; row < listed.rows(); ++row)
+    if (const auto* fk = bulk_foreign_key(listed.text(row, 0))) restore_foreign_key(c, *fk);
 }
 
 // A lead import large against the table drops the lead tables' secondary
@@ -795,6 +848,14 @@ void PostgresStore::begin_bulk_load(std::int64_t expected_new_rows, BulkLoad wha
         c->exec("INSERT INTO bulk_dropped_indexes (name, sql) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
                 pg::Params().text(name).text(indexes.text(row, 1)));
         c->script("DROP INDEX " + pg::quote_identifier(name));
+      }
+      for (const auto& fk : kBulkForeignKeys) {
+        if (c->exec(kForeignKeyExists, pg::Params().text(fk.name).text(fk.table)).integer(0, 0) == 0) continue;
+        c->exec("INSERT INTO bulk_dropped_indexes (name, sql) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+                pg::Params().text(fk.name).text(fmt::format("ALTER TABLE {} ADD CONSTRAINT {} {}", fk.table,
+                                                             fk.name, fk.definition)));
+        c->script(fmt::format("ALTER TABLE {} DROP CONSTRAINT {}", pg::quote_identifier(fk.table),
+                              pg::quote_identifier(fk.name)));
       }
       c->script("COMMIT");
     } catch (const pg::SqlError& e) {
