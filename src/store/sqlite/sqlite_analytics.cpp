@@ -225,52 +225,35 @@ class SqliteAnalytics final : public AnalyticsRepository {
           c["calls." + cell] += r.calls;
           c["connected." + cell] += r.connected;
         }
-        // A key's delta packed (zero entries left out: a row holds none); none left: nothing to add.
-        using packed_counts::pack;
-        for (const auto& [key, add] : hours) {
-          const auto& [gym, day, campaign] = key;
-          const std::string delta = pack(add);
-          if (delta.empty()) continue;
+        // A key's delta, packed (zero entries left out: a row holds none), added
+        // to its row; none left: nothing to add; a row left empty is deleted.
+        // The key is bound as ?1–?3 in both tables' statements, in their order.
+        const auto add_packed = [&](std::string_view upsert, std::string_view remove, const auto& key,
+                                    const Counts& add) {
+          const auto bind_key = [&](SQLite::Statement& st) {
+            st.bind(1, std::get<0>(key));
+            st.bind(2, std::get<1>(key));
+            st.bind(3, std::get<2>(key));
+          };
+          const std::string packed = packed_counts::pack(add);
+          if (packed.empty()) return;
           bool emptied = false;
           {
-            Use w(c_.statement(kUpsertHours));
-            w->bind(1, gym);
-            w->bind(2, day);
-            w->bind(3, campaign);
-            w->bind(4, delta);
+            Use w(c_.statement(upsert));
+            bind_key(*w);
+            w->bind(4, packed);
             emptied = w->executeStep() && w->getColumn(0).getInt() != 0;
           }
           if (emptied) {
-            Use d(c_.statement(kDeleteHours));
-            d->bind(1, gym);
-            d->bind(2, day);
-            d->bind(3, campaign);
+            Use d(c_.statement(remove));
+            bind_key(*d);
             d->exec();
           }
-        }
+        };
+        for (const auto& [key, add] : hours) add_packed(kUpsertHours, kDeleteHours, key, add);
         std::map<std::tuple<std::string, std::string, std::int32_t>, Counts> leads;
         for (const auto& r : delta.lead_days) leads[{r.gym_id, r.dimension, r.local_day}][r.value] += r.count;
-        for (const auto& [key, add] : leads) {
-          const auto& [gym, dimension, day] = key;
-          const std::string delta = pack(add);
-          if (delta.empty()) continue;
-          bool emptied = false;
-          {
-            Use w(c_.statement(kUpsertLeads));
-            w->bind(1, gym);
-            w->bind(2, dimension);
-            w->bind(3, day);
-            w->bind(4, delta);
-            emptied = w->executeStep() && w->getColumn(0).getInt() != 0;
-          }
-          if (emptied) {
-            Use d(c_.statement(kDeleteLeads));
-            d->bind(1, gym);
-            d->bind(2, dimension);
-            d->bind(3, day);
-            d->exec();
-          }
-        }
+        for (const auto& [key, add] : leads) add_packed(kUpsertLeads, kDeleteLeads, key, add);
       });
     });
   }
