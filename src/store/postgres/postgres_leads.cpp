@@ -435,16 +435,23 @@ class PgLeads final : public LeadRepository {
           key += leads[i].phone;
           if (seen.insert(std::move(key)).second) sent.push_back(i);
         }
+        // During a bulk load into an empty table (BulkNumbers): the keys of
+        // the numbers sent, for the COPY path's question and, once stored,
+        // for the load's later batches. Empty otherwise.
         auto& numbers = core_.bulk_numbers();
-        // The numbers stored, for a bulk load's later batches (BulkNumbers; nothing when none is in progress).
+        std::vector<std::uint64_t> keys;
+        if (numbers.active()) {
+          keys.reserve(sent.size());
+          for (auto i : sent) keys.push_back(BulkNumbers::key(leads[i].gym_id, leads[i].phone));
+        }
         const auto remember = [&] {
-          if (!numbers.active()) return;
-          std::vector<std::uint64_t> keys;
-          for (std::size_t i = 0; i < leads.size(); ++i)
-            if (stored[i]) keys.push_back(BulkNumbers::key(leads[i].gym_id, leads[i].phone));
-          numbers.add(std::move(keys));
+          if (keys.empty()) return;
+          std::vector<std::uint64_t> kept;
+          for (std::size_t k = 0; k < sent.size(); ++k)
+            if (stored[sent[k]]) kept.push_back(keys[k]);
+          numbers.add(std::move(kept));
         };
-        if (sent.size() >= kCopyLeadsMin && copy_new_leads(c, leads, sent, stored, numbers)) {
+        if (sent.size() >= kCopyLeadsMin && copy_new_leads(c, leads, sent, stored, numbers, keys)) {
           remember();
           return stored;
         }
@@ -493,17 +500,13 @@ class PgLeads final : public LeadRepository {
   // The COPY path of insert_many_if_absent (kCopyLeadsMin): marks in
   // `stored` the leads of `sent` it stored; false, having changed nothing,
   // if COPY refused a row (a number or id taken meanwhile, an unknown gym).
+  // `keys`: those of the numbers of `sent` during a bulk load into an empty table, else empty.
   static bool copy_new_leads(pg::Connection& c, std::span<const Lead> leads, const std::vector<std::size_t>& sent,
-                             std::vector<bool>& stored, const BulkNumbers& numbers) {
+                             std::vector<bool>& stored, const BulkNumbers& numbers,
+                             const std::vector<std::uint64_t>& keys) {
     // Asked about: every number, or during a bulk load into an empty table
     // only those the load may have stored already.
-    std::vector<bool> ask(sent.size(), true);
-    if (numbers.active()) {
-      std::vector<std::uint64_t> keys;
-      keys.reserve(sent.size());
-      for (auto i : sent) keys.push_back(BulkNumbers::key(leads[i].gym_id, leads[i].phone));
-      ask = numbers.maybe_stored(keys);
-    }
+    const std::vector<bool> ask = keys.empty() ? std::vector<bool>(sent.size(), true) : numbers.maybe_stored(keys);
     std::vector<std::string> gyms, phones;
     std::vector<std::size_t> asked;  // position in `sent` of each number asked about
     gyms.reserve(sent.size());

@@ -22,25 +22,6 @@
 namespace gymdash::postgres_store {
 
 /**
- * Connections and transactions of one PostgreSQL store.
- *
- * Outside a transaction every repository call borrows a pooled connection
- * for its statements (autocommit, or a transaction of its own when it writes
- * several rows). Store::transact binds one connection to the calling thread
- * for its duration: every repository call on that thread uses it, a nested
- * transact is a savepoint. Other threads use other connections, so they do
- * not wait for it; they see its writes when it commits (READ COMMITTED).
- *
- * A statement the server refuses inside a transaction aborts it in
- * PostgreSQL. Expected refusals (a duplicate id, a missing gym, a stale
- * version) are therefore asked for without raising a server error
- * (ON CONFLICT DO NOTHING, WHERE EXISTS, version guards), so that a caller
- * may catch them and go on, as on SQLite. After any other storage error the
- * transaction can only fail.
- *
- * Ownership: owned by the Store. Thread safety: safe concurrently.
- */
-/**
  * The phone numbers this process stored during a bulk lead load into a table
  * that held no lead when the load began (PostgresStore::begin_bulk_load),
  * as 64-bit hashes of (gym, number). While it is active, a number not in
@@ -97,6 +78,25 @@ class BulkNumbers {
   std::vector<std::uint64_t> sorted_;  // 8 bytes a number: 8 MB for a million
 };
 
+/**
+ * Connections and transactions of one PostgreSQL store.
+ *
+ * Outside a transaction every repository call borrows a pooled connection
+ * for its statements (autocommit, or a transaction of its own when it writes
+ * several rows). Store::transact binds one connection to the calling thread
+ * for its duration: every repository call on that thread uses it, a nested
+ * transact is a savepoint. Other threads use other connections, so they do
+ * not wait for it; they see its writes when it commits (READ COMMITTED).
+ *
+ * A statement the server refuses inside a transaction aborts it in
+ * PostgreSQL. Expected refusals (a duplicate id, a missing gym, a stale
+ * version) are therefore asked for without raising a server error
+ * (ON CONFLICT DO NOTHING, WHERE EXISTS, version guards), so that a caller
+ * may catch them and go on, as on SQLite. After any other storage error the
+ * transaction can only fail.
+ *
+ * Ownership: owned by the Store. Thread safety: safe concurrently.
+ */
 class Core {
  public:
   Core(std::string uri, std::string schema, int pool_size, std::chrono::milliseconds pool_wait)
