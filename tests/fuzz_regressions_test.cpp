@@ -271,3 +271,44 @@ TEST_CASE("fuzz regression: a call cost or duration too large for the rollups is
   e.cost_usd = 10000;
   CHECK(rt->calls().process_event(e).kind == ProcessResult::Kind::Applied);
 }
+
+// Found with fuzz_capi (gymdash_call_process_event): an integer field written
+// as a number with an exponent ("duration_s":5.55556e+25) was converted to an
+// integer before its range was checked (UBSan: float-cast-overflow in
+// src/core/json_reader.cpp). A whole number outside int64 is now refused
+// naming its field, like a fraction; one inside the range is read.
+TEST_CASE("fuzz regression: a JSON integer field written as a huge double is refused") {
+  const auto field_of = [](const std::string& value) -> std::string {
+    const std::string json = R"({"event_id":"ev-1","call_id":"c1","gym_id":"gym-a","lead_external_id":"ext-1",)"
+                             R"("started_at":"2026-11-02T14:55:00Z","status":"completed","duration_s":)" +
+                             value + "}";
+    try {
+      (void)from_json<CallEvent>(json);
+    } catch (const InvalidArgumentError& e) {
+      return e.field();
+    }
+    return "(accepted)";
+  };
+  for (const char* n : {"5.55556e+25", "-1e19", "9223372036854775808.0", "1e300", "1.5"}) {
+    CAPTURE(n);
+    CHECK(field_of(n) == "duration_s");
+  }
+  CHECK(field_of("120") == "(accepted)");
+  CHECK(field_of("1.2e2") == "(accepted)");
+  CHECK(field_of("-9223372036854775808.0") == "(accepted)");  // -2^63, the smallest int64: read, then bounded by the service
+  // The input fuzz_capi found: gymdash_calls_list with a 26-digit page.
+  const auto page_field = [](const char* json) -> std::string {
+    try {
+      (void)from_json<CallFilter>(json);
+    } catch (const InvalidArgumentError& e) {
+      return e.field();
+    }
+    return "(accepted)";
+  };
+  CHECK(page_field(R"({"status":"completed","page":55555555555555555555555551,"page_size":20})") == "page");
+  CHECK(page_field(R"({"page":1000000001})") == "page");
+  CHECK(page_field(R"({"page":3e0,"page_size":20})") == "(accepted)");
+  CHECK(from_json<CallEvent>(R"({"event_id":"ev-1","call_id":"c1","started_at":"2026-11-02T14:55:00Z",)"
+                             R"("status":"completed","duration_s":1.2e2})")
+            .duration_s == 120);
+}

@@ -141,6 +141,30 @@ TEST_CASE("retell: get-call and stop-call") {
   CHECK(code_of([&] { p->async_get_status("nope", asio::use_future).get(); }) == ErrorCode::NotFound);
 }
 
+TEST_CASE("retell: get-call times and durations outside 1970–9999 read as absent") {
+  TestServer server([](const SeenRequest& r, int) -> std::optional<std::string> {
+    if (r.target == "/v2/get-call/call_huge")
+      return http_response(200, R"({"call_id":"call_huge","call_status":"ended","disconnection_reason":"user_hangup",
+        "start_timestamp":5.55556e+25,"end_timestamp":18446744073709551615,"duration_ms":9.2e18})");
+    if (r.target == "/v2/get-call/call_neg")
+      return http_response(200, R"({"call_id":"call_neg","call_status":"ended","disconnection_reason":"user_hangup",
+        "start_timestamp":-1e300,"end_timestamp":1700000090000,"duration_ms":-5})");
+    return http_response(404, R"({"status":"error","message":"Call not found"})");
+  });
+  IoThread io;
+  auto p = make_voice_provider(config_for("retell", server.base_url()), io.io.get_executor(), make_system_clock());
+  const auto huge = p->async_get_status("call_huge", asio::use_future).get();
+  CHECK(huge.status == CallStatus::Completed);
+  CHECK_FALSE(huge.started_at);
+  CHECK_FALSE(huge.ended_at);
+  CHECK_FALSE(huge.duration_s);
+  const auto neg = p->async_get_status("call_neg", asio::use_future).get();
+  CHECK_FALSE(neg.started_at);
+  REQUIRE(neg.ended_at);
+  CHECK(neg.ended_at->time_since_epoch().count() == 1700000090000);
+  CHECK_FALSE(neg.duration_s);
+}
+
 TEST_CASE("a 4xx is ProviderError with the provider's message, phone numbers masked") {
   TestServer server([](const SeenRequest&, int) {
     return http_response(400, R"({"status":"error","message":"to_number +15557654321 is not a valid number"})");

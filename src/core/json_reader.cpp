@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 namespace gymdash::json {
 
@@ -67,11 +68,20 @@ std::optional<std::int64_t> ObjectReader::integer(std::string_view key) {
   const auto* v = value(key);
   if (!v) return std::nullopt;
   if (v->is_int64()) return v->get_int64();
-  if (v->is_uint64() && v->get_uint64() <= static_cast<std::uint64_t>(INT64_MAX))
-    return static_cast<std::int64_t>(v->get_uint64());
+  if (v->is_uint64()) {
+    if (v->get_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) return static_cast<std::int64_t>(v->get_uint64());
+    throw_invalid(path(key), "integer out of range (more than 9223372036854775807)");
+  }
   if (v->is_double()) {
+    // JSON has one number type: a whole number written with an exponent or a
+    // fraction part ("1.2e2", "3.0"), or one past 64 bits, arrives as a double.
+    // The range is checked before converting: converting a double outside
+    // int64 is undefined behaviour. 2^63 is out of range; -2^63 is in it.
     const double d = v->get_double();
-    if (d == static_cast<double>(static_cast<std::int64_t>(d))) return static_cast<std::int64_t>(d);
+    if (d != std::trunc(d)) throw_invalid(path(key), "expected an integer, got a number with a fraction");
+    if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0))
+      throw_invalid(path(key), "integer out of range (beyond a signed 64-bit integer)");
+    return static_cast<std::int64_t>(d);
   }
   throw_invalid(path(key), fmt::format("expected an integer, got {}", kind_name(*v)));
 }
@@ -122,7 +132,7 @@ void ObjectReader::finish() const {
 
 void read_paging(ObjectReader& r, int& page, int& page_size) {
   if (auto x = r.integer("page")) {
-    if (*x < 1 || *x > 1'000'000'000) throw_invalid("page", "must be 1 or more");
+    if (*x < 1 || *x > 1'000'000'000) throw_invalid("page", "must be between 1 and 1000000000");
     page = static_cast<int>(*x);
   }
   if (auto x = r.integer("page_size")) {

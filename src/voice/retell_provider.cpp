@@ -18,8 +18,12 @@ std::optional<std::int64_t> int_member(const bj::value& v, std::string_view key)
   const auto* m = v.get_object().if_contains(key);
   if (!m) return std::nullopt;
   if (m->is_int64()) return m->get_int64();
-  if (m->is_uint64()) return static_cast<std::int64_t>(m->get_uint64());
-  if (m->is_double()) return static_cast<std::int64_t>(m->get_double());
+  if (m->is_uint64() && m->get_uint64() <= static_cast<std::uint64_t>(INT64_MAX))
+    return static_cast<std::int64_t>(m->get_uint64());
+  // A double outside int64 must not be converted (undefined behaviour): such a
+  // value reads as absent, like any other member of the wrong type.
+  if (m->is_double() && m->get_double() >= -9223372036854775808.0 && m->get_double() < 9223372036854775808.0)
+    return static_cast<std::int64_t>(m->get_double());
   return std::nullopt;
 }
 
@@ -137,9 +141,17 @@ class RetellProvider final : public HttpProvider {
           out.provider_call_id = str_member(jv, "call_id");
           if (out.provider_call_id.empty()) out.provider_call_id = id;
           map_status(jv, out.status, out.answered_by);
-          if (auto t = int_member(jv, "start_timestamp")) out.started_at = Timestamp{std::chrono::milliseconds{*t}};
-          if (auto t = int_member(jv, "end_timestamp")) out.ended_at = Timestamp{std::chrono::milliseconds{*t}};
-          if (auto d = int_member(jv, "duration_ms")) out.duration_s = (*d + 500) / 1000;
+          // Milliseconds since 1970 up to 9999-12-31 (what timestamps print);
+          // a time or a duration outside that reads as absent.
+          constexpr std::int64_t kLastMillis = 253'402'300'799'999;
+          const auto millis = [&jv](std::string_view key) -> std::optional<std::int64_t> {
+            auto t = int_member(jv, key);
+            if (t && (*t < 0 || *t > kLastMillis)) t.reset();
+            return t;
+          };
+          if (auto t = millis("start_timestamp")) out.started_at = Timestamp{std::chrono::milliseconds{*t}};
+          if (auto t = millis("end_timestamp")) out.ended_at = Timestamp{std::chrono::milliseconds{*t}};
+          if (auto d = millis("duration_ms")) out.duration_s = (*d + 500) / 1000;
           else if (out.started_at && out.ended_at)
             out.duration_s = std::chrono::duration_cast<std::chrono::seconds>(*out.ended_at - *out.started_at).count();
           out.end_reason = str_member(jv, "disconnection_reason");
