@@ -647,6 +647,110 @@ TEST_CASE_TEMPLATE("leads: update with optimistic versions", B, GYMDASH_ALL_BACK
   }
 }
 
+// update_many with each lead's stored version one below its own.
+template <class F>
+void update_many(F& f, std::span<const Lead> leads) {
+  std::vector<std::int64_t> stored;
+  for (const auto& l : leads) stored.push_back(l.version - 1);
+  f.leads().update_many(leads, stored);
+}
+
+TEST_CASE_TEMPLATE("leads: update_many writes a batch as update would", B, GYMDASH_ALL_BACKENDS) {
+  Fixture<B> f;
+  f.gyms().insert(make_gym("gym-a"));
+  std::vector<Lead> stored;
+  for (int i = 1; i <= 4; ++i) {
+    stored.push_back(make_full_lead("gym-a", "ld_" + std::to_string(i), "+1212555000" + std::to_string(i)));
+    f.leads().insert(stored.back());
+  }
+  std::vector<Lead> next;
+  for (int i = 0; i < 3; ++i) {
+    Lead l = stored[static_cast<std::size_t>(i)];
+    l.version += 1;
+    l.first_name = "Merged " + std::to_string(i);
+    l.tags = {"renewed", "vip"};
+    l.do_not_call = i == 1;
+    l.custom_fields["goal"] = "marathon";
+    l.updated_at = at_ms(kT0 + 1000 + i);
+    next.push_back(l);
+  }
+  f.store->transact([&] { update_many(f, next); });
+  for (const auto& l : next) check_same(*f.leads().find("gym-a", l.id), l);
+  check_same(*f.leads().find("gym-a", "ld_4"), stored[3]);
+  LeadFilter renewed;
+  renewed.tags = {"renewed"};
+  auto tagged = ids_of(f.leads().list("gym-a", renewed));
+  std::sort(tagged.begin(), tagged.end());
+  CHECK(tagged == std::vector<std::string>{"ld_1", "ld_2", "ld_3"});
+  update_many(f, {});
+  CHECK_THROWS_AS(f.leads().update_many(next, std::vector<std::int64_t>{1}), InvalidArgumentError);
+
+  SUBCASE("a stale version: ConflictError, and nothing of the batch stays") {
+    std::vector<Lead> stale = next;
+    for (auto& l : stale) {
+      l.version += 1;
+      l.notes = "lost";
+    }
+    stale[1].version += 5;
+    CHECK_THROWS_AS(f.store->transact([&] { update_many(f, stale); }), ConflictError);
+    for (const auto& l : next) check_same(*f.leads().find("gym-a", l.id), l);
+  }
+  SUBCASE("a lead that is gone: NotFoundError") {
+    std::vector<Lead> batch{next[0], make_lead("gym-a", "ld_ghost", "+12125550099", kT0)};
+    batch[0].version += 1;
+    batch[1].version = 2;
+    CHECK_THROWS_AS(f.store->transact([&] { update_many(f, batch); }), NotFoundError);
+    check_same(*f.leads().find("gym-a", "ld_1"), next[0]);
+  }
+  SUBCASE("two leads trading numbers: the first meets the other's number, as with update") {
+    std::vector<Lead> swap{next[0], next[1]};
+    for (auto& l : swap) l.version += 1;
+    std::swap(swap[0].phone, swap[1].phone);
+    try {
+      f.store->transact([&] { update_many(f, swap); });
+      FAIL("expected AlreadyExistsError");
+    } catch (const AlreadyExistsError& e) {
+      CHECK(e.field() == "phone");
+    }
+    check_same(*f.leads().find("gym-a", "ld_1"), next[0]);
+    check_same(*f.leads().find("gym-a", "ld_2"), next[1]);
+  }
+  SUBCASE("several changes of a lead folded into one write") {
+    std::vector<Lead> folded{next[0], next[1]};
+    folded[0].version += 3;  // three changes since it was stored
+    folded[0].notes = "merged three times";
+    folded[1].version += 1;
+    const std::vector<std::int64_t> stored_versions{next[0].version, next[1].version};
+    f.store->transact([&] { f.leads().update_many(folded, stored_versions); });
+    check_same(*f.leads().find("gym-a", "ld_1"), folded[0]);
+    check_same(*f.leads().find("gym-a", "ld_2"), folded[1]);
+    // From a version that is not the stored one: ConflictError, nothing written.
+    std::vector<Lead> stale = folded;
+    stale[0].version += 2;
+    stale[0].notes = "lost";
+    stale[1].version += 1;
+    stale[1].notes = "lost";
+    CHECK_THROWS_AS(f.store->transact([&] {
+      f.leads().update_many(stale, std::vector<std::int64_t>{next[0].version, folded[1].version});
+    }),
+                    ConflictError);
+    check_same(*f.leads().find("gym-a", "ld_1"), folded[0]);
+    check_same(*f.leads().find("gym-a", "ld_2"), folded[1]);
+    // A stored version not below the lead's own: InvalidArgumentError.
+    CHECK_THROWS_AS(f.leads().update_many(stale, std::vector<std::int64_t>{stale[0].version, folded[1].version}),
+                    InvalidArgumentError);
+  }
+  SUBCASE("a move to a free number frees the old one") {
+    std::vector<Lead> moved{next[0], next[2]};
+    for (auto& l : moved) l.version += 1;
+    moved[0].phone = "+12125550009";
+    f.store->transact([&] { update_many(f, moved); });
+    CHECK_FALSE(f.leads().find_by_phone("gym-a", "+12125550001"));
+    CHECK(f.leads().find_by_phone("gym-a", "+12125550009")->id == "ld_1");
+    check_same(*f.leads().find("gym-a", "ld_3"), moved[1]);
+  }
+}
+
 TEST_CASE_TEMPLATE("leads: remove takes the history and tags along", B, GYMDASH_ALL_BACKENDS) {
   Fixture<B> f;
   f.gyms().insert(make_gym("gym-a"));

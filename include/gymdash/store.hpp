@@ -184,6 +184,16 @@ class LeadRepository {
    */
   virtual void update(const Lead& lead) = 0;
   /**
+   * update() for many leads (each once), in order, with its errors; lead
+   * `i` replaces the stored row whose version is `stored_versions[i]`:
+   * `leads[i].version - 1` for one change, less when the caller made several
+   * changes of the lead (each a version) before writing it. Whatever it
+   * wrote before a failure stays in the caller's transaction, so callers run
+   * it inside Store::transact. The default loops over update(), once per
+   * version; backends write the batch in a few statements.
+   */
+  virtual void update_many(std::span<const Lead> leads, std::span<const std::int64_t> stored_versions);
+  /**
    * update() for a lead of which only what calls teach has changed: status,
    * qualification, score, attempts, connects, last_call_at, next_call_at,
    * callback_at, blocked_until, recent_calls, last_outcome, sentiment, do_not_call,

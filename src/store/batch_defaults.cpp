@@ -1,7 +1,10 @@
 // The repositories' batch methods, as loops over their single-row methods:
 // what the memory and SQLite backends use (a call there costs no round trip);
 // the PostgreSQL backend overrides them with one statement a batch.
+#include <gymdash/error.hpp>
 #include <gymdash/store.hpp>
+
+#include <fmt/format.h>
 
 #include <unordered_set>
 
@@ -44,6 +47,28 @@ std::vector<std::vector<CallResult>> LeadRepository::call_results_many(std::stri
   out.reserve(lead_ids.size());
   for (const auto& id : lead_ids) out.push_back(call_results(gym_id, id));
   return out;
+}
+
+void LeadRepository::update_many(std::span<const Lead> leads, std::span<const std::int64_t> stored_versions) {
+  if (stored_versions.size() != leads.size())
+    throw InvalidArgumentError(fmt::format("update_many: {} stored versions for {} leads", stored_versions.size(),
+                                           leads.size()),
+                               "stored_versions");
+  for (std::size_t i = 0; i < leads.size(); ++i) {
+    const Lead& l = leads[i];
+    if (stored_versions[i] < 0 || stored_versions[i] >= l.version)
+      throw InvalidArgumentError(fmt::format("update_many: lead {}: stored version {} is not below its version {}",
+                                             l.id, stored_versions[i], l.version),
+                                 "stored_versions");
+    if (stored_versions[i] == l.version - 1) {
+      update(l);
+      continue;
+    }
+    // Several changes folded into one write: the content goes through each
+    // version (update() takes one step at a time).
+    Lead step = l;
+    for (step.version = stored_versions[i] + 1; step.version <= l.version; ++step.version) update(step);
+  }
 }
 
 void LeadRepository::update_call_state_many(std::span<const Lead> leads) {

@@ -28,6 +28,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <span>
 #include <unordered_map>
 
 namespace gymdash {
@@ -156,6 +157,31 @@ std::string join(const std::vector<std::string>& v) {
 }
 
 // The validated, normalized text fields of a create request.
+// Leads changed but not written yet (an import batch's merges), each once. A
+// lead changed again before they are written replaces its earlier state (one
+// write; the version still counts each change).
+class DeferredLeads {
+ public:
+  // `l`: the lead after one change (its version one more than before it).
+  void put(const Lead& l) {
+    const auto [it, first] = at_.try_emplace(l.id, leads_.size());
+    if (first) {
+      leads_.push_back(l);
+      stored_versions_.push_back(l.version - 1);
+    } else {
+      leads_[it->second] = l;
+    }
+  }
+  std::span<const Lead> leads() const { return leads_; }
+  // The version each lead has in the store, for LeadRepository::update_many.
+  std::span<const std::int64_t> stored_versions() const { return stored_versions_; }
+
+ private:
+  std::vector<Lead> leads_;
+  std::vector<std::int64_t> stored_versions_;
+  std::unordered_map<std::string, std::size_t> at_;  // lead id → position in leads_
+};
+
 struct CleanInput {
   std::string external_id, phone, first_name, last_name, email, source, interest, timeline, notes, timezone, actor;
   std::vector<std::string> tags;
@@ -524,13 +550,19 @@ class LeadServiceImpl final : public LeadService {
   // the caller in the same transaction) instead of being applied at once.
   // `stored`, when given: the lead as stored before this write (its rollup
   // facts are not read again).
+  // `deferred`, when given (a bulk import): the lead is not written but left
+  // there, for the caller to write with the others (update_many) in the same
+  // transaction.
   void save(Lead& l, Timestamp now, const Gym* gym = nullptr, analytics::RollupBuilder* rollups = nullptr,
-            const Lead* stored = nullptr) {
+            const Lead* stored = nullptr, DeferredLeads* deferred = nullptr) {
     l.updated_at = now;
     ++l.version;
     const auto rollup_before = stored ? std::optional<LeadFacts>(analytics::facts_of(*stored))
                                       : analytics::lead_before_update(store_, l);  // rollups
-    store_.leads().update(l);
+    if (deferred)
+      deferred->put(l);
+    else
+      store_.leads().update(l);
     if (gym && rollups)
       analytics::record_lead(store_, gym->timezone, rollup_before, analytics::facts_of(l), *rollups);  // rollups
     else
@@ -563,10 +595,12 @@ class LeadServiceImpl final : public LeadService {
 
   // A second sighting of a known number: fill what is missing, keep what is
   // known. `l`: the lead exactly as stored. `known_gym` and `rollups`: as
-  // for save(). `history`, when given (a bulk import): where the history
-  // entries go, for the caller to append in the same transaction.
+  // for save(). `history` and `deferred`, when given (a bulk import): where
+  // the history entries and the merged lead go, for the caller to store in
+  // the same transaction.
   Lead merge(Lead l, const CleanInput& in, const LeadInput& input, Timestamp now, const Gym* known_gym = nullptr,
-             analytics::RollupBuilder* rollups = nullptr, std::vector<LeadEvent>* history = nullptr) {
+             analytics::RollupBuilder* rollups = nullptr, std::vector<LeadEvent>* history = nullptr,
+             DeferredLeads* deferred = nullptr) {
     const Lead before = l;
     fill(l.external_id, in.external_id);
     fill(l.first_name, in.first_name);
@@ -590,7 +624,7 @@ class LeadServiceImpl final : public LeadService {
       finalize(l, *known_gym);
     else if (auto gym = store_.gyms().find(l.gym_id))
       finalize(l, *gym);
-    save(l, now, known_gym, rollups, &before);
+    save(l, now, known_gym, rollups, &before, deferred);
     if (history) {
       history->push_back(history_entry(l, now, "merged", "", in.external_id, in.actor, "same phone number"));
       if (became_dnc)
@@ -924,6 +958,7 @@ class LeadServiceImpl final : public LeadService {
                 current.insert_or_assign(std::move(k), std::move(l));
               }
             std::map<std::string, std::vector<LeadEvent>, std::less<>> history;  // gym → entries, in order
+            DeferredLeads merged;  // written together after the last merge
             for (auto i : refused) {
               const NewRow& row = *fresh_rows[i];
               const Gym& gym = *row.gym;
@@ -931,9 +966,10 @@ class LeadServiceImpl final : public LeadService {
               if (it == current.end()) throw InternalError(fmt::format("import: lead of line {} vanished", row.line));
               const LeadInput input = row.input(fresh[i]);
               it->second = merge(std::move(it->second), clean(input, gym, false), input, now, &gym, &rollups,
-                                 &history[gym.id]);
+                                 &history[gym.id], &merged);
               ++delta.merged_duplicates;
             }
+            store_.leads().update_many(merged.leads(), merged.stored_versions());
             for (const auto& [gym_id, entries] : history)
               if (!entries.empty()) store_.leads().append_history_many(gym_id, entries);
           }

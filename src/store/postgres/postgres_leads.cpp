@@ -213,6 +213,38 @@ constexpr std::string_view kUpdateLeadCallStates =
     "enrolments AS (UPDATE campaign_leads SET lead_status = lead.status, lead_qualification = lead.qualification, "
     "lead_connects = lead.connects FROM lead WHERE campaign_leads.lead_id = lead.id) "
     "SELECT id FROM lead";
+// update_many: kUpdateLead for a batch copied into the temporary table, the
+// claim kept, each lead over the stored version given with its id ($1, $2);
+// a lead whose version moved on, or whose number another lead has, is not
+// written and not returned (the single-lead path explains it).
+constexpr std::string_view kUpdateLeads =
+    "WITH lead AS (UPDATE leads l SET external_id = b.external_id, phone = b.phone, first_name = b.first_name, "
+    "last_name = b.last_name, email = b.email, source = b.source, interest = b.interest, timeline = b.timeline, "
+    "notes = b.notes, tags = b.tags, consent_given = b.consent_given, consent_at = b.consent_at, "
+    "consent_method = b.consent_method, consent_source = b.consent_source, do_not_call = b.do_not_call, "
+    "phone_invalid = b.phone_invalid, status = b.status, qualification = b.qualification, "
+    "qualification_manual = b.qualification_manual, score = b.score, attempts = b.attempts, "
+    "last_call_at = b.last_call_at, next_call_at = b.next_call_at, timezone = b.timezone, "
+    "custom_fields = b.custom_fields, created_at = b.created_at, updated_at = b.updated_at, version = b.version, "
+    "callback_at = b.callback_at, blocked_until = b.blocked_until, recent_calls = b.recent_calls, "
+    "last_outcome = b.last_outcome, sentiment = b.sentiment, connects = b.connects, local_zone = b.local_zone, "
+    "local_state = b.local_state, dnc_listed = b.dnc_listed, base_status = b.base_status, "
+    "base_status_at = b.base_status_at "
+    "FROM gymdash_lead_batch b JOIN unnest($1::text[], $2::bigint[]) AS s(id, version) ON s.id = b.id "
+    "WHERE l.id = b.id AND l.gym_id = b.gym_id AND l.version = s.version "
+    "AND NOT EXISTS (SELECT 1 FROM leads o WHERE o.gym_id = b.gym_id AND o.phone = b.phone AND o.id <> b.id) "
+    "RETURNING l.id, l.gym_id, l.tags, l.local_zone, l.local_state, l.created_at, l.source, l.status, "
+    "l.qualification, l.connects), "
+    "gone AS (DELETE FROM lead_tags USING lead WHERE lead_tags.lead_id = lead.id "
+    "AND lead_tags.tag NOT IN (SELECT json_array_elements_text(" GYMDASH_TAGS_JSON "))), "
+    "tags AS (INSERT INTO lead_tags (lead_id, gym_id, tag) SELECT lead.id, lead.gym_id, t "
+    "FROM lead, json_array_elements_text(" GYMDASH_TAGS_JSON ") AS t ON CONFLICT DO NOTHING), "
+    "zone AS (INSERT INTO lead_zones (gym_id, local_zone, local_state) SELECT DISTINCT gym_id, local_zone, "
+    "local_state FROM lead ON CONFLICT DO NOTHING), "
+    "enrolments AS (UPDATE campaign_leads SET lead_created_at = lead.created_at, lead_source = lead.source, "
+    "lead_status = lead.status, lead_qualification = lead.qualification, lead_connects = lead.connects "
+    "FROM lead WHERE campaign_leads.lead_id = lead.id) "
+    "SELECT id FROM lead";
 constexpr std::string_view kLeadVersion = "SELECT version FROM leads WHERE id = $1 AND gym_id = $2";
 constexpr std::string_view kGymExists = "SELECT 1 FROM gyms WHERE id = $1";
 constexpr std::string_view kLeadIdExists = "SELECT 1 FROM leads WHERE id = $1";
@@ -613,6 +645,47 @@ class PgLeads final : public LeadRepository {
         explain_stale(c, lead, expectable);
         explain_conflict(c, lead, false);
         throw ConflictError(fmt::format("lead {}: not stored: changed concurrently, try again", lead.id), "version");
+      });
+    });
+  }
+
+  void update_many(std::span<const Lead> leads, std::span<const std::int64_t> stored_versions) override {
+    bool plain = leads.size() <= 1 || stored_versions.size() != leads.size();
+    for (std::size_t i = 0; !plain && i < leads.size(); ++i)
+      plain = stored_versions[i] < 0 || stored_versions[i] >= leads[i].version;
+    if (plain) {  // one lead, or arguments the default refuses
+      LeadRepository::update_many(leads, stored_versions);
+      return;
+    }
+    core_.run("lead batch", leads.front().id, [&] {
+      core_.within_transaction([&](pg::Connection& c) {
+        pg::CopyRows rows;
+        std::vector<std::string> ids;
+        ids.reserve(leads.size());
+        for (const auto& l : leads) {
+          put_lead(rows, l);
+          rows.end_row();
+          ids.push_back(l.id);
+        }
+        c.script(kPrepareLeadBatch);
+        c.copy_in(kCopyLeadBatch, rows.data());
+        // Two leads of the batch trading numbers would meet the unique key
+        // mid-statement: then nothing of it stays and each lead goes alone.
+        c.script("SAVEPOINT gymdash_update_leads");
+        std::unordered_set<std::string> written;
+        try {
+          auto r = c.prepared(kUpdateLeads, pg::Params().text_array(ids).integer_array(stored_versions));
+          for (int i = 0; i < r.rows(); ++i) written.insert(r.text(i, 0));
+        } catch (const pg::SqlError& e) {
+          if (e.sqlstate() != "23505") throw;
+          c.script("ROLLBACK TO SAVEPOINT gymdash_update_leads");
+        }
+        c.script("RELEASE SAVEPOINT gymdash_update_leads");
+        if (written.size() == leads.size()) return;
+        // What is left was stale, gone or refused: the single-lead path says which.
+        for (std::size_t i = 0; i < leads.size(); ++i)
+          if (!written.contains(leads[i].id))
+            LeadRepository::update_many(leads.subspan(i, 1), stored_versions.subspan(i, 1));
       });
     });
   }
