@@ -628,6 +628,23 @@ TEST_CASE("rollups equal their rebuild after randomized ingests") {
     again.source = "instagram";
     CHECK(f.rt->leads().create_lead("gym-a", again).merged);
     f.rt->leads().delete_lead("gym-a", page.items[2].id);
+    // An import whose rows merge into known leads, most dated before them
+    // (their speed to lead moves with created_at, from their first call),
+    // two rows into the same lead.
+    {
+      std::string csv = "gym_id,phone,created_at,source\n";
+      for (std::size_t k = 3; k < 23; ++k) {
+        const char* created = k % 4 == 0 ? "2026-10-25T10:00:00Z" : k % 2 ? "2026-09-15T08:30:00Z" : "2026-09-28T17:45:00Z";
+        csv += "gym-a," + page.items[k].phone + "," + created + ",import\n";
+      }
+      csv += "gym-a," + page.items[5].phone + ",2026-09-01T00:00:00Z,import\n";
+      std::istringstream in(csv);
+      ImportOptions options;
+      options.batch_size = 7;
+      const auto imported = f.rt->leads().import_leads(in, options);
+      CHECK(imported.merged_duplicates == 21);
+      CHECK(imported.imported == 0);
+    }
 
     const auto kept = snapshot(f.rt->store());
     CHECK(!kept.days.empty());

@@ -23,6 +23,10 @@ namespace gymdash {
  * once the batches before it are consumed. Destroying the reader stops the
  * producer (its next emit returns false) and joins the thread.
  *
+ * The batch next() replaces in `out` is destroyed on the producer's thread
+ * (at its next hand-over), which made the items: freeing them is work the
+ * consumer, the bottleneck of an import, does not do.
+ *
  * Thread safety: one producer thread (owned here), one consumer thread.
  */
 template <class Item>
@@ -61,7 +65,10 @@ class ReadAhead {
 
   /** The next batch into `out`; false at the end. Rethrows the producer's error after its last good batch. */
   bool next(std::vector<Item>& out) {
+    std::vector<Item> spent = std::move(out);
+    out.clear();
     std::unique_lock lock(m_);
+    if (!spent.empty() && !done_) spent_.push_back(std::move(spent));
     cv_.wait(lock, [&] { return !batches_.empty() || done_; });
     if (batches_.empty()) {
       if (error_) std::rethrow_exception(error_);
@@ -85,11 +92,15 @@ class ReadAhead {
 
  private:
   bool push(std::vector<Item>& batch) {
-    std::unique_lock lock(m_);
-    cv_.wait(lock, [&] { return batches_.size() < max_ahead_ || stop_; });
-    if (stop_) return false;
-    batches_.push_back(std::move(batch));
-    cv_.notify_all();
+    std::vector<std::vector<Item>> spent;  // destroyed here, after the lock is released
+    {
+      std::unique_lock lock(m_);
+      cv_.wait(lock, [&] { return batches_.size() < max_ahead_ || stop_; });
+      if (stop_) return false;
+      batches_.push_back(std::move(batch));
+      spent.swap(spent_);
+      cv_.notify_all();
+    }
     batch = {};
     batch.reserve(batch_size_);
     return true;
@@ -100,6 +111,7 @@ class ReadAhead {
   std::mutex m_;
   std::condition_variable cv_;
   std::deque<std::vector<Item>> batches_;
+  std::vector<std::vector<Item>> spent_;  // consumed batches, for the producer to destroy
   bool done_ = false;
   bool stop_ = false;
   std::exception_ptr error_;

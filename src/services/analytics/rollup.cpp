@@ -22,8 +22,6 @@ std::chrono::milliseconds local_since_epoch(Timestamp t, std::string_view zone, 
   return tz::local_since_epoch(t.time_since_epoch(), zone.empty() ? std::string_view("UTC") : zone, field);
 }
 
-constexpr std::array<const char*, 5> kStatusDim{"new", "contacted", "qualified", "trial_booked", "converted"};
-
 }  // namespace
 
 std::int32_t local_day(Timestamp t, std::string_view zone, std::string_view field) {
@@ -248,11 +246,11 @@ std::optional<LeadFacts> lead_before_update(Store& store, const Lead& lead) {
 }
 
 void record_lead(Store& store, std::string_view gym_zone, const std::optional<LeadFacts>& before,
-                 const std::optional<LeadFacts>& after, RollupBuilder& into) {
+                 const std::optional<LeadFacts>& after, RollupBuilder& into, bool first_call_known) {
   std::optional<LeadFacts> b = before, a = after;
   // A lead write never changes its calls, so its speed-to-lead entry moves
   // only when created_at does; then it needs the first attempt's time.
-  if (b && a && b->created_at != a->created_at && !b->first_call_at && !a->first_call_at)
+  if (b && a && !first_call_known && b->created_at != a->created_at && !b->first_call_at && !a->first_call_at)
     if (auto stored = store.analytics().lead_facts(a->gym_id, a->id)) b->first_call_at = stored->first_call_at;
   if (b && a && !a->first_call_at) a->first_call_at = b->first_call_at;
   if (b) into.add_lead(*b, gym_zone, -1);

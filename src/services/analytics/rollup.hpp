@@ -133,9 +133,12 @@ void record_lead(Store& store, std::string_view gym_zone, const std::optional<Le
 /**
  * Same, adding the move to `into` instead of applying it at once (a bulk
  * writer applies its builder once, inside the same transaction).
+ * `first_call_known`: `before->first_call_at` is the lead's first call as
+ * stored (empty: it has none), so a change of `created_at` does not look it
+ * up (a bulk writer reads those of its leads together).
  */
 void record_lead(Store& store, std::string_view gym_zone, const std::optional<LeadFacts>& before,
-                 const std::optional<LeadFacts>& after, RollupBuilder& into);
+                 const std::optional<LeadFacts>& after, RollupBuilder& into, bool first_call_known = false);
 /** Same, reading the gym's zone from the store. */
 void record_lead(Store& store, const std::optional<LeadFacts>& before, const std::optional<LeadFacts>& after);
 /**

@@ -553,18 +553,23 @@ class LeadServiceImpl final : public LeadService {
   // `deferred`, when given (a bulk import): the lead is not written but left
   // there, for the caller to write with the others (update_many) in the same
   // transaction.
+  // `first_call`, when given with `stored`: the lead's first call as stored
+  // (empty: none), read beforehand.
   void save(Lead& l, Timestamp now, const Gym* gym = nullptr, analytics::RollupBuilder* rollups = nullptr,
-            const Lead* stored = nullptr, DeferredLeads* deferred = nullptr) {
+            const Lead* stored = nullptr, DeferredLeads* deferred = nullptr,
+            const std::optional<Timestamp>* first_call = nullptr) {
     l.updated_at = now;
     ++l.version;
-    const auto rollup_before = stored ? std::optional<LeadFacts>(analytics::facts_of(*stored))
-                                      : analytics::lead_before_update(store_, l);  // rollups
+    const auto rollup_before =
+        stored ? std::optional<LeadFacts>(analytics::facts_of(*stored, first_call ? *first_call : std::nullopt))
+               : analytics::lead_before_update(store_, l);  // rollups
     if (deferred)
       deferred->put(l);
     else
       store_.leads().update(l);
     if (gym && rollups)
-      analytics::record_lead(store_, gym->timezone, rollup_before, analytics::facts_of(l), *rollups);  // rollups
+      analytics::record_lead(store_, gym->timezone, rollup_before, analytics::facts_of(l), *rollups,
+                             stored && first_call);  // rollups
     else
       analytics::record_lead(store_, rollup_before, analytics::facts_of(l));  // rollups
     if (rollup_before && rollup_before->local_zone != l.local_zone)  // rollups: its calls' lead-local hours move
@@ -597,10 +602,10 @@ class LeadServiceImpl final : public LeadService {
   // known. `l`: the lead exactly as stored. `known_gym` and `rollups`: as
   // for save(). `history` and `deferred`, when given (a bulk import): where
   // the history entries and the merged lead go, for the caller to store in
-  // the same transaction.
+  // the same transaction; `first_call`: as for save().
   Lead merge(Lead l, const CleanInput& in, const LeadInput& input, Timestamp now, const Gym* known_gym = nullptr,
              analytics::RollupBuilder* rollups = nullptr, std::vector<LeadEvent>* history = nullptr,
-             DeferredLeads* deferred = nullptr) {
+             DeferredLeads* deferred = nullptr, const std::optional<Timestamp>* first_call = nullptr) {
     const Lead before = l;
     fill(l.external_id, in.external_id);
     fill(l.first_name, in.first_name);
@@ -624,7 +629,7 @@ class LeadServiceImpl final : public LeadService {
       finalize(l, *known_gym);
     else if (auto gym = store_.gyms().find(l.gym_id))
       finalize(l, *gym);
-    save(l, now, known_gym, rollups, &before, deferred);
+    save(l, now, known_gym, rollups, &before, deferred, first_call);
     if (history) {
       history->push_back(history_entry(l, now, "merged", "", in.external_id, in.actor, "same phone number"));
       if (became_dnc)
@@ -826,6 +831,9 @@ class LeadServiceImpl final : public LeadService {
       bool counted = true;
       // The last piece of a committed batch (or of the input).
       bool ends_batch = false;
+      // The piece's leads once the writer is done with them, freed with the
+      // piece on the reading thread (ReadAhead), not by the writer.
+      std::vector<Lead> written;
     };
     // The reader hands rows over in pieces of at most kImportPieceRows; a
     // committed batch (`batch_rows`, one transaction) is one or more whole
@@ -957,6 +965,28 @@ class LeadServiceImpl final : public LeadService {
                 auto k = key(gym_id, l.phone);
                 current.insert_or_assign(std::move(k), std::move(l));
               }
+            // A row dated before its lead moves the lead's speed-to-lead
+            // entry, which needs the lead's first call: read together, one
+            // statement a gym, for the leads such a row merges into.
+            std::map<std::string, std::vector<std::string>, std::less<>> dated;  // gym → lead ids
+            for (auto i : refused) {
+              const NewRow& row = *fresh_rows[i];
+              auto it = current.find(key(row.gym->id, fresh[i].phone));
+              if (it != current.end() && row.created_at && *row.created_at < it->second.created_at)
+                dated[row.gym->id].push_back(it->second.id);
+            }
+            std::unordered_map<std::string, std::optional<Timestamp>> first_calls;  // lead id → its first call
+            for (auto& [gym_id, ids] : dated) {
+              std::sort(ids.begin(), ids.end());
+              ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+              auto results = store_.leads().call_results_many(gym_id, ids);
+              for (std::size_t k = 0; k < ids.size() && k < results.size(); ++k) {
+                std::optional<Timestamp> first;
+                for (const auto& r : results[k])
+                  if (!first || r.started_at < *first) first = r.started_at;
+                first_calls.emplace(ids[k], first);
+              }
+            }
             std::map<std::string, std::vector<LeadEvent>, std::less<>> history;  // gym → entries, in order
             DeferredLeads merged;  // written together after the last merge
             for (auto i : refused) {
@@ -965,8 +995,10 @@ class LeadServiceImpl final : public LeadService {
               auto it = current.find(key(gym.id, fresh[i].phone));
               if (it == current.end()) throw InternalError(fmt::format("import: lead of line {} vanished", row.line));
               const LeadInput input = row.input(fresh[i]);
+              const auto first_call = first_calls.find(it->second.id);
               it->second = merge(std::move(it->second), clean(input, gym, false), input, now, &gym, &rollups,
-                                 &history[gym.id], &merged);
+                                 &history[gym.id], &merged,
+                                 first_call == first_calls.end() ? nullptr : &first_call->second);
               ++delta.merged_duplicates;
             }
             store_.leads().update_many(merged.leads(), merged.stored_versions());
@@ -974,6 +1006,7 @@ class LeadServiceImpl final : public LeadService {
               if (!entries.empty()) store_.leads().append_history_many(gym_id, entries);
           }
           batch_rollups.push_back(rollups.take());  // rollups: applied once the batch's last piece is in
+          b.written = std::move(fresh);
           for (auto& item : batch)
             if (auto* r = std::get_if<lead_import::Reject>(&item)) rejects.push_back(std::move(*r));
         };

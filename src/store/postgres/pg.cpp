@@ -14,6 +14,7 @@
 #include <poll.h>
 
 #include <charconv>
+#include <cstring>
 #include <cstdlib>
 #include <gymdash/error.hpp>
 
@@ -78,6 +79,15 @@ bool storable(std::string_view text) {
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());
   const auto* end = p + text.size();
   while (p < end) {
+    // Eight ASCII bytes, none of them NUL, at a time.
+    while (end - p >= 8) {
+      std::uint64_t w;
+      std::memcpy(&w, p, 8);
+      constexpr std::uint64_t kLow = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
+      if (((w | ((w - kLow) & ~w)) & kHigh) != 0) break;  // a byte ≥ 0x80, or a zero byte
+      p += 8;
+    }
+    if (p == end) break;
     const unsigned char c = *p;
     if (c == 0) return false;
     if (c < 0x80) {
@@ -340,28 +350,71 @@ bool Connection::try_script(std::string_view sql) noexcept {
 }
 
 std::int64_t Connection::copy_in(std::string_view copy_sql, std::string_view data) {
+  bool sent = false;
+  return copy_in(copy_sql, [&](CopyRows&) {
+    if (!sent && !data.empty() && PQputCopyData(conn_.get(), data.data(), static_cast<int>(data.size())) != 1)
+      throw_copy_lost();
+    sent = true;
+    return false;
+  });
+}
+
+void Connection::throw_copy_lost() const {
+  throw UnavailableError(
+      fmt::format("postgres {}: connection lost during COPY: {}", where_, tidy(PQerrorMessage(conn_.get()))));
+}
+
+std::int64_t Connection::copy_in(std::string_view copy_sql, const std::function<bool(CopyRows&)>& fill) {
   check(PQexec(conn_.get(), std::string(copy_sql).c_str()), copy_sql);
-  if (PQputCopyData(conn_.get(), data.data(), static_cast<int>(data.size())) != 1 ||
-      PQputCopyEnd(conn_.get(), nullptr) != 1)
-    throw UnavailableError(fmt::format("postgres {}: connection lost during COPY: {}", where_,
-                                       tidy(PQerrorMessage(conn_.get()))));
+  CopyRows rows;
+  bool more = true;
+  while (more) {
+    rows.clear();
+    try {
+      more = fill(rows);
+    } catch (...) {
+      // Ends the COPY as failed (the server undoes it) and reads its answer,
+      // so that the connection is usable again.
+      if (PQputCopyEnd(conn_.get(), "gymdash: the rows could not be made") == 1)
+        while (PGresult* r = PQgetResult(conn_.get())) PQclear(r);
+      throw;
+    }
+    const auto data = rows.data();
+    if (!data.empty() && PQputCopyData(conn_.get(), data.data(), static_cast<int>(data.size())) != 1)
+      throw_copy_lost();
+  }
+  if (PQputCopyEnd(conn_.get(), nullptr) != 1) throw_copy_lost();
   Result last;
   while (PGresult* r = PQgetResult(conn_.get())) last = check(r, copy_sql);
   return last.affected();
 }
 
+namespace {
+
+// Appends `s` in COPY's text format: a backslash, tab, newline or carriage
+// return escaped, every other byte as it is (runs between them appended whole).
+void append_copy_text(std::string& out, std::string_view s) {
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c != '\\' && c != '\t' && c != '\n' && c != '\r') continue;
+    out.append(s.data() + run, i - run);
+    out.push_back('\\');
+    out.push_back(c == '\\' ? '\\' : c == '\t' ? 't' : c == '\n' ? 'n' : 'r');
+    run = i + 1;
+  }
+  out.append(s.data() + run, s.size() - run);
+}
+
+}  // namespace
+
 CopyRows& CopyRows::text(std::string_view v) {
   separate();
-  const std::string stored = store_text(v);
-  for (char c : stored) {
-    switch (c) {
-      case '\\': data_ += "\\\\"; break;
-      case '\t': data_ += "\\t"; break;
-      case '\n': data_ += "\\n"; break;
-      case '\r': data_ += "\\r"; break;
-      default: data_.push_back(c);
-    }
-  }
+  // The common case, text PostgreSQL takes as it is, without a copy.
+  if (storable(v) && !v.starts_with(kEscaped))
+    append_copy_text(data_, v);
+  else
+    append_copy_text(data_, store_text(v));
   return *this;
 }
 

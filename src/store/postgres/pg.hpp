@@ -8,6 +8,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -210,9 +211,18 @@ class Connection {
 
   /** COPY … FROM STDIN: starts, sends `data` (COPY text format), ends. Returns the rows copied. */
   std::int64_t copy_in(std::string_view copy_sql, std::string_view data);
+  /**
+   * COPY … FROM STDIN fed in pieces: `fill` puts the next rows into the
+   * (emptied) CopyRows it is given and says whether more follow; each piece
+   * is sent before the next is made, so the server stores one while the
+   * client writes the next. Returns the rows copied. An exception from
+   * `fill` ends the COPY as failed (nothing of it stays) and is rethrown.
+   */
+  std::int64_t copy_in(std::string_view copy_sql, const std::function<bool(CopyRows&)>& fill);
 
  private:
   Result check(PGresult* r, std::string_view sql);
+  [[noreturn]] void throw_copy_lost() const;
 
   std::unique_ptr<PGconn, decltype(&PQfinish)> conn_{nullptr, &PQfinish};
   std::string where_;  // describe_uri(), for messages

@@ -554,24 +554,15 @@ class PgLeads final : public LeadRepository {
       auto found = c.prepared(kLeadBatchTakenNumbers, pg::Params().text_array(gyms).text_array(phones));
       for (int r = 0; r < found.rows(); ++r) taken[asked[static_cast<std::size_t>(found.integer(r, 0) - 1)]] = true;
     }
-    pg::CopyRows rows, tags;
     std::vector<std::string> zone_gyms, zones, states;
     std::unordered_set<std::string> zones_seen;
     std::vector<std::size_t> copied;
     copied.reserve(sent.size());
+    bool any_tags = false;
     for (std::size_t k = 0; k < sent.size(); ++k) {
       if (taken[k]) continue;
       const Lead& lead = leads[sent[k]];
-      put_lead(rows, lead);
-      rows.end_row();
-      for (std::size_t t = 0; t < lead.tags.size(); ++t) {
-        // A tag twice in one lead is one row.
-        if (std::find(lead.tags.begin(), lead.tags.begin() + static_cast<std::ptrdiff_t>(t), lead.tags[t]) !=
-            lead.tags.begin() + static_cast<std::ptrdiff_t>(t))
-          continue;
-        tags.text(lead.id).text(lead.gym_id).text(lead.tags[t]);
-        tags.end_row();
-      }
+      any_tags = any_tags || !lead.tags.empty();
       std::string zone_key = lead.gym_id;
       zone_key.push_back('\0');
       zone_key += lead.local_zone;
@@ -594,10 +585,36 @@ class PgLeads final : public LeadRepository {
     if (c.prepared(kCountGyms, pg::Params().text_array(batch_gyms)).integer(0, 0) !=
         static_cast<std::int64_t>(batch_gyms.size()))
       return false;
+    // The rows are made while they are sent, a few hundred at a time: the
+    // server stores one piece while the next is made.
+    constexpr std::size_t kPieceBytes = 64 * 1024;
+    std::size_t next = 0;
+    const auto put_leads = [&](pg::CopyRows& rows) {
+      for (; next < copied.size() && rows.data().size() < kPieceBytes; ++next) {
+        put_lead(rows, leads[copied[next]]);
+        rows.end_row();
+      }
+      return next < copied.size();
+    };
+    const auto put_tags = [&](pg::CopyRows& rows) {
+      for (; next < copied.size() && rows.data().size() < kPieceBytes; ++next) {
+        const Lead& lead = leads[copied[next]];
+        for (std::size_t t = 0; t < lead.tags.size(); ++t) {
+          // A tag twice in one lead is one row.
+          if (std::find(lead.tags.begin(), lead.tags.begin() + static_cast<std::ptrdiff_t>(t), lead.tags[t]) !=
+              lead.tags.begin() + static_cast<std::ptrdiff_t>(t))
+            continue;
+          rows.text(lead.id).text(lead.gym_id).text(lead.tags[t]);
+          rows.end_row();
+        }
+      }
+      return next < copied.size();
+    };
     c.script("SAVEPOINT gymdash_copy_leads");
     try {
-      c.copy_in(kCopyLeads, rows.data());
-      if (!tags.data().empty()) c.copy_in(kCopyLeadTags, tags.data());
+      c.copy_in(kCopyLeads, put_leads);
+      next = 0;
+      if (any_tags) c.copy_in(kCopyLeadTags, put_tags);
       c.prepared(kInsertLeadZones, pg::Params().text_array(zone_gyms).text_array(zones).text_array(states));
     } catch (const pg::SqlError& e) {
       // 23505 a unique key, 23503 a foreign key (the gym): the other way explains or skips those.

@@ -730,11 +730,15 @@ constexpr std::string_view kTryBulkLock =
     "SELECT pg_try_advisory_lock(hashtext('gymdash bulk ' || current_schema()))::int";
 // The secondary indexes of the lead tables, with their definitions: every
 // index but the primary keys and the unique ones (the import's duplicate
-// check and ON CONFLICT need (gym_id, phone); tags need their key).
+// check and ON CONFLICT need (gym_id, phone); tags need their key), and but
+// the call order's indexes of retries and callbacks, whose conditions
+// (attempts > 0, a callback time) no imported lead meets: kept, they cost
+// the load nothing, and rebuilt they would cost a scan of the table each.
 constexpr std::string_view kBulkIndexes =
     "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
     "JOIN pg_class t ON t.oid = x.indrelid WHERE t.relnamespace = current_schema()::regnamespace "
-    "AND t.relname IN ('leads', 'lead_tags') AND NOT x.indisprimary AND NOT x.indisunique ORDER BY i.relname";
+    "AND t.relname IN ('leads', 'lead_tags') AND NOT x.indisprimary AND NOT x.indisunique "
+    "AND i.relname NOT IN ('leads_dial_retry', 'leads_dial_callback') ORDER BY i.relname";
 // Index builds sort in memory up to this much (a session setting of the bulk
 // connection; PostgreSQL's default is 64 MB).
 constexpr std::string_view kBulkSortMemory = "SET maintenance_work_mem = '256MB'";
