@@ -420,6 +420,17 @@ struct Builder {
   }
 };
 
+// A gym and a phone number, viewed (for sets of a batch's numbers).
+struct NumberKey {
+  std::string_view gym_id, phone;
+  bool operator==(const NumberKey&) const = default;
+};
+struct NumberKeyHash {
+  std::size_t operator()(const NumberKey& k) const noexcept {
+    return static_cast<std::size_t>(BulkNumbers::key(k.gym_id, k.phone));
+  }
+};
+
 class PgLeads final : public LeadRepository {
  public:
   explicit PgLeads(Core& core) : core_(core) {}
@@ -457,16 +468,12 @@ class PgLeads final : public LeadRepository {
       return core_.within_transaction([&](pg::Connection& c) {
         // A phone seen earlier in the batch is taken by then: only the first
         // lead of each gym and phone goes to the server.
-        std::unordered_set<std::string> seen;
+        std::unordered_set<NumberKey, NumberKeyHash> seen;  // views into `leads`
         seen.reserve(leads.size());
         std::vector<std::size_t> sent;
         sent.reserve(leads.size());
-        for (std::size_t i = 0; i < leads.size(); ++i) {
-          std::string key = leads[i].gym_id;
-          key.push_back('\0');
-          key += leads[i].phone;
-          if (seen.insert(std::move(key)).second) sent.push_back(i);
-        }
+        for (std::size_t i = 0; i < leads.size(); ++i)
+          if (seen.insert(NumberKey{leads[i].gym_id, leads[i].phone}).second) sent.push_back(i);
         // During a bulk load into an empty table (BulkNumbers): the keys of
         // the numbers sent, for the COPY path's question and, once stored,
         // for the load's later batches. Empty otherwise.

@@ -33,11 +33,11 @@ namespace gymdash::postgres_store {
  */
 class BulkNumbers {
  public:
+  /** The hash of a gym and a number: the two strings' hashes mixed (no string made). */
   static std::uint64_t key(std::string_view gym_id, std::string_view e164) {
-    std::string k(gym_id);
-    k.push_back('\0');
-    k += e164;
-    return std::hash<std::string>{}(k);
+    std::uint64_t h = std::hash<std::string_view>{}(gym_id);
+    h ^= std::hash<std::string_view>{}(e164) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    return h;
   }
   void start() {
     std::lock_guard lock(mutex_);
