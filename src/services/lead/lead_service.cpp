@@ -156,7 +156,6 @@ std::string join(const std::vector<std::string>& v) {
   return out;
 }
 
-// The validated, normalized text fields of a create request.
 // Leads changed but not written yet (an import batch's merges), each once. A
 // lead changed again before they are written replaces its earlier state (one
 // write; the version still counts each change).
@@ -182,6 +181,7 @@ class DeferredLeads {
   std::unordered_map<std::string, std::size_t> at_;  // lead id → position in leads_
 };
 
+// The validated, normalized text fields of a create request.
 struct CleanInput {
   std::string external_id, phone, first_name, last_name, email, source, interest, timeline, notes, timezone, actor;
   std::vector<std::string> tags;

@@ -106,6 +106,9 @@ class Params {
   std::vector<bool> nulls_;
 };
 
+/** About how much a piece of a streamed COPY holds (Connection::copy_in with a fill function). */
+inline constexpr std::size_t kCopyPieceBytes = 64 * 1024;
+
 /**
  * Rows for COPY … FROM STDIN in PostgreSQL's text format, built in memory:
  * fields are pushed in the table's column order (text through store_text,
@@ -212,11 +215,12 @@ class Connection {
   /** COPY … FROM STDIN: starts, sends `data` (COPY text format), ends. Returns the rows copied. */
   std::int64_t copy_in(std::string_view copy_sql, std::string_view data);
   /**
-   * COPY … FROM STDIN fed in pieces: `fill` puts the next rows into the
-   * (emptied) CopyRows it is given and says whether more follow; each piece
-   * is sent before the next is made, so the server stores one while the
-   * client writes the next. Returns the rows copied. An exception from
-   * `fill` ends the COPY as failed (nothing of it stays) and is rethrown.
+   * COPY … FROM STDIN fed in pieces: `fill` puts the next rows (about
+   * kCopyPieceBytes) into the (emptied) CopyRows it is given and says
+   * whether more follow; each piece is sent before the next is made, so the
+   * server stores one while the client writes the next. Returns the rows
+   * copied. An exception from `fill` ends the COPY as failed (nothing of it
+   * stays) and is rethrown.
    */
   std::int64_t copy_in(std::string_view copy_sql, const std::function<bool(CopyRows&)>& fill);
 

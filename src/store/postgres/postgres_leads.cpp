@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <gymdash/error.hpp>
 #include <gymdash/store.hpp>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -114,10 +115,25 @@ constexpr std::string_view kLeadBatchPhoneTaken =
     "SELECT u.id FROM unnest($1::text[], $2::text[], $3::text[]) AS u(id, gym_id, phone) WHERE EXISTS "
     "(SELECT 1 FROM leads l WHERE l.gym_id = u.gym_id AND l.phone = u.phone AND l.id <> u.id)";
 
+// What follows a lead update (the CTE `lead`, the written rows with their
+// id, gym_id, tags, local_zone, local_state, created_at, source, status,
+// qualification and connects): the tags that went are deleted and the new
+// ones added (never the same row twice in one statement), the groups added,
+// the enrolments given the leads' facts.
+#define GYMDASH_AFTER_LEAD_UPDATE                                                                              \
+  "gone AS (DELETE FROM lead_tags USING lead WHERE lead_tags.lead_id = lead.id "                             \
+  "AND lead_tags.tag NOT IN (SELECT json_array_elements_text(" GYMDASH_TAGS_JSON "))), "                     \
+  "tags AS (INSERT INTO lead_tags (lead_id, gym_id, tag) SELECT lead.id, lead.gym_id, t "                    \
+  "FROM lead, json_array_elements_text(" GYMDASH_TAGS_JSON ") AS t ON CONFLICT DO NOTHING), "                \
+  "zone AS (INSERT INTO lead_zones (gym_id, local_zone, local_state) SELECT DISTINCT gym_id, local_zone, "   \
+  "local_state FROM lead ON CONFLICT DO NOTHING), "                                                          \
+  "enrolments AS (UPDATE campaign_leads SET lead_created_at = lead.created_at, lead_source = lead.source, "  \
+  "lead_status = lead.status, lead_qualification = lead.qualification, lead_connects = lead.connects "       \
+  "FROM lead WHERE campaign_leads.lead_id = lead.id) "
+
 // The whole lead but its claim (active_call_id, $37, bound and not written),
-// guarded by the version and by the phone being free in the gym; the tags
-// that went are deleted and the new ones added (never the same row twice in
-// one statement), the enrolments get the lead's facts.
+// guarded by the version and by the phone being free in the gym, then its
+// tags, group and enrolments (GYMDASH_AFTER_LEAD_UPDATE).
 constexpr std::string_view kUpdateLead =
     "WITH lead AS (UPDATE leads SET external_id = $3, phone = $4, first_name = $5, last_name = $6, email = $7, "
     "source = $8, interest = $9, timeline = $10, notes = $11, tags = $12, consent_given = $13, "
@@ -130,16 +146,7 @@ constexpr std::string_view kUpdateLead =
     "WHERE id = $1 AND gym_id = $2 AND version = $43 AND $37::text IS NOT NULL "
     "AND NOT EXISTS (SELECT 1 FROM leads o WHERE o.gym_id = $2 AND o.phone = $4 AND o.id <> $1) "
     "RETURNING id, gym_id, tags, local_zone, local_state, created_at, source, status, qualification, connects), "
-    "gone AS (DELETE FROM lead_tags USING lead WHERE lead_tags.lead_id = lead.id "
-    "AND lead_tags.tag NOT IN (SELECT json_array_elements_text(" GYMDASH_TAGS_JSON "))), "
-    "tags AS (INSERT INTO lead_tags (lead_id, gym_id, tag) SELECT lead.id, lead.gym_id, t "
-    "FROM lead, json_array_elements_text(" GYMDASH_TAGS_JSON ") AS t ON CONFLICT DO NOTHING), "
-    "zone AS (INSERT INTO lead_zones (gym_id, local_zone, local_state) SELECT gym_id, local_zone, local_state "
-    "FROM lead ON CONFLICT DO NOTHING), "
-    "enrolments AS (UPDATE campaign_leads SET lead_created_at = lead.created_at, lead_source = lead.source, "
-    "lead_status = lead.status, lead_qualification = lead.qualification, lead_connects = lead.connects "
-    "FROM lead WHERE campaign_leads.lead_id = lead.id) "
-    "SELECT count(*) FROM lead";
+    GYMDASH_AFTER_LEAD_UPDATE "SELECT count(*) FROM lead";
 
 // What calls change (LeadRepository::update_call_state), with the enrolments' copies.
 constexpr std::string_view kUpdateLeadCallState =
@@ -235,16 +242,7 @@ constexpr std::string_view kUpdateLeads =
     "AND NOT EXISTS (SELECT 1 FROM leads o WHERE o.gym_id = b.gym_id AND o.phone = b.phone AND o.id <> b.id) "
     "RETURNING l.id, l.gym_id, l.tags, l.local_zone, l.local_state, l.created_at, l.source, l.status, "
     "l.qualification, l.connects), "
-    "gone AS (DELETE FROM lead_tags USING lead WHERE lead_tags.lead_id = lead.id "
-    "AND lead_tags.tag NOT IN (SELECT json_array_elements_text(" GYMDASH_TAGS_JSON "))), "
-    "tags AS (INSERT INTO lead_tags (lead_id, gym_id, tag) SELECT lead.id, lead.gym_id, t "
-    "FROM lead, json_array_elements_text(" GYMDASH_TAGS_JSON ") AS t ON CONFLICT DO NOTHING), "
-    "zone AS (INSERT INTO lead_zones (gym_id, local_zone, local_state) SELECT DISTINCT gym_id, local_zone, "
-    "local_state FROM lead ON CONFLICT DO NOTHING), "
-    "enrolments AS (UPDATE campaign_leads SET lead_created_at = lead.created_at, lead_source = lead.source, "
-    "lead_status = lead.status, lead_qualification = lead.qualification, lead_connects = lead.connects "
-    "FROM lead WHERE campaign_leads.lead_id = lead.id) "
-    "SELECT id FROM lead";
+    GYMDASH_AFTER_LEAD_UPDATE "SELECT id FROM lead";
 constexpr std::string_view kLeadVersion = "SELECT version FROM leads WHERE id = $1 AND gym_id = $2";
 constexpr std::string_view kGymExists = "SELECT 1 FROM gyms WHERE id = $1";
 constexpr std::string_view kLeadIdExists = "SELECT 1 FROM leads WHERE id = $1";
@@ -420,6 +418,20 @@ struct Builder {
   }
 };
 
+// Empties the connection's temporary batch table (kPrepareLeadBatch) and
+// copies `count` leads into it, `lead(k)` the k-th, made while they are sent.
+void fill_lead_batch(pg::Connection& c, std::size_t count, const std::function<const Lead&(std::size_t)>& lead) {
+  c.script(kPrepareLeadBatch);
+  std::size_t next = 0;
+  c.copy_in(kCopyLeadBatch, [&](pg::CopyRows& rows) {
+    for (; next < count && rows.data().size() < pg::kCopyPieceBytes; ++next) {
+      put_lead(rows, lead(next));
+      rows.end_row();
+    }
+    return next < count;
+  });
+}
+
 // A gym and a phone number, viewed (for sets of a batch's numbers).
 struct NumberKey {
   std::string_view gym_id, phone;
@@ -494,13 +506,7 @@ class PgLeads final : public LeadRepository {
           remember();
           return stored;
         }
-        pg::CopyRows rows;
-        for (auto i : sent) {
-          put_lead(rows, leads[i]);
-          rows.end_row();
-        }
-        c.script(kPrepareLeadBatch);
-        c.copy_in(kCopyLeadBatch, rows.data());
+        fill_lead_batch(c, sent.size(), [&](std::size_t k) -> const Lead& { return leads[sent[k]]; });
         std::unordered_map<std::string_view, std::size_t> index;  // lead id → position, of the leads sent
         index.reserve(sent.size());
         for (auto i : sent) index.emplace(leads[i].id, i);
@@ -594,17 +600,16 @@ class PgLeads final : public LeadRepository {
       return false;
     // The rows are made while they are sent, a few hundred at a time: the
     // server stores one piece while the next is made.
-    constexpr std::size_t kPieceBytes = 64 * 1024;
     std::size_t next = 0;
     const auto put_leads = [&](pg::CopyRows& rows) {
-      for (; next < copied.size() && rows.data().size() < kPieceBytes; ++next) {
+      for (; next < copied.size() && rows.data().size() < pg::kCopyPieceBytes; ++next) {
         put_lead(rows, leads[copied[next]]);
         rows.end_row();
       }
       return next < copied.size();
     };
     const auto put_tags = [&](pg::CopyRows& rows) {
-      for (; next < copied.size() && rows.data().size() < kPieceBytes; ++next) {
+      for (; next < copied.size() && rows.data().size() < pg::kCopyPieceBytes; ++next) {
         const Lead& lead = leads[copied[next]];
         for (std::size_t t = 0; t < lead.tags.size(); ++t) {
           // A tag twice in one lead is one row.
@@ -683,16 +688,10 @@ class PgLeads final : public LeadRepository {
     }
     core_.run("lead batch", leads.front().id, [&] {
       core_.within_transaction([&](pg::Connection& c) {
-        pg::CopyRows rows;
+        fill_lead_batch(c, leads.size(), [&](std::size_t k) -> const Lead& { return leads[k]; });
         std::vector<std::string> ids;
         ids.reserve(leads.size());
-        for (const auto& l : leads) {
-          put_lead(rows, l);
-          rows.end_row();
-          ids.push_back(l.id);
-        }
-        c.script(kPrepareLeadBatch);
-        c.copy_in(kCopyLeadBatch, rows.data());
+        for (const auto& l : leads) ids.push_back(l.id);
         // Two leads of the batch trading numbers would meet the unique key
         // mid-statement: then nothing of it stays and each lead goes alone.
         c.script("SAVEPOINT gymdash_update_leads");
@@ -1008,13 +1007,7 @@ class PgLeads final : public LeadRepository {
     }
     core_.run("lead batch", leads.front().id, [&] {
       core_.within_transaction([&](pg::Connection& c) {
-        pg::CopyRows rows;
-        for (const auto& l : leads) {
-          put_lead(rows, l);
-          rows.end_row();
-        }
-        c.script(kPrepareLeadBatch);
-        c.copy_in(kCopyLeadBatch, rows.data());
+        fill_lead_batch(c, leads.size(), [&](std::size_t k) -> const Lead& { return leads[k]; });
         auto r = c.prepared(kUpdateLeadCallStates);
         if (static_cast<std::size_t>(r.rows()) == leads.size()) return;
         // What is left was stale or gone: the single-lead path says which.
