@@ -158,25 +158,65 @@ TEST_CASE_TEMPLATE("postgres: a new schema is created and migrated; reopening ke
         std::to_string(again->schema_version()));
 }
 
+// SQL that creates `schema` as gymdash's migrations up to `version` left it,
+// recorded as that version, and sets the search path to it.
+std::string schema_at_version(const std::string& schema, int version) {
+  const std::string quoted = "\"" + schema + "\"";
+  std::string sql = "CREATE SCHEMA " + quoted + "; SET search_path TO " + quoted + ";" +
+                    "CREATE TABLE gymdash_schema (version INTEGER NOT NULL PRIMARY KEY, applied_at BIGINT NOT NULL);";
+  for (const auto& m : postgres_store::migrations())
+    if (m.version <= version)
+      sql += std::string(m.sql) + ";INSERT INTO gymdash_schema VALUES (" + std::to_string(m.version) + ", 0);";
+  return sql;
+}
+
 TEST_CASE_TEMPLATE("postgres: a version-1 schema upgrades: recorded call events get their call's gym", B,
                    test::PostgresBackend) {
   Server<B> s;
-  const std::string schema = "\"" + s.backend.schema + "\"";
-  std::string v1;
-  for (const auto& m : postgres_store::migrations())
-    if (m.version == 1) v1 = std::string(m.sql);
-  REQUIRE_FALSE(v1.empty());
-  postgres_exec(s.backend.uri, "CREATE SCHEMA " + schema + "; SET search_path TO " + schema + ";" + v1 +
-                                   "; CREATE TABLE gymdash_schema (version INTEGER NOT NULL PRIMARY KEY, applied_at "
-                                   "BIGINT NOT NULL); INSERT INTO gymdash_schema VALUES (1, 0);"
-                                   "INSERT INTO calls (id, provider_call_id, gym_id) VALUES ('call_1', 'P1', 'gym-b');"
-                                   "INSERT INTO call_events (event_id, call_id, received_at) VALUES ('E1', 'call_1', 5)");
+  postgres_exec(s.backend.uri,
+                schema_at_version(s.backend.schema, 1) +
+                    "INSERT INTO calls (id, provider_call_id, gym_id) VALUES ('call_1', 'P1', 'gym-b');"
+                    "INSERT INTO call_events (event_id, call_id, received_at) VALUES ('E1', 'call_1', 5)");
   auto store = s.backend.open();
   CHECK(store->schema_version() == postgres_store::latest_schema_version());
   CHECK(store->calls().has_event("gym-b", "E1"));
   CHECK_FALSE(store->calls().has_event("gym-a", "E1"));
   CHECK(store->calls().record_event("gym-a", "E1", "call_2", Timestamp{}));
   CHECK_FALSE(store->calls().record_event("gym-b", "E1", "call_1", Timestamp{}));
+}
+
+TEST_CASE_TEMPLATE("postgres: a version-3 schema upgrades: a lead's number keeps its key as (phone, gym_id)", B,
+                   test::PostgresBackend) {
+  Server<B> s;
+  const std::string schema = "\"" + s.backend.schema + "\"";
+  postgres_exec(s.backend.uri, schema_at_version(s.backend.schema, 3) +
+                                   "INSERT INTO gyms (id) VALUES ('gym-a'), ('gym-b');"
+                                   "INSERT INTO leads (id, gym_id, phone) VALUES ('ld_2', 'gym-b', '+15125550100'), "
+                                   "('ld_1', 'gym-a', '+15125550100'), ('ld_3', 'gym-a', '+15125550199');");
+  auto store = s.backend.open();
+  CHECK(store->schema_version() == postgres_store::latest_schema_version());
+  const std::string where = "schemaname = '" + s.backend.schema + "' AND tablename = 'leads'";
+  CHECK(postgres_value(s.backend.uri, "SELECT indexdef FROM pg_indexes WHERE " + where +
+                                          " AND indexname = 'leads_phone_gym'")
+            .find("UNIQUE INDEX leads_phone_gym ON") != std::string::npos);
+  CHECK(postgres_value(s.backend.uri, "SELECT count(*) FROM pg_indexes WHERE " + where +
+                                          " AND indexname = 'leads_gym_phone'") == "0");
+  // The leads stored before are all there, found across gyms in gym order.
+  const auto both = store->leads().find_by_phone_any_gym("+15125550100");
+  REQUIRE(both.size() == 2);
+  CHECK(both[0].id == "ld_1");
+  CHECK(both[1].id == "ld_2");
+  // And the key still holds per gym: the number is taken in gym-a and gym-b, free in a third.
+  postgres_exec(s.backend.uri, "INSERT INTO " + schema + ".gyms (id) VALUES ('gym-c')");
+  Lead dup;
+  dup.id = "ld_4";
+  dup.gym_id = "gym-a";
+  dup.phone = "+15125550100";
+  CHECK_FALSE(store->leads().insert_if_absent(dup));
+  CHECK_THROWS_AS(store->leads().insert(dup), AlreadyExistsError);
+  dup.gym_id = "gym-c";
+  CHECK(store->leads().insert_if_absent(dup));
+  CHECK(store->leads().find_by_phone_any_gym("+15125550100").size() == 3);
 }
 
 TEST_CASE_TEMPLATE("postgres: a schema written by a newer gymdash is refused and left as it was", B,
@@ -348,7 +388,7 @@ TEST_CASE_TEMPLATE("postgres: a large lead import drops the lead indexes, builds
   REQUIRE(all_keys.find("lead_tags_lead_id_fkey") != std::string::npos);
   const int count = index_count();
   REQUIRE(count >= 6);
-  // Kept: the keys of leads and lead_tags, the unique (gym_id, phone), and
+  // Kept: the keys of leads and lead_tags, the unique (phone, gym_id), and
   // the call order's indexes of retries and callbacks (no imported lead is in them).
   const int kept = 5;
   auto kept_names = [&] {
@@ -365,7 +405,7 @@ TEST_CASE_TEMPLATE("postgres: a large lead import drops the lead indexes, builds
 
   store->begin_bulk_load(200000, BulkLoad::Leads);
   CHECK(index_count() == kept);
-  CHECK(kept_names() == "lead_tags_pkey leads_dial_callback leads_dial_retry leads_gym_phone leads_pkey");
+  CHECK(kept_names() == "lead_tags_pkey leads_dial_callback leads_dial_retry leads_phone_gym leads_pkey");
   CHECK(listed() == count - kept + 2);  // and the two foreign keys of the lead tables
   CHECK(foreign_keys().find("leads_gym_id_fkey") == std::string::npos);
   CHECK(foreign_keys().find("lead_tags_lead_id_fkey") == std::string::npos);

@@ -888,7 +888,7 @@ class PgLeads final : public LeadRepository {
     return core_.run("leads with phone", e164, [&] {
       return read_leads(core_.with_connection([&](pg::Connection& c) {
         return c.prepared("SELECT " GYMDASH_LEAD_COLUMNS
-                          " FROM leads WHERE gym_id IN (SELECT id FROM gyms) AND phone = $1 ORDER BY gym_id",
+                          " FROM leads WHERE phone = $1 ORDER BY gym_id",
                           pg::Params().text(e164));
       }));
     });

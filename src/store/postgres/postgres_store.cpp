@@ -14,12 +14,15 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <exception>
+#include <functional>
 #include <gymdash/error.hpp>
 #include <gymdash/store.hpp>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -730,7 +733,7 @@ constexpr std::string_view kTryBulkLock =
     "SELECT pg_try_advisory_lock(hashtext('gymdash bulk ' || current_schema()))::int";
 // The secondary indexes of the lead tables, with their definitions: every
 // index but the primary keys and the unique ones (the import's duplicate
-// check and ON CONFLICT need (gym_id, phone); tags need their key), and but
+// check and ON CONFLICT need (phone, gym_id); tags need their key), and but
 // the call order's indexes of retries and callbacks, whose conditions
 // (attempts > 0, a callback time) no imported lead meets: kept, they cost
 // the load nothing, and rebuilt they would cost a scan of the table each.
@@ -768,15 +771,23 @@ const BulkForeignKey* bulk_foreign_key(std::string_view name) {
   return nullptr;
 }
 
-// Puts back one foreign key a bulk load dropped (kBulkForeignKeys): added
-// NOT VALID if it is missing, validated, then no longer listed (a host dying
-// in between leaves it listed, and the next attempt validates it).
-void restore_foreign_key(pg::Connection& c, const BulkForeignKey& fk) {
-  const std::string table = pg::quote_identifier(fk.table);
-  const std::string name = pg::quote_identifier(fk.name);
+// Adds back one foreign key a bulk load dropped (kBulkForeignKeys), NOT
+// VALID if it is missing: enforced for every new row from then on, checked
+// for the rows already there by validate_foreign_key. Quick (no scan), but
+// it locks both tables against the index builds: done before them.
+void add_foreign_key(pg::Connection& c, const BulkForeignKey& fk) {
   if (c.exec(kForeignKeyExists, pg::Params().text(fk.name).text(fk.table)).integer(0, 0) == 0)
-    c.script(fmt::format("ALTER TABLE {} ADD CONSTRAINT {} {} NOT VALID", table, name, fk.definition));
-  const std::string validate = fmt::format("ALTER TABLE {} VALIDATE CONSTRAINT {}", table, name);
+    c.script(fmt::format("ALTER TABLE {} ADD CONSTRAINT {} {} NOT VALID", pg::quote_identifier(fk.table),
+                         pg::quote_identifier(fk.name), fk.definition));
+}
+
+// Validates a foreign key add_foreign_key put back, then no longer lists it
+// (a host dying in between leaves it listed, and the next attempt validates
+// it). Validation locks the key's table against writers but only reads the
+// table it references, so it runs beside the index builds of that one.
+void validate_foreign_key(pg::Connection& c, const BulkForeignKey& fk) {
+  const std::string validate =
+      fmt::format("ALTER TABLE {} VALIDATE CONSTRAINT {}", pg::quote_identifier(fk.table), pg::quote_identifier(fk.name));
   try {
     c.script(validate);
   } catch (const pg::SqlError& e) {
@@ -793,32 +804,97 @@ void restore_foreign_key(pg::Connection& c, const BulkForeignKey& fk) {
   c.exec("DELETE FROM bulk_dropped_indexes WHERE name = $1", pg::Params().text(fk.name));
 }
 
-// Builds every index bulk_dropped_indexes lists, one transaction each (a
-// failure keeps the rest listed for the next attempt). The connection holds
-// the bulk lock.
-void rebuild_dropped_indexes(pg::Connection& c) {
+// Builds one index a bulk load dropped (its pg_get_indexdef text) and no
+// longer lists it, in one transaction: a failure keeps it listed.
+void build_index(pg::Connection& c, const std::string& name, std::string sql) {
+  // Another open may have built it already.
+  constexpr std::string_view kCreate = "CREATE INDEX ";
+  if (sql.compare(0, kCreate.size(), kCreate) == 0) sql.insert(kCreate.size(), "IF NOT EXISTS ");
+  c.script("BEGIN");
+  try {
+    c.script(sql);
+    c.exec("DELETE FROM bulk_dropped_indexes WHERE name = $1", pg::Params().text(name));
+    c.script("COMMIT");
+  } catch (...) {
+    c.try_script("ROLLBACK");
+    throw;
+  }
+}
+
+// What bulk_dropped_indexes lists for one of the lead tables: its indexes
+// (name, definition) and its foreign key.
+struct TableRebuild {
+  std::vector<std::pair<std::string, std::string>> indexes;
+  const BulkForeignKey* foreign_key = nullptr;
+  bool empty() const { return indexes.empty() && !foreign_key; }
+};
+
+// Builds what `t` lists and validates its key, on `c`.
+void rebuild_table(pg::Connection& c, const TableRebuild& t) {
+  for (const auto& [name, sql] : t.indexes) build_index(c, name, sql);
+  if (t.foreign_key) validate_foreign_key(c, *t.foreign_key);
+}
+
+// Builds every index bulk_dropped_indexes lists and validates its foreign
+// keys. The connection `c` holds the bulk lock. The foreign keys come back
+// first (NOT VALID); then the tag table's index and key are done on a
+// second connection (`connect`) while `c` builds the leads' indexes: each
+// index build ends on one process writing the index, and the tags' work
+// fills the other core meanwhile (docs/operations.md). Each index is built
+// in its own transaction, so a failure keeps the rest listed for the next
+// attempt; the first failure of either connection is thrown once both end.
+void rebuild_dropped_indexes(pg::Connection& c, const std::function<std::unique_ptr<pg::Connection>()>& connect) {
   auto listed = c.exec("SELECT name, sql FROM bulk_dropped_indexes ORDER BY name");
   if (listed.rows() == 0) return;
-  c.script(kBulkSortMemory);
+  TableRebuild leads, tags;
   for (int row = 0; row < listed.rows(); ++row) {
-    const std::string name = listed.text(row, 0);
-    if (bulk_foreign_key(name)) continue;  // after the indexes
-    std::string sql = listed.text(row, 1);
-    // pg_get_indexdef's text: another open may have built it already.
-    constexpr std::string_view kCreate = "CREATE INDEX ";
-    if (sql.compare(0, kCreate.size(), kCreate) == 0) sql.insert(kCreate.size(), "IF NOT EXISTS ");
-    c.script("BEGIN");
+    std::string name = listed.text(row, 0);
+    const auto* fk = bulk_foreign_key(name);
+    // The names are the schema's: every index of lead_tags is named after it.
+    const bool of_tags = fk ? fk->table == "lead_tags" : name.starts_with("lead_tags");
+    auto& t = of_tags ? tags : leads;
+    if (fk)
+      t.foreign_key = fk;
+    else
+      t.indexes.emplace_back(std::move(name), listed.text(row, 1));
+  }
+  for (const auto* t : {&leads, &tags})
+    if (t->foreign_key) add_foreign_key(c, *t->foreign_key);
+  c.script(kBulkSortMemory);
+  std::unique_ptr<pg::Connection> second;
+  if (!tags.empty() && !leads.indexes.empty()) {
     try {
-      c.script(sql);
-      c.exec("DELETE FROM bulk_dropped_indexes WHERE name = $1", pg::Params().text(name));
-      c.script("COMMIT");
-    } catch (...) {
-      c.try_script("ROLLBACK");
-      throw;
+      second = connect();
+      second->script(kBulkSortMemory);
+      second->script("SET max_parallel_maintenance_workers = 0");
+    } catch (const UnavailableError&) {
+      second.reset();  // no connection to spare (too many clients): one after the other
+    } catch (const pg::SqlError&) {
+      second.reset();
     }
   }
-  for (int row = 0; row < listed.rows(); ++row)
-    if (const auto* fk = bulk_foreign_key(listed.text(row, 0))) restore_foreign_key(c, *fk);
+  if (!second) {
+    rebuild_table(c, leads);
+    rebuild_table(c, tags);
+    return;
+  }
+  std::exception_ptr tags_failed;
+  std::thread beside([&] {
+    try {
+      rebuild_table(*second, tags);
+    } catch (...) {
+      tags_failed = std::current_exception();
+    }
+  });
+  std::exception_ptr leads_failed;
+  try {
+    rebuild_table(c, leads);
+  } catch (...) {
+    leads_failed = std::current_exception();
+  }
+  beside.join();
+  if (leads_failed) std::rethrow_exception(leads_failed);
+  if (tags_failed) std::rethrow_exception(tags_failed);
 }
 
 // A lead import large against the table drops the lead tables' secondary
@@ -886,7 +962,7 @@ void PostgresStore::end_bulk_load() {
     }
     if (!c) return;
     core_.bulk_numbers().stop();
-    rebuild_dropped_indexes(*c);
+    rebuild_dropped_indexes(*c, [&] { return core_.connect_unpooled(); });
     // Closing the connection releases the lock.
   });
 }
@@ -900,7 +976,7 @@ void PostgresStore::recover_bulk_load() {
     if (listed == 0) return;
     const auto c = core_.connect_unpooled();
     if (c->exec(kTryBulkLock).integer(0, 0) != 1) return;
-    rebuild_dropped_indexes(*c);
+    rebuild_dropped_indexes(*c, [&] { return core_.connect_unpooled(); });
   });
 }
 
