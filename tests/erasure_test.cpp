@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "test_util.hpp"
+#include "wrapped_store.hpp"
 
 using namespace gymdash;
 using namespace std::chrono_literals;
@@ -23,94 +24,9 @@ Timestamp T(const char* iso) { return parse_timestamp(iso); }
 
 using test::Backend;
 
-// The lead repository of a store, failing on demand when the audit entry is
-// written: the last write of an erasure, after every removal.
-class FailingLeads final : public LeadRepository {
- public:
-  explicit FailingLeads(LeadRepository& inner) : inner_(inner) {}
-  bool fail_audit = false;
-
-  void insert(const Lead& l) override { inner_.insert(l); }
-  bool insert_if_absent(const Lead& l) override { return inner_.insert_if_absent(l); }
-  std::optional<Lead> find(std::string_view g, std::string_view l) override { return inner_.find(g, l); }
-  std::optional<Lead> find_by_phone(std::string_view g, std::string_view p) override {
-    return inner_.find_by_phone(g, p);
-  }
-  std::optional<Lead> find_by_external_id(std::string_view g, std::string_view e) override {
-    return inner_.find_by_external_id(g, e);
-  }
-  void update(const Lead& l) override { inner_.update(l); }
-  void update_call_state(const Lead& l) override { inner_.update_call_state(l); }
-  bool set_active_call(std::string_view g, std::string_view l, std::string_view e, std::string_view n) override {
-    return inner_.set_active_call(g, l, e, n);
-  }
-  bool remove(std::string_view g, std::string_view l) override { return inner_.remove(g, l); }
-  std::optional<ErasedLeadRows> remove_counted(std::string_view g, std::string_view l) override {
-    return inner_.remove_counted(g, l);
-  }
-  std::int64_t append_erasure(const LeadErasure& e) override {
-    if (fail_audit) throw StorageError("disk I/O error (injected)");
-    return inner_.append_erasure(e);
-  }
-  std::vector<LeadErasure> erasures(std::string_view g, int limit, int offset) override {
-    return inner_.erasures(g, limit, offset);
-  }
-  LeadPage list(std::string_view g, const LeadFilter& f) override { return inner_.list(g, f); }
-  std::int64_t append_history(std::string_view g, const LeadEvent& e) override { return inner_.append_history(g, e); }
-  std::vector<LeadEvent> history(std::string_view g, std::string_view l) override { return inner_.history(g, l); }
-  std::vector<Lead> dial_candidates(std::string_view g, const DialQuery& q) override {
-    return inner_.dial_candidates(g, q);
-  }
-  std::vector<Lead> dial_candidates_in(std::string_view g, const DialQuery& q,
-                                       const std::vector<std::pair<std::string, std::string>>& groups) override {
-    return inner_.dial_candidates_in(g, q, groups);
-  }
-  DueCounts count_due(std::string_view g, Timestamp now, int max_attempts, Timestamp before) override {
-    return inner_.count_due(g, now, max_attempts, before);
-  }
-  std::vector<std::pair<std::string, std::string>> dial_groups(std::string_view g) override {
-    return inner_.dial_groups(g);
-  }
-  std::vector<Lead> find_by_phone_any_gym(std::string_view p) override { return inner_.find_by_phone_any_gym(p); }
-  void put_call_result(std::string_view g, std::string_view l, const CallResult& r) override {
-    inner_.put_call_result(g, l, r);
-  }
-  std::vector<CallResult> call_results(std::string_view g, std::string_view l) override {
-    return inner_.call_results(g, l);
-  }
-
- private:
-  LeadRepository& inner_;
-};
-
-// A store that is the inner one except for its lead repository.
-class FailingStore final : public Store {
- public:
-  explicit FailingStore(std::unique_ptr<Store> inner) : inner_(std::move(inner)), leads_(inner_->leads()) {}
-  FailingLeads& failing() { return leads_; }
-
-  std::string_view backend() const override { return inner_->backend(); }
-  bool serializes_writers() const override { return inner_->serializes_writers(); }
-  int schema_version() const override { return inner_->schema_version(); }
-  GymRepository& gyms() override { return inner_->gyms(); }
-  LeadRepository& leads() override { return leads_; }
-  DncRepository& dnc() override { return inner_->dnc(); }
-  CallRepository& calls() override { return inner_->calls(); }
-  AnalyticsRepository& analytics() override { return inner_->analytics(); }
-  CampaignRepository& campaigns() override { return inner_->campaigns(); }
-  void begin_bulk_load(std::int64_t n, BulkLoad what) override { inner_->begin_bulk_load(n, what); }
-  void end_bulk_load() override { inner_->end_bulk_load(); }
-  void transact(const std::function<void()>& fn) override { inner_->transact(fn); }
-  void transact_joined(const std::function<void()>& fn) override { inner_->transact_joined(fn); }
-
- private:
-  std::unique_ptr<Store> inner_;
-  FailingLeads leads_;
-};
-
 struct World {
   std::shared_ptr<ManualClock> clock = std::make_shared<ManualClock>(T("2026-11-02T15:00:00Z"));
-  FailingStore store;
+  test::WrappedStore store;
   std::unique_ptr<GymService> gyms = make_gym_service(store, clock);
   std::unique_ptr<LeadService> leads = make_lead_service(store, clock);
   std::unique_ptr<CallService> calls = make_call_service(store, clock, *leads);
@@ -427,12 +343,12 @@ TEST_CASE("an erasure that fails half-way leaves everything as it was") {
     w.campaign("gym-a", "cmp-1");
     w.store.campaigns().enrol("gym-a", "cmp-1", {a.id}, now);
     const auto before = w.state("gym-a");
-    w.store.failing().fail_audit = true;  // after the calls, the lead and the rollups were removed
+    w.store.wrapped().fail_audit = true;  // after the calls, the lead and the rollups were removed
     CHECK_THROWS_AS(w.leads->erase_lead("gym-a", a.id), StorageError);
     CHECK(w.state("gym-a") == before);
     CHECK(w.store.calls().find_by_provider_id("gym-a", "A1"));
     CHECK(w.store.campaigns().enrolment("gym-a", "cmp-1", a.id));
-    w.store.failing().fail_audit = false;
+    w.store.wrapped().fail_audit = false;
     CHECK(w.leads->erase_lead("gym-a", a.id).calls == 2);
     CHECK(w.state("gym-a") != before);
   }

@@ -2,6 +2,7 @@
 #include <gymdash/gymdash.hpp>
 
 #include "test_util.hpp"
+#include "wrapped_store.hpp"
 #ifdef GYMDASH_TEST_WITH_POSTGRES
 #include "postgres_backend.hpp"
 #endif
@@ -392,3 +393,47 @@ TEST_CASE("batches larger than the reader's pieces commit whole and import alike
       CHECK(outcome == expected);
   }
 }
+
+TEST_CASE("the reader's pieces are the size the store asks for (Store::bulk_piece_rows), and import alike") {
+  const std::string csv = mixed_file(300);
+  std::string expected;
+  for (std::size_t piece_rows : {std::size_t{7}, std::size_t{0}}) {  // 0: the memory store's 10,000
+    CAPTURE(piece_rows);
+    auto clock = std::make_shared<ManualClock>(parse_timestamp("2026-11-02T15:00:00Z"));
+    test::WrappedStore store(make_memory_store());
+    store.piece_rows = piece_rows;
+    auto gyms = make_gym_service(store, clock);
+    auto leads = make_lead_service(store, clock);
+    std::istringstream gyms_in(kGyms);
+    REQUIRE(gyms->import_gyms(gyms_in).created == 2);
+    ImportOptions options;
+    options.batch_size = 20;
+    std::istringstream in(csv);
+    const auto r = leads->import_leads(in, options);
+    const auto& sizes = store.wrapped().insert_many_sizes;
+    REQUIRE_FALSE(sizes.empty());
+    // Every row not rejected goes through the pieces once: stored, or merged into the lead stored before it.
+    std::size_t sent = 0;
+    for (auto n : sizes) sent += n;
+    CHECK(sent == static_cast<std::size_t>(r.imported + r.merged_duplicates));
+    const auto largest = *std::max_element(sizes.begin(), sizes.end());
+    if (piece_rows == 7)
+      CHECK(largest <= 7);
+    else
+      CHECK(largest > 7);  // the batch of 20 in one piece
+    CHECK(largest <= 20);
+    std::string outcome = std::to_string(r.imported) + " " + std::to_string(r.merged_duplicates) + " " +
+                          std::to_string(r.rejected) + "\n";
+    for (const char* gym : {"gym-nyc-01", "gym-ldn-01"}) {
+      LeadFilter filter;
+      filter.page_size = 1000;
+      for (const auto& l : leads->list_leads(gym, filter).items)
+        outcome += l.phone + " " + l.external_id + " " + std::to_string(l.version) + " " + to_string(l.status) + "\n";
+    }
+    if (expected.empty())
+      expected = outcome;
+    else
+      CHECK(outcome == expected);
+  }
+}
+

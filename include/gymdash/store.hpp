@@ -725,6 +725,15 @@ class Store {
   virtual void begin_bulk_load(std::int64_t expected_new_rows, BulkLoad what) = 0;
   /** Ends a bulk load (rebuilding what begin_bulk_load dropped); a no-op without one. */
   virtual void end_bulk_load() = 0;
+  /**
+   * How many rows a bulk writer (the lead import) hands this store at a time
+   * inside a committed batch: the backend's trade between memory (the import
+   * holds about three such pieces) and the statements each piece costs. By
+   * default 10,000 (SQLite and memory: the million-row import's peak memory
+   * stays under 200 MB); PostgreSQL asks for 25,000, as each piece costs it
+   * about 45 round trips (docs/operations.md). At least 1.
+   */
+  virtual std::size_t bulk_piece_rows() const { return 10000; }
 
   /**
    * Runs `fn` as one transaction: every repository call `fn` makes on this

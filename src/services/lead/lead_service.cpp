@@ -37,9 +37,6 @@ namespace {
 
 constexpr std::size_t kMaxShortText = 200;   // ids, sources, actors, time lines
 constexpr std::size_t kMaxCustomFields = 100;
-// Rows the import's reader hands the writer at a time (a committed batch is
-// one or more of these): what its memory holds, whatever the batch size.
-constexpr std::size_t kImportPieceRows = 10000;
 
 std::string actor_or_default(std::string_view actor) {
   auto a = text::checked_field("actor", actor, kMaxShortText);
@@ -835,12 +832,12 @@ class LeadServiceImpl final : public LeadService {
       // piece on the reading thread (ReadAhead), not by the writer.
       std::vector<Lead> written;
     };
-    // The reader hands rows over in pieces of at most kImportPieceRows; a
-    // committed batch (`batch_rows`, one transaction) is one or more whole
-    // pieces, so a large batch costs the memory of three pieces, not of
-    // three batches.
+    // The reader hands rows over in pieces of at most the store's
+    // bulk_piece_rows(); a committed batch (`batch_rows`, one transaction) is
+    // one or more whole pieces, so a large batch costs the memory of three
+    // pieces, not of three batches.
     const auto batch_size = static_cast<std::size_t>(batch_rows);
-    const std::size_t piece_size = std::min(batch_size, kImportPieceRows);
+    const std::size_t piece_size = std::min(batch_size, std::max<std::size_t>(store_.bulk_piece_rows(), 1));
     std::atomic<std::uint64_t> bytes_read{0};
     ReadAhead<Batch> batches(1, [&](const ReadAhead<Batch>::Emit& emit) {
       Batch b;
