@@ -418,18 +418,26 @@ struct Builder {
   }
 };
 
-// Empties the connection's temporary batch table (kPrepareLeadBatch) and
-// copies `count` leads into it, `lead(k)` the k-th, made while they are sent.
-void fill_lead_batch(pg::Connection& c, std::size_t count, const std::function<const Lead&(std::size_t)>& lead) {
-  c.script(kPrepareLeadBatch);
+// Copies `count` leads by `copy_sql` (a COPY of GYMDASH_LEAD_COLUMNS),
+// `lead(k)` the k-th: the rows are made while they are sent, a few hundred
+// at a time, so the server stores one piece while the next is made.
+void copy_leads(pg::Connection& c, std::string_view copy_sql, std::size_t count,
+                const std::function<const Lead&(std::size_t)>& lead) {
   std::size_t next = 0;
-  c.copy_in(kCopyLeadBatch, [&](pg::CopyRows& rows) {
+  c.copy_in(copy_sql, [&](pg::CopyRows& rows) {
     for (; next < count && rows.data().size() < pg::kCopyPieceBytes; ++next) {
       put_lead(rows, lead(next));
       rows.end_row();
     }
     return next < count;
   });
+}
+
+// Empties the connection's temporary batch table (kPrepareLeadBatch) and
+// copies `count` leads into it (copy_leads).
+void fill_lead_batch(pg::Connection& c, std::size_t count, const std::function<const Lead&(std::size_t)>& lead) {
+  c.script(kPrepareLeadBatch);
+  copy_leads(c, kCopyLeadBatch, count, lead);
 }
 
 // A gym and a phone number, viewed (for sets of a batch's numbers).
@@ -598,16 +606,8 @@ class PgLeads final : public LeadRepository {
     if (c.prepared(kCountGyms, pg::Params().text_array(batch_gyms)).integer(0, 0) !=
         static_cast<std::int64_t>(batch_gyms.size()))
       return false;
-    // The rows are made while they are sent, a few hundred at a time: the
-    // server stores one piece while the next is made.
+    // The tags' rows are made while they are sent, as the leads' (copy_leads).
     std::size_t next = 0;
-    const auto put_leads = [&](pg::CopyRows& rows) {
-      for (; next < copied.size() && rows.data().size() < pg::kCopyPieceBytes; ++next) {
-        put_lead(rows, leads[copied[next]]);
-        rows.end_row();
-      }
-      return next < copied.size();
-    };
     const auto put_tags = [&](pg::CopyRows& rows) {
       for (; next < copied.size() && rows.data().size() < pg::kCopyPieceBytes; ++next) {
         const Lead& lead = leads[copied[next]];
@@ -624,8 +624,7 @@ class PgLeads final : public LeadRepository {
     };
     c.script("SAVEPOINT gymdash_copy_leads");
     try {
-      c.copy_in(kCopyLeads, put_leads);
-      next = 0;
+      copy_leads(c, kCopyLeads, copied.size(), [&](std::size_t k) -> const Lead& { return leads[copied[k]]; });
       if (any_tags) c.copy_in(kCopyLeadTags, put_tags);
       c.prepared(kInsertLeadZones, pg::Params().text_array(zone_gyms).text_array(zones).text_array(states));
     } catch (const pg::SqlError& e) {

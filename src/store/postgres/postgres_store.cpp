@@ -15,7 +15,6 @@
 
 #include <algorithm>
 #include <exception>
-#include <functional>
 #include <gymdash/error.hpp>
 #include <gymdash/store.hpp>
 #include <memory>
@@ -843,12 +842,12 @@ void rebuild_table(pg::Connection& c, const TableRebuild& t) {
 // Builds every index bulk_dropped_indexes lists and validates its foreign
 // keys. The connection `c` holds the bulk lock. The foreign keys come back
 // first (NOT VALID); then the tag table's index and key are done on a
-// second connection (`connect`) while `c` builds the leads' indexes: each
+// second connection (from `core`) while `c` builds the leads' indexes: each
 // index build ends on one process writing the index, and the tags' work
 // fills the other core meanwhile (docs/operations.md). Each index is built
 // in its own transaction, so a failure keeps the rest listed for the next
 // attempt; the first failure of either connection is thrown once both end.
-void rebuild_dropped_indexes(pg::Connection& c, const std::function<std::unique_ptr<pg::Connection>()>& connect) {
+void rebuild_dropped_indexes(pg::Connection& c, const Core& core) {
   auto listed = c.exec("SELECT name, sql FROM bulk_dropped_indexes ORDER BY name");
   if (listed.rows() == 0) return;
   TableRebuild leads, tags;
@@ -869,7 +868,7 @@ void rebuild_dropped_indexes(pg::Connection& c, const std::function<std::unique_
   std::unique_ptr<pg::Connection> second;
   if (!tags.empty() && !leads.indexes.empty()) {
     try {
-      second = connect();
+      second = core.connect_unpooled();
       second->script(kBulkSortMemory);
       second->script("SET max_parallel_maintenance_workers = 0");
     } catch (const UnavailableError&) {
@@ -967,7 +966,7 @@ void PostgresStore::end_bulk_load() {
     }
     if (!c) return;
     core_.bulk_numbers().stop();
-    rebuild_dropped_indexes(*c, [&] { return core_.connect_unpooled(); });
+    rebuild_dropped_indexes(*c, core_);
     // Closing the connection releases the lock.
   });
 }
@@ -981,7 +980,7 @@ void PostgresStore::recover_bulk_load() {
     if (listed == 0) return;
     const auto c = core_.connect_unpooled();
     if (c->exec(kTryBulkLock).integer(0, 0) != 1) return;
-    rebuild_dropped_indexes(*c, [&] { return core_.connect_unpooled(); });
+    rebuild_dropped_indexes(*c, core_);
   });
 }
 
