@@ -17,12 +17,12 @@
 #include <iostream>
 
 int main(int argc, char** argv) {
-  if (argc != 4) {
-    std::fprintf(stderr, "usage: import_bench DATABASE GYMS_CSV LEADS_CSV\n");
+  if (argc != 4 && argc != 5) {
+    std::fprintf(stderr, "usage: import_bench DATABASE GYMS_CSV LEADS_CSV [BATCH_SIZE]\n");
     return 2;
   }
   try {
-    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(std::string(argv[1]) + suffix);
+    for (const char* suffix : {"", "-wal", "-shm", "-bulkload"}) std::filesystem::remove(std::string(argv[1]) + suffix);
     gymdash::RuntimeOptions options;
     options.storage = std::string("sqlite:") + argv[1];
     options.log_level = gymdash::LogLevel::Warn;
@@ -31,7 +31,9 @@ int main(int argc, char** argv) {
     rt->gyms().import_gyms(gyms);
     std::ifstream leads(argv[3], std::ios::binary);
     const auto start = std::chrono::steady_clock::now();
-    const auto r = rt->leads().import_leads(leads);
+    gymdash::ImportOptions import_options;
+    if (argc == 5) import_options.batch_size = std::stoi(argv[4]);
+    const auto r = rt->leads().import_leads(leads, import_options);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);

@@ -7,6 +7,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -16,6 +17,8 @@
 #include <gymdash/store.hpp>
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <iterator>
+#include <map>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -23,6 +26,7 @@
 #include <vector>
 
 #include "store/sqlite/migrations.hpp"
+#include "store/sqlite/number_index.hpp"
 #include "store/packed_counts.hpp"
 #include "test_util.hpp"
 
@@ -627,6 +631,228 @@ TEST_CASE("sqlite: a v8 database upgrades to v9 with its tags and call results, 
 }  // namespace gymdash
 
 namespace gymdash {
+
+// ---------------------------------------------------------------------------
+// A lead bulk load: the number index in memory (store/sqlite/number_index.hpp)
+// ---------------------------------------------------------------------------
+
+std::vector<std::string> schema_names(const std::string& path, const std::string& type) {
+  SQLite::Database db(path, SQLite::OPEN_READONLY);
+  SQLite::Statement q(db, "SELECT name FROM sqlite_schema WHERE type = ?1 ORDER BY name");
+  q.bind(1, type);
+  std::vector<std::string> names;
+  while (q.executeStep()) names.push_back(q.getColumn(0).getString());
+  return names;
+}
+
+bool has_name(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+std::vector<std::string> ids_of(const std::vector<Lead>& leads) {
+  std::vector<std::string> ids;
+  for (const auto& l : leads) ids.push_back(l.id);
+  return ids;
+}
+
+TEST_CASE("sqlite: a lead bulk load checks numbers in memory while the number index is rebuilt at its end") {
+  test::TempPath path("sqlite-bulk-numbers");
+  auto store = open_sqlite(path.str());
+  store->gyms().insert(make_gym("gym-a"));
+  store->gyms().insert(make_gym("gym-b"));
+  store->leads().insert(make_lead("gym-a", "ld_01", "+12125550001"));
+  store->leads().insert(make_lead("gym-b", "ld_02", "+12125550002"));
+  auto& leads = store->leads();
+
+  store->begin_bulk_load(200000, BulkLoad::Leads);  // large against the table: its indexes go
+  CHECK_FALSE(has_name(schema_names(path.str(), "index"), "leads_gym_phone"));
+  CHECK(has_name(schema_names(path.str(), "trigger"), "leads_bulk_guard_insert"));
+  CHECK(has_name(schema_names(path.str(), "trigger"), "leads_bulk_guard_number"));
+
+  // Numbers held before the load, and added during it, in their gym only.
+  CHECK_FALSE(leads.insert_if_absent(make_lead("gym-a", "ld_03", "+12125550001")));
+  CHECK(leads.insert_if_absent(make_lead("gym-b", "ld_04", "+12125550001")));
+  CHECK_FALSE(leads.insert_if_absent(make_lead("gym-b", "ld_05", "+12125550001")));
+  CHECK(leads.insert_if_absent(make_lead("gym-a", "ld_06", "+12125550002")));
+  try {
+    leads.insert(make_lead("gym-a", "ld_07", "+12125550002"));
+    FAIL("expected AlreadyExistsError");
+  } catch (const AlreadyExistsError& e) {
+    CHECK(e.field() == "phone");
+    CHECK(std::string(e.what()).find("ld_06") != std::string::npos);
+  }
+  CHECK_FALSE(leads.find("gym-a", "ld_03"));
+  CHECK_FALSE(leads.find("gym-a", "ld_07"));
+  REQUIRE(leads.find_by_phone("gym-a", "+12125550001"));
+  CHECK(leads.find_by_phone("gym-a", "+12125550001")->id == "ld_01");
+  CHECK(leads.find_by_phone("gym-b", "+12125550001")->id == "ld_04");
+  CHECK_FALSE(leads.find_by_phone("gym-a", "+12125550099"));
+  CHECK(ids_of(leads.find_by_phone_any_gym("+12125550001")) == std::vector<std::string>{"ld_01", "ld_04"});
+
+  // A new number: refused when the gym has it, else the lead moves to it.
+  Lead moved = *leads.find("gym-a", "ld_06");
+  moved.phone = "+12125550001";
+  ++moved.version;
+  CHECK_THROWS_AS(leads.update(moved), AlreadyExistsError);
+  moved.phone = "+12125550009";
+  leads.update(moved);
+  CHECK_FALSE(leads.find_by_phone("gym-a", "+12125550002"));
+  CHECK(leads.find_by_phone("gym-a", "+12125550009")->id == "ld_06");
+  CHECK(leads.insert_if_absent(make_lead("gym-a", "ld_08", "+12125550002")));
+
+  // A removed lead's number is free again.
+  CHECK(leads.remove("gym-a", "ld_01"));
+  CHECK_FALSE(leads.find_by_phone("gym-a", "+12125550001"));
+  CHECK(leads.insert_if_absent(make_lead("gym-a", "ld_09", "+12125550001")));
+
+  // What a transaction or a savepoint rolls back, the index forgets.
+  CHECK_THROWS_AS(store->transact([&] {
+    CHECK(leads.insert_if_absent(make_lead("gym-a", "ld_10", "+12125550042")));
+    CHECK(leads.remove("gym-a", "ld_09"));
+    throw Abort();
+  }),
+                  Abort);
+  CHECK_FALSE(leads.find_by_phone("gym-a", "+12125550042"));
+  CHECK(leads.find_by_phone("gym-a", "+12125550001")->id == "ld_09");
+  store->transact([&] {
+    CHECK(leads.insert_if_absent(make_lead("gym-a", "ld_11", "+12125550050")));
+    CHECK_THROWS_AS(store->transact([&] {
+      CHECK(leads.insert_if_absent(make_lead("gym-a", "ld_12", "+12125550051")));
+      throw Abort();
+    }),
+                    Abort);
+    CHECK_FALSE(leads.insert_if_absent(make_lead("gym-a", "ld_13", "+12125550050")));
+  });
+  CHECK(leads.find_by_phone("gym-a", "+12125550050")->id == "ld_11");
+  CHECK_FALSE(leads.find_by_phone("gym-a", "+12125550051"));
+  CHECK(leads.insert_if_absent(make_lead("gym-a", "ld_14", "+12125550042")));
+  CHECK(leads.find_by_phone("gym-a", "+12125550042")->id == "ld_14");
+
+  // Another thread of this store keeps its foreign-key checks (the load's
+  // own transactions skip them).
+  std::thread([&] {
+    CHECK_THROWS_AS(store->transact([&] { leads.insert(make_lead("gym-nowhere", "ld_15", "+12125550060")); }),
+                    NotFoundError);
+  }).join();
+
+  // Another connection reads, and may change a lead, but adds no lead and
+  // changes no number until the load ends.
+  {
+    auto other = open_sqlite(path.str());
+    CHECK(other->leads().find_by_phone("gym-a", "+12125550042")->id == "ld_14");
+    try {
+      other->leads().insert(make_lead("gym-a", "ld_16", "+12125550061"));
+      FAIL("expected ConflictError");
+    } catch (const ConflictError& e) {
+      CHECK(e.field() == "phone");
+      CHECK(std::string(e.what()).find("bulk import") != std::string::npos);
+    }
+    CHECK_THROWS_AS(other->leads().insert_if_absent(make_lead("gym-a", "ld_17", "+12125550062")), ConflictError);
+    Lead renamed = *other->leads().find("gym-a", "ld_14");
+    renamed.first_name = "Renamed";
+    ++renamed.version;
+    other->leads().update(renamed);
+    renamed.phone = "+12125550063";
+    ++renamed.version;
+    CHECK_THROWS_AS(other->leads().update(renamed), ConflictError);
+  }
+  CHECK(leads.find("gym-a", "ld_14")->first_name == "Renamed");
+  CHECK(leads.find("gym-a", "ld_14")->phone == "+12125550042");
+
+  store->end_bulk_load();
+  CHECK(has_name(schema_names(path.str(), "index"), "leads_gym_phone"));
+  CHECK_FALSE(has_name(schema_names(path.str(), "trigger"), "leads_bulk_guard_insert"));
+  CHECK_FALSE(has_name(schema_names(path.str(), "trigger"), "leads_bulk_guard_number"));
+  // The index checks numbers again, for every connection.
+  CHECK_THROWS_AS(leads.insert(make_lead("gym-a", "ld_18", "+12125550042")), AlreadyExistsError);
+  CHECK_FALSE(leads.insert_if_absent(make_lead("gym-a", "ld_19", "+12125550050")));
+  auto other = open_sqlite(path.str());
+  other->leads().insert(make_lead("gym-a", "ld_20", "+12125550064"));
+  CHECK(leads.find_by_phone("gym-a", "+12125550064")->id == "ld_20");
+  CHECK_THROWS_AS(leads.insert(make_lead("gym-nowhere", "ld_21", "+12125550065")), NotFoundError);
+  SQLite::Database db(path.str(), SQLite::OPEN_READONLY);
+  CHECK(db.execAndGet("PRAGMA integrity_check").getString() == "ok");
+  CHECK(db.execAndGet("SELECT count(*) FROM bulk_dropped_indexes").getInt() == 0);
+}
+
+TEST_CASE("sqlite: a lead bulk load cut short leaves its number index and guard to the next open") {
+  test::TempPath path("sqlite-bulk-crash");
+  {
+    auto store = open_sqlite(path.str());
+    store->gyms().insert(make_gym("gym-a"));
+    store->leads().insert(make_lead("gym-a", "ld_01", "+12125550001"));
+    store->begin_bulk_load(200000, BulkLoad::Leads);
+    CHECK(store->leads().insert_if_absent(make_lead("gym-a", "ld_02", "+12125550002")));
+    // Closed without end_bulk_load, as a crash would leave it.
+  }
+  CHECK_FALSE(has_name(schema_names(path.str(), "index"), "leads_gym_phone"));
+  CHECK(has_name(schema_names(path.str(), "trigger"), "leads_bulk_guard_insert"));
+  auto store = open_sqlite(path.str());
+  CHECK(has_name(schema_names(path.str(), "index"), "leads_gym_phone"));
+  CHECK_FALSE(has_name(schema_names(path.str(), "trigger"), "leads_bulk_guard_insert"));
+  CHECK_FALSE(has_name(schema_names(path.str(), "trigger"), "leads_bulk_guard_number"));
+  CHECK_THROWS_AS(store->leads().insert(make_lead("gym-a", "ld_03", "+12125550002")), AlreadyExistsError);
+  store->leads().insert(make_lead("gym-a", "ld_04", "+12125550004"));
+  CHECK(store->leads().find_by_phone("gym-a", "+12125550004")->id == "ld_04");
+}
+
+// The hash table itself, against a std::map, through adds, removes (whose
+// holes the entries after them move back into), growth, numbers that do
+// not pack into a key, and rollbacks to marks.
+TEST_CASE("sqlite: the number index in memory agrees with a map through adds, removes and rollbacks") {
+  sqlite_store::NumberIndex index;
+  std::map<std::pair<std::string, std::string>, std::int64_t> want;
+  std::mt19937_64 rng(7);
+  const std::vector<std::string> gyms = {"gym-a", "gym-b", "gym-c"};
+  auto number = [&] {
+    const auto n = rng() % 400000;
+    if (n % 97 == 0) return "ext-" + std::to_string(n);  // not E.164: kept under its text
+    if (n % 89 == 0) return "+0" + std::to_string(n);    // a leading zero: not packed either
+    return "+1212" + std::to_string(1000000 + n);
+  };
+  std::int64_t next_rowid = 1;
+  auto check_all = [&] {
+    CHECK(index.size() == want.size());
+    for (const auto& [key, rowid] : want) {
+      const auto got = index.find(key.first, key.second);
+      REQUIRE(got);
+      CHECK(*got == rowid);
+    }
+  };
+  for (int round = 0; round < 6; ++round) {
+    const auto before = want;
+    const auto mark = index.mark();
+    for (int i = 0; i < 40000; ++i) {
+      const std::string& gym = gyms[rng() % gyms.size()];
+      const std::string phone = number();
+      const auto key = std::make_pair(gym, phone);
+      const bool held = want.count(key) > 0;
+      CHECK(index.find(gym, phone).has_value() == held);
+      if (held && rng() % 3 == 0) {
+        index.remove(gym, phone);
+        want.erase(key);
+      } else if (!held) {
+        index.add(gym, phone, next_rowid);
+        want[key] = next_rowid++;
+      }
+    }
+    check_all();
+    if (round % 2 == 1) {  // this round rolls back
+      index.undo_to(mark);
+      want = before;
+      check_all();
+    } else {
+      index.forget();
+    }
+  }
+  // A number in every gym, by gym.
+  index.add("gym-c", "+12125550123", 900001);
+  index.add("gym-a", "+12125550123", 900002);
+  const auto any = index.find_any_gym("+12125550123");
+  REQUIRE(any.size() == 2);
+  CHECK(any[0] == std::pair<std::string, std::int64_t>{"gym-a", 900002});
+  CHECK(any[1] == std::pair<std::string, std::int64_t>{"gym-c", 900001});
+}
 
 TEST_CASE("sqlite: WAL checkpoints happen on their own thread, and the data is all there") {
   test::TempPath path("sqlite-checkpoint");

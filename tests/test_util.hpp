@@ -32,7 +32,7 @@ class TempPath {
  private:
   void cleanup() {
     std::error_code ec;
-    for (const char* suffix : {"", "-wal", "-shm", "-journal"})
+    for (const char* suffix : {"", "-wal", "-shm", "-journal", "-bulkload"})
       std::filesystem::remove(path_.string() + suffix, ec);
   }
   std::filesystem::path path_;

@@ -25,6 +25,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <type_traits>
 #include <unordered_map>
 #include <utility>
@@ -32,9 +33,11 @@
 
 #include "store/columns.hpp"
 #include "store/dial_order.hpp"
+#include "store/sqlite/bulk_lock.hpp"
 #include "store/sqlite/checkpointer.hpp"
 #include "store/sqlite/dial_sql.hpp"
 #include "store/sqlite/migrations.hpp"
+#include "store/sqlite/number_index.hpp"
 #include "store/sqlite/sqlite_analytics.hpp"
 #include "store/sqlite/sqlite_campaigns.hpp"
 #include "store/sqlite/statement_use.hpp"
@@ -426,6 +429,15 @@ class SqliteLeads final : public LeadRepository {
   void explain_conflict(const Lead& lead, bool inserting);
   // Whether the lead is enrolled in any campaign (kHasEnrolments).
   bool has_enrolments(std::string_view lead_id);
+  // During a bulk load that has the number index dropped (SqliteStore::numbers()):
+  // the lead at `rowid` if it belongs to `gym_id`, and the id of that lead.
+  std::optional<Lead> find_by_rowid(std::int64_t rowid, std::string_view gym_id);
+  std::string id_at(std::int64_t rowid);
+  // Throws the bulk guard's ConflictError when another connection's bulk
+  // load has the number index dropped (kInsertLeadIfAbsent needs it).
+  void guard_number_index(std::string_view lead_id);
+  // The (rowid, number) of a stored lead, if there is one.
+  std::optional<std::pair<std::int64_t, std::string>> stored_number(std::string_view gym_id, std::string_view lead_id);
 
   SqliteStore& store_;
 };
@@ -545,6 +557,14 @@ class SqliteStore final : public Store {
       zones_written_.push_back({std::string(gym_id), std::string(zone), std::string(state)});
   }
 
+  /**
+   * The leads' numbers in memory while this store's lead bulk load has the
+   * unique index leads_gym_phone dropped (begin_bulk_load), else null. Lead
+   * writes that add a number check it and keep it up to date; lookups by
+   * number use it. Call under the store's lock.
+   */
+  sqlite_store::NumberIndex* numbers() { return numbers_.get(); }
+
   /** Rowid of the last row this connection inserted (call under the store's lock). */
   std::int64_t last_insert_rowid() const { return db_->getLastInsertRowid(); }
 
@@ -577,7 +597,8 @@ class SqliteStore final : public Store {
   // and never throws there.
   class Level {
    public:
-    Level(SqliteStore& store, bool read_only) : store_(store) {
+    Level(SqliteStore& store, bool read_only)
+        : store_(store), numbers_mark_(store.numbers_ ? store.numbers_->mark() : 0) {
       if (store_.depth_ == 0) {
         store_.zones_written_.clear();
         store_.statement(read_only ? kBeginDeferred : kBeginImmediate)->exec();
@@ -592,11 +613,13 @@ class SqliteStore final : public Store {
       store_.statement(store_.depth_ == 1 ? kCommit : kRelease)->exec();
       --store_.depth_;
       committed_ = true;
+      if (store_.depth_ == 0 && store_.numbers_) store_.numbers_->forget();
     }
     ~Level() {
       if (committed_) return;
       --store_.depth_;
       store_.zones_written_.clear();
+      if (store_.numbers_) store_.numbers_->undo_to(numbers_mark_);
       // A failed statement may already have ended the transaction (I/O
       // error, full disk); then these fail too, which is fine.
       if (store_.depth_ == 0) {
@@ -609,6 +632,7 @@ class SqliteStore final : public Store {
 
    private:
     SqliteStore& store_;
+    std::size_t numbers_mark_;  // the number index's changes made before this level
     bool committed_ = false;
   };
 
@@ -636,6 +660,13 @@ class SqliteStore final : public Store {
   StatementCache statements_;
   StatementCache dynamic_statements_;
   int depth_ = 0;  // open transaction levels; guarded by mutex_
+  // The thread of a lead bulk load (begin_bulk_load … end_bulk_load), whose
+  // transactions run without foreign-key checks (transact()); guarded by mutex_.
+  std::thread::id bulk_leads_thread_;
+  // Held while this store's bulk load has indexes dropped (bulk_lock.hpp); guarded by mutex_.
+  sqlite_store::BulkLock bulk_lock_;
+  // numbers(): set while this store's lead bulk load has leads_gym_phone dropped; guarded by mutex_.
+  std::unique_ptr<sqlite_store::NumberIndex> numbers_;
   // zone_written(): the groups written in the open transaction; guarded by mutex_.
   static constexpr std::size_t kMaxZonesWritten = 64;
   std::vector<std::array<std::string, 3>> zones_written_;
@@ -689,10 +720,12 @@ CampaignRepository& SqliteStore::campaigns() {
 
 // The page cache of the store's connection outside bulk loads (see the constructor).
 constexpr const char* kCacheSize = "PRAGMA cache_size = -8192";
-// The page cache of a lead import (begin_bulk_load): 64 MiB made the
-// million-lead import 16.8–16.9 s against 18.2 s with 32 MiB; 96 MiB was no
-// faster and passed 190 MB of memory.
-constexpr const char* kBulkCacheSize = "PRAGMA cache_size = -65536";
+// The page cache of a lead import (begin_bulk_load). 64 MiB while the
+// unique number index took random inserts (16.8–16.9 s against 18.2 s with
+// 32 MiB); since that index waits for the end of the load too (NumberIndex),
+// what the inserts touch is the ends of the tables, and 16 MiB imports the
+// million rows as fast (32 MiB too) — the memory went to the number index.
+constexpr const char* kBulkCacheSize = "PRAGMA cache_size = -16384";
 // An index rebuild: each CREATE INDEX sorts the table's keys in pieces of
 // the page cache's size, on this thread and two helper threads (SQLite's
 // sorter workers). Small pieces that the processor's caches hold, sorted on
@@ -712,6 +745,15 @@ SqliteStore::SqliteStore(const SqliteOptions& options) : path_(options.path) {
                                              sqlite_store::coalescing_wal_vfs());
     db_->exec("PRAGMA foreign_keys = ON");
     sqlite_store::register_rollup_functions(db_->getHandle());
+    // Before anything prepares a write to leads: the guard triggers of a
+    // bulk load (kBulkGuard) call it.
+    sqlite3_create_function_v2(
+        db_->getHandle(), "gymdash_bulk_loader", 0, SQLITE_UTF8, this,
+        [](sqlite3_context* ctx, int, sqlite3_value**) {
+          const auto* store = static_cast<const SqliteStore*>(sqlite3_user_data(ctx));
+          sqlite3_result_int(ctx, store->numbers_ ? 1 : 0);
+        },
+        nullptr, nullptr, nullptr);
     // Again on this connection: another process may have migrated since the
     // probe, and nothing below may write to a file we refuse.
     check_header(read_header(*db_));
@@ -738,8 +780,14 @@ SqliteStore::SqliteStore(const SqliteOptions& options) : path_(options.path) {
     // reused instead of allocated again.
     db_->exec("PRAGMA journal_size_limit = 67108864");
     migrate();
-    // A bulk load that crashed left indexes to build again.
-    rebuild_dropped_indexes();
+    // A bulk load that crashed left indexes to build again; one still
+    // running (in another process, or another store of this one) holds its
+    // lock and builds them itself when it ends. Without a lock file to ask
+    // (a read-only directory), they are built.
+    {
+      sqlite_store::BulkLock opening;
+      if (opening.try_lock(path_) != sqlite_store::BulkLock::Result::Held) rebuild_dropped_indexes();
+    }
     if (wal_mode)
       checkpointer_ = std::make_unique<sqlite_store::Checkpointer>(db_->getHandle(), path_,
                                                                    std::max(options.busy_timeout_ms, 0), mutex_);
@@ -823,6 +871,31 @@ void SqliteStore::migrate() {
   schema_version_ = current;
 }
 
+// While a lead bulk load has leads_gym_phone dropped, the store that runs it
+// checks new numbers against its NumberIndex; these triggers keep every
+// other connection from adding a lead or changing a number meanwhile (which
+// the index would have checked): gymdash_bulk_loader() is 1 only on the
+// loading connection, 0 on other gymdash connections, and unknown (so the
+// statement cannot even be prepared) on any other program's. Dropped when
+// the index is built again (rebuild_dropped_indexes, also on the next open
+// after a crash).
+constexpr const char* kBulkGuardMessage =
+    "a bulk import is loading leads into this database: new leads and changed numbers wait until it ends";
+constexpr std::string_view kBulkGuard = R"sql(
+CREATE TRIGGER IF NOT EXISTS leads_bulk_guard_insert BEFORE INSERT ON leads
+  WHEN gymdash_bulk_loader() = 0
+BEGIN
+  SELECT RAISE(ABORT, 'a bulk import is loading leads into this database: new leads and changed numbers wait until it ends');
+END;
+CREATE TRIGGER IF NOT EXISTS leads_bulk_guard_number BEFORE UPDATE OF gym_id, phone ON leads
+  WHEN (NEW.phone IS NOT OLD.phone OR NEW.gym_id IS NOT OLD.gym_id) AND gymdash_bulk_loader() = 0
+BEGIN
+  SELECT RAISE(ABORT, 'a bulk import is loading leads into this database: new leads and changed numbers wait until it ends');
+END;
+)sql";
+constexpr const char* kDropBulkGuard =
+    "DROP TRIGGER IF EXISTS leads_bulk_guard_insert; DROP TRIGGER IF EXISTS leads_bulk_guard_number;";
+
 // A bulk load below this size, or below half of what the table holds, keeps
 // its indexes: rebuilding them would cost more than inserting at random.
 constexpr std::int64_t kBulkLoadMinRows = 50000;
@@ -835,6 +908,7 @@ void SqliteStore::begin_bulk_load(std::int64_t expected_new_rows, BulkLoad what)
     // system time (reads and WAL writes of evicted pages) and made the 200k
     // reference ingest 1.2 times faster. Only allocated as it fills.
     db_->exec(what == BulkLoad::CallEvents ? "PRAGMA cache_size = -262144" : kBulkCacheSize);
+    if (what == BulkLoad::Leads) bulk_leads_thread_ = std::this_thread::get_id();
     if (expected_new_rows < kBulkLoadMinRows) return;
     // Large against what the database holds already: rebuilding the indexes
     // then costs less than keeping them up to date row by row.
@@ -848,14 +922,22 @@ void SqliteStore::begin_bulk_load(std::int64_t expected_new_rows, BulkLoad what)
     if (what == BulkLoad::CallEvents &&
         expected_new_rows < db_->execAndGet("SELECT coalesce(max(rowid), 0) FROM leads").getInt64() / 3)
       return;
+    // One bulk load at a time drops indexes: another one running (its lock
+    // held) leaves this one to write with the indexes as they are.
+    if (bulk_lock_.try_lock(path_) != sqlite_store::BulkLock::Result::Locked) return;
+    std::unique_ptr<sqlite_store::NumberIndex> loaded_numbers;  // set once the drop has committed
+    try {
     atomically([&] {
       std::string query = "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL AND ";
       if (what == BulkLoad::Leads) {
-        // Every secondary index of the lead tables but the unique (gym_id,
-        // phone), which answers the import's duplicate check. (Measured:
-        // keeping the indexes new rows only append to made the load slower
-        // than building them again.)
-        query += "tbl_name IN ('leads', 'lead_tags') AND name <> 'leads_gym_phone'";
+        // Every secondary index of the lead tables, the unique (gym_id,
+        // phone) too: its duplicate check moves to memory (NumberIndex)
+        // until it is built again. (Measured: keeping the indexes new rows
+        // only append to made the load slower than building them again.)
+        // Kept: the partial indexes of leads with a callback or a call
+        // behind them, which no new lead enters (each rebuild would be a
+        // scan of the whole table for the few merged leads in them).
+        query += "tbl_name IN ('leads', 'lead_tags') AND name NOT IN ('leads_dial_callback', 'leads_dial_retry')";
       } else {
         // The indexes an ingest updates at random and never reads: a lead's
         // dialing and status indexes (each call rewrites their entries), the
@@ -869,14 +951,34 @@ void SqliteStore::begin_bulk_load(std::int64_t expected_new_rows, BulkLoad what)
       SQLite::Statement list(*db_, query);
       std::vector<std::pair<std::string, std::string>> indexes;
       while (list.executeStep()) indexes.emplace_back(list.getColumn(0).getString(), list.getColumn(1).getString());
+      bool numbers_dropped = false;
       for (const auto& [name, sql] : indexes) {
         SQLite::Statement keep(*db_, "INSERT OR REPLACE INTO bulk_dropped_indexes (name, sql) VALUES (?1, ?2)");
         keep.bind(1, name);
         keep.bind(2, sql);
         keep.exec();
         db_->exec("DROP INDEX " + name);
+        numbers_dropped = numbers_dropped || name == "leads_gym_phone";
+      }
+      // Only the store that dropped the number index checks numbers in
+      // memory: when another connection's bulk load has it dropped already,
+      // this one's new leads meet that load's guard instead.
+      if (numbers_dropped) {
+        db_->exec(std::string(kBulkGuard));
+        const auto held_leads = db_->execAndGet("SELECT count(*) FROM leads").getInt64();
+        auto numbers = std::make_unique<sqlite_store::NumberIndex>(
+            static_cast<std::size_t>(std::max<std::int64_t>(held_leads + expected_new_rows, 0)));
+        SQLite::Statement all(*db_, "SELECT gym_id, phone, rowid FROM leads");
+        while (all.executeStep())
+          numbers->load(all.getColumn(0).getText(), all.getColumn(1).getText(), all.getColumn(2).getInt64());
+        loaded_numbers = std::move(numbers);
       }
     });
+    } catch (...) {
+      bulk_lock_.unlock();
+      throw;
+    }
+    numbers_ = std::move(loaded_numbers);
     // Statements prepared against the dropped indexes must be prepared again.
     statements_.clear();
     dynamic_statements_.clear();
@@ -885,8 +987,12 @@ void SqliteStore::begin_bulk_load(std::int64_t expected_new_rows, BulkLoad what)
 
 void SqliteStore::end_bulk_load() {
   run("bulk load", "", [&] {
-    rebuild_dropped_indexes();
+    bulk_leads_thread_ = {};
     db_->exec(kCacheSize);  // as opened
+    // Only the store that dropped indexes builds them (another one's load may be running).
+    if (!bulk_lock_.locked()) return;
+    rebuild_dropped_indexes();
+    bulk_lock_.unlock();
   });
 }
 
@@ -914,12 +1020,30 @@ void SqliteStore::rebuild_dropped_indexes() {
       // Plain references, not a structured binding: clang before 16 cannot capture bindings in a lambda.
       const std::string& name = index.first;
       const std::string& sql = index.second;
+      const bool numbers = name == "leads_gym_phone";
       atomically([&] {
-        db_->exec(sql);
+        try {
+          db_->exec(sql);
+        } catch (const SQLite::Exception& e) {
+          // Cannot happen while every number went through the guard; if it
+          // does, say which number is held twice instead of only failing.
+          if (!numbers) throw;
+          SQLite::Statement twice(*db_,
+                                  "SELECT gym_id, phone FROM leads GROUP BY gym_id, phone HAVING count(*) > 1 LIMIT 1");
+          if (!twice.executeStep()) throw;
+          throw StorageError(fmt::format("sqlite:{}: cannot rebuild the index of lead numbers: gym {} has two "
+                                         "leads with number {}; merge or delete one, then open the store again",
+                                         path_, twice.getColumn(0).getString(),
+                                         twice.getColumn(1).getString()),
+                             "phone");
+        }
         SQLite::Statement done(*db_, "DELETE FROM bulk_dropped_indexes WHERE name = ?1");
         done.bind(1, name);
         done.exec();
+        // The index checks numbers again: the guard and the index in memory go.
+        if (numbers) db_->exec(kDropBulkGuard);
       });
+      if (numbers) numbers_.reset();
     }
   } catch (...) {
     as_opened();
@@ -938,7 +1062,24 @@ void SqliteStore::transact_joined(const std::function<void()>& fn) {
 void SqliteStore::transact(const std::function<void()>& fn) {
   // The lock is held for the whole transaction: other threads' calls wait for
   // it instead of seeing (or failing on) half of it.
-  run("transaction", "", [&] { atomically(fn); });
+  run("transaction", "", [&] {
+    // A lead bulk load's own transactions skip SQLite's foreign-key checks
+    // (two index lookups a lead: its gym, and its tag rows' lead): the import
+    // takes each row's gym from the gyms it read (gyms are never deleted)
+    // and writes a lead's tag rows right after the lead. 0.7 s of the
+    // million-row import (docs/import.md). Only outside a transaction (the
+    // pragma is a no-op inside one), and back on before anyone else runs.
+    const bool unchecked = depth_ == 0 && bulk_leads_thread_ == std::this_thread::get_id();
+    if (!unchecked) return atomically(fn);
+    db_->exec("PRAGMA foreign_keys = OFF");
+    try {
+      atomically(fn);
+    } catch (...) {
+      db_->tryExec("PRAGMA foreign_keys = ON");
+      throw;
+    }
+    db_->exec("PRAGMA foreign_keys = ON");
+  });
 }
 
 // ---------------------------------------------------------------------------
@@ -992,6 +1133,13 @@ void SqliteGyms::update(const Gym& gym) {
 // Leads
 // ---------------------------------------------------------------------------
 
+// Another connection's bulk load refused the write (kBulkGuard): a conflict
+// to retry once that load ends, not a broken store.
+void throw_if_bulk_guard(const SQLite::Exception& e, std::string_view lead_id) {
+  if (std::string_view(e.what()).find(kBulkGuardMessage) != std::string_view::npos)
+    throw ConflictError(fmt::format("lead {}: {}", lead_id, kBulkGuardMessage), "phone");
+}
+
 void SqliteLeads::explain_conflict(const Lead& lead, bool inserting) {
   if (inserting) {
     auto gym = store_.statement(kGymExists);
@@ -1003,6 +1151,15 @@ void SqliteLeads::explain_conflict(const Lead& lead, bool inserting) {
     id->bind(1, lead.id);
     if (id->executeStep())
       throw AlreadyExistsError(fmt::format("lead {}: already exists", lead.id), "id");
+  }
+  if (auto* numbers = store_.numbers()) {
+    const auto rowid = numbers->find(lead.gym_id, lead.phone);
+    if (!rowid) return;
+    const std::string holder = id_at(*rowid);
+    if (holder == lead.id) return;
+    throw AlreadyExistsError(fmt::format("lead {}: phone {} already belongs to lead {} in gym {}", lead.id,
+                                         lead.phone, holder, lead.gym_id),
+                             "phone");
   }
   auto phone = store_.statement(kLeadWithPhone);
   phone->bind(1, lead.gym_id);
@@ -1040,6 +1197,8 @@ void SqliteLeads::insert_derived(const Lead& lead) {
 void SqliteLeads::insert(const Lead& lead) {
   store_.run("lead", lead.id, [&] {
     store_.within_transaction([&] {
+      auto* numbers = store_.numbers();
+      if (numbers && numbers->find(lead.gym_id, lead.phone)) explain_conflict(lead, true);
       LeadTexts texts;
       auto s = store_.statement(kInsertLead);
       bind_lead(*s, lead, texts);
@@ -1047,9 +1206,11 @@ void SqliteLeads::insert(const Lead& lead) {
         s->exec();
       } catch (const SQLite::Exception& e) {
         if (!is_constraint(e)) throw;
+        throw_if_bulk_guard(e, lead.id);
         explain_conflict(lead, true);
         throw;
       }
+      if (numbers) numbers->add(lead.gym_id, lead.phone, store_.last_insert_rowid());
       insert_derived(lead);
     });
   });
@@ -1059,17 +1220,25 @@ bool SqliteLeads::insert_if_absent(const Lead& lead) {
   return store_.run("lead", lead.id, [&] {
     // One statement for the common case (a new number): the unique index on
     // (gym_id, phone) answers the duplicate question without a lookup first.
+    // During a bulk load without that index, the number index in memory
+    // answers it, and the row goes in with a plain INSERT.
     return store_.within_transaction([&] {
+      auto* numbers = store_.numbers();
+      if (numbers && numbers->find(lead.gym_id, lead.phone)) return false;
       LeadTexts texts;
-      auto s = store_.statement(kInsertLeadIfAbsent);
-      bind_lead(*s, lead, texts);
       try {
+        auto s = store_.statement(numbers ? kInsertLead : kInsertLeadIfAbsent);
+        bind_lead(*s, lead, texts);
         if (s->exec() == 0) return false;
       } catch (const SQLite::Exception& e) {
+        // Another connection's bulk load dropped the index ON CONFLICT names.
+        if (!numbers) guard_number_index(lead.id);
         if (!is_constraint(e)) throw;
+        throw_if_bulk_guard(e, lead.id);
         explain_conflict(lead, true);
         throw;
       }
+      if (numbers) numbers->add(lead.gym_id, lead.phone, store_.last_insert_rowid());
       insert_derived(lead);
       return true;
     });
@@ -1088,6 +1257,11 @@ std::optional<Lead> SqliteLeads::find(std::string_view gym_id, std::string_view 
 
 std::optional<Lead> SqliteLeads::find_by_phone(std::string_view gym_id, std::string_view e164) {
   return store_.run("lead with phone", e164, [&]() -> std::optional<Lead> {
+    if (auto* numbers = store_.numbers()) {
+      const auto rowid = numbers->find(gym_id, e164);
+      if (!rowid) return std::nullopt;
+      return find_by_rowid(*rowid, gym_id);
+    }
     auto s = store_.statement(kFindLeadByPhone);
     s->bind(1, std::string(gym_id));
     s->bind(2, std::string(e164));
@@ -1100,6 +1274,35 @@ bool SqliteLeads::has_enrolments(std::string_view lead_id) {
   auto s = store_.statement(kHasEnrolments);
   s->bind(1, std::string(lead_id));
   return s->executeStep();
+}
+
+std::optional<Lead> SqliteLeads::find_by_rowid(std::int64_t rowid, std::string_view gym_id) {
+  auto s = store_.statement("SELECT " GYMDASH_LEAD_COLUMNS " FROM leads WHERE rowid = ?1 AND gym_id = ?2");
+  s->bind(1, rowid);
+  s->bind(2, std::string(gym_id));
+  if (!s->executeStep()) return std::nullopt;
+  return read_lead(*s);
+}
+
+void SqliteLeads::guard_number_index(std::string_view lead_id) {
+  auto s = store_.statement("SELECT 1 FROM sqlite_schema WHERE type = 'trigger' AND name = 'leads_bulk_guard_insert'");
+  if (s->executeStep())
+    throw ConflictError(fmt::format("lead {}: {}", lead_id, kBulkGuardMessage), "phone");
+}
+
+std::string SqliteLeads::id_at(std::int64_t rowid) {
+  auto s = store_.statement("SELECT id FROM leads WHERE rowid = ?1");
+  s->bind(1, rowid);
+  return s->executeStep() ? s->getColumn(0).getString() : std::string();
+}
+
+std::optional<std::pair<std::int64_t, std::string>> SqliteLeads::stored_number(std::string_view gym_id,
+                                                                                std::string_view lead_id) {
+  auto s = store_.statement("SELECT rowid, phone FROM leads WHERE id = ?1 AND gym_id = ?2");
+  s->bind(1, std::string(lead_id));
+  s->bind(2, std::string(gym_id));
+  if (!s->executeStep()) return std::nullopt;
+  return std::pair{s->getColumn(0).getInt64(), s->getColumn(1).getString()};
 }
 
 void SqliteLeads::update_call_state(const Lead& lead) {
@@ -1156,12 +1359,25 @@ void SqliteLeads::update(const Lead& lead) {
     // another process cannot slip in between a check and the write.
     const bool expectable = lead.version != std::numeric_limits<std::int64_t>::min();
     if (expectable) {
+      // A new number, during a bulk load without the number index: checked
+      // against the index in memory, which then moves the lead to it.
+      auto* numbers = store_.numbers();
+      std::optional<std::pair<std::int64_t, std::string>> renumbered;
+      if (numbers) {
+        renumbered = stored_number(lead.gym_id, lead.id);
+        if (renumbered && renumbered->second == lead.phone) renumbered.reset();
+        if (renumbered) explain_conflict(lead, false);
+      }
       LeadTexts texts;
       auto s = store_.statement(kUpdateLead);
       bind_lead(*s, lead, texts);
       s->bind(43, lead.version - 1);
       try {
         if (s->exec() > 0) {
+          if (renumbered) {
+            numbers->remove(lead.gym_id, renumbered->second);
+            numbers->add(lead.gym_id, lead.phone, renumbered->first);
+          }
           if (!has_enrolments(lead.id)) return;
           auto e = store_.statement(kSyncEnrolments);
           e->bind(1, lead.id);
@@ -1175,6 +1391,7 @@ void SqliteLeads::update(const Lead& lead) {
         }
       } catch (const SQLite::Exception& e) {
         if (!is_constraint(e)) throw;
+        throw_if_bulk_guard(e, lead.id);
         explain_conflict(lead, false);
         throw;
       }
@@ -1208,10 +1425,14 @@ bool SqliteLeads::set_active_call(std::string_view gym_id, std::string_view lead
 bool SqliteLeads::remove(std::string_view gym_id, std::string_view lead_id) {
   // History and tags go with the lead by ON DELETE CASCADE, in this statement.
   return store_.run("lead", lead_id, [&] {
+    auto* numbers = store_.numbers();
+    const auto number = numbers ? stored_number(gym_id, lead_id) : std::nullopt;
     auto s = store_.statement(kDeleteLead);
     s->bind(1, std::string(lead_id));
     s->bind(2, std::string(gym_id));
-    return s->exec() > 0;
+    if (s->exec() == 0) return false;
+    if (number) numbers->remove(gym_id, number->second);
+    return true;
   });
 }
 
@@ -1243,10 +1464,13 @@ std::optional<ErasedLeadRows> SqliteLeads::remove_counted(std::string_view gym_i
     rows.history_entries = count(kCountLeadHistory);
     rows.call_results = count(kCountLeadCallResults);
     rows.enrolments = count(kCountLeadEnrolments);
+    auto* numbers = store_.numbers();
+    const auto number = numbers ? stored_number(gym_id, lead_id) : std::nullopt;
     auto s = store_.statement(kDeleteLead);
     s->bind(1, std::string(lead_id));
     s->bind(2, std::string(gym_id));
     if (s->exec() == 0) return std::nullopt;
+    if (number) numbers->remove(gym_id, number->second);
     return rows;
   });
 }
@@ -1612,6 +1836,12 @@ std::vector<std::pair<std::string, std::string>> SqliteLeads::dial_groups(std::s
 
 std::vector<Lead> SqliteLeads::find_by_phone_any_gym(std::string_view e164) {
   return store_.run("leads with phone", e164, [&] {
+    if (auto* numbers = store_.numbers()) {
+      std::vector<Lead> out;
+      for (const auto& [gym_id, rowid] : numbers->find_any_gym(e164))
+        if (auto l = find_by_rowid(rowid, gym_id)) out.push_back(std::move(*l));
+      return out;
+    }
     // One probe of (gym_id, phone) per gym: no index on the number alone to keep up during imports.
     auto s = store_.statement("SELECT " GYMDASH_LEAD_COLUMNS
                               " FROM leads WHERE gym_id IN (SELECT id FROM gyms) AND phone = ?1 ORDER BY gym_id");
