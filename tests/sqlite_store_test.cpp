@@ -796,6 +796,32 @@ TEST_CASE("sqlite: a lead bulk load cut short leaves its number index and guard 
   CHECK(store->leads().find_by_phone("gym-a", "+12125550004")->id == "ld_04");
 }
 
+// Two loads of one store at once (two imports, or an import and an ingest)
+// share the first one's dropped indexes and number index; the last to end
+// builds them again.
+TEST_CASE("sqlite: bulk loads of one store at once end with the last of them") {
+  test::TempPath path("sqlite-bulk-nested");
+  auto store = open_sqlite(path.str());
+  store->gyms().insert(make_gym("gym-a"));
+  store->leads().insert(make_lead("gym-a", "ld_01", "+12125550001"));
+  store->begin_bulk_load(200000, BulkLoad::Leads);
+  std::thread([&] { store->begin_bulk_load(200000, BulkLoad::CallEvents); }).join();
+  CHECK_FALSE(has_name(schema_names(path.str(), "index"), "leads_gym_phone"));
+  CHECK(store->leads().insert_if_absent(make_lead("gym-a", "ld_02", "+12125550002")));
+  store->end_bulk_load();  // the import ends; the ingest goes on
+  CHECK_FALSE(has_name(schema_names(path.str(), "index"), "leads_gym_phone"));
+  CHECK_FALSE(store->leads().insert_if_absent(make_lead("gym-a", "ld_03", "+12125550002")));
+  CHECK(store->leads().insert_if_absent(make_lead("gym-a", "ld_04", "+12125550004")));
+  CHECK(store->leads().find_by_phone("gym-a", "+12125550004")->id == "ld_04");
+  std::thread([&] { store->end_bulk_load(); }).join();
+  CHECK(has_name(schema_names(path.str(), "index"), "leads_gym_phone"));
+  CHECK_FALSE(has_name(schema_names(path.str(), "trigger"), "leads_bulk_guard_insert"));
+  CHECK_THROWS_AS(store->leads().insert(make_lead("gym-a", "ld_05", "+12125550004")), AlreadyExistsError);
+  store->end_bulk_load();  // one too many: nothing to end
+  SQLite::Database db(path.str(), SQLite::OPEN_READONLY);
+  CHECK(db.execAndGet("SELECT count(*) FROM bulk_dropped_indexes").getInt() == 0);
+}
+
 // The hash table itself, against a std::map, through adds, removes (whose
 // holes the entries after them move back into), growth, numbers that do
 // not pack into a key, and rollbacks to marks.

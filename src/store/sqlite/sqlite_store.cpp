@@ -652,6 +652,8 @@ class SqliteStore final : public Store {
   void probe_file() const;
   void migrate();
   void rebuild_dropped_indexes();
+  // begin_bulk_load() of the first of the store's loads at once.
+  void start_bulk_load(std::int64_t expected_new_rows, BulkLoad what);
 
   std::string path_;
   std::recursive_mutex mutex_;
@@ -663,6 +665,8 @@ class SqliteStore final : public Store {
   // The thread of a lead bulk load (begin_bulk_load … end_bulk_load), whose
   // transactions run without foreign-key checks (transact()); guarded by mutex_.
   std::thread::id bulk_leads_thread_;
+  // The store's bulk loads under way (begin_bulk_load … end_bulk_load); guarded by mutex_.
+  int bulk_loads_ = 0;
   // Held while this store's bulk load has indexes dropped (bulk_lock.hpp); guarded by mutex_.
   sqlite_store::BulkLock bulk_lock_;
   // numbers(): set while this store's lead bulk load has leads_gym_phone dropped; guarded by mutex_.
@@ -902,13 +906,31 @@ constexpr std::int64_t kBulkLoadMinRows = 50000;
 
 void SqliteStore::begin_bulk_load(std::int64_t expected_new_rows, BulkLoad what) {
   run("bulk load", "", [&] {
+    if (what == BulkLoad::Leads && bulk_leads_thread_ == std::thread::id{})
+      bulk_leads_thread_ = std::this_thread::get_id();
+    // Loads of one store at once (two imports, an import and an ingest)
+    // share the first one's settings and dropped indexes (and its number
+    // index, which every lead write of the store keeps up to date) until
+    // the last one ends.
+    if (bulk_loads_++ > 0) return;
+    try {
+      start_bulk_load(expected_new_rows, what);
+    } catch (...) {
+      --bulk_loads_;
+      if (bulk_leads_thread_ == std::this_thread::get_id()) bulk_leads_thread_ = {};
+      throw;
+    }
+  });
+}
+
+void SqliteStore::start_bulk_load(std::int64_t expected_new_rows, BulkLoad what) {
+  {
     // A bulk load commits every few thousand rows: a larger cache keeps the
-    // index pages it writes hot. An import: 64 MiB. An ingest reads and
+    // pages it writes hot. An import: 16 MiB (kBulkCacheSize). An ingest reads and
     // rewrites leads all over the table: 256 MiB instead of 32 halved its
     // system time (reads and WAL writes of evicted pages) and made the 200k
     // reference ingest 1.2 times faster. Only allocated as it fills.
     db_->exec(what == BulkLoad::CallEvents ? "PRAGMA cache_size = -262144" : kBulkCacheSize);
-    if (what == BulkLoad::Leads) bulk_leads_thread_ = std::this_thread::get_id();
     if (expected_new_rows < kBulkLoadMinRows) return;
     // Large against what the database holds already: rebuilding the indexes
     // then costs less than keeping them up to date row by row.
@@ -982,12 +1004,13 @@ void SqliteStore::begin_bulk_load(std::int64_t expected_new_rows, BulkLoad what)
     // Statements prepared against the dropped indexes must be prepared again.
     statements_.clear();
     dynamic_statements_.clear();
-  });
+  }
 }
 
 void SqliteStore::end_bulk_load() {
   run("bulk load", "", [&] {
-    bulk_leads_thread_ = {};
+    if (bulk_leads_thread_ == std::this_thread::get_id()) bulk_leads_thread_ = {};
+    if (bulk_loads_ == 0 || --bulk_loads_ > 0) return;  // without a load, or not the last one
     db_->exec(kCacheSize);  // as opened
     // Only the store that dropped indexes builds them (another one's load may be running).
     if (!bulk_lock_.locked()) return;
