@@ -434,6 +434,12 @@ TEST_CASE("a large SQLite import (numbers checked in memory) imports and merges 
         for (const auto& t : l.tags) outcome += " #" + t;
         outcome += " history " + std::to_string(leads->get_history(gym, l.id).size()) + "\n";
       }
+      // The tag rows tag filters search (written in one statement a piece on SQLite).
+      for (const char* tag : {"vip", "student", "promo-nov"}) {
+        LeadFilter tagged;
+        tagged.tags = {tag};
+        outcome += std::string(gym) + " #" + tag + " " + std::to_string(leads->list_leads(gym, tagged).total) + "\n";
+      }
     }
     if (expected.empty())
       expected = outcome;

@@ -822,6 +822,44 @@ TEST_CASE("sqlite: bulk loads of one store at once end with the last of them") {
   CHECK(db.execAndGet("SELECT count(*) FROM bulk_dropped_indexes").getInt() == 0);
 }
 
+// insert_many_if_absent writes a piece's tag rows in one statement over the
+// rowids its new leads took, one after another; a table whose rowids are
+// taken at random (the largest one used) gets them lead by lead.
+TEST_CASE("sqlite: the tag rows of leads inserted together, with rowids in a row or not") {
+  for (bool largest_rowid_used : {false, true}) {
+    CAPTURE(largest_rowid_used);
+    test::TempPath path("sqlite-many-tags");
+    auto store = open_sqlite(path.str());
+    store->gyms().insert(make_gym("gym-a"));
+    store->leads().insert(make_lead("gym-a", "ld_00", "+12125550000"));
+    if (largest_rowid_used) {
+      SQLite::Database db(path.str(), SQLite::OPEN_READWRITE);
+      db.exec("UPDATE leads SET rowid = 9223372036854775807");
+    }
+    std::vector<Lead> batch;
+    for (int i = 1; i <= 5; ++i) {
+      Lead l = make_lead("gym-a", "ld_0" + std::to_string(i), "+1212555000" + std::to_string(i));
+      l.tags = {"t" + std::to_string(i), "all"};
+      batch.push_back(std::move(l));
+    }
+    batch.push_back(make_lead("gym-a", "ld_06", "+12125550000"));  // the number is taken: not stored
+    std::vector<bool> stored;
+    store->transact([&] { stored = store->leads().insert_many_if_absent(batch); });
+    CHECK(stored == std::vector<bool>{true, true, true, true, true, false});
+    LeadFilter all;
+    all.tags = {"all"};
+    CHECK(store->leads().list("gym-a", all).total == 5);
+    LeadFilter third;
+    third.tags = {"t3"};
+    const auto page = store->leads().list("gym-a", third);
+    REQUIRE(page.items.size() == 1);
+    CHECK(page.items[0].id == "ld_03");
+    LeadFilter vip;
+    vip.tags = {"vip"};
+    CHECK(store->leads().list("gym-a", vip).total == 1);  // ld_00's own
+  }
+}
+
 // The hash table itself, against a std::map, through adds, removes (whose
 // holes the entries after them move back into), growth, numbers that do
 // not pack into a key, and rollbacks to marks.
