@@ -763,13 +763,18 @@ SqliteStore::SqliteStore(const SqliteOptions& options) : path_(options.path) {
     sqlite_store::register_rollup_functions(db_->getHandle());
     // Before anything prepares a write to leads: the guard triggers of a
     // bulk load (kBulkGuard) call it.
-    sqlite3_create_function_v2(
-        db_->getHandle(), "gymdash_bulk_loader", 0, SQLITE_UTF8, this,
+    // Innocuous (it reads one flag), so that triggers may call it even where
+    // the schema is not trusted (PRAGMA trusted_schema = OFF).
+    const int rc = sqlite3_create_function_v2(
+        db_->getHandle(), "gymdash_bulk_loader", 0, SQLITE_UTF8 | SQLITE_INNOCUOUS, this,
         [](sqlite3_context* ctx, int, sqlite3_value**) {
           const auto* store = static_cast<const SqliteStore*>(sqlite3_user_data(ctx));
           sqlite3_result_int(ctx, store->numbers_ ? 1 : 0);
         },
         nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK)
+      throw StorageError(fmt::format("sqlite:{}: cannot register gymdash_bulk_loader: {}", path_, sqlite3_errstr(rc)),
+                         "path");
     // Again on this connection: another process may have migrated since the
     // probe, and nothing below may write to a file we refuse.
     check_header(read_header(*db_));
