@@ -140,26 +140,25 @@ std::vector<std::pair<std::string, std::int64_t>> NumberIndex::find_any_gym(std:
 }
 
 void NumberIndex::add(std::string_view gym_id, std::string_view phone, std::int64_t rowid) {
-  const std::uint64_t k = key_adding_gym(gym_id, phone);
   Undo u;
   u.added = true;
-  u.key = k;
+  u.key = place(gym_id, phone, rowid);
   u.rowid = rowid;
-  if (k == kEmpty) {
-    u.text = text_key(gym_id, phone);
-    others_.insert_or_assign(u.text, rowid);
-  } else {
-    put(k, rowid);
-  }
+  if (u.key == kEmpty) u.text = text_key(gym_id, phone);
   undo_.push_back(std::move(u));
 }
 
 void NumberIndex::load(std::string_view gym_id, std::string_view phone, std::int64_t rowid) {
+  place(gym_id, phone, rowid);
+}
+
+std::uint64_t NumberIndex::place(std::string_view gym_id, std::string_view phone, std::int64_t rowid) {
   const std::uint64_t k = key_adding_gym(gym_id, phone);
   if (k == kEmpty)
     others_.insert_or_assign(text_key(gym_id, phone), rowid);
   else
     put(k, rowid);
+  return k;
 }
 
 void NumberIndex::remove(std::string_view gym_id, std::string_view phone) {

@@ -66,6 +66,8 @@ class NumberIndex {
   std::optional<std::uint64_t> key(std::string_view gym_id, std::string_view phone) const;
   std::uint64_t key_adding_gym(std::string_view gym_id, std::string_view phone);
   static std::string text_key(std::string_view gym_id, std::string_view phone);
+  // Records the entry (add() and load()); its key, or kEmpty when it went to others_ under its text.
+  std::uint64_t place(std::string_view gym_id, std::string_view phone, std::int64_t rowid);
   std::size_t slot_of(std::uint64_t key) const;
   Slot* find_slot(std::uint64_t key);
   const Slot* find_slot(std::uint64_t key) const;

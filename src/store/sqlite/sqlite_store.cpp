@@ -450,6 +450,8 @@ class SqliteLeads final : public LeadRepository {
   void guard_number_index(std::string_view lead_id);
   // The (rowid, number) of a stored lead, if there is one.
   std::optional<std::pair<std::int64_t, std::string>> stored_number(std::string_view gym_id, std::string_view lead_id);
+  // kDeleteLead, keeping the number index current; whether a row went.
+  bool delete_lead(std::string_view gym_id, std::string_view lead_id);
 
   SqliteStore& store_;
 };
@@ -762,9 +764,9 @@ SqliteStore::SqliteStore(const SqliteOptions& options) : path_(options.path) {
     db_->exec("PRAGMA foreign_keys = ON");
     sqlite_store::register_rollup_functions(db_->getHandle());
     // Before anything prepares a write to leads: the guard triggers of a
-    // bulk load (kBulkGuard) call it.
-    // Innocuous (it reads one flag), so that triggers may call it even where
-    // the schema is not trusted (PRAGMA trusted_schema = OFF).
+    // bulk load (kBulkGuard) call it. Innocuous (it reads one flag), so that
+    // triggers may call it even where the schema is not trusted (PRAGMA
+    // trusted_schema = OFF).
     const int rc = sqlite3_create_function_v2(
         db_->getHandle(), "gymdash_bulk_loader", 0, SQLITE_UTF8 | SQLITE_INNOCUOUS, this,
         [](sqlite3_context* ctx, int, sqlite3_value**) {
@@ -804,8 +806,9 @@ SqliteStore::SqliteStore(const SqliteOptions& options) : path_(options.path) {
     // A bulk load that crashed left indexes to build again; one still
     // running (in another process, or another store of this one) holds its
     // lock and builds them itself when it ends. Without a lock file to ask
-    // (a read-only directory), they are built.
-    {
+    // (a read-only directory), they are built. Asked only when a load left
+    // indexes listed: an ordinary open makes no lock file.
+    if (db_->execAndGet("SELECT EXISTS (SELECT 1 FROM bulk_dropped_indexes)").getInt() != 0) {
       sqlite_store::BulkLock opening;
       if (opening.try_lock(path_) != sqlite_store::BulkLock::Result::Held) rebuild_dropped_indexes();
     }
@@ -902,16 +905,17 @@ void SqliteStore::migrate() {
 // after a crash).
 constexpr const char* kBulkGuardMessage =
     "a bulk import is loading leads into this database: new leads and changed numbers wait until it ends";
-constexpr std::string_view kBulkGuard = R"sql(
+// {0}: kBulkGuardMessage.
+constexpr const char* kBulkGuard = R"sql(
 CREATE TRIGGER IF NOT EXISTS leads_bulk_guard_insert BEFORE INSERT ON leads
   WHEN gymdash_bulk_loader() = 0
 BEGIN
-  SELECT RAISE(ABORT, 'a bulk import is loading leads into this database: new leads and changed numbers wait until it ends');
+  SELECT RAISE(ABORT, '{0}');
 END;
 CREATE TRIGGER IF NOT EXISTS leads_bulk_guard_number BEFORE UPDATE OF gym_id, phone ON leads
   WHEN (NEW.phone IS NOT OLD.phone OR NEW.gym_id IS NOT OLD.gym_id) AND gymdash_bulk_loader() = 0
 BEGIN
-  SELECT RAISE(ABORT, 'a bulk import is loading leads into this database: new leads and changed numbers wait until it ends');
+  SELECT RAISE(ABORT, '{0}');
 END;
 )sql";
 constexpr const char* kDropBulkGuard =
@@ -1003,7 +1007,7 @@ void SqliteStore::start_bulk_load(std::int64_t expected_new_rows, BulkLoad what)
       // memory: when another connection's bulk load has it dropped already,
       // this one's new leads meet that load's guard instead.
       if (numbers_dropped) {
-        db_->exec(std::string(kBulkGuard));
+        db_->exec(fmt::format(kBulkGuard, kBulkGuardMessage));
         const auto held_leads = db_->execAndGet("SELECT count(*) FROM leads").getInt64();
         auto numbers = std::make_unique<sqlite_store::NumberIndex>(
             static_cast<std::size_t>(std::max<std::int64_t>(held_leads + expected_new_rows, 0)));
@@ -1173,11 +1177,15 @@ void SqliteGyms::update(const Gym& gym) {
 // Leads
 // ---------------------------------------------------------------------------
 
-// Another connection's bulk load refused the write (kBulkGuard): a conflict
+// Another connection's bulk load refuses the write (kBulkGuard): a conflict
 // to retry once that load ends, not a broken store.
+[[noreturn]] void throw_bulk_guard(std::string_view lead_id) {
+  throw ConflictError(fmt::format("lead {}: {}", lead_id, kBulkGuardMessage), "phone");
+}
+
+// The guard's error, when `e` is it.
 void throw_if_bulk_guard(const SQLite::Exception& e, std::string_view lead_id) {
-  if (std::string_view(e.what()).find(kBulkGuardMessage) != std::string_view::npos)
-    throw ConflictError(fmt::format("lead {}: {}", lead_id, kBulkGuardMessage), "phone");
+  if (std::string_view(e.what()).find(kBulkGuardMessage) != std::string_view::npos) throw_bulk_guard(lead_id);
 }
 
 void SqliteLeads::explain_conflict(const Lead& lead, bool inserting) {
@@ -1369,8 +1377,7 @@ std::optional<Lead> SqliteLeads::find_by_rowid(std::int64_t rowid, std::string_v
 
 void SqliteLeads::guard_number_index(std::string_view lead_id) {
   auto s = store_.statement("SELECT 1 FROM sqlite_schema WHERE type = 'trigger' AND name = 'leads_bulk_guard_insert'");
-  if (s->executeStep())
-    throw ConflictError(fmt::format("lead {}: {}", lead_id, kBulkGuardMessage), "phone");
+  if (s->executeStep()) throw_bulk_guard(lead_id);
 }
 
 std::string SqliteLeads::id_at(std::int64_t rowid) {
@@ -1386,6 +1393,17 @@ std::optional<std::pair<std::int64_t, std::string>> SqliteLeads::stored_number(s
   s->bind(2, std::string(gym_id));
   if (!s->executeStep()) return std::nullopt;
   return std::pair{s->getColumn(0).getInt64(), s->getColumn(1).getString()};
+}
+
+bool SqliteLeads::delete_lead(std::string_view gym_id, std::string_view lead_id) {
+  auto* numbers = store_.numbers();
+  const auto number = numbers ? stored_number(gym_id, lead_id) : std::nullopt;
+  auto s = store_.statement(kDeleteLead);
+  s->bind(1, std::string(lead_id));
+  s->bind(2, std::string(gym_id));
+  if (s->exec() == 0) return false;
+  if (number) numbers->remove(gym_id, number->second);
+  return true;
 }
 
 void SqliteLeads::update_call_state(const Lead& lead) {
@@ -1508,14 +1526,7 @@ bool SqliteLeads::set_active_call(std::string_view gym_id, std::string_view lead
 bool SqliteLeads::remove(std::string_view gym_id, std::string_view lead_id) {
   // History and tags go with the lead by ON DELETE CASCADE, in this statement.
   return store_.run("lead", lead_id, [&] {
-    auto* numbers = store_.numbers();
-    const auto number = numbers ? stored_number(gym_id, lead_id) : std::nullopt;
-    auto s = store_.statement(kDeleteLead);
-    s->bind(1, std::string(lead_id));
-    s->bind(2, std::string(gym_id));
-    if (s->exec() == 0) return false;
-    if (number) numbers->remove(gym_id, number->second);
-    return true;
+    return delete_lead(gym_id, lead_id);
   });
 }
 
@@ -1547,13 +1558,7 @@ std::optional<ErasedLeadRows> SqliteLeads::remove_counted(std::string_view gym_i
     rows.history_entries = count(kCountLeadHistory);
     rows.call_results = count(kCountLeadCallResults);
     rows.enrolments = count(kCountLeadEnrolments);
-    auto* numbers = store_.numbers();
-    const auto number = numbers ? stored_number(gym_id, lead_id) : std::nullopt;
-    auto s = store_.statement(kDeleteLead);
-    s->bind(1, std::string(lead_id));
-    s->bind(2, std::string(gym_id));
-    if (s->exec() == 0) return std::nullopt;
-    if (number) numbers->remove(gym_id, number->second);
+    if (!delete_lead(gym_id, lead_id)) return std::nullopt;
     return rows;
   });
 }
