@@ -672,10 +672,21 @@ TEST_CASE("sqlite: a lead bulk load checks numbers in memory while the number in
   auto& leads = store->leads();
   CHECK_FALSE(std::filesystem::exists(path.str() + "-bulkload"));  // an ordinary open makes no lock file
 
+  // Another store, whose statements were prepared with the number index there.
+  auto early = open_sqlite(path.str());
+  early->leads().insert(make_lead("gym-b", "ld_00", "+12125550000"));
+  CHECK_THROWS_AS(early->leads().insert(make_lead("gym-b", "ld_00b", "+12125550000")), AlreadyExistsError);
+
   store->begin_bulk_load(200000, BulkLoad::Leads);  // large against the table: its indexes go
   CHECK_FALSE(has_name(schema_names(path.str(), "index"), "leads_gym_phone"));
-  CHECK(has_name(schema_names(path.str(), "trigger"), "leads_bulk_guard_insert"));
+  CHECK_FALSE(has_name(schema_names(path.str(), "trigger"), "leads_bulk_guard_insert"));  // no trigger on INSERT
   CHECK(has_name(schema_names(path.str(), "trigger"), "leads_bulk_guard_number"));
+  // Its prepared INSERT needs the dropped index: refused, nothing written.
+  CHECK_THROWS_AS(early->leads().insert(make_lead("gym-b", "ld_00c", "+12125550070")), ConflictError);
+  CHECK_THROWS_AS(early->leads().insert_if_absent(make_lead("gym-b", "ld_00d", "+12125550071")), ConflictError);
+  CHECK_FALSE(leads.find("gym-b", "ld_00c"));
+  CHECK_FALSE(leads.find("gym-b", "ld_00d"));
+  early.reset();
 
   // Numbers held before the load, and added during it, in their gym only.
   CHECK_FALSE(leads.insert_if_absent(make_lead("gym-a", "ld_03", "+12125550001")));
@@ -792,7 +803,7 @@ TEST_CASE("sqlite: a lead bulk load cut short leaves its number index and guard 
     // Closed without end_bulk_load, as a crash would leave it.
   }
   CHECK_FALSE(has_name(schema_names(path.str(), "index"), "leads_gym_phone"));
-  CHECK(has_name(schema_names(path.str(), "trigger"), "leads_bulk_guard_insert"));
+  CHECK(has_name(schema_names(path.str(), "trigger"), "leads_bulk_guard_number"));
   auto store = open_sqlite(path.str());
   check_number_index_back(path.str());
   CHECK_THROWS_AS(store->leads().insert(make_lead("gym-a", "ld_03", "+12125550002")), AlreadyExistsError);

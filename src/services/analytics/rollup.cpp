@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <bit>
 #include <cmath>
 #include <mutex>
@@ -99,18 +100,12 @@ void RollupBuilder::add_call(const Call& c, std::string_view gym_zone, std::stri
 
 void RollupBuilder::add_lead(const LeadFacts& f, std::string_view gym_zone, int sign) {
   const std::int32_t day = local_day(f.created_at, gym_zone, "gym.timezone");
-  auto add = [&](const char* dimension, std::string value) {
-    auto& r = leads_[{f.gym_id, day, dimension, value}];
-    r.gym_id = f.gym_id;
-    r.local_day = day;
-    r.dimension = dimension;
-    r.value = std::move(value);
-    r.count += sign;
-  };
-  add("source", f.source);
-  add("status", to_string(f.status));
-  add("qualification", to_string(f.qualification));
-  add("reached", std::to_string(reached_stage(f.status, f.connects)));
+  count_lead(f.gym_id, day, "source", f.source, sign);
+  count_lead(f.gym_id, day, "status", to_string(f.status), sign);
+  count_lead(f.gym_id, day, "qualification", to_string(f.qualification), sign);
+  char stage[4];
+  const auto written = std::to_chars(stage, stage + sizeof stage, reached_stage(f.status, f.connects));
+  count_lead(f.gym_id, day, "reached", std::string_view(stage, static_cast<std::size_t>(written.ptr - stage)), sign);
   add_speed(f.gym_id, f.created_at, f.first_call_at, gym_zone, sign);
 }
 
@@ -118,13 +113,33 @@ void RollupBuilder::add_speed(const std::string& gym_id, Timestamp created_at, s
                               std::string_view gym_zone, int sign) {
   if (!first) return;
   const std::int32_t day = local_day(created_at, gym_zone, "gym.timezone");
-  auto value = std::to_string(speed_bucket_minutes(*first - created_at));
-  auto& r = leads_[{gym_id, day, "speed", value}];
-  r.gym_id = gym_id;
-  r.local_day = day;
-  r.dimension = "speed";
-  r.value = std::move(value);
-  r.count += sign;
+  count_lead(gym_id, day, "speed", std::to_string(speed_bucket_minutes(*first - created_at)), sign);
+}
+
+std::size_t RollupBuilder::LeadKeyHash::operator()(const LeadKeyView& k) const noexcept {
+  const std::hash<std::string_view> text;
+  std::size_t h = text(std::get<0>(k));
+  const auto mix = [&h](std::size_t v) { h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2); };
+  mix(static_cast<std::size_t>(static_cast<std::uint32_t>(std::get<1>(k))));
+  mix(text(std::get<2>(k)));
+  mix(text(std::get<3>(k)));
+  return h;
+}
+
+// Looked up by views (an import counts every lead four times), copied into
+// a key only for a row the builder does not hold yet.
+void RollupBuilder::count_lead(std::string_view gym_id, std::int32_t day, std::string_view dimension,
+                               std::string_view value, int sign) {
+  auto it = leads_.find(LeadKeyView{gym_id, day, dimension, value});
+  if (it == leads_.end()) {
+    LeadDayRollup r;
+    r.gym_id = gym_id;
+    r.local_day = day;
+    r.dimension = dimension;
+    r.value = value;
+    it = leads_.emplace(LeadKey{r.gym_id, day, r.dimension, r.value}, std::move(r)).first;
+  }
+  it->second.count += sign;
 }
 
 void RollupBuilder::add(const RollupDelta& delta) {
