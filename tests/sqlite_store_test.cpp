@@ -25,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "store/sqlite/checkpointer.hpp"
 #include "store/sqlite/migrations.hpp"
 #include "store/sqlite/number_index.hpp"
 #include "store/packed_counts.hpp"
@@ -992,3 +993,26 @@ TEST_CASE("sqlite: packed rollup counts add as a merge of two sorted lists") {
   CHECK_THROWS_AS(add_packed_counts("x:a=1;", ""), gymdash::StorageError);
 }
 
+
+// The checkpoint thread is woken once the log reaches kPokePages, then once
+// every kPokeStepPages pages, and again after the log started over.
+TEST_CASE("sqlite: the checkpoint thread is woken every few hundred pages of log, not at every commit") {
+  using gymdash::sqlite_store::Checkpointer;
+  int poked_at = 0;
+  CHECK_FALSE(Checkpointer::poke_due(20, poked_at));
+  CHECK_FALSE(Checkpointer::poke_due(Checkpointer::kPokePages - 1, poked_at));
+  CHECK(Checkpointer::poke_due(Checkpointer::kPokePages + 5, poked_at));
+  CHECK(poked_at == Checkpointer::kPokePages + 5);
+  int wakes = 0;
+  // Commits of 20 pages each, from there to 8,000 pages of log.
+  for (int pages = Checkpointer::kPokePages + 25; pages < 8000; pages += 20) wakes += Checkpointer::poke_due(pages, poked_at);
+  const int expected = (8000 - Checkpointer::kPokePages) / Checkpointer::kPokeStepPages;
+  CHECK(wakes >= expected - 1);
+  CHECK(wakes <= expected + 1);
+  // The log started over: quiet until it has grown again, then a wake at once.
+  const int before = poked_at;
+  CHECK_FALSE(Checkpointer::poke_due(40, poked_at));
+  CHECK(poked_at == before);
+  CHECK(Checkpointer::poke_due(Checkpointer::kPokePages + 20, poked_at));
+  CHECK_FALSE(Checkpointer::poke_due(Checkpointer::kPokePages + 40, poked_at));
+}

@@ -37,6 +37,7 @@ namespace gymdash::sqlite_store {
 class Checkpointer {
  public:
   static constexpr int kPokePages = 1000;     ///< WAL size that wakes the thread (~4 MB)
+  static constexpr int kPokeStepPages = 512;  ///< and then again every so many pages of log (~2 MB)
   static constexpr int kRestartPages = 8192;  ///< WAL size at which the thread makes the log start over (~32 MB)
   static constexpr int kInlinePages = 50000;  ///< WAL size at which a commit checkpoints itself (~200 MB)
 
@@ -46,6 +47,13 @@ class Checkpointer {
    * holds; the thread takes it to restart the log. Both outlive this object.
    */
   Checkpointer(sqlite3* db, std::string path, int busy_timeout_ms, std::recursive_mutex& writers);
+  /**
+   * Whether a commit that left the log at `pages` pages wakes the thread:
+   * from kPokePages on, once every kPokeStepPages pages, counted from
+   * `poked_at` (the log's size at the last wake, updated here), and again
+   * after the log started over (a size below `poked_at`).
+   */
+  static bool poke_due(int pages, int& poked_at) noexcept;
   /** Stops the thread (after a last checkpoint) and removes the hook. */
   ~Checkpointer();
   Checkpointer(const Checkpointer&) = delete;
@@ -62,6 +70,7 @@ class Checkpointer {
   std::mutex mutex_;
   std::condition_variable wake_;
   bool due_ = false;
+  int poked_at_ = 0;  // the log's size at the last wake (poke_due)
   bool stop_ = false;
   bool failed_ = false;  // the thread has no connection: commits checkpoint inline
   std::thread thread_;
