@@ -40,7 +40,7 @@ double mean_us(int n, Fn fn) {
 int main(int argc, char** argv) {
   const int n = argc > 1 ? std::atoi(argv[1]) : 20000;
   const auto path = (std::filesystem::temp_directory_path() / "gymdash-cache-bench.db").string();
-  for (const char* s : {"", "-wal", "-shm"}) std::filesystem::remove(path + s);
+  for (const char* s : {"", "-wal", "-shm", "-bulkload"}) std::filesystem::remove(path + s);
   std::vector<std::string> ids;
   {
     auto rt = open(path, 0);
@@ -76,6 +76,6 @@ int main(int argc, char** argv) {
     }
     out[op] = boost::json::object{{"cached_us", us[0]}, {"uncached_us", us[1]}, {"ratio_uncached_to_cached", us[1] / us[0]}};
   }
-  for (const char* s : {"", "-wal", "-shm"}) std::filesystem::remove(path + s);
+  for (const char* s : {"", "-wal", "-shm", "-bulkload"}) std::filesystem::remove(path + s);
   std::cout << boost::json::serialize(out) << "\n";
 }

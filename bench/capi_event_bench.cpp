@@ -53,7 +53,7 @@ int main(int argc, char** argv) {
   }
   const long wanted = argc >= 4 ? std::stol(argv[3]) : 20000;
   if (argc == 6)
-    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(std::string(argv[1]) + suffix);
+    for (const char* suffix : {"", "-wal", "-shm", "-bulkload"}) std::filesystem::remove(std::string(argv[1]) + suffix);
   gymdash_t* db = nullptr;
   if (gymdash_open(&db, (std::string("sqlite:") + argv[1]).c_str()) != GYMDASH_OK) return fail(db, "open");
   char* out = nullptr;

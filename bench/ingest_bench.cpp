@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
   }
   try {
     if (argc == 5)
-      for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(std::string(argv[1]) + suffix);
+      for (const char* suffix : {"", "-wal", "-shm", "-bulkload"}) std::filesystem::remove(std::string(argv[1]) + suffix);
     gymdash::RuntimeOptions options;
     options.storage = std::string("sqlite:") + argv[1];
     options.log_level = gymdash::LogLevel::Warn;
