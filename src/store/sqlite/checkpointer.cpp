@@ -23,9 +23,9 @@ Checkpointer::~Checkpointer() {
 // Not every commit: a wake for each one (a call event's ~20 pages) had the
 // thread copy a few pages and sync twice every few events, and the
 // committing thread paid for it — the wake, the interrupts of those syncs,
-// a core shared with the copy. One call event through the C ABI: CPU p50
-// 235–238 µs, p99 475–493 µs waking it at every commit; 191–195 µs and
-// 426–471 µs once every 250–1,000 pages (docs/calls.md).
+// a core shared with the copy. One call event through the C ABI: wall p50
+// 220–234 µs, p99 507–568 µs waking it at every commit; 189–192 µs and
+// 405–416 µs once every 512 pages (docs/calls.md).
 bool Checkpointer::poke_due(int pages, int& poked_at) noexcept {
   if (pages < kPokePages) return false;
   if (pages >= poked_at && pages < poked_at + kPokeStepPages) return false;
