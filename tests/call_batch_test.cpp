@@ -537,6 +537,51 @@ TEST_CASE("postgres: an event id another host records meanwhile makes its event 
 #endif
 
 #ifdef GYMDASH_TEST_WITH_POSTGRES
+namespace {
+// `calls` calls, each reported started then ended (two lines), ten minutes
+// apart from 2 Nov 2026 14:00; call k is of the lead with external id
+// lead_of(k).
+std::vector<std::string> started_and_ended(int calls, std::string (*lead_of)(int)) {
+  std::vector<std::string> lines;
+  for (int call = 0; call < calls; ++call) {
+    const std::string started = format_timestamp(T("2026-11-02T14:00:00Z") + std::chrono::minutes(10 * call));
+    const std::string ended = format_timestamp(T("2026-11-02T14:01:00Z") + std::chrono::minutes(10 * call));
+    const std::string head = "{\"call_id\":\"K" + std::to_string(call) + "\",\"gym_id\":\"gym-a\",\"lead_external_id\":\"" +
+                             lead_of(call) + "\",\"started_at\":\"" + started + "\"";
+    lines.push_back(head + ",\"event_id\":\"S" + std::to_string(call) + "\",\"status\":\"in_progress\"}");
+    lines.push_back(head + ",\"event_id\":\"F" + std::to_string(call) + "\",\"ended_at\":\"" + ended +
+                    "\",\"status\":\"no-answer\",\"answered_by\":\"unknown\"}");
+  }
+  return lines;
+}
+
+// Another host on the same database, whose gym and leads the first one made.
+std::unique_ptr<Runtime> second_host(const std::string& uri, std::shared_ptr<ManualClock> clock) {
+  RuntimeOptions o;
+  o.storage = uri;
+  o.clock = std::move(clock);
+  o.worker_threads = 1;
+  o.log_level = LogLevel::Warn;
+  return Runtime::open(o);
+}
+
+// The events applied one by one in memory (what the hosts must end with),
+// and two hosts on one fresh PostgreSQL schema, its gym and leads made by `a`.
+struct TwoHosts {
+  test::PostgresBackend pg;  // first: dropped after the hosts are closed
+  std::unique_ptr<Runtime> reference, a, b;
+  TwoHosts(const std::vector<std::string>& lines, const std::shared_ptr<ManualClock>& clock) {
+    reference = open_runtime("memory:", clock);
+    for (const auto& l : lines) reference->calls().process_event(from_json<CallEvent>(l));
+    const std::string uri = test::postgres_uri_in_schema(pg.uri, pg.schema);
+    a = open_runtime(uri, clock);
+    b = second_host(uri, clock);
+  }
+};
+}  // namespace
+#endif
+
+#ifdef GYMDASH_TEST_WITH_POSTGRES
 // Two hosts process the events of one lead's calls at the same moment
 // (process_event, as their webhooks arrive): a host whose lead write finds
 // the lead changed by the other runs its transaction again, so every event
@@ -544,29 +589,11 @@ TEST_CASE("postgres: an event id another host records meanwhile makes its event 
 TEST_CASE("postgres: two hosts processing one lead's events at once both succeed, the lead as if one by one") {
   if (test::postgres_test_uri().empty()) return;
   auto clock = std::make_shared<ManualClock>(T("2026-11-26T12:00:00Z"));
-  // 40 calls of lead L1, each started then ended; host A takes the even calls, host B the odd ones.
-  std::vector<std::string> lines;
-  for (int call = 0; call < 40; ++call) {
-    const std::string started = format_timestamp(T("2026-11-02T14:00:00Z") + std::chrono::minutes(10 * call));
-    const std::string ended = format_timestamp(T("2026-11-02T14:01:00Z") + std::chrono::minutes(10 * call));
-    const std::string head = "{\"call_id\":\"K" + std::to_string(call) +
-                             "\",\"gym_id\":\"gym-a\",\"lead_external_id\":\"L1\",\"started_at\":\"" + started + "\"";
-    lines.push_back(head + ",\"event_id\":\"S" + std::to_string(call) + "\",\"status\":\"in_progress\"}");
-    lines.push_back(head + ",\"event_id\":\"F" + std::to_string(call) + "\",\"ended_at\":\"" + ended +
-                    "\",\"status\":\"no-answer\",\"answered_by\":\"unknown\"}");
-  }
-  auto reference = open_runtime("memory:", clock);
-  for (const auto& l : lines) reference->calls().process_event(from_json<CallEvent>(l));
-
-  test::PostgresBackend pg;
-  const std::string uri = test::postgres_uri_in_schema(pg.uri, pg.schema);
-  auto a = open_runtime(uri, clock);
-  RuntimeOptions o;
-  o.storage = uri;
-  o.clock = clock;
-  o.worker_threads = 1;
-  o.log_level = LogLevel::Warn;
-  auto b = Runtime::open(o);  // the same database, its gym and leads made by `a`
+  // 40 calls of lead L1; host A takes the even calls, host B the odd ones.
+  const auto lines = started_and_ended(40, [](int) { return std::string("L1"); });
+  TwoHosts hosts(lines, clock);
+  auto& a = hosts.a;
+  auto& b = hosts.b;
   std::atomic<int> failures{0};
   std::string failure;
   std::mutex failure_mutex;
@@ -589,7 +616,66 @@ TEST_CASE("postgres: two hosts processing one lead's events at once both succeed
   INFO(failure);
   CHECK(failures.load() == 0);
   const auto got = snapshot(*a);
-  const auto expected = snapshot(*reference);
+  const auto expected = snapshot(*hosts.reference);
+  INFO(first_difference(got, expected));
+  CHECK(got == expected);
+}
+#endif
+
+#ifdef GYMDASH_TEST_WITH_POSTGRES
+// An ingest on one host while another host applies events of the same leads:
+// an ingest transaction whose lead write finds a lead changed meanwhile is
+// run again from its first line, so the ingest completes and the leads end
+// as if every event had come one by one.
+TEST_CASE("postgres: an ingest whose leads another host changes meanwhile runs its transactions again") {
+  if (test::postgres_test_uri().empty()) return;
+  auto clock = std::make_shared<ManualClock>(T("2026-11-26T12:00:00Z"));
+  // 60 calls of leads L1 and L2; the ingest takes the even calls, in
+  // transactions of 4 events, while another host applies the odd ones one by one.
+  const auto lines = started_and_ended(60, [](int call) { return "L" + std::to_string(1 + (call / 2) % 2); });
+  TwoHosts hosts(lines, clock);
+  auto& a = hosts.a;
+  auto& b = hosts.b;
+  std::string ingested, failure;
+  std::int64_t mine = 0;
+  for (std::size_t i = 0; i < lines.size(); ++i)
+    if ((i / 2) % 2 == 0) {
+      ingested += lines[i] + "\n";
+      ++mine;
+    }
+  std::atomic<int> failures{0};
+  std::optional<IngestReport> report;
+  std::thread ingest([&] {
+    try {
+      std::istringstream in(ingested);
+      IngestOptions options;
+      options.batch_size = 4;
+      report = a->calls().ingest_jsonl(in, options);
+    } catch (const std::exception& e) {
+      ++failures;
+      failure = std::string("ingest: ") + e.what();
+    }
+  });
+  std::thread other([&] {
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      if ((i / 2) % 2 == 0) continue;
+      try {
+        b->calls().process_event(from_json<CallEvent>(lines[i]));
+      } catch (const std::exception&) {
+        ++failures;
+      }
+    }
+  });
+  ingest.join();
+  other.join();
+  INFO(failure);
+  CHECK(failures.load() == 0);
+  REQUIRE(report);
+  CHECK(report->events == mine);
+  CHECK(report->applied == mine);
+  CHECK(report->rejected == 0);
+  const auto got = snapshot(*a);
+  const auto expected = snapshot(*hosts.reference);
   INFO(first_difference(got, expected));
   CHECK(got == expected);
 }

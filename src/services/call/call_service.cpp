@@ -215,6 +215,7 @@ CallResult result_of(const Call& c) {
 struct ParsedLine {
   std::int64_t line = 0;
   std::optional<Rejection> rejected;
+  bool unreadable = false;  // `rejected` by the reader (not JSON, a bad field …), not by the store's state
   CallEvent event;
 };
 
@@ -693,12 +694,15 @@ class CallServiceImpl final : public CallService {
           ParsedLine p;
           p.line = line;
           p.rejected = Rejection{"too_long", "line", fmt::format("line: over the limit of {} bytes", max_line)};
+          p.unreadable = true;
           if (!emit(std::move(p))) return;
           continue;
         }
         if (!text.empty() && text.back() == '\r') text.pop_back();
         if (text.find_first_not_of(" \t") == std::string::npos) continue;
-        if (!emit(parse_line(text, line, max_transcript_))) return;
+        auto p = parse_line(text, line, max_transcript_);
+        p.unreadable = p.rejected.has_value();
+        if (!emit(std::move(p))) return;
       }
     });
 
@@ -706,17 +710,32 @@ class CallServiceImpl final : public CallService {
     // About 400 bytes an event in the data contract's files.
     store_.begin_bulk_load(static_cast<std::int64_t>(bytes_total / 400), BulkLoad::CallEvents);
     try {
+      // Where writers do not shut each other out (PostgreSQL), a transaction
+      // fails whole with a ConflictError on `version` when another host
+      // changed one of its leads meanwhile (as in process_event). It is run
+      // again from its first line, reading what the other host committed, so
+      // its lines are kept until it commits (one transaction's lines in
+      // memory instead of one piece's). SQLite and the memory store never
+      // see the conflict: their pieces are let go as they are applied.
+      const bool rerunnable = !store_.serializes_writers();
       std::vector<ParsedLine> chunk;
       std::size_t pos = 0;  // the next line of `chunk` to apply
+      std::vector<ParsedLine> piece;
       const auto more = [&] {
         if (pos < chunk.size()) return true;
-        pos = 0;
-        chunk.clear();
-        return lines.next(chunk);
+        if (!rerunnable) {
+          pos = 0;
+          chunk.clear();
+          return lines.next(chunk);
+        }
+        if (!lines.next(piece)) return false;
+        chunk.insert(chunk.end(), std::make_move_iterator(piece.begin()), std::make_move_iterator(piece.end()));
+        return true;
       };
-      while (more()) {
-        IngestReport delta;
-        std::vector<RejectedLine> listed;  // this transaction's rejected lines, reported once it commits
+      // One transaction: lines from `pos` on, up to per_transaction of them
+      // (reading more pieces as it goes); its counts into `delta`, its
+      // rejected lines into `listed`.
+      const auto apply_transaction = [&](IngestReport& delta, std::vector<RejectedLine>& listed) {
         const Timestamp now = clock_->now();
         store_.transact([&] {
           delta = IngestReport{};
@@ -772,6 +791,32 @@ class CallServiceImpl final : public CallService {
           } while (n < per_transaction && more());
           applier.finish();
         });
+      };
+      while (more()) {
+        IngestReport delta;
+        std::vector<RejectedLine> listed;  // this transaction's rejected lines, reported once it commits
+        const std::size_t first = pos;      // the transaction's first line in `chunk`
+        for (int attempt = 1;; ++attempt) {
+          try {
+            apply_transaction(delta, listed);
+            break;
+          } catch (const ConflictError& e) {
+            if (!rerunnable || e.field() != "version" || attempt == kConcurrentWriteAttempts) throw;
+            // Undone whole: its lines are read again, as the file gave them.
+            for (std::size_t i = first; i < pos; ++i)
+              if (!chunk[i].unreadable) chunk[i].rejected.reset();
+            pos = first;
+            if (logger_)
+              logger_->log(LogLevel::Debug, "call.ingest",
+                           fmt::format("line {}: a lead changed concurrently; the transaction again, attempt {} of {}",
+                                       chunk[first].line, attempt + 1, kConcurrentWriteAttempts));
+            std::this_thread::sleep_for(std::chrono::milliseconds(attempt * attempt));
+          }
+        }
+        if (rerunnable) {
+          chunk.erase(chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(pos));
+          pos = 0;
+        }
         // Committed: count it, and list its rejected lines.
         report.events += delta.events;
         report.duplicates += delta.duplicates;
