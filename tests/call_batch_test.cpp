@@ -546,8 +546,9 @@ std::vector<std::string> started_and_ended(int calls, std::string (*lead_of)(int
   for (int call = 0; call < calls; ++call) {
     const std::string started = format_timestamp(T("2026-11-02T14:00:00Z") + std::chrono::minutes(10 * call));
     const std::string ended = format_timestamp(T("2026-11-02T14:01:00Z") + std::chrono::minutes(10 * call));
-    const std::string head = "{\"call_id\":\"K" + std::to_string(call) + "\",\"gym_id\":\"gym-a\",\"lead_external_id\":\"" +
-                             lead_of(call) + "\",\"started_at\":\"" + started + "\"";
+    const std::string head = "{\"call_id\":\"K" + std::to_string(call) +
+                             "\",\"gym_id\":\"gym-a\",\"lead_external_id\":\"" + lead_of(call) +
+                             "\",\"started_at\":\"" + started + "\"";
     lines.push_back(head + ",\"event_id\":\"S" + std::to_string(call) + "\",\"status\":\"in_progress\"}");
     lines.push_back(head + ",\"event_id\":\"F" + std::to_string(call) + "\",\"ended_at\":\"" + ended +
                     "\",\"status\":\"no-answer\",\"answered_by\":\"unknown\"}");

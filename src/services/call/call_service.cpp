@@ -808,7 +808,8 @@ class CallServiceImpl final : public CallService {
             pos = first;
             if (logger_)
               logger_->log(LogLevel::Debug, "call.ingest",
-                           fmt::format("line {}: a lead changed concurrently; the transaction again, attempt {} of {}",
+                           fmt::format("line {}: a lead changed concurrently; the transaction from this line "
+                                       "again, attempt {} of {}",
                                        chunk[first].line, attempt + 1, kConcurrentWriteAttempts));
             std::this_thread::sleep_for(std::chrono::milliseconds(attempt * attempt));
           }
