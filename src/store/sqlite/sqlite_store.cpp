@@ -1248,33 +1248,14 @@ void SqliteLeads::insert_derived(const Lead& lead, bool tags) {
 void SqliteLeads::insert(const Lead& lead) {
   store_.run("lead", lead.id, [&] {
     store_.within_transaction([&] {
-      auto* numbers = store_.numbers();
-      if (numbers && numbers->find(lead.gym_id, lead.phone)) explain_conflict(lead, true);
-      LeadTexts texts;
-      // Without a load of this store, the INSERT names the number index in
-      // its ON CONFLICT, so that it cannot run while another connection's
-      // load has the index dropped (kBulkGuard); a number already held then
-      // inserts nothing.
-      bool inserted = false;
-      try {
-        auto s = store_.statement(numbers ? kInsertLead : kInsertLeadIfAbsent);
-        bind_lead(*s, lead, texts);
-        inserted = s->exec() > 0;
-      } catch (const SQLite::Exception& e) {
-        if (!numbers) guard_number_index(lead.id);
-        if (!is_constraint(e)) throw;
-        throw_if_bulk_guard(e, lead.id);
-        explain_conflict(lead, true);
-        throw;
-      }
-      if (!inserted) {
-        explain_conflict(lead, true);
-        throw AlreadyExistsError(fmt::format("lead {}: phone {} already belongs to another lead in gym {}", lead.id,
-                                             lead.phone, lead.gym_id),
-                                 "phone");
-      }
-      if (numbers) numbers->add(lead.gym_id, lead.phone, store_.last_insert_rowid());
-      insert_derived(lead);
+      // The row as insert_if_absent writes it (the INSERT naming the number
+      // index in its ON CONFLICT, so that another connection's bulk load
+      // refuses it); a number already held is an error here.
+      if (insert_row_if_absent(lead, true) != 0) return;
+      explain_conflict(lead, true);
+      throw AlreadyExistsError(fmt::format("lead {}: phone {} already belongs to another lead in gym {}", lead.id,
+                                           lead.phone, lead.gym_id),
+                               "phone");
     });
   });
 }
