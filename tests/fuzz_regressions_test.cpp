@@ -235,6 +235,26 @@ TEST_CASE("fuzz regression: a webhook's millisecond time too large for an intege
   CHECK(last.events[0].started_at == parse_timestamp("9999-12-31T23:59:59.999Z"));
 }
 
+// Found with fuzz_webhook: a Twilio status callback's CallDuration of about
+// 1.8e17 seconds overflowed the subtraction that works out the call's start.
+// The start is now the callback's time for such a duration, and the call
+// service refuses the event for its duration_s.
+TEST_CASE("fuzz regression: a Twilio CallDuration too large for the time arithmetic keeps the callback's time") {
+  for (const char* d : {"176666666666666600", "9223372036854775807"}) {
+    CAPTURE(d);
+    WebhookRequest r;
+    r.provider = "twilio";
+    r.url = "https://hooks.example.com/voice?gym_id=gym-a&lead_id=ld_1";
+    r.body = std::string("CallSid=CA1&CallStatus=completed&Timestamp=Mon%2C+02+Nov+2026+14%3A58%3A05+%2B0000&CallDuration=") + d;
+    const auto n = normalize_webhook(r, webhook_now());
+    REQUIRE(n.events.size() == 1);
+    REQUIRE(n.events[0].duration_s);
+    CHECK(*n.events[0].duration_s == std::stoll(d));
+    CHECK(n.events[0].started_at == parse_timestamp("2026-11-02T14:58:05Z"));
+    CHECK(n.events[0].ended_at == n.events[0].started_at);
+  }
+}
+
 // Found with fuzz_capi (gymdash_call_process_event): process_event accepted
 // any cost_usd >= 0 and any duration_s >= 0, and the analytics rollup of the
 // call overflowed (cost_usd 1e300 became llround(1e306), not representable;

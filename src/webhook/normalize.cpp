@@ -470,7 +470,12 @@ NormalizedWebhook normalize_twilio(const WebhookRequest& r, Timestamp now) {
       if (const std::string* code = webhook::param(p, "SipResponseCode"); code && !code->empty())
         e.end_reason += " (sip " + code->substr(0, 8) + ")";
       e.ended_at = sent;
-      if (sent && e.duration_s) e.started_at = *sent - seconds{*e.duration_s};
+      // No start worked out of a duration no call has (the call service
+      // refuses the event for it, naming duration_s): one of millions of
+      // years would overflow the time arithmetic.
+      constexpr std::int64_t kLongestShiftS = 1'000'000'000'000;
+      if (sent && e.duration_s && *e.duration_s <= kLongestShiftS)  // never negative (form_int)
+        e.started_at = *sent - seconds{*e.duration_s};
       else e.started_at = sent;
     } else {
       e.started_at = sent;
