@@ -1,4 +1,4 @@
-// Differential test: the NANP fast path against pure libphonenumber.
+// Differential tests: the NANP and United Kingdom fast paths against pure libphonenumber.
 #include "core/phone_fast.hpp"
 
 #include <gymdash/phone.hpp>
@@ -241,6 +241,89 @@ TEST_CASE("fast path == libphonenumber on generated NANP and non-NANP inputs") {
   CHECK(handled < n);
 }
 
+namespace {
+
+// United Kingdom inputs: ten-digit national numbers from the ranges Ofcom
+// allocates (and from none), written the ways people write them, with
+// wrong lengths and the shapes the fast path leaves to libphonenumber.
+class GbGenerator {
+ public:
+  explicit GbGenerator(std::uint64_t seed) : rng_(seed) {}
+
+  std::string next_case() {
+    const auto nsn = national();
+    switch (next(20)) {
+      case 0: return "+44 " + nsn.substr(0, 2) + " " + nsn.substr(2, 4) + " " + nsn.substr(6);
+      case 1: return "+44" + nsn;
+      case 2: return "0044 " + nsn.substr(0, 2) + " " + nsn.substr(2);
+      case 3: return "0044" + nsn;
+      case 4: return "(0" + nsn.substr(0, 2) + ") " + nsn.substr(2, 4) + " " + nsn.substr(6);
+      case 5: return "0" + nsn.substr(0, 2) + " " + nsn.substr(2, 4) + " " + nsn.substr(6);
+      case 6: return "0" + nsn.substr(0, 4) + " " + nsn.substr(4);
+      case 7: return "0" + nsn;
+      case 8: return "0" + nsn.substr(0, 3) + "-" + nsn.substr(3, 3) + "-" + nsn.substr(6);
+      case 9: return " +44." + nsn.substr(0, 4) + "." + nsn.substr(4) + " ";
+      case 10: return "+44 (0)" + nsn.substr(0, 2) + " " + nsn.substr(2);  // left to libphonenumber
+      case 11: return "44 " + nsn;                                         // no plus
+      case 12: return "0" + nsn.substr(0, 9);                              // nine digits
+      case 13: return "+44 " + nsn.substr(0, 9);
+      case 14: return "0" + nsn + digits(next(10), 1);  // eleven
+      case 15: return "0044 " + nsn + digits(next(10), 1);
+      case 16: return "00" + nsn;  // another international call
+      case 17: return "+4 4" + nsn;
+      case 18: return nsn;  // no prefix
+      default: return "0" + nsn.substr(0, 2) + " " + nsn.substr(2) + " ext 12";
+    }
+  }
+
+ private:
+  std::uint64_t next(std::uint64_t bound) { return rng_() % bound; }
+
+  std::string national() {
+    // Leading digits of real ranges (geographic, mobile, non-geographic,
+    // premium, personal, VoIP) and of none; the rest random.
+    static const char* const starts[] = {"20",  "207", "208", "203", "121", "131", "141",  "161", "113", "1632",
+                                         "1481", "7",  "77",  "7700", "74", "7911", "76",  "70",  "56",  "55",
+                                         "800", "808", "845", "870", "90",  "91",  "98",   "30",  "33",  "37",
+                                         "0",   "1",   "2",   "4",   "6",   "9",   "5",    "8",   "3",   ""};
+    std::string n = starts[next(sizeof starts / sizeof *starts)];
+    while (n.size() < 10) n += static_cast<char>('0' + next(10));
+    return n;
+  }
+
+  std::mt19937_64 rng_;
+};
+
+}  // namespace
+
+TEST_CASE("fast path == libphonenumber on generated United Kingdom inputs") {
+  const auto n = case_count();
+  GbGenerator gen(0x6762'6e75'6d62'6572ull);
+  std::size_t fast_valid = 0, fast_invalid = 0, not_handled = 0, mismatches = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto raw = gen.next_case();
+    const auto ref = reference(raw, "GB");
+    const auto got = production(raw, "GB");
+    std::string e164;
+    switch (phone_detail::normalize_fast(raw, "GB", &e164)) {
+      case FastResult::Valid: ++fast_valid; break;
+      case FastResult::Invalid: ++fast_invalid; break;
+      case FastResult::NotHandled: ++not_handled; break;
+    }
+    if (!(got == ref) && ++mismatches <= 10) {
+      CAPTURE(raw);
+      CHECK(got.e164 == ref.e164);
+      CHECK(got.error == ref.error);
+    }
+  }
+  MESSAGE("GB cases ", n, ": fast path valid ", fast_valid, ", invalid ", fast_invalid, ", left to libphonenumber ",
+          not_handled);
+  CHECK(mismatches == 0);
+  CHECK(fast_valid > n / 10);
+  CHECK(fast_invalid > n / 20);
+  CHECK(not_handled > n / 10);
+}
+
 TEST_CASE("the data contract's formats and the fast path's edges") {
   struct Expect {
     const char* raw;
@@ -261,8 +344,18 @@ TEST_CASE("the data contract's formats and the fast path's edges") {
       {"+1 212 736 5000", "CA", FastResult::Invalid, ""},  // a New York number is not Canadian
       {"+1 212 736 5000", "GB", FastResult::Invalid, ""},
       {"212 736 5000", "GB", FastResult::NotHandled, ""},
-      {"020 7946 0958", "GB", FastResult::NotHandled, "+442079460958"},
-      {"0044 20 79460958", "GB", FastResult::NotHandled, "+442079460958"},
+      {"020 7946 0958", "GB", FastResult::Valid, "+442079460958"},
+      {"0044 20 79460958", "GB", FastResult::Valid, "+442079460958"},
+      {"+44 20 7946 0958", "GB", FastResult::Valid, "+442079460958"},
+      {"(020) 7946-0958", "GB", FastResult::Valid, "+442079460958"},
+      {"07400 123456", "GB", FastResult::Valid, "+447400123456"},
+      {"+44 (0)20 7946 0958", "GB", FastResult::NotHandled, "+442079460958"},
+      {"+44 40 1234 5678", "GB", FastResult::Invalid, ""},
+      {"020 7946 095", "GB", FastResult::NotHandled, ""},
+      {"44 20 7946 0958", "GB", FastResult::NotHandled, "+442079460958"},
+      {"+ 44 20 7946 0958", "GB", FastResult::NotHandled, "+442079460958"},
+      {"000 7946 0958", "GB", FastResult::NotHandled, ""},
+      {"020 7946 0958", "IE", FastResult::NotHandled, ""},
       {"001 212 736 5000", "US", FastResult::NotHandled, ""},
       {"+44 20 7946 0958", "US", FastResult::NotHandled, ""},
       {"212-736-5000 x12", "US", FastResult::NotHandled, "+12127365000"},

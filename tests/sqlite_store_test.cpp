@@ -837,6 +837,90 @@ TEST_CASE("sqlite: bulk loads of one store at once end with the last of them") {
   CHECK(db.execAndGet("SELECT count(*) FROM bulk_dropped_indexes").getInt() == 0);
 }
 
+// During a lead bulk load the new leads of a piece go in with one statement
+// (the virtual table gymdash_lead_rows); what it stores, refuses and fails
+// on must be what lead-by-lead inserts store, refuse and fail on.
+TEST_CASE("sqlite: a bulk load's pieces store, refuse and fail as lead-by-lead inserts do") {
+  struct Outcome {
+    std::vector<bool> stored;
+    std::vector<Lead> leads;  // every lead, by id
+    std::vector<std::string> tagged_vip, errors;
+  };
+  const auto run = [](bool bulk) {
+    test::TempPath path(bulk ? "sqlite-piece-bulk" : "sqlite-piece-plain");
+    auto store = open_sqlite(path.str());
+    store->gyms().insert(make_gym("gym-a"));
+    store->gyms().insert(make_gym("gym-b"));
+    store->leads().insert(make_lead("gym-a", "ld_00", "+12125550000"));
+    if (bulk) store->begin_bulk_load(200000, BulkLoad::Leads);
+    Outcome out;
+    std::vector<Lead> piece;
+    for (int i = 1; i <= 300; ++i) {  // more than one page of rows
+      Lead l = make_lead(i % 3 == 0 ? "gym-b" : "gym-a", "ld_" + std::to_string(1000 + i),
+                         "+1212556" + std::to_string(1000 + i));
+      l.tags = i % 2 == 0 ? std::vector<std::string>{"vip"} : std::vector<std::string>{"even", "odd"};
+      l.local_zone = i % 5 == 0 ? "America/Chicago" : "America/New_York";
+      l.local_state = i % 5 == 0 ? "IL" : "NY";
+      l.last_call_at.reset();
+      l.notes = i == 7 ? std::string("tab\there, quote ' and \"double\", nul-free") : "";
+      piece.push_back(std::move(l));
+    }
+    piece.push_back(make_lead("gym-a", "ld_2001", "+12125550000"));  // held before the piece
+    piece.push_back(make_lead("gym-a", "ld_2002", "+12125561001"));  // an earlier lead of the piece's
+    piece.push_back(make_lead("gym-b", "ld_2003", "+12125561001"));  // the same number, another gym
+    store->transact([&] { out.stored = store->leads().insert_many_if_absent(piece); });
+    // A piece with an id already stored fails whole, naming the id; so does
+    // a lead the store cannot encode; the numbers of what failed are free.
+    std::vector<Lead> taken_id = {make_lead("gym-a", "ld_3001", "+12125570001"),
+                                  make_lead("gym-a", "ld_1001", "+12125570002")};
+    std::vector<Lead> bad_status = {make_lead("gym-a", "ld_3002", "+12125570003"),
+                                    make_lead("gym-a", "ld_3003", "+12125570004")};
+    bad_status[1].status = static_cast<LeadStatus>(42);
+    for (auto* failing : {&taken_id, &bad_status}) {
+      try {
+        store->transact([&] { store->leads().insert_many_if_absent(*failing); });
+        out.errors.push_back("none");
+      } catch (const Error& e) {
+        out.errors.push_back(std::string(e.field()) + ": " + e.what());
+      }
+    }
+    CHECK(store->leads().insert_if_absent(make_lead("gym-a", "ld_3004", "+12125570001")));
+    CHECK(store->leads().insert_if_absent(make_lead("gym-a", "ld_3005", "+12125570003")));
+    if (bulk) store->end_bulk_load();
+    for (const char* gym : {"gym-a", "gym-b"}) {
+      LeadFilter all;
+      all.page_size = 1000;
+      for (auto& l : store->leads().list(gym, all).items) out.leads.push_back(std::move(l));
+      LeadFilter vip;
+      vip.tags = {"vip"};
+      vip.page_size = 1000;
+      for (const auto& l : store->leads().list(gym, vip).items) out.tagged_vip.push_back(l.id);
+    }
+    std::sort(out.leads.begin(), out.leads.end(), [](const Lead& a, const Lead& b) { return a.id < b.id; });
+    std::sort(out.tagged_vip.begin(), out.tagged_vip.end());
+    CHECK(store->leads().dial_groups("gym-a").size() == 3);  // with make_lead's empty zone
+    SQLite::Database db(path.str(), SQLite::OPEN_READONLY);
+    CHECK(db.execAndGet("PRAGMA integrity_check").getString() == "ok");
+    return out;
+  };
+  const Outcome plain = run(false);
+  const Outcome bulk = run(true);
+  REQUIRE(plain.stored.size() == 303);
+  CHECK(std::count(plain.stored.begin(), plain.stored.end(), true) == 301);
+  CHECK_FALSE(plain.stored[300]);
+  CHECK_FALSE(plain.stored[301]);
+  CHECK(plain.stored[302]);
+  CHECK(bulk.stored == plain.stored);
+  CHECK(plain.leads.size() == 304);
+  CHECK(bulk.leads == plain.leads);
+  CHECK(plain.tagged_vip.size() == 154);  // the 150 even ones and four of make_lead's
+  CHECK(bulk.tagged_vip == plain.tagged_vip);
+  REQUIRE(plain.errors.size() == 2);
+  CHECK(plain.errors[0].rfind("id: ", 0) == 0);
+  CHECK(plain.errors[1].rfind("status: ", 0) == 0);
+  CHECK(bulk.errors == plain.errors);
+}
+
 // insert_many_if_absent writes a piece's tag rows in one statement over the
 // rowids its new leads took, one after another; a table whose rowids are
 // taken at random (the largest one used) gets them lead by lead.

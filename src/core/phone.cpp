@@ -1,5 +1,5 @@
-// Phone numbers through libphonenumber, with a memoized fast path for plain
-// NANP numbers (see phone_fast.hpp for the contract).
+// Phone numbers through libphonenumber, with a fast path for plain NANP
+// (memoized) and United Kingdom numbers (see phone_fast.hpp for the contract).
 #include <gymdash/error.hpp>
 #include <gymdash/phone.hpp>
 
@@ -132,19 +132,32 @@ std::string normalize_reference(std::string_view raw, std::string_view region, s
   return out;
 }
 
+namespace {
+
+// libphonenumber's verdict on a United Kingdom national significant number
+// of ten digits (the first not 0), and its E.164 form if valid.
+FastResult gb_verdict(std::string_view nsn, std::string* e164) {
+  PhoneNumber number;
+  number.set_country_code(44);
+  std::uint64_t value = 0;
+  for (char c : nsn) value = value * 10 + static_cast<std::uint64_t>(c - '0');
+  number.set_national_number(value);
+  if (!util().IsValidNumberForRegion(number, "GB")) return FastResult::Invalid;
+  e164->assign("+44");
+  e164->append(nsn);
+  return FastResult::Valid;
+}
+
+}  // namespace
+
 FastResult normalize_fast(std::string_view raw, std::string_view region, std::string* e164) {
   const auto s = text::trim(raw);
   if (s.empty() || s.size() > 64 || !is_upper_region(region)) return FastResult::NotHandled;
 
-  std::size_t i = 0;
   const bool plus = s[0] == '+';
-  if (plus) {
-    if (s.size() < 2 || s[1] != '1') return FastResult::NotHandled;
-    i = 1;
-  }
-  char digits[11];
+  char digits[14];
   std::size_t n = 0;
-  for (; i < s.size(); ++i) {
+  for (std::size_t i = plus ? 1 : 0; i < s.size(); ++i) {
     const char c = s[i];
     if (c >= '0' && c <= '9') {
       if (n == sizeof digits) return FastResult::NotHandled;
@@ -153,17 +166,34 @@ FastResult normalize_fast(std::string_view raw, std::string_view region, std::st
       return FastResult::NotHandled;
     }
   }
+  const std::string_view all(digits, n);
 
   std::string_view national;
-  if (plus) {
+  if (plus && s.size() > 1 && s[1] == '1') {
     if (n != 11) return FastResult::NotHandled;
-    national = std::string_view(digits + 1, 10);
+    national = all.substr(1);
+  } else if (region == "GB") {
+    // "+44", "0044" (the international prefix) or "0" (the national
+    // prefix) and ten digits not starting with 0: libphonenumber's parse
+    // gives country code 44 and those ten digits (docs/leads.md).
+    std::string_view nsn;
+    if (plus) {
+      if (s.size() > 2 && s[1] == '4' && s[2] == '4' && n == 12) nsn = all.substr(2);
+    } else if (n == 14 && all.substr(0, 4) == "0044") {
+      nsn = all.substr(4);
+    } else if (n == 11 && all[0] == '0') {
+      nsn = all.substr(1);
+    }
+    if (nsn.empty() || nsn[0] == '0') return FastResult::NotHandled;
+    return gb_verdict(nsn, e164);
+  } else if (plus) {
+    return FastResult::NotHandled;
   } else {
     if (region != "US" && region != "CA") return FastResult::NotHandled;
     if (n == 10) {
-      national = std::string_view(digits, 10);
+      national = all;
     } else if (n == 11 && digits[0] == '1') {
-      national = std::string_view(digits + 1, 10);
+      national = all.substr(1);
     } else {
       return FastResult::NotHandled;
     }

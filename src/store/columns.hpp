@@ -17,6 +17,17 @@
 #include <string_view>
 #include <vector>
 
+// The columns of `leads`, in the order both backends bind and read them
+// (sqlite/lead_row.hpp, postgres_leads.cpp). A column added by a later
+// migration is appended here and in each backend's read and write.
+#define GYMDASH_LEAD_COLUMNS                                                                \
+  "id, gym_id, external_id, phone, first_name, last_name, email, source, interest, "        \
+  "timeline, notes, tags, consent_given, consent_at, consent_method, consent_source, "      \
+  "do_not_call, phone_invalid, status, qualification, qualification_manual, score, "        \
+  "attempts, last_call_at, next_call_at, timezone, custom_fields, created_at, updated_at, " \
+  "version, callback_at, blocked_until, recent_calls, last_outcome, sentiment, connects, "   \
+  "active_call_id, local_zone, local_state, dnc_listed, base_status, base_status_at"
+
 // The columns of `calls`, in the order both backends bind and read them, and
 // the upsert both write a call with (every column but the id replaced).
 #define GYMDASH_CALL_COLUMNS                                                                        \

@@ -35,14 +35,6 @@ namespace {
 
 using namespace store_columns;
 
-#define GYMDASH_LEAD_COLUMNS                                                                \
-  "id, gym_id, external_id, phone, first_name, last_name, email, source, interest, "        \
-  "timeline, notes, tags, consent_given, consent_at, consent_method, consent_source, "      \
-  "do_not_call, phone_invalid, status, qualification, qualification_manual, score, "        \
-  "attempts, last_call_at, next_call_at, timezone, custom_fields, created_at, updated_at, " \
-  "version, callback_at, blocked_until, recent_calls, last_outcome, sentiment, connects, "   \
-  "active_call_id, local_zone, local_state, dnc_listed, base_status, base_status_at"
-
 // The 42 columns' parameters, cast to the columns' types.
 #define GYMDASH_LEAD_PARAMS                                                                                  \
   "$1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text, $10::text, "  \

@@ -131,6 +131,10 @@ std::optional<std::int64_t> NumberIndex::find(std::string_view gym_id, std::stri
   return it->second;
 }
 
+void NumberIndex::prefetch(std::string_view gym_id, std::string_view phone) const {
+  if (const auto k = key(gym_id, phone)) __builtin_prefetch(&slots_[slot_of(*k)]);
+}
+
 std::vector<std::pair<std::string, std::int64_t>> NumberIndex::find_any_gym(std::string_view phone) const {
   std::vector<std::pair<std::string, std::int64_t>> out;
   for (const auto& gym : gym_names_)

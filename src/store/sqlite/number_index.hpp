@@ -29,6 +29,12 @@ class NumberIndex {
 
   /** The rowid of the lead of `gym_id` with number `phone`, if any. */
   std::optional<std::int64_t> find(std::string_view gym_id, std::string_view phone) const;
+  /**
+   * Asks the processor to load the slot of (gym_id, phone) into its cache:
+   * for a caller about to find() many numbers, a few calls ahead (the table
+   * is larger than the caches, and each find is otherwise a wait on memory).
+   */
+  void prefetch(std::string_view gym_id, std::string_view phone) const;
   /** Every gym's lead with `phone`, as (gym id, rowid), by gym id. */
   std::vector<std::pair<std::string, std::int64_t>> find_any_gym(std::string_view phone) const;
   /** Records the number of a lead (which must not be there yet). */

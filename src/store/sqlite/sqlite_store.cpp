@@ -36,6 +36,7 @@
 #include "store/sqlite/bulk_lock.hpp"
 #include "store/sqlite/checkpointer.hpp"
 #include "store/sqlite/dial_sql.hpp"
+#include "store/sqlite/lead_row.hpp"
 #include "store/sqlite/migrations.hpp"
 #include "store/sqlite/number_index.hpp"
 #include "store/sqlite/sqlite_analytics.hpp"
@@ -65,16 +66,6 @@ bool is_constraint(const SQLite::Exception& e) {
 // SQL
 // ---------------------------------------------------------------------------
 
-// The columns the backend reads, in the order read_lead() expects. A column
-// added by a later migration is appended here and in read_lead()/bind_lead().
-#define GYMDASH_LEAD_COLUMNS                                                                \
-  "id, gym_id, external_id, phone, first_name, last_name, email, source, interest, "        \
-  "timeline, notes, tags, consent_given, consent_at, consent_method, consent_source, "      \
-  "do_not_call, phone_invalid, status, qualification, qualification_manual, score, "        \
-  "attempts, last_call_at, next_call_at, timezone, custom_fields, created_at, updated_at, " \
-  "version, callback_at, blocked_until, recent_calls, last_outcome, sentiment, connects, "   \
-  "active_call_id, local_zone, local_state, dnc_listed, base_status, base_status_at"
-
 constexpr std::string_view kInsertLead =
     "INSERT INTO leads (" GYMDASH_LEAD_COLUMNS
     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
@@ -90,6 +81,11 @@ constexpr std::string_view kInsertTag =
 // The tag rows of the leads at rowids ?1 … ?2, from their tags column (as
 // the trigger leads_tags_update makes them on an update): one statement for
 // a piece of an import instead of one a tag (insert_many_if_absent).
+// A piece of a bulk load (SqliteLeads::insert_piece): the rows lent to the
+// virtual table gymdash_lead_rows (store/sqlite/lead_row.hpp), in order.
+constexpr std::string_view kInsertLeadRows =
+    "INSERT INTO leads (" GYMDASH_LEAD_COLUMNS ") SELECT " GYMDASH_LEAD_COLUMNS " FROM gymdash_lead_rows";
+constexpr std::string_view kLargestLeadRowid = "SELECT max(rowid) FROM leads";
 constexpr std::string_view kInsertTagsOfRows =
     "INSERT OR IGNORE INTO lead_tags (lead_id, gym_id, tag) "
     "SELECT l.id, l.gym_id, t.value FROM leads l, json_each(l.tags) t WHERE l.rowid BETWEEN ?1 AND ?2";
@@ -192,72 +188,12 @@ void bind_optional(SQLite::Statement& s, int index, const std::optional<Timestam
     s.bind(index);
 }
 
-// The encoded columns of a lead bound by bind_lead(), kept alive for as long
-// as the statement may read them.
-struct LeadTexts {
-  std::string tags, custom_fields, recent_calls, status, qualification, base_status;
-};
-
-// Binds every column of `lead`. The text is not copied: `lead` and `texts`
-// must outlive the statement's run (a bulk import binds a row per lead, and
-// copying every field showed in its profile).
-void bind_lead(SQLite::Statement& s, const Lead& lead, LeadTexts& texts) {
-  auto status = status_name(lead.status);
-  if (status.empty())
-    throw InvalidArgumentError(fmt::format("lead {}: status: not a lead status", lead.id),
-                               "status");
-  auto qualification = qualification_name(lead.qualification);
-  if (qualification.empty())
-    throw InvalidArgumentError(fmt::format("lead {}: qualification: not a qualification", lead.id),
-                               "qualification");
-  texts.tags = encode_strings(lead.tags);
-  texts.custom_fields = encode_fields(lead.custom_fields);
-  texts.recent_calls = encode_times(lead.recent_calls);
-  texts.status = status;
-  texts.qualification = qualification;
-  texts.base_status = status_name(lead.base_status);
-  s.bindNoCopy(1, lead.id);
-  s.bindNoCopy(2, lead.gym_id);
-  s.bindNoCopy(3, lead.external_id);
-  s.bindNoCopy(4, lead.phone);
-  s.bindNoCopy(5, lead.first_name);
-  s.bindNoCopy(6, lead.last_name);
-  s.bindNoCopy(7, lead.email);
-  s.bindNoCopy(8, lead.source);
-  s.bindNoCopy(9, lead.interest);
-  s.bindNoCopy(10, lead.timeline);
-  s.bindNoCopy(11, lead.notes);
-  s.bindNoCopy(12, texts.tags);
-  s.bind(13, static_cast<int>(lead.consent.given));
-  bind_optional(s, 14, lead.consent.at);
-  s.bindNoCopy(15, lead.consent.method);
-  s.bindNoCopy(16, lead.consent.source);
-  s.bind(17, static_cast<int>(lead.do_not_call));
-  s.bind(18, static_cast<int>(lead.phone_invalid));
-  s.bindNoCopy(19, texts.status);
-  s.bindNoCopy(20, texts.qualification);
-  s.bind(21, static_cast<int>(lead.qualification_manual));
-  s.bind(22, lead.score);
-  s.bind(23, lead.attempts);
-  bind_optional(s, 24, lead.last_call_at);
-  bind_optional(s, 25, lead.next_call_at);
-  s.bindNoCopy(26, lead.timezone);
-  s.bindNoCopy(27, texts.custom_fields);
-  s.bind(28, to_millis(lead.created_at));
-  s.bind(29, to_millis(lead.updated_at));
-  s.bind(30, lead.version);
-  bind_optional(s, 31, lead.callback_at);
-  bind_optional(s, 32, lead.blocked_until);
-  s.bindNoCopy(33, texts.recent_calls);
-  s.bindNoCopy(34, lead.last_outcome);
-  s.bindNoCopy(35, lead.sentiment);
-  s.bind(36, lead.connects);
-  s.bindNoCopy(37, lead.active_call_id);
-  s.bindNoCopy(38, lead.local_zone);
-  s.bindNoCopy(39, lead.local_state);
-  s.bind(40, static_cast<int>(lead.dnc_listed));
-  s.bindNoCopy(41, texts.base_status);
-  s.bind(42, to_millis(lead.base_status_at));
+// Binds every column of `lead` to parameters 1 … 42. The text is not copied:
+// `lead` and `row` must outlive the statement's run (a bulk import binds a
+// row per lead, and copying every field showed in its profile).
+void bind_lead(SQLite::Statement& s, const Lead& lead, sqlite_store::LeadRow& row) {
+  row = sqlite_store::encode_lead_row(lead);
+  sqlite_store::bind_lead_row(s, row);
 }
 
 std::optional<Timestamp> read_optional(const SQLite::Statement& s, int index) {
@@ -445,6 +381,10 @@ class SqliteLeads final : public LeadRepository {
   // insert_if_absent() inside run() and a transaction; the rowid of the new
   // row, or 0 when the gym has the number already.
   std::int64_t insert_row_if_absent(const Lead& lead, bool tags);
+  // insert_many_if_absent() during this store's bulk load: the new leads in
+  // one statement (kInsertLeadRows). Nullopt, with nothing written, when
+  // that statement fails on a constraint or cannot number the rows in order.
+  std::optional<std::vector<bool>> insert_piece(std::span<const Lead> leads, sqlite_store::NumberIndex& numbers);
   // Throws the bulk guard's ConflictError when another connection's bulk
   // load has the number index dropped (kInsertLeadIfAbsent needs it).
   void guard_number_index(std::string_view lead_id);
@@ -579,6 +519,9 @@ class SqliteStore final : public Store {
    */
   sqlite_store::NumberIndex* numbers() { return numbers_.get(); }
 
+  /** What the virtual table gymdash_lead_rows reads (call under the store's lock). */
+  sqlite_store::LeadRowsSource& lead_rows() { return lead_rows_; }
+
   /** Rowid of the last row this connection inserted (call under the store's lock). */
   std::int64_t last_insert_rowid() const { return db_->getLastInsertRowid(); }
 
@@ -672,6 +615,7 @@ class SqliteStore final : public Store {
   std::string path_;
   std::recursive_mutex mutex_;
   // Declared before the statements so that they are finalized first.
+  sqlite_store::LeadRowsSource lead_rows_;  // before db_: the connection's virtual table reads it
   std::unique_ptr<SQLite::Database> db_;
   StatementCache statements_;
   StatementCache dynamic_statements_;
@@ -763,6 +707,7 @@ SqliteStore::SqliteStore(const SqliteOptions& options) : path_(options.path) {
                                              sqlite_store::coalescing_wal_vfs());
     db_->exec("PRAGMA foreign_keys = ON");
     sqlite_store::register_rollup_functions(db_->getHandle());
+    sqlite_store::register_lead_rows(db_->getHandle(), lead_rows_);
     // Before anything prepares a write to leads: the guard triggers of a
     // bulk load (kBulkGuard) call it. Innocuous (it reads one flag), so that
     // triggers may call it even where the schema is not trusted (PRAGMA
@@ -1273,7 +1218,7 @@ bool SqliteLeads::insert_if_absent(const Lead& lead) {
 std::int64_t SqliteLeads::insert_row_if_absent(const Lead& lead, bool tags) {
   auto* numbers = store_.numbers();
   if (numbers && numbers->find(lead.gym_id, lead.phone)) return 0;
-  LeadTexts texts;
+  sqlite_store::LeadRow texts;
   try {
     auto s = store_.statement(numbers ? kInsertLead : kInsertLeadIfAbsent);
     bind_lead(*s, lead, texts);
@@ -1292,16 +1237,20 @@ std::int64_t SqliteLeads::insert_row_if_absent(const Lead& lead, bool tags) {
   return rowid;
 }
 
-// The import's pieces: the leads one statement each, their tag rows in one
-// statement over the rowids the new leads took. Each new row takes the
-// largest rowid plus one, and nothing else writes while the store's lock is
-// held, so those rowids run without a gap; if they do not (a table that
-// reached the largest rowid picks them at random), each lead's tags are
-// written one by one instead. 1.2 s of the million-row import went to a
-// statement per tag row.
+// The import's pieces. During this store's bulk load the new leads go in
+// with one statement (insert_piece); otherwise, or when that statement
+// fails, one statement each, which explains a failure as insert() does. Then
+// their tag rows in one statement over the rowids the new leads took. Each
+// new row takes the largest rowid plus one, and nothing else writes while
+// the store's lock is held, so those rowids run without a gap; if they do
+// not (a table that reached the largest rowid picks them at random), each
+// lead's tags are written one by one instead. 1.2 s of the million-row
+// import went to a statement per tag row.
 std::vector<bool> SqliteLeads::insert_many_if_absent(std::span<const Lead> leads) {
   return store_.run("leads", "", [&] {
     return store_.within_transaction([&] {
+      if (auto* numbers = store_.numbers())
+        if (auto stored = insert_piece(leads, *numbers)) return std::move(*stored);
       std::vector<bool> stored(leads.size(), false);
       std::int64_t first = 0, last = 0, count = 0;
       bool consecutive = true;
@@ -1326,6 +1275,59 @@ std::vector<bool> SqliteLeads::insert_many_if_absent(std::span<const Lead> leads
       return stored;
     });
   });
+}
+
+// The rows are numbered before they are written: the number index in
+// memory learns each new lead's rowid (the largest rowid plus its place),
+// which also refuses a number an earlier lead of the piece took. A
+// constraint (an id already stored, an unknown gym) fails the statement,
+// which SQLite undoes whole; the number index is put back too.
+std::optional<std::vector<bool>> SqliteLeads::insert_piece(std::span<const Lead> leads,
+                                                           sqlite_store::NumberIndex& numbers) {
+  std::int64_t largest = 0;
+  {
+    auto m = store_.statement(kLargestLeadRowid);
+    if (m->executeStep()) largest = m->getColumn(0).getInt64();  // NULL (no rows) reads as 0
+  }
+  if (largest < 0 || largest > std::numeric_limits<std::int64_t>::max() - static_cast<std::int64_t>(leads.size()))
+    return std::nullopt;
+  const std::size_t mark = numbers.mark();
+  std::vector<bool> stored(leads.size(), false);
+  std::vector<sqlite_store::LeadRow> rows;
+  rows.reserve(leads.size());
+  try {
+    constexpr std::size_t kAhead = 8;  // slots asked for this many leads ahead
+    for (std::size_t i = 0; i < std::min(kAhead, leads.size()); ++i) numbers.prefetch(leads[i].gym_id, leads[i].phone);
+    for (std::size_t i = 0; i < leads.size(); ++i) {
+      if (i + kAhead < leads.size()) numbers.prefetch(leads[i + kAhead].gym_id, leads[i + kAhead].phone);
+      const Lead& lead = leads[i];
+      if (numbers.find(lead.gym_id, lead.phone)) continue;
+      rows.push_back(sqlite_store::encode_lead_row(lead));
+      numbers.add(lead.gym_id, lead.phone, largest + static_cast<std::int64_t>(rows.size()));
+      stored[i] = true;
+    }
+    if (rows.empty()) return stored;
+    const sqlite_store::LeadRowsSource::Lend lend(store_.lead_rows(), rows);
+    store_.statement(kInsertLeadRows)->exec();
+  } catch (const SQLite::Exception& e) {
+    numbers.undo_to(mark);
+    if (is_constraint(e)) return std::nullopt;
+    throw;
+  } catch (...) {
+    numbers.undo_to(mark);
+    throw;
+  }
+  const auto first = largest + 1, last = largest + static_cast<std::int64_t>(rows.size());
+  if (store_.last_insert_rowid() != last)
+    throw InternalError(fmt::format("leads: a piece's rows took rowids up to {}, not {} as numbered",
+                                    store_.last_insert_rowid(), last));
+  for (std::size_t i = 0; i < leads.size(); ++i)
+    if (stored[i]) insert_derived(leads[i], false);
+  auto t = store_.statement(kInsertTagsOfRows);
+  t->bind(1, first);
+  t->bind(2, last);
+  t->exec();
+  return stored;
 }
 
 std::optional<Lead> SqliteLeads::find(std::string_view gym_id, std::string_view lead_id) {
@@ -1461,7 +1463,7 @@ void SqliteLeads::update(const Lead& lead) {
         if (renumbered && renumbered->second == lead.phone) renumbered.reset();
         if (renumbered) explain_conflict(lead, false);
       }
-      LeadTexts texts;
+      sqlite_store::LeadRow texts;
       auto s = store_.statement(kUpdateLead);
       bind_lead(*s, lead, texts);
       s->bind(43, lead.version - 1);
