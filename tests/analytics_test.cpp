@@ -674,3 +674,65 @@ TEST_CASE("rollups equal their rebuild after randomized ingests") {
     CHECK(read == truth);
   }
 }
+
+TEST_CASE("a rollup builder absorbed into another adds up as its delta would") {
+  const auto day = [](const char* gym, std::int32_t d, std::int64_t calls, std::int64_t outcome0) {
+    CallDayRollup r;
+    r.gym_id = gym;
+    r.local_day = d;
+    r.calls = calls;
+    r.connected = calls / 2;
+    r.talk_s = calls * 60;
+    r.outcomes[0] = outcome0;
+    return r;
+  };
+  const auto hour = [](const char* gym, std::int32_t h, std::int64_t calls) {
+    CallHourRollup r;
+    r.gym_id = gym;
+    r.local_day = 20'000;
+    r.lead_hour = h;
+    r.calls = calls;
+    return r;
+  };
+  const auto lead = [](const char* gym, const char* dimension, const char* value, std::int64_t count) {
+    return LeadDayRollup{gym, 20'000, dimension, value, count};
+  };
+  RollupDelta first, second;
+  first.call_days = {day("gym-a", 20'000, 3, 1), day("gym-b", 20'000, 2, 0)};
+  first.call_hours = {hour("gym-a", 9, 2), hour("gym-a", 10, 1)};
+  first.lead_days = {lead("gym-a", "source", "web_form", 5), lead("gym-a", "status", "new", 5),
+                     lead("gym-b", "source", "referral", 1)};
+  second.call_days = {day("gym-a", 20'000, 4, 2), day("gym-a", 20'001, 1, 1)};   // one key shared
+  second.call_hours = {hour("gym-a", 9, -2), hour("gym-b", 9, 1)};               // one cancels out
+  second.lead_days = {lead("gym-a", "source", "web_form", 2), lead("gym-b", "source", "referral", -1),
+                      lead("gym-c", "status", "new", 1)};
+
+  analytics::RollupBuilder added, absorbed, piece_added, piece_absorbed;
+  added.add(first);
+  absorbed.add(first);
+  piece_added.add(second);
+  piece_absorbed.add(second);
+  added.add(piece_added.take());
+  absorbed.absorb(std::move(piece_absorbed));
+  CHECK(piece_absorbed.empty());
+
+  auto a = added.take(), b = absorbed.take();
+  const auto by_key = [](auto& rows, auto key) {
+    std::sort(rows.begin(), rows.end(), [&](const auto& x, const auto& y) { return key(x) < key(y); });
+  };
+  for (auto* d : {&a, &b}) {
+    by_key(d->call_days, [](const CallDayRollup& r) { return std::tie(r.gym_id, r.local_day, r.campaign_id); });
+    by_key(d->call_hours, [](const CallHourRollup& r) { return std::tie(r.gym_id, r.local_day, r.lead_hour); });
+    by_key(d->lead_days, [](const LeadDayRollup& r) { return std::tie(r.gym_id, r.dimension, r.value); });
+  }
+  CHECK(b.call_days == a.call_days);
+  CHECK(b.call_hours == a.call_hours);
+  CHECK(b.lead_days == a.lead_days);
+  REQUIRE(b.call_days.size() == 3);
+  CHECK(b.call_days[0].calls == 7);          // gym-a, day 20,000: 3 + 4
+  CHECK(b.call_days[0].outcomes[0] == 3);
+  CHECK(b.call_hours.size() == 2);           // gym-a 9 h cancelled out
+  REQUIRE(b.lead_days.size() == 3);          // gym-b referral cancelled out
+  CHECK(b.lead_days[0] == lead("gym-a", "source", "web_form", 7));
+  CHECK(absorbed.empty());
+}

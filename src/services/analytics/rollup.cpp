@@ -142,28 +142,56 @@ void RollupBuilder::count_lead(std::string_view gym_id, std::int32_t day, std::s
   it->second.count += sign;
 }
 
+namespace {
+
+void add_amounts(CallDayRollup& d, const CallDayRollup& r) {
+  d.calls += r.calls;
+  d.connected += r.connected;
+  d.voicemail += r.voicemail;
+  d.talk_s += r.talk_s;
+  d.cost_micros += r.cost_micros;
+  for (std::size_t i = 0; i < d.outcomes.size(); ++i) d.outcomes[i] += r.outcomes[i];
+}
+
+void add_amounts(CallHourRollup& d, const CallHourRollup& r) {
+  d.calls += r.calls;
+  d.connected += r.connected;
+}
+
+void add_amounts(LeadDayRollup& d, const LeadDayRollup& r) { d.count += r.count; }
+
+// Moves every entry of `from` into `into` (a node at a time, nothing copied);
+// where `into` has the key already, the amounts add.
+template <class Map>
+void absorb_map(Map& into, Map& from) {
+  while (!from.empty()) {
+    auto moved = into.insert(from.extract(from.begin()));
+    if (!moved.inserted) add_amounts(moved.position->second, moved.node.mapped());
+  }
+}
+
+}  // namespace
+
 void RollupBuilder::add(const RollupDelta& delta) {
   for (const auto& r : delta.call_days) {
     auto [it, fresh] = days_.try_emplace({r.gym_id, r.local_day, r.campaign_id}, r);
-    if (fresh) continue;
-    auto& d = it->second;
-    d.calls += r.calls;
-    d.connected += r.connected;
-    d.voicemail += r.voicemail;
-    d.talk_s += r.talk_s;
-    d.cost_micros += r.cost_micros;
-    for (std::size_t i = 0; i < d.outcomes.size(); ++i) d.outcomes[i] += r.outcomes[i];
+    if (!fresh) add_amounts(it->second, r);
   }
   for (const auto& r : delta.call_hours) {
     auto [it, fresh] = hours_.try_emplace({r.gym_id, r.local_day, r.campaign_id, r.lead_hour, r.lead_weekday}, r);
-    if (fresh) continue;
-    it->second.calls += r.calls;
-    it->second.connected += r.connected;
+    if (!fresh) add_amounts(it->second, r);
   }
   for (const auto& r : delta.lead_days) {
     auto [it, fresh] = leads_.try_emplace({r.gym_id, r.local_day, r.dimension, r.value}, r);
-    if (!fresh) it->second.count += r.count;
+    if (!fresh) add_amounts(it->second, r);
   }
+}
+
+void RollupBuilder::absorb(RollupBuilder&& other) {
+  if (&other == this) return;
+  absorb_map(days_, other.days_);
+  absorb_map(hours_, other.hours_);
+  absorb_map(leads_, other.leads_);
 }
 
 RollupDelta RollupBuilder::take() {

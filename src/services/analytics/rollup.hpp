@@ -63,6 +63,8 @@ class RollupBuilder {
                  std::string_view gym_zone, int sign);
   /** Adds a delta taken from another builder. */
   void add(const RollupDelta& delta);
+  /** Adds another builder's contributions, moving its entries over; `other` is empty afterwards. */
+  void absorb(RollupBuilder&& other);
   bool empty() const noexcept { return days_.empty() && hours_.empty() && leads_.empty(); }
   /** The accumulated delta; the builder is empty afterwards. */
   RollupDelta take();

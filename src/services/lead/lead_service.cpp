@@ -901,7 +901,7 @@ class LeadServiceImpl final : public LeadService {
       while (more) {
         ImportReport delta;
         std::vector<lead_import::Reject> rejects;  // the batch's, listed once it is committed
-        std::vector<RollupDelta> batch_rollups;     // the batch's pieces' rollups
+        analytics::RollupBuilder batch_rollups;     // the batch's pieces' rollups
         // One piece into the open transaction; counts into `delta`.
         auto write_piece = [&](Batch& b) {
           auto& batch = b.items;
@@ -1002,7 +1002,7 @@ class LeadServiceImpl final : public LeadService {
             for (const auto& [gym_id, entries] : history)
               if (!entries.empty()) store_.leads().append_history_many(gym_id, entries);
           }
-          batch_rollups.push_back(rollups.take());  // rollups: applied once the batch's last piece is in
+          batch_rollups.absorb(std::move(rollups));  // rollups: applied once the batch's last piece is in
           b.written = std::move(fresh);
           for (auto& item : batch)
             if (auto* r = std::get_if<lead_import::Reject>(&item)) rejects.push_back(std::move(*r));
@@ -1011,7 +1011,7 @@ class LeadServiceImpl final : public LeadService {
           // Runs once: the pieces it takes from the reader are not read again.
           delta = ImportReport{};
           rejects.clear();
-          batch_rollups.clear();
+          batch_rollups = analytics::RollupBuilder{};
           for (;;) {
             progress.bytes_read = bytes_read.load(std::memory_order_relaxed);
             Batch& b = next.front();
@@ -1021,10 +1021,7 @@ class LeadServiceImpl final : public LeadService {
           // The rollups of the whole batch in one call: a rollup row that
           // several pieces change is written once per batch, not per piece
           // (each statement is a round trip on PostgreSQL).
-          analytics::RollupBuilder sum;
-          for (const auto& d : batch_rollups) sum.add(d);
-          batch_rollups.clear();
-          store_.analytics().apply(sum.take());  // rollups
+          store_.analytics().apply(batch_rollups.take());  // rollups
         });
         // Committed: count it, and list the batch's rejected rows.
         report.rows += delta.rows;
