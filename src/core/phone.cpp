@@ -175,7 +175,7 @@ FastResult normalize_fast(std::string_view raw, std::string_view region, std::st
   } else if (region == "GB") {
     // "+44", "0044" (the international prefix) or "0" (the national
     // prefix) and ten digits not starting with 0: libphonenumber's parse
-    // gives country code 44 and those ten digits (docs/leads.md).
+    // gives country code 44 and those ten digits (phone_fast.hpp).
     std::string_view nsn;
     if (plus) {
       if (s.size() > 2 && s[1] == '4' && s[2] == '4' && n == 12) nsn = all.substr(2);

@@ -4,7 +4,8 @@
 // 42 bindings, a step and a reset a row, each step opening the table's and
 // its key index's cursors again from the root. One INSERT … SELECT over the
 // piece's rows keeps those cursors at the end of the B-trees and runs the
-// statement's program once per piece (docs/import.md, "One statement a piece").
+// statement's program once per piece (docs/import.md, "One statement a
+// piece, and United Kingdom numbers without libphonenumber's parse").
 
 #include "store/sqlite/lead_row.hpp"
 

@@ -78,14 +78,14 @@ constexpr std::string_view kInsertLeadIfAbsent =
     "?37, ?38, ?39, ?40, ?41, ?42) ON CONFLICT (gym_id, phone) DO NOTHING";
 constexpr std::string_view kInsertTag =
     "INSERT OR IGNORE INTO lead_tags (lead_id, gym_id, tag) VALUES (?1, ?2, ?3)";
-// The tag rows of the leads at rowids ?1 … ?2, from their tags column (as
-// the trigger leads_tags_update makes them on an update): one statement for
-// a piece of an import instead of one a tag (insert_many_if_absent).
 // A piece of a bulk load (SqliteLeads::insert_piece): the rows lent to the
 // virtual table gymdash_lead_rows (store/sqlite/lead_row.hpp), in order.
 constexpr std::string_view kInsertLeadRows =
     "INSERT INTO leads (" GYMDASH_LEAD_COLUMNS ") SELECT " GYMDASH_LEAD_COLUMNS " FROM gymdash_lead_rows";
 constexpr std::string_view kLargestLeadRowid = "SELECT max(rowid) FROM leads";
+// The tag rows of the leads at rowids ?1 … ?2, from their tags column (as
+// the trigger leads_tags_update makes them on an update): one statement for
+// a piece of an import instead of one a tag (insert_many_if_absent).
 constexpr std::string_view kInsertTagsOfRows =
     "INSERT OR IGNORE INTO lead_tags (lead_id, gym_id, tag) "
     "SELECT l.id, l.gym_id, t.value FROM leads l, json_each(l.tags) t WHERE l.rowid BETWEEN ?1 AND ?2";
@@ -1218,10 +1218,10 @@ bool SqliteLeads::insert_if_absent(const Lead& lead) {
 std::int64_t SqliteLeads::insert_row_if_absent(const Lead& lead, bool tags) {
   auto* numbers = store_.numbers();
   if (numbers && numbers->find(lead.gym_id, lead.phone)) return 0;
-  sqlite_store::LeadRow texts;
+  sqlite_store::LeadRow row;
   try {
     auto s = store_.statement(numbers ? kInsertLead : kInsertLeadIfAbsent);
-    bind_lead(*s, lead, texts);
+    bind_lead(*s, lead, row);
     if (s->exec() == 0) return 0;
   } catch (const SQLite::Exception& e) {
     // Another connection's bulk load dropped the index ON CONFLICT names.
@@ -1297,9 +1297,12 @@ std::optional<std::vector<bool>> SqliteLeads::insert_piece(std::span<const Lead>
   rows.reserve(leads.size());
   try {
     constexpr std::size_t kAhead = 8;  // slots asked for this many leads ahead
-    for (std::size_t i = 0; i < std::min(kAhead, leads.size()); ++i) numbers.prefetch(leads[i].gym_id, leads[i].phone);
+    const auto prefetch = [&](std::size_t i) {
+      if (i < leads.size()) numbers.prefetch(leads[i].gym_id, leads[i].phone);
+    };
+    for (std::size_t i = 0; i < kAhead; ++i) prefetch(i);
     for (std::size_t i = 0; i < leads.size(); ++i) {
-      if (i + kAhead < leads.size()) numbers.prefetch(leads[i + kAhead].gym_id, leads[i + kAhead].phone);
+      prefetch(i + kAhead);
       const Lead& lead = leads[i];
       if (numbers.find(lead.gym_id, lead.phone)) continue;
       rows.push_back(sqlite_store::encode_lead_row(lead));
@@ -1463,9 +1466,9 @@ void SqliteLeads::update(const Lead& lead) {
         if (renumbered && renumbered->second == lead.phone) renumbered.reset();
         if (renumbered) explain_conflict(lead, false);
       }
-      sqlite_store::LeadRow texts;
+      sqlite_store::LeadRow row;
       auto s = store_.statement(kUpdateLead);
-      bind_lead(*s, lead, texts);
+      bind_lead(*s, lead, row);
       s->bind(43, lead.version - 1);
       try {
         if (s->exec() > 0) {
