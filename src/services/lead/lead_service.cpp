@@ -777,15 +777,14 @@ class LeadServiceImpl final : public LeadService {
     // bottleneck. None of that reads the store (the do-not-call check, which
     // does, stays with the writer; no derived field depends on it).
     //
-    // A good row made into its new lead, finalized. A merge needs the row's
-    // input back: its text is the lead's (new_lead() copies it as is), the
-    // rest is kept here. The writer moves `lead` into the batch it stores
-    // and reads the text back from there. (A field added to LeadInput is
+    // A good row, made into its new lead (finalized, in the piece's `leads`).
+    // A merge needs the row's input back: its text is the lead's (new_lead()
+    // copies it as is), the rest is kept here. (A field added to LeadInput is
     // added here too.)
     struct NewRow {
       std::int64_t line = 0;
       const Gym* gym = nullptr;
-      Lead lead;
+      std::size_t lead = 0;  // its place in Batch::leads
       std::optional<Consent> consent;
       bool do_not_call = false;
       std::optional<LeadStatus> status;
@@ -793,8 +792,7 @@ class LeadServiceImpl final : public LeadService {
       std::optional<Timestamp> created_at;
       std::string actor;
 
-      // The row's input: its text from `made`, the lead made of it (`lead`,
-      // or where the writer moved it), the rest from here.
+      // The row's input: its text from `made`, the lead made of it, the rest from here.
       LeadInput input(const Lead& made) const {
         LeadInput in;
         in.external_id = made.external_id;
@@ -828,9 +826,10 @@ class LeadServiceImpl final : public LeadService {
       bool counted = true;
       // The last piece of a committed batch (or of the input).
       bool ends_batch = false;
-      // The piece's leads once the writer is done with them, freed with the
-      // piece on the reading thread (ReadAhead), not by the writer.
-      std::vector<Lead> written;
+      // The new leads of the piece's good rows, in row order: the writer
+      // stores them from here (no copy), and they are freed with the piece
+      // on the reading thread (ReadAhead), not by the writer.
+      std::vector<Lead> leads;
     };
     // The reader hands rows over in pieces of at most the store's
     // bulk_piece_rows(); a committed batch (`batch_rows`, one transaction) is
@@ -842,6 +841,7 @@ class LeadServiceImpl final : public LeadService {
     ReadAhead<Batch> batches(1, [&](const ReadAhead<Batch>::Emit& emit) {
       Batch b;
       b.items.reserve(piece_size);
+      b.leads.reserve(piece_size);
       std::size_t in_batch = 0;  // rows of the committed batch in the pieces emitted so far
       for (;;) {
         const auto status = reader.next();
@@ -859,17 +859,18 @@ class LeadServiceImpl final : public LeadService {
           auto& n = std::get<NewRow>(b.items.emplace_back(std::in_place_type<NewRow>));
           n.line = row.line;
           n.gym = &gym;
-          n.lead = new_lead(row.input, gym, now);
+          n.lead = b.leads.size();
+          Lead& lead = b.leads.emplace_back(new_lead(row.input, gym, now));
           n.consent = row.input.consent;
           n.do_not_call = row.input.do_not_call;
           n.status = row.input.status;
           n.qualification = row.input.qualification;
           n.created_at = row.input.created_at;
           n.actor = row.input.actor;
-          finalize(n.lead, gym);
+          finalize(lead, gym);
           if (b.counted) {
             try {
-              b.rollups.add_lead(analytics::facts_of(n.lead), gym.timezone, +1);  // rollups
+              b.rollups.add_lead(analytics::facts_of(lead), gym.timezone, +1);  // rollups
             } catch (const std::exception&) {
               b.counted = false;
             }
@@ -883,6 +884,7 @@ class LeadServiceImpl final : public LeadService {
           if (!emit(std::move(b))) return;
           b = Batch{};
           b.items.reserve(piece_size);
+          b.leads.reserve(piece_size);
         }
       }
       bytes_read.store(reader.bytes_consumed(), std::memory_order_relaxed);
@@ -911,10 +913,9 @@ class LeadServiceImpl final : public LeadService {
           // where the backend can); the rows whose number the gym already
           // has (or an earlier row of the batch gave it) then merge one by
           // one, in file order, as they would row by row.
-          std::vector<Lead> fresh;
+          std::vector<Lead>& fresh = b.leads;  // fresh[i] is the lead of fresh_rows[i]
           std::vector<const NewRow*> fresh_rows;
-          fresh.reserve(batch.size());
-          fresh_rows.reserve(batch.size());
+          fresh_rows.reserve(fresh.size());
           for (auto& item : batch) {
             ++delta.rows;
             if (auto* r = std::get_if<lead_import::Reject>(&item)) {
@@ -922,13 +923,17 @@ class LeadServiceImpl final : public LeadService {
               ++delta.rejected_by_reason[r->reason];
               continue;
             }
-            auto& row = std::get<NewRow>(item);
-            // Moved: transact runs this once, and a failure ends the import
-            // (nothing of this batch is committed, nothing reads it again).
-            Lead& l = fresh.emplace_back(std::move(row.lead));
+            const auto& row = std::get<NewRow>(item);
+            if (row.lead != fresh_rows.size())
+              throw InternalError(fmt::format("import: line {} has lead {} of its piece, not {}", row.line, row.lead,
+                                              fresh_rows.size()));
+            Lead& l = fresh[row.lead];
             l.dnc_listed = any_dnc && listed(row.gym->id, l.phone);
             fresh_rows.push_back(&row);
           }
+          if (fresh_rows.size() != fresh.size())
+            throw InternalError(fmt::format("import: a piece of {} leads has {} good rows", fresh.size(),
+                                            fresh_rows.size()));
           const auto stored = store_.leads().insert_many_if_absent(fresh);
           if (stored.size() != fresh.size())
             throw InternalError(fmt::format("import: the store answered for {} of {} leads", stored.size(),
@@ -1003,7 +1008,6 @@ class LeadServiceImpl final : public LeadService {
               if (!entries.empty()) store_.leads().append_history_many(gym_id, entries);
           }
           batch_rollups.absorb(std::move(rollups));  // rollups: applied once the batch's last piece is in
-          b.written = std::move(fresh);
           for (auto& item : batch)
             if (auto* r = std::get_if<lead_import::Reject>(&item)) rejects.push_back(std::move(*r));
         };
