@@ -785,6 +785,7 @@ class LeadServiceImpl final : public LeadService {
       std::int64_t line = 0;
       const Gym* gym = nullptr;
       std::size_t lead = 0;  // its place in Batch::leads
+      bool counted = false;  // its rollup counts are in the reader's (see Batch::rollups)
       std::optional<Consent> consent;
       bool do_not_call = false;
       std::optional<LeadStatus> status;
@@ -819,11 +820,12 @@ class LeadServiceImpl final : public LeadService {
     using Item = std::variant<NewRow, lead_import::Reject>;
     struct Batch {
       std::vector<Item> items;
-      // Every new lead's rollup counts, as if none turned out to be a
-      // duplicate (the writer takes a duplicate's back out). `counted` false:
-      // a lead's counts could not be worked out; the writer adds them itself.
+      // On the last piece of a committed batch: the rollup counts of every
+      // new lead of the batch's pieces whose row is `counted`, as if none
+      // turned out to be a duplicate (the writer takes a duplicate's back
+      // out, and adds the counts of a row not counted here). Counted on the
+      // reading thread, one builder a batch: the writer only adjusts it.
       analytics::RollupBuilder rollups;
-      bool counted = true;
       // The last piece of a committed batch (or of the input).
       bool ends_batch = false;
       // The new leads of the piece's good rows, in row order: the writer
@@ -839,6 +841,7 @@ class LeadServiceImpl final : public LeadService {
     const std::size_t piece_size = std::min(batch_size, std::max<std::size_t>(store_.bulk_piece_rows(), 1));
     std::atomic<std::uint64_t> bytes_read{0};
     ReadAhead<Batch> batches(1, [&](const ReadAhead<Batch>::Emit& emit) {
+      analytics::RollupBuilder batch_counts;  // the committed batch's, so far
       Batch b;
       b.items.reserve(piece_size);
       b.leads.reserve(piece_size);
@@ -868,18 +871,22 @@ class LeadServiceImpl final : public LeadService {
           n.created_at = row.input.created_at;
           n.actor = row.input.actor;
           finalize(lead, gym);
-          if (b.counted) {
-            try {
-              b.rollups.add_lead(analytics::facts_of(lead), gym.timezone, +1);  // rollups
-            } catch (const std::exception&) {
-              b.counted = false;
-            }
+          try {
+            // add_lead works out the local day, its only failure, before it counts anything.
+            batch_counts.add_lead(analytics::facts_of(lead), gym.timezone, +1);  // rollups
+            n.counted = true;
+          } catch (const std::exception&) {
+            n.counted = false;
           }
         }
         if (b.items.size() == piece_size || in_batch + b.items.size() == batch_size) {
           in_batch += b.items.size();
           b.ends_batch = in_batch == batch_size;
-          if (b.ends_batch) in_batch = 0;
+          if (b.ends_batch) {
+            in_batch = 0;
+            b.rollups = std::move(batch_counts);
+            batch_counts = analytics::RollupBuilder{};
+          }
           bytes_read.store(reader.bytes_consumed(), std::memory_order_relaxed);
           if (!emit(std::move(b))) return;
           b = Batch{};
@@ -889,7 +896,9 @@ class LeadServiceImpl final : public LeadService {
       }
       bytes_read.store(reader.bytes_consumed(), std::memory_order_relaxed);
       b.ends_batch = true;
-      if (!b.items.empty()) emit(std::move(b));
+      b.rollups = std::move(batch_counts);
+      // (An empty last piece still carries the counts of the batch's earlier pieces.)
+      if (!b.items.empty() || !b.rollups.empty()) emit(std::move(b));
     }, /*max_ahead=*/1);  // one piece ready while one is written: memory stays at three pieces
 
     ImportReport report;
@@ -907,8 +916,7 @@ class LeadServiceImpl final : public LeadService {
         // One piece into the open transaction; counts into `delta`.
         auto write_piece = [&](Batch& b) {
           auto& batch = b.items;
-          analytics::RollupBuilder rollups;  // rollups
-          if (b.counted) rollups = std::move(b.rollups);  // (transact runs this once)
+          analytics::RollupBuilder rollups;  // rollups: this piece's changes to the reader's counts
           // The batch's new leads are stored together (one set of statements
           // where the backend can); the rows whose number the gym already
           // has (or an earlier row of the batch gave it) then merge one by
@@ -942,11 +950,13 @@ class LeadServiceImpl final : public LeadService {
           for (std::size_t i = 0; i < fresh.size(); ++i) {
             const Gym& gym = *fresh_rows[i]->gym;
             if (stored[i]) {
-              if (!b.counted) rollups.add_lead(analytics::facts_of(fresh[i]), gym.timezone, +1);  // rollups
+              if (!fresh_rows[i]->counted)
+                rollups.add_lead(analytics::facts_of(fresh[i]), gym.timezone, +1);  // rollups: the reader could not
               ++delta.imported;
               continue;
             }
-            if (b.counted) rollups.add_lead(analytics::facts_of(fresh[i]), gym.timezone, -1);  // rollups: not new after all
+            if (fresh_rows[i]->counted)
+              rollups.add_lead(analytics::facts_of(fresh[i]), gym.timezone, -1);  // rollups: not new after all
             refused.push_back(i);
           }
           if (!refused.empty()) {
@@ -1008,6 +1018,12 @@ class LeadServiceImpl final : public LeadService {
               if (!entries.empty()) store_.leads().append_history_many(gym_id, entries);
           }
           batch_rollups.absorb(std::move(rollups));  // rollups: applied once the batch's last piece is in
+          if (b.ends_batch) {
+            // The reader's counts of the batch with the writer's changes added
+            // (the smaller into the larger). transact runs this once.
+            b.rollups.absorb(std::move(batch_rollups));
+            batch_rollups = std::move(b.rollups);
+          }
           for (auto& item : batch)
             if (auto* r = std::get_if<lead_import::Reject>(&item)) rejects.push_back(std::move(*r));
         };
