@@ -912,7 +912,7 @@ class LeadServiceImpl final : public LeadService {
       while (more) {
         ImportReport delta;
         std::vector<lead_import::Reject> rejects;  // the batch's, listed once it is committed
-        analytics::RollupBuilder batch_rollups;     // the batch's pieces' rollups
+        analytics::RollupBuilder batch_rollups;     // the writer's rollup changes, then the whole batch's
         // One piece into the open transaction; counts into `delta`.
         auto write_piece = [&](Batch& b) {
           auto& batch = b.items;
