@@ -18,6 +18,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <iterator>
 #include <map>
+#include <mutex>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -719,6 +720,18 @@ TEST_CASE("sqlite: a lead bulk load checks numbers in memory while the number in
   CHECK_FALSE(leads.find_by_phone("gym-a", "+12125550002"));
   CHECK(leads.find_by_phone("gym-a", "+12125550009")->id == "ld_06");
   CHECK(leads.insert_if_absent(make_lead("gym-a", "ld_08", "+12125550002")));
+  // The number kept: the row the number index names is the one written; a
+  // stale version is refused as without the index.
+  Lead kept = *leads.find("gym-a", "ld_06");
+  kept.first_name = "Kept";
+  ++kept.version;
+  leads.update(kept);
+  CHECK(leads.find("gym-a", "ld_06")->first_name == "Kept");
+  CHECK(leads.find_by_phone("gym-a", "+12125550009")->id == "ld_06");
+  CHECK(leads.find("gym-a", "ld_08")->first_name != "Kept");
+  kept.first_name = "Stale";
+  CHECK_THROWS_AS(leads.update(kept), ConflictError);
+  CHECK(leads.find("gym-a", "ld_06")->first_name == "Kept");
 
   // A removed lead's number is free again.
   CHECK(leads.remove("gym-a", "ld_01"));
@@ -1047,6 +1060,58 @@ TEST_CASE("sqlite: WAL checkpoints happen on their own thread, and the data is a
   CHECK(again->leads().find("gym-a", "ld_2499")->notes == std::string(4000, static_cast<char>('a' + 2499 % 26)));
 }
 
+TEST_CASE("sqlite: the end of a lead bulk load truncates the log") {
+  using sqlite_store::Checkpointer;
+  test::TempPath path("sqlite-checkpoint-bulk");
+  auto store = open_sqlite(path.str());
+  store->gyms().insert(make_gym("gym-a"));
+  const auto log_frames = [&] {
+    // Another connection's passive checkpoint reports the log's size in
+    // frames (once a read has told it the database is in WAL mode).
+    // -1 while the checkpoint thread's own checkpoint runs: asked again.
+    SQLite::Database db(path.str(), SQLite::OPEN_READWRITE);
+    db.exec("SELECT count(*) FROM sqlite_schema");
+    for (int attempt = 0; attempt < 3000; ++attempt) {
+      SQLite::Statement s(db, "PRAGMA wal_checkpoint(PASSIVE)");
+      s.executeStep();
+      if (s.getColumn(1).getInt() >= 0) return s.getColumn(1).getInt();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return -1;
+  };
+  store->begin_bulk_load(200000, BulkLoad::Leads);
+  // Commits of about 1,000 pages each (notes of 12 KB: three pages a lead),
+  // to past the size at which the log starts over outside bulk loads.
+  const int leads_per_commit = 340;
+  const int commits = Checkpointer::kRestartPages / 1000 + 2;
+  for (int c = 0; c < commits; ++c)
+    store->transact([&] {
+      for (int i = 0; i < leads_per_commit; ++i) {
+        const int n = c * leads_per_commit + i;
+        Lead l = make_lead("gym-a", "ld_" + std::to_string(n), "+1212555" + std::to_string(1000000 + n).substr(1));
+        l.notes = std::string(12000, static_cast<char>('a' + n % 26));
+        CHECK(store->leads().insert_if_absent(l));
+      }
+    });
+  CHECK(store->leads().insert_if_absent(make_lead("gym-a", "ld_last", "+12125559999")));
+  CHECK(log_frames() > 0);
+  store->end_bulk_load();
+  // The checkpoint thread copies the rest and truncates the log. Waited for
+  // by polling (generously), not timed.
+  const auto wal = path.str() + "-wal";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::filesystem::file_size(wal) > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  CHECK(std::filesystem::file_size(wal) == 0);
+  LeadFilter all;
+  all.page_size = 1;
+  CHECK(store->leads().list("gym-a", all).total == commits * leads_per_commit + 1);
+  store.reset();
+  SQLite::Database db(path.str(), SQLite::OPEN_READONLY);
+  CHECK(db.execAndGet("PRAGMA integrity_check").getString() == "ok");
+  CHECK(db.execAndGet("SELECT count(*) FROM leads").getInt() == commits * leads_per_commit + 1);
+}
+
 }  // namespace gymdash
 
 // The packed rollup rows (migration v5) are added to in one statement by
@@ -1077,6 +1142,47 @@ TEST_CASE("sqlite: packed rollup counts add as a merge of two sorted lists") {
   CHECK_THROWS_AS(add_packed_counts("x:a=1;", ""), gymdash::StorageError);
 }
 
+
+// In bulk mode the thread copies the log as it grows but never makes it
+// start over (which holds the writers back); when the mode ends it copies
+// the rest and truncates the log.
+TEST_CASE("sqlite: in bulk mode the checkpoint thread lets the log grow, and truncates it when the mode ends") {
+  using gymdash::sqlite_store::Checkpointer;
+  gymdash::test::TempPath path("checkpointer-bulk");
+  SQLite::Database db(path.str(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+  db.exec("PRAGMA journal_mode = WAL");
+  db.exec("PRAGMA synchronous = NORMAL");
+  db.exec("CREATE TABLE t (x BLOB)");
+  std::recursive_mutex writers;
+  Checkpointer checkpointer(db.getHandle(), path.str(), 5000, writers);
+  checkpointer.set_bulk_load(true);
+  // Commits of about 1,000 pages (256 blobs of 16,000 bytes), to past the
+  // size at which the log starts over outside bulk mode.
+  const int commits = Checkpointer::kRestartPages / 1000 + 2;
+  for (int c = 0; c < commits; ++c) {
+    std::lock_guard lock(writers);
+    db.exec("BEGIN");
+    for (int i = 0; i < 256; ++i) db.exec("INSERT INTO t VALUES (zeroblob(16000))");
+    db.exec("COMMIT");
+  }
+  // Copied into the database (polled, generously, not timed); then a pause
+  // in which, outside bulk mode, the thread would restart the log.
+  const auto wait_for = [](const auto& done) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!done() && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    return done();
+  };
+  const auto data_bytes = static_cast<std::uintmax_t>(commits) * 256 * 16000;
+  CHECK(wait_for([&] { return std::filesystem::file_size(path.str()) >= data_bytes; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  CHECK(checkpointer.restarts() == 0);
+  checkpointer.set_bulk_load(false);
+  CHECK(wait_for([&] { return checkpointer.restarts() > 0; }));
+  CHECK(checkpointer.restarts() == 1);
+  CHECK(std::filesystem::file_size(path.str() + "-wal") == 0);
+  CHECK(db.execAndGet("SELECT count(*) FROM t").getInt() == commits * 256);
+}
 
 // The checkpoint thread is woken once the log reaches kPokePages, then once
 // every kPokeStepPages pages, and again after the log started over.

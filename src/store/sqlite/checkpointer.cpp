@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <utility>
+
 namespace gymdash::sqlite_store {
 
 Checkpointer::Checkpointer(sqlite3* db, std::string path, int busy_timeout_ms, std::recursive_mutex& writers)
@@ -33,13 +35,25 @@ bool Checkpointer::poke_due(int pages, int& poked_at) noexcept {
   return true;
 }
 
+void Checkpointer::set_bulk_load(bool on) {
+  {
+    std::lock_guard lock(mutex_);
+    if (bulk_ == on) return;
+    bulk_ = on;
+    if (on) return;
+    truncate_ = true;
+    due_ = true;
+  }
+  wake_.notify_one();
+}
+
 int Checkpointer::on_commit(void* self, sqlite3* db, const char* name, int pages) {
   auto* c = static_cast<Checkpointer*>(self);
   if (pages < kPokePages) return SQLITE_OK;
-  bool inline_checkpoint = pages >= kInlinePages;
+  bool inline_checkpoint = false;
   {
     std::lock_guard lock(c->mutex_);
-    inline_checkpoint = inline_checkpoint || c->failed_;
+    inline_checkpoint = c->failed_ || pages >= (c->bulk_ ? kBulkInlinePages : kInlinePages);
     if (!inline_checkpoint && !poke_due(pages, c->poked_at_)) return SQLITE_OK;
     c->due_ = true;
   }
@@ -67,19 +81,23 @@ void Checkpointer::run() {
   for (;;) {
     wake_.wait(lock, [&] { return due_ || stop_; });
     const bool stopping = stop_;
+    const int restart_pages = bulk_ ? kBulkRestartPages : kRestartPages;
+    const bool truncate = std::exchange(truncate_, false);
     due_ = false;
     lock.unlock();
     // Errors (SQLITE_BUSY while another checkpoint runs …) only mean the next poke tries again.
     int log_frames = 0;
     const int rc = sqlite3_wal_checkpoint_v2(conn, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_frames, nullptr);
-    if (rc == SQLITE_OK && log_frames >= kRestartPages) {
+    if (rc == SQLITE_OK && (log_frames >= restart_pages || (truncate && log_frames > 0))) {
       // The passive pass copied what it could; what is left is the frames
       // committed meanwhile. Without waiting on anyone (busy timeout 0): the
       // store's own writers are held back by their mutex, another process's
       // writer or a reader still on the log makes this give up until later.
       std::lock_guard writers(writers_);
       sqlite3_busy_timeout(conn, 0);
-      sqlite3_wal_checkpoint_v2(conn, nullptr, SQLITE_CHECKPOINT_RESTART, nullptr, nullptr);
+      if (sqlite3_wal_checkpoint_v2(conn, nullptr, truncate ? SQLITE_CHECKPOINT_TRUNCATE : SQLITE_CHECKPOINT_RESTART,
+                                    nullptr, nullptr) == SQLITE_OK)
+        restarts_.fetch_add(1, std::memory_order_relaxed);
       sqlite3_busy_timeout(conn, busy_timeout_ms_);
     }
     lock.lock();

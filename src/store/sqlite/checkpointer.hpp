@@ -18,8 +18,15 @@
 // connection still on the log makes it give up until the next poke). Should
 // the thread fall behind anyway (the log over kInlinePages), or be unable to
 // open its connection, the committing thread checkpoints as SQLite would have.
+//
+// During a bulk load (set_bulk_load) the log is let grow to kBulkRestartPages
+// before it starts over: the thread still copies every page as it comes, but
+// no longer holds the loading thread back for the frames of its last
+// transaction and their syncs every 32 MB. When the load ends the thread
+// copies what is left and truncates the log (SQLITE_CHECKPOINT_TRUNCATE).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <string>
@@ -40,6 +47,8 @@ class Checkpointer {
   static constexpr int kPokeStepPages = 512;  ///< and then again every so many pages of log (~2 MB)
   static constexpr int kRestartPages = 8192;  ///< WAL size at which the thread makes the log start over (~32 MB)
   static constexpr int kInlinePages = 50000;  ///< WAL size at which a commit checkpoints itself (~200 MB)
+  static constexpr int kBulkRestartPages = 262144;  ///< kRestartPages during a bulk load (~1 GB)
+  static constexpr int kBulkInlinePages = 524288;   ///< kInlinePages during a bulk load (~2 GB)
 
   /**
    * Starts the thread and installs the WAL hook on `db` (the store's
@@ -54,6 +63,14 @@ class Checkpointer {
    * after the log started over (a size below `poked_at`).
    */
   static bool poke_due(int pages, int& poked_at) noexcept;
+  /**
+   * Whether a bulk load runs on the store's connection (the log's larger
+   * limits above). Ending one wakes the thread to copy the rest of the log
+   * and truncate it. Thread-safe.
+   */
+  void set_bulk_load(bool on);
+  /** How many times the thread has made the log start over (or truncated it). Thread-safe. */
+  int restarts() const noexcept { return restarts_.load(std::memory_order_relaxed); }
   /** Stops the thread (after a last checkpoint) and removes the hook. */
   ~Checkpointer();
   Checkpointer(const Checkpointer&) = delete;
@@ -72,7 +89,10 @@ class Checkpointer {
   bool due_ = false;
   int poked_at_ = 0;  // the log's size at the last wake (poke_due)
   bool stop_ = false;
+  bool bulk_ = false;      // set_bulk_load
+  bool truncate_ = false;  // a bulk load ended: truncate the log at the next wake
   bool failed_ = false;  // the thread has no connection: commits checkpoint inline
+  std::atomic<int> restarts_{0};
   std::thread thread_;
 };
 

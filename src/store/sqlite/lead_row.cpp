@@ -1,4 +1,4 @@
-// Binding a lead, and the virtual table gymdash_lead_rows (store/sqlite/lead_row.hpp).
+// Binding a lead, and the virtual tables gymdash_lead_rows and gymdash_lead_tag_rows (store/sqlite/lead_row.hpp).
 //
 // Why a virtual table: a bulk load inserted its leads one statement each —
 // 42 bindings, a step and a reset a row, each step opening the table's and
@@ -66,11 +66,13 @@ struct Table : sqlite3_vtab {
 
 struct Cursor : sqlite3_vtab_cursor {
   const std::vector<LeadRow>* rows = nullptr;
-  std::size_t at = 0;
+  std::size_t at = 0;   // the row
+  std::size_t tag = 0;  // gymdash_lead_tag_rows: the tag of that row's lead
 };
 
+template <const char* Schema>
 int connect(sqlite3* db, void* aux, int, const char* const*, sqlite3_vtab** out, char**) {
-  const int rc = sqlite3_declare_vtab(db, "CREATE TABLE x(" GYMDASH_LEAD_COLUMNS ")");
+  const int rc = sqlite3_declare_vtab(db, Schema);
   if (rc != SQLITE_OK) return rc;
   sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
   auto* table = new (std::nothrow) Table;
@@ -107,6 +109,42 @@ int filter(sqlite3_vtab_cursor* base, int, const char*, int, sqlite3_value**) {
   auto* cursor = static_cast<Cursor*>(base);
   cursor->rows = static_cast<const Table*>(cursor->pVtab)->source->rows();
   cursor->at = 0;
+  cursor->tag = 0;
+  return SQLITE_OK;
+}
+
+// gymdash_lead_tag_rows: past the rows whose leads have no tag left.
+void skip_untagged(Cursor& cursor) {
+  while (cursor.rows && cursor.at < cursor.rows->size() &&
+         cursor.tag >= (*cursor.rows)[cursor.at].lead->tags.size()) {
+    ++cursor.at;
+    cursor.tag = 0;
+  }
+}
+
+int filter_tags(sqlite3_vtab_cursor* base, int argc, const char* name, int n, sqlite3_value** argv) {
+  filter(base, argc, name, n, argv);
+  skip_untagged(*static_cast<Cursor*>(base));
+  return SQLITE_OK;
+}
+
+int next_tag(sqlite3_vtab_cursor* base) {
+  auto* cursor = static_cast<Cursor*>(base);
+  ++cursor->tag;
+  skip_untagged(*cursor);
+  return SQLITE_OK;
+}
+
+int tag_column(sqlite3_vtab_cursor* base, sqlite3_context* ctx, int index) {
+  const auto* cursor = static_cast<const Cursor*>(base);
+  const Lead& lead = *(*cursor->rows)[cursor->at].lead;
+  Result result{ctx};
+  switch (index) {
+    case 0: result(lead.id); break;
+    case 1: result(lead.gym_id); break;
+    case 2: result(lead.tags[cursor->tag]); break;
+    default: result(nullptr);
+  }
   return SQLITE_OK;
 }
 
@@ -131,11 +169,14 @@ int rowid(sqlite3_vtab_cursor* base, sqlite3_int64* out) {
   return SQLITE_OK;
 }
 
+constexpr char kRowsSchema[] = "CREATE TABLE x(" GYMDASH_LEAD_COLUMNS ")";
+constexpr char kTagRowsSchema[] = "CREATE TABLE x(lead_id, gym_id, tag)";
+
 sqlite3_module make_module() {
   sqlite3_module m{};
   m.iVersion = 0;
   m.xCreate = nullptr;  // eponymous only: no CREATE VIRTUAL TABLE
-  m.xConnect = connect;
+  m.xConnect = connect<kRowsSchema>;
   m.xBestIndex = best_index;
   m.xDisconnect = disconnect;
   m.xDestroy = disconnect;
@@ -151,6 +192,24 @@ sqlite3_module make_module() {
 
 const sqlite3_module kModule = make_module();
 
+// The same rows, one per tag of their leads (a lead without tags has none).
+sqlite3_module make_tags_module() {
+  sqlite3_module m = make_module();
+  m.xConnect = connect<kTagRowsSchema>;
+  m.xFilter = filter_tags;
+  m.xNext = next_tag;
+  m.xColumn = tag_column;
+  return m;
+}
+
+const sqlite3_module kTagsModule = make_tags_module();
+
+void register_module(sqlite3* db, const char* name, const sqlite3_module& module, const LeadRowsSource& source) {
+  const int rc = sqlite3_create_module_v2(db, name, &module, const_cast<LeadRowsSource*>(&source), nullptr);
+  if (rc != SQLITE_OK)
+    throw StorageError(fmt::format("cannot register the virtual table {}: {}", name, sqlite3_errstr(rc)));
+}
+
 }  // namespace
 
 void bind_lead_row(SQLite::Statement& s, const LeadRow& row) {
@@ -158,10 +217,8 @@ void bind_lead_row(SQLite::Statement& s, const LeadRow& row) {
 }
 
 void register_lead_rows(sqlite3* db, const LeadRowsSource& source) {
-  const int rc = sqlite3_create_module_v2(db, "gymdash_lead_rows", &kModule, const_cast<LeadRowsSource*>(&source),
-                                          nullptr);
-  if (rc != SQLITE_OK)
-    throw StorageError(fmt::format("cannot register the virtual table gymdash_lead_rows: {}", sqlite3_errstr(rc)));
+  register_module(db, "gymdash_lead_rows", kModule, source);
+  register_module(db, "gymdash_lead_tag_rows", kTagsModule, source);
 }
 
 }  // namespace gymdash::sqlite_store

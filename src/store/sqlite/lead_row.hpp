@@ -1,7 +1,8 @@
 // A lead as the SQLite backend stores it: its column values in the order of
 // GYMDASH_LEAD_COLUMNS, for binding to a statement one lead at a time or for
-// the virtual table gymdash_lead_rows, which hands many leads to one
-// INSERT … SELECT (a lead bulk load's pieces, SqliteLeads::insert_many_if_absent).
+// the virtual tables gymdash_lead_rows and gymdash_lead_tag_rows, which hand
+// many leads and their tags to one INSERT … SELECT each (a lead bulk load's
+// pieces, SqliteLeads::insert_many_if_absent).
 //
 // Ownership and threads: a LeadRow points at its Lead, which must outlive
 // it; the rows given to a statement must outlive the statement's run. Plain
@@ -128,11 +129,14 @@ class LeadRowsSource {
 };
 
 /**
- * Registers the eponymous virtual table gymdash_lead_rows on `db`: its
- * columns are GYMDASH_LEAD_COLUMNS, its rows those `source` lends, in order:
+ * Registers two eponymous virtual tables on `db`, both over the rows
+ * `source` lends, in order. gymdash_lead_rows: its columns are
+ * GYMDASH_LEAD_COLUMNS, one row a lead:
  *   INSERT INTO leads (COLUMNS) SELECT COLUMNS FROM gymdash_lead_rows
- * It may not be used from triggers or views. `source` must outlive the
- * connection. Throws StorageError if SQLite refuses the module.
+ * gymdash_lead_tag_rows: columns (lead_id, gym_id, tag), one row for each tag
+ * of each lead, in the order of its tags (the rows of lead_tags).
+ * Neither may be used from triggers or views. `source` must outlive the
+ * connection. Throws StorageError if SQLite refuses a module.
  */
 void register_lead_rows(sqlite3* db, const LeadRowsSource& source);
 
