@@ -982,7 +982,7 @@ void SqliteStore::start_bulk_load(std::int64_t expected_new_rows, BulkLoad what)
     numbers_ = std::move(loaded_numbers);
     // A lead import's log grows larger before it starts over
     // (checkpointer.hpp): the loading thread no longer waits for a restart
-    // every 32 MB (0.4–0.55 s of a million-row import). Not a call ingest:
+    // every 32 MB (0.38–0.60 s of a million-row import). Not a call ingest:
     // its 50,000-event transactions rewrite pages all over the database, and
     // a log let grow made the first 400,000 events of the reference set
     // slower in one run (39.4 s, 8.4 s of system time, against 37.0 s and 4.6 s).
@@ -1265,14 +1265,14 @@ std::int64_t SqliteLeads::insert_row_if_absent(const Lead& lead, bool tags) {
 }
 
 // The import's pieces. During this store's bulk load the new leads go in
-// with one statement (insert_piece); otherwise, or when that statement
-// fails, one statement each, which explains a failure as insert() does. Then
-// their tag rows in one statement over the rowids the new leads took. Each
-// new row takes the largest rowid plus one, and nothing else writes while
-// the store's lock is held, so those rowids run without a gap; if they do
-// not (a table that reached the largest rowid picks them at random), each
-// lead's tags are written one by one instead. 1.2 s of the million-row
-// import went to a statement per tag row.
+// with one statement (insert_piece), their tag rows with another. Otherwise,
+// or when that statement fails, one statement each, which explains a failure
+// as insert() does; then their tag rows in one statement over the rowids the
+// new leads took. Each new row takes the largest rowid plus one, and nothing
+// else writes while the store's lock is held, so those rowids run without a
+// gap; if they do not (a table that reached the largest rowid picks them at
+// random), each lead's tags are written one by one instead. 1.2 s of the
+// million-row import went to a statement per tag row.
 std::vector<bool> SqliteLeads::insert_many_if_absent(std::span<const Lead> leads) {
   return store_.run("leads", "", [&] {
     return store_.within_transaction([&] {
