@@ -381,6 +381,14 @@ TEST_CASE("update_leads_after_calls equals one update_lead_after_call per result
     CHECK(after[i].attempts == 3);
     CHECK(after[i].last_call_at == x.last_call_at);
     CHECK(b->leads().get_lead("gym-a", after[i].id) == after[i]);
+    // Each result a step of its own: the same history as one call at a time.
+    const auto entries = [](const std::vector<LeadEvent>& history) {
+      std::vector<std::string> out;
+      for (const auto& e : history) out.push_back(e.kind + "|" + e.from + "|" + e.to + "|" + e.actor + "|" + e.reason);
+      return out;
+    };
+    CHECK(entries(b->leads().get_history("gym-a", after[i].id)) ==
+          entries(a->leads().get_history("gym-a", leads_a[i].id)));
   }
   // A bad result anywhere: nothing written.
   auto bad = batch;

@@ -850,6 +850,47 @@ TEST_CASE("sqlite: bulk loads of one store at once end with the last of them") {
   CHECK(db.execAndGet("SELECT count(*) FROM bulk_dropped_indexes").getInt() == 0);
 }
 
+// A call-event bulk load drops what the ingest only writes (among them a
+// lead's calls, calls_lead_started: the ingest reads a lead's earlier calls
+// from call_results) and keeps what it looks up; a lead's calls are still
+// listed meanwhile, and the index is back when the load ends.
+TEST_CASE("sqlite: a call-event bulk load drops the index of a lead's calls and lists them meanwhile") {
+  test::TempPath path("sqlite-bulk-calls");
+  auto store = open_sqlite(path.str());
+  store->gyms().insert(make_gym("gym-a"));
+  store->leads().insert(make_lead("gym-a", "ld_01", "+12125550001"));
+  const auto call = [](std::string id, std::int64_t started_s) {
+    Call c;
+    c.id = id;
+    c.provider_call_id = "P-" + id;
+    c.gym_id = "gym-a";
+    c.lead_id = "ld_01";
+    c.started_at = at_ms((1'790'000'000 + started_s) * 1000);
+    c.status = CallStatus::Completed;
+    c.answered_by = AnsweredBy::Human;
+    return c;
+  };
+  store->calls().put(call("call_2", 20));
+  store->begin_bulk_load(200000, BulkLoad::CallEvents);
+  const auto indexes = schema_names(path.str(), "index");
+  CHECK_FALSE(has_name(indexes, "calls_lead_started"));
+  CHECK_FALSE(has_name(indexes, "calls_gym_started"));
+  CHECK(has_name(indexes, "calls_gym_provider"));  // the ingest finds calls by provider id
+  store->calls().put(call("call_1", 10));
+  const auto ids = [&] {
+    std::vector<std::string> out;
+    for (const auto& c : store->calls().for_lead("gym-a", "ld_01")) out.push_back(c.id);
+    return out;
+  };
+  CHECK(ids() == std::vector<std::string>{"call_1", "call_2"});  // oldest first, without the index
+  store->end_bulk_load();
+  CHECK(has_name(schema_names(path.str(), "index"), "calls_lead_started"));
+  CHECK(ids() == std::vector<std::string>{"call_1", "call_2"});
+  SQLite::Database db(path.str(), SQLite::OPEN_READONLY);
+  CHECK(db.execAndGet("PRAGMA integrity_check").getString() == "ok");
+  CHECK(db.execAndGet("SELECT count(*) FROM bulk_dropped_indexes").getInt() == 0);
+}
+
 // During a lead bulk load the new leads of a piece go in with one statement
 // (the virtual table gymdash_lead_rows); what it stores, refuses and fails
 // on must be what lead-by-lead inserts store, refuse and fail on.

@@ -249,13 +249,18 @@ ParsedLine parse_line(std::string_view text, std::int64_t line, std::size_t max_
 // each event in memory; record_window() records the ids of the events it
 // applied in one statement. An id another process recorded meanwhile makes
 // its event a duplicate: the window's recording is undone (a savepoint) and
-// its events are applied again, that one as a duplicate. finish() writes each
-// touched call once and folds each touched lead once, however many of the
-// batch's events name it.
+// its events are applied again, that one as a duplicate — only where another
+// writer can enter the store's transactions (PostgreSQL); elsewhere add()
+// keeps no journal of the calls it changes. finish() writes each touched call
+// once and folds each touched lead once, however many of the batch's events
+// name it.
 class Batch {
  public:
   Batch(Store& store, LeadService& leads, Timestamp now, Logger* logger = nullptr)
-      : store_(store), leads_(leads), now_(now), logger_(logger) {}
+      : store_(store), leads_(leads), now_(now), logger_(logger), journal_(!store.serializes_writers()) {}
+
+  // Whether add() fills ProcessResult::call (an ingest only counts: it does not need the copy).
+  void report_calls(bool on) { report_calls_ = on; }
 
   // Reads what add() will need for these events (checked, of known gyms), a
   // few statements for each gym instead of several for each event.
@@ -264,45 +269,37 @@ class Batch {
       std::vector<std::string> event_ids, provider_ids, lead_ids, external_ids;
     };
     std::map<std::string, Wanted, std::less<>> by_gym;
-    std::unordered_set<std::string> asked;
+    // Each id is asked for once: what is asked is entered at once as not
+    // found (an event id as unrecorded), and the answers overwrite that.
     for (const CallEvent* e : events) {
       auto& w = by_gym[e->gym_id];
-      if (auto key = event_key(*e); !events_.contains(key) && !checked_events_.contains(key) && asked.insert("e" + key).second)
-        w.event_ids.push_back(e->event_id);
-      if (auto key = call_key(e->gym_id, e->call_id); !calls_.contains(key) && !before_.contains(key) &&
-                                                      asked.insert("c" + key).second)
+      if (seen_.try_emplace(event_key(*e), Seen::Unrecorded).second) w.event_ids.push_back(e->event_id);
+      if (auto key = call_key(e->gym_id, e->call_id);
+          !calls_.contains(key) && before_.try_emplace(std::move(key), std::nullopt).second)
         w.provider_ids.push_back(e->call_id);
-      if (auto key = lead_key(*e); !leads_by_key_.contains(key) && asked.insert("l" + key).second)
+      if (leads_by_key_.try_emplace(lead_key(*e), std::nullopt).second)
         (e->lead_id.empty() ? w.external_ids : w.lead_ids).push_back(e->lead_id.empty() ? e->lead_external_id : e->lead_id);
     }
     auto& calls = store_.calls();
     auto& leads = store_.leads();
     for (auto& [gym_id, w] : by_gym) {
-      if (!w.event_ids.empty()) {
-        for (const auto& id : calls.recorded_events(gym_id, w.event_ids)) recorded_.insert(call_key(gym_id, id));
-        for (const auto& id : w.event_ids) checked_events_.insert(call_key(gym_id, id));
-      }
-      if (!w.provider_ids.empty()) {
+      if (!w.event_ids.empty())
+        for (const auto& id : calls.recorded_events(gym_id, w.event_ids)) seen_[call_key(gym_id, id)] = Seen::Recorded;
+      if (!w.provider_ids.empty())
         for (auto& c : calls.find_by_provider_ids(gym_id, w.provider_ids)) {
           auto key = call_key(gym_id, c.provider_call_id);
           before_.insert_or_assign(std::move(key), std::move(c));
         }
-        for (const auto& id : w.provider_ids) before_.try_emplace(call_key(gym_id, id), std::nullopt);
-      }
-      if (!w.lead_ids.empty()) {
+      if (!w.lead_ids.empty())
         for (auto& l : leads.find_many(gym_id, w.lead_ids)) {
           auto key = lead_key(gym_id, false, l.id);  // before `l` is moved from
           know_lead(std::move(key), std::move(l));
         }
-        for (const auto& id : w.lead_ids) leads_by_key_.try_emplace(lead_key(gym_id, false, id), std::nullopt);
-      }
-      if (!w.external_ids.empty()) {
+      if (!w.external_ids.empty())
         for (auto& l : leads.find_by_external_ids(gym_id, w.external_ids)) {
           auto key = lead_key(gym_id, true, l.external_id);
           know_lead(std::move(key), std::move(l));
         }
-        for (const auto& id : w.external_ids) leads_by_key_.try_emplace(lead_key(gym_id, true, id), std::nullopt);
-      }
     }
   }
 
@@ -322,10 +319,17 @@ class Batch {
   // Applies one checked event of a known gym in memory: fills `out`, or
   // returns the rejection (having changed nothing).
   std::optional<Rejection> add(const CallEvent& e, ProcessResult& out) {
-    if (auto key = event_key(e); events_.contains(key) || lost_.contains(key) || recorded(e, key)) {
+    auto ekey = event_key(e);
+    auto seen = seen_.find(ekey);
+    if (seen == seen_.end())  // not prefetched: the store says
+      seen = seen_.emplace(ekey, store_.calls().has_event(e.gym_id, e.event_id) ? Seen::Recorded : Seen::Unrecorded)
+                 .first;
+    if (seen->second != Seen::Unrecorded) {
       out.kind = ProcessResult::Kind::Duplicate;
-      auto staged = calls_.find(call_key(e.gym_id, e.call_id));
-      out.call = staged != calls_.end() ? staged->second.call : before_of(e.gym_id, e.call_id).value_or(Call{});
+      if (report_calls_) {
+        auto staged = calls_.find(call_key(e.gym_id, e.call_id));
+        out.call = staged != calls_.end() ? staged->second.call : before_of(e.gym_id, e.call_id).value_or(Call{});
+      }
       return std::nullopt;
     }
     const std::string* lead_id = resolve_lead(e);
@@ -378,17 +382,16 @@ class Batch {
     if (merged.outcome == CallOutcome::CallbackRequested && !merged.callback_at)
       merged.callback_at = merged.ended_at.value_or(merged.started_at) + kDefaultCallbackDelay;
     merged.updated_at = now_;
-    auto ekey = event_key(e);
-    events_.insert(ekey);
+    seen->second = Seen::Applied;  // no entry was added to seen_ since it was found
     window_keys_.push_back(std::move(ekey));
     window_records_.push_back(CallEventRecord{e.gym_id, e.event_id, merged.id, now_});
-    auto& results = results_[merged.gym_id][merged.lead_id];
-    results.push_back(result_of(merged));
-    window_results_.push_back(&results);
-    staged.call = merged;
+    if (!staged.results) staged.results = &results_[merged.gym_id][merged.lead_id];
+    staged.results->push_back(result_of(merged));
+    window_results_.push_back(staged.results);
+    staged.call = std::move(merged);
     staged.dirty = true;
     out.kind = ProcessResult::Kind::Applied;
-    out.call = std::move(merged);
+    if (report_calls_) out.call = staged.call;
     return std::nullopt;
   }
 
@@ -419,7 +422,13 @@ class Batch {
       if (window_records_.size() == 1 || store_.serializes_writers()) record();
       else store_.transact(record);
     } catch (const Lost&) {
-      for (const auto& key : lost) lost_.insert(key);
+      // Without a journal the window cannot be undone. No other writer can
+      // enter this store's transactions, so no id it found unrecorded can be
+      // recorded meanwhile: if one is, the whole transaction fails.
+      if (!journal_)
+        throw StorageError("event_id: an event id this transaction found unrecorded was recorded meanwhile",
+                           "event_id");
+      for (const auto& key : lost) seen_[key] = Seen::Lost;
     }
     if (lost.empty()) flush_logs();
     return lost;
@@ -431,7 +440,8 @@ class Batch {
       if (it->second) calls_.insert_or_assign(it->first, std::move(*it->second));
       else calls_.erase(it->first);
     }
-    for (const auto& key : window_keys_) events_.erase(key);
+    for (const auto& key : window_keys_)
+      if (auto it = seen_.find(key); it != seen_.end() && it->second == Seen::Applied) it->second = Seen::Unrecorded;
     for (auto it = window_results_.rbegin(); it != window_results_.rend(); ++it) (*it)->pop_back();
     logs_.resize(window_logs_);
     begin_window();
@@ -459,12 +469,16 @@ class Batch {
         for (const auto& r : results) starts[r.call_id] = r.started_at;
         rollups.know_starts(lead_id, std::move(starts));
       }
+    // The staged calls are moved out: the batch is done with them.
     std::vector<Call> dirty;
+    std::vector<const std::optional<Call>*> befores;
     for (auto& [key, staged] : calls_)
-      if (staged.dirty) dirty.push_back(staged.call);
+      if (staged.dirty) {
+        dirty.push_back(std::move(staged.call));
+        befores.push_back(&staged.before);
+      }
     store_.calls().put_many(dirty);
-    for (auto& [key, staged] : calls_)
-      if (staged.dirty) rollups.stored(staged.before, staged.call);  // rollups
+    for (std::size_t i = 0; i < dirty.size(); ++i) rollups.stored(*befores[i], dirty[i]);  // rollups
     rollups.flush();  // rollups
     // Each lead once, with one result per event in arrival order, so that its
     // history reads as if the events had come one by one; leads in id order.
@@ -474,11 +488,12 @@ class Batch {
       auto& of_gym = stored[gym_id];
       for (auto& [lead_id, results] : leads) {
         if (results.empty()) continue;
-        // The lead as resolve_lead() read it in this transaction: no lead is written before this point.
+        // The lead as resolve_lead() read it in this transaction: no lead is
+        // written before this point. Moved: the batch is done with it.
         auto known = leads_by_id_.find(lead_id);
         LeadCallResults item{lead_id, std::move(results),
                              known != leads_by_id_.end() && known->second->gym_id == gym_id
-                                 ? std::optional<Lead>(*known->second)
+                                 ? std::optional<Lead>(std::move(*known->second))
                                  : std::nullopt};
         if (auto s = of_gym.find(lead_id); s != of_gym.end()) item.stored_results = std::move(s->second);
         batch.push_back(std::move(item));
@@ -492,6 +507,15 @@ class Batch {
     std::optional<Call> before;  // as stored before this batch
     Call call;                   // with the batch's events merged in
     bool dirty = false;
+    std::vector<CallResult>* results = nullptr;  // its lead's entry in results_, once it has one
+  };
+
+  // What the batch knows of an event id of a gym.
+  enum class Seen : std::uint8_t {
+    Unrecorded,  // not recorded before this batch (prefetch() or the store said so)
+    Recorded,    // recorded before this batch: a duplicate
+    Applied,     // applied by this batch: a later one is a duplicate
+    Lost,        // recorded by another process while this batch ran: a duplicate
   };
 
   static std::string event_key(const CallEvent& e) { return call_key(e.gym_id, e.event_id); }
@@ -513,12 +537,6 @@ class Batch {
     return e.lead_id.empty() ? lead_key(e.gym_id, true, e.lead_external_id) : lead_key(e.gym_id, false, e.lead_id);
   }
 
-  // Whether the gym recorded the event before this batch: prefetch()'s answer, else the store's.
-  bool recorded(const CallEvent& e, const std::string& key) {
-    if (checked_events_.contains(key)) return recorded_.contains(key);
-    return store_.calls().has_event(e.gym_id, e.event_id);
-  }
-
   // The gym's call with that provider id as stored before this batch: prefetch()'s answer, else the store's.
   std::optional<Call> before_of(std::string_view gym_id, std::string_view provider_call_id) {
     auto key = call_key(gym_id, provider_call_id);
@@ -537,7 +555,7 @@ class Batch {
 
   // Keeps the staged call of `key` as it is now, the first time the window touches it.
   void touch(const std::string& key) {
-    if (!window_touched_.insert(key).second) return;
+    if (!journal_ || !window_touched_.insert(key).second) return;
     auto it = calls_.find(key);
     window_calls_.emplace_back(key, it == calls_.end() ? std::nullopt : std::optional<Staged>(it->second));
   }
@@ -582,10 +600,11 @@ class Batch {
   Timestamp now_;
   Logger* logger_ = nullptr;  // a recording dropped for want of consent is logged here
   std::unordered_map<std::string, Staged> calls_;
-  std::unordered_set<std::string> events_;          // applied in this batch
-  std::unordered_set<std::string> lost_;            // recorded by another process while this batch ran
-  std::unordered_set<std::string> checked_events_;  // asked for by prefetch()
-  std::unordered_set<std::string> recorded_;        // of those, recorded before this batch
+  // Whether a window can be undone (undo_window): only where another writer
+  // can record an event id during this store's transactions.
+  bool journal_ = true;
+  bool report_calls_ = true;
+  std::unordered_map<std::string, Seen> seen_;  // event keys (event_key) asked for or applied
   std::unordered_map<std::string, std::optional<Call>> before_;  // provider id → the call as stored before
   std::unordered_map<std::string, std::optional<std::string>> leads_by_key_;
   std::unordered_map<std::string, std::unique_ptr<Lead>> leads_by_id_;  // as read in this transaction
@@ -725,8 +744,7 @@ class CallServiceImpl final : public CallService {
         if (pos < chunk.size()) return true;
         if (!rerunnable) {
           pos = 0;
-          chunk.clear();
-          return lines.next(chunk);
+          return lines.next(chunk);  // the spent chunk is freed on the reader's thread
         }
         if (!lines.next(piece)) return false;
         chunk.insert(chunk.end(), std::make_move_iterator(piece.begin()), std::make_move_iterator(piece.end()));
@@ -742,6 +760,7 @@ class CallServiceImpl final : public CallService {
           listed.clear();
           ProcessResult result;
           Batch applier(store_, leads_, now, logger_.get());
+          applier.report_calls(false);
           for (const auto& [id, gym] : gyms) applier.know_gym(gym);
           std::size_t n = 0;
           std::vector<const CallEvent*> wanted;

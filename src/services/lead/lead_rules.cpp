@@ -9,8 +9,11 @@ namespace gymdash::lead_rules {
 
 void derive_location(Lead& l, const Gym& gym) {
   const auto area = nanp::lookup_e164(l.phone);
-  l.local_zone = !l.timezone.empty() ? l.timezone : area ? std::string(area->timezone) : gym.timezone;
-  l.local_state = area ? std::string(area->state) : gym.state;
+  // assign() keeps the strings' storage: a lead is derived again at every call it folds.
+  l.local_zone.assign(!l.timezone.empty() ? std::string_view(l.timezone)
+                      : area             ? std::string_view(area->timezone)
+                                         : std::string_view(gym.timezone));
+  l.local_state.assign(area ? std::string_view(area->state) : std::string_view(gym.state));
 }
 
 int compute_score(const Lead& l) {

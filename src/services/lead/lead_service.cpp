@@ -519,27 +519,55 @@ class LeadServiceImpl final : public LeadService {
     return r;
   }
 
+  // What calls change of a lead (LeadRepository::update_call_state writes
+  // it), held aside by swap_call_state.
+  struct CallState {
+    LeadStatus status = LeadStatus::New;
+    Qualification qualification = Qualification::Neutral;
+    int score = 0;
+    int attempts = 0;
+    int connects = 0;
+    std::optional<Timestamp> last_call_at, next_call_at, callback_at, blocked_until;
+    std::vector<Timestamp> recent_calls;
+    std::string last_outcome, sentiment;
+    bool do_not_call = false;
+    bool phone_invalid = false;
+    Timestamp updated_at{};
+    std::int64_t version = 0;
+  };
+
+  static void swap_call_state(Lead& l, CallState& s) {
+    using std::swap;
+    swap(l.status, s.status);
+    swap(l.qualification, s.qualification);
+    swap(l.score, s.score);
+    swap(l.attempts, s.attempts);
+    swap(l.connects, s.connects);
+    swap(l.last_call_at, s.last_call_at);
+    swap(l.next_call_at, s.next_call_at);
+    swap(l.callback_at, s.callback_at);
+    swap(l.blocked_until, s.blocked_until);
+    swap(l.recent_calls, s.recent_calls);
+    swap(l.last_outcome, s.last_outcome);
+    swap(l.sentiment, s.sentiment);
+    swap(l.do_not_call, s.do_not_call);
+    swap(l.phone_invalid, s.phone_invalid);
+    swap(l.updated_at, s.updated_at);
+    swap(l.version, s.version);
+  }
+
   // True when `after` differs from `before` only in what calls change
-  // (LeadRepository::update_call_state may then write it).
-  static bool only_call_state_differs(const Lead& before, const Lead& after) {
-    Lead x = after;
-    x.status = before.status;
-    x.qualification = before.qualification;
-    x.score = before.score;
-    x.attempts = before.attempts;
-    x.connects = before.connects;
-    x.last_call_at = before.last_call_at;
-    x.next_call_at = before.next_call_at;
-    x.callback_at = before.callback_at;
-    x.blocked_until = before.blocked_until;
-    x.recent_calls = before.recent_calls;
-    x.last_outcome = before.last_outcome;
-    x.sentiment = before.sentiment;
-    x.do_not_call = before.do_not_call;
-    x.phone_invalid = before.phone_invalid;
-    x.updated_at = before.updated_at;
-    x.version = before.version;
-    return x == before;
+  // (LeadRepository::update_call_state may then write it). Both leads are
+  // as they were on return: their call states are set aside (swapped with
+  // empty ones, no copy), the rest compared, and the call states put back.
+  static bool only_call_state_differs(Lead& before, Lead& after) {
+    CallState b, a;
+    swap_call_state(before, b);
+    swap_call_state(after, a);
+    const bool same = after == before;
+    swap_call_state(before, b);
+    swap_call_state(after, a);
+    return same;
   }
 
   // `gym` and `rollups`, when given (a bulk import): the lead's gym as
@@ -1332,7 +1360,7 @@ class LeadServiceImpl final : public LeadService {
       // The writes of every lead, each kind in one batch call at the end
       // (a few statements on PostgreSQL instead of several per lead).
       std::vector<LeadCallResult> results_to_put;
-      std::vector<Lead> call_states;
+      std::vector<std::size_t> call_state_at;  // the leads whose calls changed only their call state
       std::vector<LeadEvent> entries;
       const auto note = [&](const Lead& l, std::string kind, std::string from, std::string to, std::string actor,
                             std::string reason) {
@@ -1342,18 +1370,21 @@ class LeadServiceImpl final : public LeadService {
       for (std::size_t k = 0; k < checked.size(); ++k) {
         const auto& item = checked[k];
         Lead& l = out[k];
-        const Lead original = l;
+        Lead original = l;  // not const: only_call_state_differs sets its call state aside for a moment
         // The stored results, in the fold's order, with each new one put in
         // its place (a repeated call id replaces the earlier result).
         auto results = std::move(stored[k]);
         const auto order = [](const CallResult& a, const CallResult& b) {
           return std::tie(a.started_at, a.call_id) < std::tie(b.started_at, b.call_id);
         };
-        for (const auto& r : item.results) {
+        Lead previous;  // the lead before a step, from the second step on (the first starts from `original`)
+        for (std::size_t step = 0; step < item.results.size(); ++step) {
+          const auto& r = item.results[step];
           std::erase_if(results, [&](const CallResult& x) { return x.call_id == r.call_id; });
           results.insert(std::upper_bound(results.begin(), results.end(), r, order), r);
           // Each result is one step, recorded as if it had come alone.
-          const Lead before = l;
+          if (step > 0) previous = l;
+          const Lead& before = step > 0 ? previous : original;
           lead_rules::fold_calls(l, results, policy(gym.id));
           const auto scored = finalize(l, gym);
           if (l == before) continue;
@@ -1374,7 +1405,7 @@ class LeadServiceImpl final : public LeadService {
         }
         if (l != original) {
           l.version = original.version + 1;  // one write, however many steps
-          if (only_call_state_differs(original, l)) call_states.push_back(l);
+          if (only_call_state_differs(original, l)) call_state_at.push_back(k);
           else store_.leads().update(l);
           rollups.add_lead(analytics::facts_of(original), gym.timezone, -1);  // rollups
           rollups.add_lead(analytics::facts_of(l), gym.timezone, +1);         // rollups
@@ -1389,7 +1420,12 @@ class LeadServiceImpl final : public LeadService {
             }
       }
       store_.leads().put_call_results(gym.id, results_to_put);
+      // Moved out for the write and back into `out` after it.
+      std::vector<Lead> call_states;
+      call_states.reserve(call_state_at.size());
+      for (const auto k : call_state_at) call_states.push_back(std::move(out[k]));
       store_.leads().update_call_state_many(call_states);
+      for (std::size_t i = 0; i < call_state_at.size(); ++i) out[call_state_at[i]] = std::move(call_states[i]);
       store_.leads().append_history_many(gym.id, entries);
       store_.analytics().apply(rollups.take());  // rollups
     });

@@ -942,12 +942,13 @@ void SqliteStore::start_bulk_load(std::int64_t expected_new_rows, BulkLoad what)
       } else {
         // The indexes an ingest updates at random and never reads: a lead's
         // dialing and status indexes (each call rewrites their entries), the
-        // history's lead index, and the gym's call listing. Kept: the lookups
-        // the ingest makes (calls by provider id and by lead, leads by
+        // history's lead index, the gym's call listing and a lead's calls
+        // (the ingest reads a lead's earlier calls from call_results). Kept:
+        // the lookups the ingest makes (calls by provider id, leads by
         // external id).
         query +=
             "name IN ('leads_dial_callback', 'leads_dial_fresh', 'leads_dial_retry', 'leads_gym_status', "
-            "'lead_history_lead', 'calls_gym_started')";
+            "'lead_history_lead', 'calls_gym_started', 'calls_lead_started')";
       }
       SQLite::Statement list(*db_, query);
       std::vector<std::pair<std::string, std::string>> indexes;
