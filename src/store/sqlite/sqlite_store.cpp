@@ -1497,6 +1497,7 @@ void SqliteLeads::update(const Lead& lead) {
         e->exec();
       };
       auto* numbers = store_.numbers();
+      // Either write's constraint failure is explained the same way.
       try {
         // During a bulk load the number index says which row holds the
         // lead's number: when that row is this lead (the statement matches
@@ -1511,25 +1512,18 @@ void SqliteLeads::update(const Lead& lead) {
           s->bind(44, *at);
           if (s->exec() > 0) return sync_enrolments();
         }
-      } catch (const SQLite::Exception& e) {
-        if (!is_constraint(e)) throw;
-        throw_if_bulk_guard(e, lead.id);
-        explain_conflict(lead, false);
-        throw;
-      }
-      // A new number, during a bulk load without the number index: checked
-      // against the index in memory, which then moves the lead to it.
-      std::optional<std::pair<std::int64_t, std::string>> renumbered;
-      if (numbers) {
-        renumbered = stored_number(lead.gym_id, lead.id);
-        if (renumbered && renumbered->second == lead.phone) renumbered.reset();
-        if (renumbered) explain_conflict(lead, false);
-      }
-      sqlite_store::LeadRow row;
-      auto s = store_.statement(kUpdateLead);
-      bind_lead(*s, lead, row);
-      s->bind(43, lead.version - 1);
-      try {
+        // A new number, during a bulk load without the number index: checked
+        // against the index in memory, which then moves the lead to it.
+        std::optional<std::pair<std::int64_t, std::string>> renumbered;
+        if (numbers) {
+          renumbered = stored_number(lead.gym_id, lead.id);
+          if (renumbered && renumbered->second == lead.phone) renumbered.reset();
+          if (renumbered) explain_conflict(lead, false);
+        }
+        sqlite_store::LeadRow row;
+        auto s = store_.statement(kUpdateLead);
+        bind_lead(*s, lead, row);
+        s->bind(43, lead.version - 1);
         if (s->exec() > 0) {
           if (renumbered) {
             numbers->remove(lead.gym_id, renumbered->second);
