@@ -1,8 +1,9 @@
 // The process dialer_hosts_test starts several of: one host of a deployment
 // that shares a PostgreSQL database with the others. It runs a dialer over
 // every active campaign of the database, with the simulated provider, on the
-// shared scaled clock (tests/dialer_hosts.hpp), until a steady time the parent
-// chose; then it lets its calls end and exits.
+// shared scaled clock (tests/dialer_hosts.hpp), until the parent closes its
+// standard input or, at the latest, a steady time the parent chose; then it
+// lets its calls end and exits.
 //
 //   dialer_host URI SCHEMA SEED EPOCH_NS STOP_NS
 //
@@ -18,6 +19,7 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
@@ -32,6 +34,11 @@ namespace hosts = gymdash::test::hosts;
 namespace {
 
 std::mutex say_mutex;
+
+// Whether the host is still placing calls: only then does the end of its
+// standard input stop the io_context (not while the last calls end).
+std::mutex dialing_mutex;
+bool dialing = true;
 
 void say(const std::string& line) {
   std::lock_guard lock(say_mutex);
@@ -94,8 +101,24 @@ int main(int argc, char** argv) {
       }
     });
     dialer->start();
+    // The parent closes our standard input when it has seen enough calls.
+    std::thread stop_on_eof([&io] {
+      char c;
+      for (;;) {
+        const auto n = ::read(STDIN_FILENO, &c, 1);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+      }
+      std::lock_guard lock(dialing_mutex);
+      if (dialing) io.stop();
+    });
+    stop_on_eof.detach();
     const auto left = stop_at - hosts::steady_ns();
     if (left > 0) io.run_for(std::chrono::nanoseconds{left});
+    {
+      std::lock_guard lock(dialing_mutex);
+      dialing = false;
+    }
     // No new calls; the calls in flight end (a call lasts at most about
     // 11 minutes of the clock: a third of a second here).
     {
