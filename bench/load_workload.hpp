@@ -60,7 +60,7 @@ struct Options {
   std::uint64_t seed = 1;
   int gyms = 4;
   int preload_leads = 2000;     ///< leads imported before the threads start, over all gyms
-  int min_ops_per_thread = 16;  ///< each thread goes on past the time until it has done this many (every kind first)
+  int min_ops_per_thread = 16;  ///< each thread goes on past the time until it has done this many (the kinds in turn)
   /** Relative weights of the kinds, in Kind order. */
   std::array<int, kKinds> weights{10, 3, 5, 25, 10, 12, 25, 10};
 };
@@ -220,8 +220,10 @@ inline Result run(const Options& o) {
       std::int64_t done = 0;
       while (Clock::now() < deadline || done < o.min_ops_per_thread) {
         int kind;
-        if (done < kKinds) {
-          kind = static_cast<int>((done + ti) % kKinds);  // every kind first, in a rotated order
+        if (done < std::max<std::int64_t>(kKinds, o.min_ops_per_thread)) {
+          // The kinds in turn (in a rotated order) until the thread has done
+          // its minimum: with a minimum of n kinds' worth, every kind n times.
+          kind = static_cast<int>((done + ti) % kKinds);
         } else {
           int r = static_cast<int>(me.rng() % static_cast<std::uint64_t>(total_weight));
           kind = 0;

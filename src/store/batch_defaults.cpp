@@ -6,39 +6,49 @@
 
 #include <fmt/format.h>
 
-#include <unordered_set>
+#include <algorithm>
+#include <numeric>
+#include <tuple>
 
 namespace gymdash {
 
 namespace {
 
-// The leads `find` finds for each distinct key, once each, in the keys' order.
-template <class Find>
-std::vector<Lead> found_once(std::span<const std::string> keys, Find find) {
-  std::vector<Lead> out;
-  std::unordered_set<std::string_view> seen;
-  for (const auto& key : keys) {
-    if (!seen.insert(key).second) continue;
-    if (auto lead = find(key)) out.push_back(std::move(*lead));
-  }
+// The distinct keys, sorted. A batch's lookups go in key order: each one
+// lands next to the last in the index it descends (and, where rows were
+// written in the same order as their keys, in the table), so the pages a
+// batch reads are read once, in order, instead of at random.
+std::vector<std::string_view> distinct_sorted(std::span<const std::string> keys) {
+  std::vector<std::string_view> out(keys.begin(), keys.end());
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+// What `find` finds for each distinct key, once each, in key order.
+template <class Row, class Find>
+std::vector<Row> found_once(std::span<const std::string> keys, Find find) {
+  std::vector<Row> out;
+  for (const auto key : distinct_sorted(keys))
+    if (auto row = find(key)) out.push_back(std::move(*row));
   return out;
 }
 
 }  // namespace
 
 std::vector<Lead> LeadRepository::find_many(std::string_view gym_id, std::span<const std::string> lead_ids) {
-  return found_once(lead_ids, [&](const std::string& id) { return find(gym_id, id); });
+  return found_once<Lead>(lead_ids, [&](std::string_view id) { return find(gym_id, id); });
 }
 
 std::vector<Lead> LeadRepository::find_by_external_ids(std::string_view gym_id,
                                                        std::span<const std::string> external_ids) {
-  return found_once(external_ids, [&](const std::string& id) {
+  return found_once<Lead>(external_ids, [&](std::string_view id) {
     return id.empty() ? std::nullopt : find_by_external_id(gym_id, id);
   });
 }
 
 std::vector<Lead> LeadRepository::find_by_phones(std::string_view gym_id, std::span<const std::string> e164s) {
-  return found_once(e164s, [&](const std::string& phone) { return find_by_phone(gym_id, phone); });
+  return found_once<Lead>(e164s, [&](std::string_view phone) { return find_by_phone(gym_id, phone); });
 }
 
 std::vector<std::vector<CallResult>> LeadRepository::call_results_many(std::string_view gym_id,
@@ -84,30 +94,32 @@ void LeadRepository::put_call_results(std::string_view gym_id, std::span<const L
 }
 
 std::vector<bool> CallRepository::record_events(std::span<const CallEventRecord> events) {
-  std::vector<bool> recorded;
-  recorded.reserve(events.size());
-  for (const auto& e : events) recorded.push_back(record_event(e.gym_id, e.event_id, e.call_id, e.received_at));
+  // Recorded in key order (gym, event id), as the table's rows are kept; of
+  // two entries with one key the earlier is recorded (a stable sort).
+  std::vector<std::size_t> order(events.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return std::tie(events[a].gym_id, events[a].event_id) < std::tie(events[b].gym_id, events[b].event_id);
+  });
+  std::vector<bool> recorded(events.size());
+  for (const auto i : order) {
+    const auto& e = events[i];
+    recorded[i] = record_event(e.gym_id, e.event_id, e.call_id, e.received_at);
+  }
   return recorded;
 }
 
 std::vector<std::string> CallRepository::recorded_events(std::string_view gym_id,
                                                          std::span<const std::string> event_ids) {
   std::vector<std::string> out;
-  std::unordered_set<std::string_view> seen;
-  for (const auto& id : event_ids)
-    if (seen.insert(id).second && has_event(gym_id, id)) out.push_back(id);
+  for (const auto id : distinct_sorted(event_ids))
+    if (has_event(gym_id, id)) out.emplace_back(id);
   return out;
 }
 
 std::vector<Call> CallRepository::find_by_provider_ids(std::string_view gym_id,
                                                        std::span<const std::string> provider_call_ids) {
-  std::vector<Call> out;
-  std::unordered_set<std::string_view> seen;
-  for (const auto& id : provider_call_ids) {
-    if (!seen.insert(id).second) continue;
-    if (auto call = find_by_provider_id(gym_id, id)) out.push_back(std::move(*call));
-  }
-  return out;
+  return found_once<Call>(provider_call_ids, [&](std::string_view id) { return find_by_provider_id(gym_id, id); });
 }
 
 void CallRepository::put_many(std::span<const Call> calls) {
