@@ -45,14 +45,15 @@ constexpr auto kDefaultCallbackDelay = std::chrono::hours{24};
 // Lines an ingest's reader parses ahead in one piece (a transaction may span several).
 constexpr std::size_t kReadChunk = 256;
 // process_event's (and an ingest transaction's) attempts when another host
-// changed one of its leads meanwhile. With 8, a host kept busy by another
-// one writing the same lead lost every attempt about one run in ten of the
-// two-host tests on a loaded machine (tests/call_batch_test.cpp).
+// changed one of its leads meanwhile. With 8 (and fixed pauses), a host kept
+// busy by another one writing the same lead could lose every attempt: the
+// two-host tests of tests/call_batch_test.cpp failed 8 of 18 runs on a loaded
+// machine (docs/calls.md, "Idempotency and transactions").
 constexpr int kConcurrentWriteAttempts = 20;
 
-// The pause before attempt `next` (2, 3 …): growing as next², at most 50 ms,
-// and drawn at random between half of that and all of it, so that two hosts
-// that collided do not run again in step.
+// The pause before attempt `next` (2, 3 …): growing with the attempts made
+// (1, 4, 9 … ms, at most 50 ms) and drawn at random between half of that and
+// all of it, so that two hosts that collided do not run again in step.
 void pause_before_attempt(int next) {
   thread_local std::minstd_rand random(static_cast<std::uint_fast32_t>(
       std::hash<std::thread::id>{}(std::this_thread::get_id()) ^
